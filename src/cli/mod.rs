@@ -1,0 +1,191 @@
+//! The command line: raw arguments parsed by clap, validated into a [`Config`], and handed
+//! to one function per subcommand. Each subcommand's file maps its result to an exit code:
+//! 0 safe, 1 a violation, 2 bad usage (clap's own errors exit 2 as well).
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::bug::Bug;
+use crate::config::Config;
+
+pub mod explore;
+pub mod fuzz;
+pub mod replay;
+
+/// Exit status for a run in which every invariant held.
+pub const EXIT_SAFE: u8 = 0;
+/// Exit status for a run that found a violation.
+pub const EXIT_VIOLATION: u8 = 1;
+/// Exit status for bad usage: a bad flag, a bad file, an impossible configuration.
+pub const EXIT_USAGE: u8 = 2;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "paxos-safety",
+    version,
+    about = "Proves by search that single-decree Paxos never un-chooses a value.",
+    long_about = "Proves by search that single-decree Paxos never un-chooses a value.\n\n\
+        With no subcommand, runs as a grader node: JSON messages on stdin, one reply per line on stdout \
+        (see PROTOCOL.md).\n\nExit status: 0 no violation, 1 a violation, 2 bad usage."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run a campaign of seeded random executions, checking every step.
+    Fuzz(fuzz::FuzzArgs),
+    /// Rerun one execution (by seed, or from a counterexample file) and print its trace.
+    Replay(replay::ReplayArgs),
+    /// Enumerate every interleaving of a small cluster (breadth-first, shortest counterexample).
+    Explore(explore::ExploreArgs),
+    /// Run as the grader node on stdin/stdout (the same as no subcommand).
+    Node,
+}
+
+/// The cluster flags every simulating subcommand shares.
+#[derive(Args, Clone, Debug, Default)]
+pub struct ClusterArgs {
+    /// Acceptors, 1..=15 [default: 3]
+    #[arg(long, value_name = "A")]
+    pub acceptors: Option<u16>,
+    /// Proposers, 1..=8, each wanting its own value [default: 2]
+    #[arg(long, value_name = "P")]
+    pub proposers: Option<u8>,
+    /// Phase-1 quorum size [default: a majority]
+    #[arg(long, value_name = "N")]
+    pub q1: Option<u16>,
+    /// Phase-2 quorum size [default: a majority]
+    #[arg(long, value_name = "N")]
+    pub q2: Option<u16>,
+    /// Switch on one classic Paxos bug (no-adopt, adopt-lowest, accept-below-promise, amnesia,
+    /// small-quorum, ballot-collision, no-promise-on-accept, count-duplicates, stale-promise,
+    /// learn-mixed-ballots)
+    #[arg(long, value_name = "NAME")]
+    pub bug: Option<Bug>,
+}
+
+/// Fault and limit flags. Unset rates and limits are drawn per execution from its seed.
+#[derive(Args, Clone, Debug, Default)]
+pub struct FaultArgs {
+    /// Per-mille chance per step that the network drops a message
+    #[arg(long, value_name = "PER_MILLE")]
+    pub drop_rate: Option<u16>,
+    /// Per-mille chance per step that the network duplicates a message
+    #[arg(long, value_name = "PER_MILLE")]
+    pub duplicate_rate: Option<u16>,
+    /// Per-mille chance per step that a node crashes
+    #[arg(long, value_name = "PER_MILLE")]
+    pub crash_rate: Option<u16>,
+    /// Per-mille chance per step that a crashed node restarts
+    #[arg(long, value_name = "PER_MILLE")]
+    pub restart_rate: Option<u16>,
+    /// Per-mille chance per step that a proposer times out and starts a higher ballot
+    #[arg(long, value_name = "PER_MILLE")]
+    pub timeout_rate: Option<u16>,
+    /// Crashes per execution
+    #[arg(long, value_name = "N")]
+    pub max_crashes: Option<u16>,
+    /// Dropped messages per execution
+    #[arg(long, value_name = "N")]
+    pub max_drops: Option<u16>,
+    /// Duplicated messages per execution
+    #[arg(long, value_name = "N")]
+    pub max_duplicates: Option<u16>,
+    /// Ballots each proposer may start
+    #[arg(long, value_name = "N")]
+    pub max_ballots: Option<u16>,
+    /// Messages in flight at once (16..=4096) [default: 256]
+    #[arg(long, value_name = "N")]
+    pub max_in_flight: Option<u16>,
+    /// Steps per execution (1..=1000000) [default: 1000]
+    #[arg(long, value_name = "N")]
+    pub max_steps: Option<u32>,
+}
+
+impl ClusterArgs {
+    /// Puts the flags that were given over `base` (the defaults, or a config file).
+    pub fn apply(&self, base: &mut Config) {
+        if let Some(a) = self.acceptors {
+            base.acceptors = a;
+        }
+        if let Some(p) = self.proposers {
+            base.proposers = p;
+        }
+        if self.q1.is_some() {
+            base.q1 = self.q1;
+        }
+        if self.q2.is_some() {
+            base.q2 = self.q2;
+        }
+        if self.bug.is_some() {
+            base.bug = self.bug;
+        }
+    }
+}
+
+impl FaultArgs {
+    /// Puts the flags that were given over `base`.
+    pub fn apply(&self, base: &mut Config) {
+        let f = &mut base.faults;
+        macro_rules! over {
+            ($($field:ident),*) => { $( if self.$field.is_some() { f.$field = self.$field; } )* };
+        }
+        over!(
+            drop_rate,
+            duplicate_rate,
+            crash_rate,
+            restart_rate,
+            timeout_rate,
+            max_crashes,
+            max_drops,
+            max_duplicates,
+            max_ballots,
+            max_in_flight,
+            max_steps
+        );
+    }
+}
+
+/// Reads a `--config` file (JSON, the same shape a counterexample's `config` has).
+pub fn load_config(path: Option<&PathBuf>) -> Result<Config, String> {
+    let Some(path) = path else {
+        return Ok(Config::default());
+    };
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read --config {}: {e}", path.display()))?;
+    serde_json::from_str(&text).map_err(|e| format!("--config {}: {e}", path.display()))
+}
+
+/// Builds and validates the configuration: file (or defaults), then flags on top.
+pub fn build_config(
+    file: Option<&PathBuf>,
+    cluster: &ClusterArgs,
+    faults: &FaultArgs,
+) -> Result<Config, String> {
+    let mut config = load_config(file)?;
+    cluster.apply(&mut config);
+    faults.apply(&mut config);
+    config.validate()?;
+    Ok(config)
+}
+
+/// Prints a usage error the way every subcommand does, and returns exit status 2.
+pub fn usage_error(msg: &str) -> ExitCode {
+    eprintln!("error: {msg}");
+    ExitCode::from(EXIT_USAGE)
+}
+
+/// Runs the parsed command line.
+pub fn run(cli: Cli) -> ExitCode {
+    match cli.command {
+        None | Some(Command::Node) => crate::node::run_stdio(),
+        Some(Command::Fuzz(args)) => fuzz::run(args),
+        Some(Command::Replay(args)) => replay::run(args),
+        Some(Command::Explore(args)) => explore::run(args),
+    }
+}

@@ -1,0 +1,14 @@
+pub mod ballot;
+pub mod bug;
+pub mod checker;
+pub mod cli;
+pub mod config;
+pub mod event;
+pub mod execution;
+pub mod node;
+pub mod profile;
+pub mod protocol;
+pub mod pyjson;
+pub mod rng;
+pub mod scheduler;
+pub mod world;

@@ -1,0 +1,162 @@
+//! Schedulers: who decides which enabled event happens next.
+//!
+//! Three deciders drive the same [`World::apply`]: a seeded random scheduler with a fault
+//! profile (campaigns and `fuzz`), a list of choices indexing into the enabled events
+//! (proptest campaigns, whose shrinking deletes and lowers choices), and a recorded event
+//! list (replay of counterexample files, shrinking).
+
+use crate::event::{Event, NodeId};
+use crate::profile::Rates;
+use crate::rng::Prng;
+use crate::world::{Limits, World};
+
+/// The scheduler's decision.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Next {
+    /// Take this event; `Some(i)` when it is a message event on `world.network[i]`.
+    Take(Event, Option<usize>),
+    /// Nothing is enabled: the execution has quiesced.
+    Quiescent,
+    /// The schedule has no more decisions (choices or events used up).
+    Exhausted,
+}
+
+/// Something that decides the next event.
+pub trait Schedule {
+    fn next(&mut self, world: &World, limits: &Limits) -> Next;
+}
+
+/// The seeded random scheduler. At each step it first tries the faults at their rates
+/// (drop, duplicate, crash, restart), then a timeout at its rate, and otherwise delivers a
+/// message picked uniformly, so any reordering can happen.
+#[derive(Clone, Debug)]
+pub struct RandomSchedule {
+    pub rng: Prng,
+    pub rates: Rates,
+}
+
+impl RandomSchedule {
+    fn kth_node(world: &World, up: bool, k: u32) -> NodeId {
+        world
+            .nodes()
+            .filter(|&n| world.is_up(n) == up)
+            .nth(k as usize)
+            .expect("k is below the count of such nodes")
+    }
+}
+
+impl Schedule for RandomSchedule {
+    fn next(&mut self, world: &World, limits: &Limits) -> Next {
+        let rng = &mut self.rng;
+        let rates = self.rates;
+        let n = world.network.len();
+        if n > 0 {
+            if world.drops < limits.max_drops && rng.chance(rates.drop) {
+                let i = rng.below(n as u32) as usize;
+                return Next::Take(Event::Drop(world.network[i]), Some(i));
+            }
+            if world.duplicates < limits.max_duplicates
+                && n < limits.max_in_flight as usize
+                && rng.chance(rates.duplicate)
+            {
+                let i = rng.below(n as u32) as usize;
+                return Next::Take(Event::Duplicate(world.network[i]), Some(i));
+            }
+        }
+        let total = (world.proposers.len() + world.acceptors.len()) as u32;
+        let down = world.acceptors_down.count_ones() + world.proposers_down.count_ones();
+        if world.crashes < limits.max_crashes && down < total && rng.chance(rates.crash) {
+            let k = rng.below(total - down);
+            return Next::Take(Event::Crash(Self::kth_node(world, true, k)), None);
+        }
+        if down > 0 && rng.chance(rates.restart) {
+            let k = rng.below(down);
+            return Next::Take(Event::Restart(Self::kth_node(world, false, k)), None);
+        }
+        let deliverable = (0..n).filter(|&i| world.deliverable(i)).count() as u32;
+        let timeouts = (0..world.proposers.len() as u8)
+            .filter(|&p| world.can_time_out(p, limits))
+            .count() as u32;
+        if timeouts > 0 && (deliverable == 0 || rng.chance(rates.timeout)) {
+            let k = rng.below(timeouts) as usize;
+            let p = (0..world.proposers.len() as u8)
+                .filter(|&p| world.can_time_out(p, limits))
+                .nth(k)
+                .expect("k is below the count of proposers that can time out");
+            return Next::Take(Event::Timeout(p), None);
+        }
+        if deliverable > 0 {
+            let k = rng.below(deliverable) as usize;
+            let i = (0..n)
+                .filter(|&i| world.deliverable(i))
+                .nth(k)
+                .expect("k is below the count of deliverable messages");
+            return Next::Take(Event::Deliver(world.network[i]), Some(i));
+        }
+        if down > 0 {
+            // Nothing else can happen until a node comes back.
+            let k = rng.below(down);
+            return Next::Take(Event::Restart(Self::kth_node(world, false, k)), None);
+        }
+        Next::Quiescent
+    }
+}
+
+/// A schedule made of choices: choice `c` at a step takes enabled event `c mod len`, in the
+/// order of [`World::enabled`] (deliveries first, faults last). Deleting a choice shortens
+/// the execution; lowering one makes it less adversarial: both are proptest's shrinks.
+#[derive(Clone, Debug)]
+pub struct ChoiceSchedule<'a> {
+    choices: &'a [u32],
+    pos: usize,
+    enabled: Vec<Event>,
+}
+
+impl<'a> ChoiceSchedule<'a> {
+    pub fn new(choices: &'a [u32]) -> ChoiceSchedule<'a> {
+        ChoiceSchedule {
+            choices,
+            pos: 0,
+            enabled: Vec::new(),
+        }
+    }
+}
+
+impl Schedule for ChoiceSchedule<'_> {
+    fn next(&mut self, world: &World, limits: &Limits) -> Next {
+        world.enabled(limits, &mut self.enabled);
+        if self.enabled.is_empty() {
+            return Next::Quiescent;
+        }
+        let Some(&c) = self.choices.get(self.pos) else {
+            return Next::Exhausted;
+        };
+        self.pos += 1;
+        Next::Take(self.enabled[c as usize % self.enabled.len()], None)
+    }
+}
+
+/// A recorded list of events, taken in order.
+#[derive(Clone, Debug)]
+pub struct EventSchedule<'a> {
+    events: &'a [Event],
+    pos: usize,
+}
+
+impl<'a> EventSchedule<'a> {
+    pub fn new(events: &'a [Event]) -> EventSchedule<'a> {
+        EventSchedule { events, pos: 0 }
+    }
+}
+
+impl Schedule for EventSchedule<'_> {
+    fn next(&mut self, _world: &World, _limits: &Limits) -> Next {
+        match self.events.get(self.pos) {
+            Some(&e) => {
+                self.pos += 1;
+                Next::Take(e, None)
+            }
+            None => Next::Exhausted,
+        }
+    }
+}

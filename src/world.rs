@@ -1,0 +1,364 @@
+//! The simulated cluster: every node's state and every message in flight, and the one step
+//! function that takes the world from one state to the next.
+//!
+//! The world is a plain value: cloning it copies a few small vectors, comparing and hashing
+//! it is derived, and [`World::apply`] is the only way it changes. The random scheduler, the
+//! choice-driven scheduler of the proptest campaigns, the event-list replayer and the
+//! exhaustive explorer all drive this same function, so a schedule found by one replays in
+//! the others. What each step does that the checker must see is handed to a sink as
+//! [`Observation`]s.
+
+use crate::ballot::{AcceptorId, Value};
+use crate::checker::Observation;
+use crate::event::{Envelope, Event, NodeId};
+use crate::protocol::{Acceptor, Action, Msg, Phase, Proposer, Protocol};
+
+/// Bounds on what the adversary and the proposers may do in one execution. Hitting one is
+/// not an error: the step is simply not enabled, or the execution ends and says why.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Limits {
+    /// Node crashes in all (acceptors and proposers).
+    pub max_crashes: u16,
+    /// Messages the network may lose.
+    pub max_drops: u16,
+    /// Messages the network may duplicate.
+    pub max_duplicates: u16,
+    /// Ballots each proposer may start.
+    pub max_ballots: u16,
+    /// Messages in flight at once; a broadcast that would exceed it ends the execution.
+    pub max_in_flight: u16,
+    /// Steps per execution.
+    pub max_steps: u32,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            max_crashes: 2,
+            max_drops: 8,
+            max_duplicates: 8,
+            max_ballots: 3,
+            max_in_flight: 256,
+            max_steps: 1_000,
+        }
+    }
+}
+
+/// Why an event could not be applied.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StepError {
+    /// The event is not enabled in this state (no such message in flight, node down, limit).
+    NotEnabled,
+    /// The step would put more than `max_in_flight` messages in flight.
+    MessageLimit,
+}
+
+/// The state of the simulated cluster.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct World {
+    pub acceptors: Vec<Acceptor>,
+    pub proposers: Vec<Proposer>,
+    /// Bit `a` set: acceptor `a` is down.
+    pub acceptors_down: u16,
+    /// Bit `p` set: proposer `p` is down.
+    pub proposers_down: u8,
+    /// Messages in flight: a multiset, in no meaningful order.
+    pub network: Vec<Envelope>,
+    pub crashes: u16,
+    pub drops: u16,
+    pub duplicates: u16,
+}
+
+/// The value proposer `p` wants: `v{p+1}`.
+pub fn input_value(proposer: u8) -> Value {
+    Value(u32::from(proposer) + 1)
+}
+
+impl World {
+    /// The initial state: every node up, nothing in flight, nothing promised.
+    pub fn new(proto: &Protocol, proposers: u8) -> World {
+        let mut world = World {
+            acceptors: Vec::with_capacity(proto.acceptors as usize),
+            proposers: Vec::with_capacity(proposers as usize),
+            acceptors_down: 0,
+            proposers_down: 0,
+            network: Vec::with_capacity(64),
+            crashes: 0,
+            drops: 0,
+            duplicates: 0,
+        };
+        world.reset(proto, proposers);
+        world
+    }
+
+    /// Back to the initial state, keeping the allocations.
+    pub fn reset(&mut self, proto: &Protocol, proposers: u8) {
+        self.acceptors.clear();
+        self.acceptors
+            .resize(proto.acceptors as usize, Acceptor::default());
+        self.proposers.clear();
+        self.proposers
+            .extend((0..proposers).map(|p| Proposer::new(p, input_value(p))));
+        self.acceptors_down = 0;
+        self.proposers_down = 0;
+        self.network.clear();
+        self.crashes = 0;
+        self.drops = 0;
+        self.duplicates = 0;
+    }
+
+    pub fn is_up(&self, node: NodeId) -> bool {
+        match node {
+            NodeId::Proposer(p) => self.proposers_down & (1 << p) == 0,
+            NodeId::Acceptor(a) => self.acceptors_down & (1 << a) == 0,
+        }
+    }
+
+    fn set_up(&mut self, node: NodeId, up: bool) {
+        match node {
+            NodeId::Proposer(p) => {
+                self.proposers_down = (self.proposers_down & !(1 << p)) | (u8::from(!up) << p)
+            }
+            NodeId::Acceptor(a) => {
+                self.acceptors_down = (self.acceptors_down & !(1 << a)) | (u16::from(!up) << a)
+            }
+        }
+    }
+
+    fn exists(&self, node: NodeId) -> bool {
+        match node {
+            NodeId::Proposer(p) => (p as usize) < self.proposers.len(),
+            NodeId::Acceptor(a) => (a as usize) < self.acceptors.len(),
+        }
+    }
+
+    /// Whether proposer `p` may time out: up, not done, and under its ballot limit.
+    pub fn can_time_out(&self, p: u8, limits: &Limits) -> bool {
+        let pr = &self.proposers[p as usize];
+        self.is_up(NodeId::Proposer(p))
+            && pr.phase != Phase::Decided
+            && pr.ballots_started < limits.max_ballots
+    }
+
+    /// Whether the message at `index` can be delivered now (its destination is up).
+    pub fn deliverable(&self, index: usize) -> bool {
+        self.is_up(self.network[index].dst)
+    }
+
+    /// Applies one event. On error the world is unchanged.
+    pub fn apply(
+        &mut self,
+        proto: &Protocol,
+        limits: &Limits,
+        event: &Event,
+        sink: &mut impl FnMut(Observation),
+    ) -> Result<(), StepError> {
+        match *event {
+            Event::Deliver(env) | Event::Drop(env) | Event::Duplicate(env) => {
+                let index = self
+                    .network
+                    .iter()
+                    .position(|e| *e == env)
+                    .ok_or(StepError::NotEnabled)?;
+                self.apply_at(proto, limits, event, index, sink)
+            }
+            Event::Crash(node) => {
+                if !self.exists(node) || !self.is_up(node) || self.crashes >= limits.max_crashes {
+                    return Err(StepError::NotEnabled);
+                }
+                self.crashes += 1;
+                self.set_up(node, false);
+                if let NodeId::Proposer(p) = node {
+                    // Volatile state is lost at the crash, not at the restart.
+                    self.proposers[p as usize].restart();
+                }
+                Ok(())
+            }
+            Event::Restart(node) => {
+                if !self.exists(node) || self.is_up(node) {
+                    return Err(StepError::NotEnabled);
+                }
+                self.set_up(node, true);
+                if let NodeId::Acceptor(a) = node {
+                    self.acceptors[a as usize].restart(proto);
+                }
+                Ok(())
+            }
+            Event::Timeout(p) => {
+                if (p as usize) >= self.proposers.len() || !self.can_time_out(p, limits) {
+                    return Err(StepError::NotEnabled);
+                }
+                self.check_room(proto.acceptors as usize, limits)?;
+                let action = self.proposers[p as usize].start_next(proto);
+                self.act(proto, p, action, sink);
+                Ok(())
+            }
+        }
+    }
+
+    /// Applies a message event to the message at `index` (the schedulers know the index;
+    /// replays find it by content through [`World::apply`]).
+    pub fn apply_at(
+        &mut self,
+        proto: &Protocol,
+        limits: &Limits,
+        event: &Event,
+        index: usize,
+        sink: &mut impl FnMut(Observation),
+    ) -> Result<(), StepError> {
+        match event {
+            Event::Deliver(_) => {
+                if !self.deliverable(index) {
+                    return Err(StepError::NotEnabled);
+                }
+                let env = self.network[index];
+                // A delivery can cause a broadcast; refuse before changing anything.
+                if matches!(env.dst, NodeId::Proposer(_)) {
+                    self.check_room(proto.acceptors as usize, limits)?;
+                }
+                self.network.swap_remove(index);
+                self.deliver(proto, env, sink);
+                Ok(())
+            }
+            Event::Drop(_) => {
+                if self.drops >= limits.max_drops {
+                    return Err(StepError::NotEnabled);
+                }
+                self.drops += 1;
+                self.network.swap_remove(index);
+                Ok(())
+            }
+            Event::Duplicate(_) => {
+                if self.duplicates >= limits.max_duplicates {
+                    return Err(StepError::NotEnabled);
+                }
+                self.check_room(1, limits)?;
+                self.duplicates += 1;
+                self.network.push(self.network[index]);
+                Ok(())
+            }
+            _ => Err(StepError::NotEnabled),
+        }
+    }
+
+    fn check_room(&self, more: usize, limits: &Limits) -> Result<(), StepError> {
+        if self.network.len() + more > limits.max_in_flight as usize {
+            Err(StepError::MessageLimit)
+        } else {
+            Ok(())
+        }
+    }
+
+    fn deliver(&mut self, proto: &Protocol, env: Envelope, sink: &mut impl FnMut(Observation)) {
+        match (env.src, env.dst) {
+            (NodeId::Proposer(p), NodeId::Acceptor(a)) => {
+                let acceptor = &mut self.acceptors[a as usize];
+                if let Some(reply) = acceptor.on_msg(proto, &env.msg) {
+                    observe_reply(a, &reply, sink);
+                    self.network.push(Envelope {
+                        src: env.dst,
+                        dst: env.src,
+                        msg: reply,
+                    });
+                    let _ = p;
+                }
+            }
+            (NodeId::Acceptor(a), NodeId::Proposer(p)) => {
+                if let Some(action) = self.proposers[p as usize].on_msg(proto, a, &env.msg) {
+                    self.act(proto, p, action, sink);
+                }
+            }
+            // Proposers and acceptors only talk across roles; nothing else is ever sent.
+            _ => {}
+        }
+    }
+
+    fn act(&mut self, proto: &Protocol, p: u8, action: Action, sink: &mut impl FnMut(Observation)) {
+        match action {
+            Action::Broadcast(msg) => {
+                if let Msg::Accept { ballot, value } = msg {
+                    sink(Observation::Proposal { ballot, value });
+                }
+                let src = NodeId::Proposer(p);
+                for a in 0..proto.acceptors {
+                    self.network.push(Envelope {
+                        src,
+                        dst: NodeId::Acceptor(a),
+                        msg,
+                    });
+                }
+            }
+            Action::Decide { ballot, value } => sink(Observation::Decide {
+                learner: u16::from(p),
+                ballot,
+                value,
+            }),
+        }
+    }
+
+    /// Every enabled event, in a fixed order: deliveries, timeouts, then faults (drops,
+    /// duplicates, crashes, restarts). Identical messages in flight give one event each kind.
+    /// Choice-driven schedules index into this list, so "lower choice" means "less
+    /// adversarial", which is the direction proptest shrinks in.
+    pub fn enabled(&self, limits: &Limits, out: &mut Vec<Event>) {
+        out.clear();
+        let distinct = |i: usize| !self.network[..i].contains(&self.network[i]);
+        for i in 0..self.network.len() {
+            if self.deliverable(i) && distinct(i) {
+                out.push(Event::Deliver(self.network[i]));
+            }
+        }
+        for p in 0..self.proposers.len() as u8 {
+            if self.can_time_out(p, limits) {
+                out.push(Event::Timeout(p));
+            }
+        }
+        if self.drops < limits.max_drops {
+            for i in 0..self.network.len() {
+                if distinct(i) {
+                    out.push(Event::Drop(self.network[i]));
+                }
+            }
+        }
+        if self.duplicates < limits.max_duplicates
+            && self.network.len() < limits.max_in_flight as usize
+        {
+            for i in 0..self.network.len() {
+                if distinct(i) {
+                    out.push(Event::Duplicate(self.network[i]));
+                }
+            }
+        }
+        if self.crashes < limits.max_crashes {
+            for node in self.nodes() {
+                if self.is_up(node) {
+                    out.push(Event::Crash(node));
+                }
+            }
+        }
+        for node in self.nodes() {
+            if !self.is_up(node) {
+                out.push(Event::Restart(node));
+            }
+        }
+    }
+
+    /// Every node: proposers first, then acceptors.
+    pub fn nodes(&self) -> impl Iterator<Item = NodeId> + '_ {
+        (0..self.proposers.len() as u8)
+            .map(NodeId::Proposer)
+            .chain((0..self.acceptors.len() as u16).map(NodeId::Acceptor))
+    }
+}
+
+fn observe_reply(acceptor: AcceptorId, reply: &Msg, sink: &mut impl FnMut(Observation)) {
+    match *reply {
+        Msg::Promise { ballot, .. } => sink(Observation::Promise { acceptor, ballot }),
+        Msg::Accepted { ballot, value } => sink(Observation::Vote {
+            acceptor,
+            ballot,
+            value,
+        }),
+        _ => {}
+    }
+}
