@@ -3,6 +3,7 @@ pub mod bug;
 pub mod checker;
 pub mod cli;
 pub mod config;
+pub mod counterexample;
 pub mod event;
 pub mod execution;
 pub mod node;
