@@ -1,5 +1,6 @@
 pub mod ballot;
 pub mod bug;
+pub mod campaign;
 pub mod checker;
 pub mod cli;
 pub mod config;
@@ -12,4 +13,5 @@ pub mod protocol;
 pub mod pyjson;
 pub mod rng;
 pub mod scheduler;
+pub mod shrink;
 pub mod world;

@@ -153,3 +153,16 @@ impl ProfileSpec {
         Ok(())
     }
 }
+
+impl Profile {
+    /// The flags that pin every field of this profile on the command line.
+    pub fn args(&self) -> String {
+        let (r, l) = (self.rates, self.limits);
+        format!(
+            "--drop-rate {} --duplicate-rate {} --crash-rate {} --restart-rate {} --timeout-rate {} \
+             --max-crashes {} --max-drops {} --max-duplicates {} --max-ballots {} --max-in-flight {} --max-steps {}",
+            r.drop, r.duplicate, r.crash, r.restart, r.timeout,
+            l.max_crashes, l.max_drops, l.max_duplicates, l.max_ballots, l.max_in_flight, l.max_steps
+        )
+    }
+}

@@ -235,7 +235,9 @@ impl Proposer {
             // Bug: the proposer id is left out, so two proposers can pick the same ballot.
             Ballot::new(round, 0)
         } else {
-            Ballot::new(round, self.id)
+            // Slot `id + 1`, so that traces read "ballot 2.1" for p1's second round and
+            // slot 0 stays free for the collision bug.
+            Ballot::new(round, self.id + 1)
         }
     }
 
@@ -542,7 +544,7 @@ mod tests {
         let mut pr = Proposer::new(1, Value(2));
         pr.start_next(&p);
         let b = pr.ballot.unwrap();
-        let old = Ballot::new(0, 1);
+        let old = Ballot::new(0, 2);
         pr.on_msg(&p, 0, &promise(old, None));
         pr.on_msg(&p, 1, &promise(old, None));
         assert_eq!(pr.promise_count, 0);
@@ -554,7 +556,7 @@ mod tests {
                 promised: Ballot::new(7, 0),
             },
         );
-        assert_eq!(pr.next_ballot(&p), Ballot::new(8, 1));
+        assert_eq!(pr.next_ballot(&p), Ballot::new(8, 2));
     }
 
     #[test]
@@ -570,7 +572,7 @@ mod tests {
         assert_eq!(pr.ballots_started, 2);
         assert_eq!(
             pr.next_ballot(&p),
-            Ballot::new(3, 1),
+            Ballot::new(3, 2),
             "never reuses a ballot"
         );
     }

@@ -1,12 +1,366 @@
-//! `paxos-safety fuzz`.
+//! `paxos-safety fuzz`: a campaign, its summary, and on a violation the seed banner, the
+//! shrunk counterexample and the commands that replay both.
 
+use std::hash::{BuildHasher, Hasher};
+use std::io::IsTerminal;
+use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use clap::Args;
+use serde_json::{json, Value as Json};
+
+use super::{build_config, usage_error, ClusterArgs, FaultArgs, EXIT_SAFE, EXIT_VIOLATION};
+use crate::campaign::{parse_shard, Campaign, Found, Report};
+use crate::config::Config;
+use crate::counterexample::Counterexample;
+use crate::execution::{Coverage, Simulator};
+use crate::shrink::{shrink, MAX_REPLAYS};
 
 #[derive(Args, Debug)]
-pub struct FuzzArgs {}
+#[command(after_help = "Examples:\n  \
+    paxos-safety fuzz                                  10,000 runs, 3 acceptors, 2 proposers, swarm faults\n  \
+    paxos-safety fuzz --runs 1000000 --seed 7 --json   a reproducible campaign, JSON summary last\n  \
+    paxos-safety fuzz --bug no-adopt                   watch the checker catch a classic bug\n  \
+    paxos-safety fuzz --acceptors 5 --q1 2 --q2 3      flexible quorums that do not intersect\n  \
+    paxos-safety fuzz --shard 3/8 --json               the third of eight disjoint slices\n\n\
+    Exit status: 0 no violation, 1 a violation, 2 bad usage.")]
+pub struct FuzzArgs {
+    /// Executions in the campaign [default: 10000, or unbounded with --time-limit]
+    #[arg(long, value_name = "N")]
+    pub runs: Option<u64>,
+    /// Campaign seed; execution i runs from a seed derived from it [default: random, printed]
+    #[arg(long, value_name = "S")]
+    pub seed: Option<u64>,
+    /// Worker threads [default: the machine's cores]; results do not depend on it
+    #[arg(long, value_name = "J")]
+    pub jobs: Option<usize>,
+    /// Run the K-th of N disjoint slices of the campaign (1-based)
+    #[arg(long, value_name = "K/N", value_parser = parse_shard)]
+    pub shard: Option<(u64, u64)>,
+    /// Stop after this many seconds and report what was done
+    #[arg(long, value_name = "SECONDS")]
+    pub time_limit: Option<f64>,
+    /// Stop at the first violation instead of counting them all
+    #[arg(long)]
+    pub stop_on_violation: bool,
+    /// Report the first violation as found, without shrinking it
+    #[arg(long)]
+    pub no_shrink: bool,
+    /// Directory for the shrunk counterexample file
+    #[arg(long, value_name = "DIR", default_value = "counterexamples")]
+    pub out_dir: PathBuf,
+    /// Read the configuration from a JSON file; flags override it
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Print one JSON object on the last line of stdout
+    #[arg(long)]
+    pub json: bool,
+    /// Print only the verdict (and the violation, if any)
+    #[arg(long)]
+    pub quiet: bool,
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
+    #[command(flatten)]
+    pub faults: FaultArgs,
+}
 
-pub fn run(_args: FuzzArgs) -> ExitCode {
-    super::usage_error("fuzz: under construction")
+/// A campaign seed from the OS when the user gives none. It only picks the campaign and
+/// is printed, so it never makes a run unreproducible.
+fn fresh_seed() -> u64 {
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u64(std::process::id().into());
+    h.finish()
+}
+
+/// The shrunk (or raw) counterexample of a campaign's first violation.
+struct Evidence {
+    events_before: usize,
+    events_after: usize,
+    file: Option<PathBuf>,
+    file_error: Option<String>,
+    trace: Vec<String>,
+    explanation: String,
+}
+
+fn evidence(config: &Config, found: &Found, args: &FuzzArgs) -> Evidence {
+    let mut sim = Simulator::new(*config);
+    let mut events = Vec::new();
+    let outcome = sim.run_seed(found.seed, Some(&mut events));
+    let profile = outcome.profile;
+    let before = events.len();
+    let invariant = found.violation.invariant;
+    let (events, outcome) = if args.no_shrink {
+        (events, outcome)
+    } else {
+        match shrink(config, profile, &events, invariant, MAX_REPLAYS) {
+            Some(s) => (s.events, s.outcome),
+            None => (events, outcome),
+        }
+    };
+    let (step, violation) = outcome.violation.unwrap_or((found.step, found.violation));
+    let explanation = violation.explain(|b| b.sim_label(), |v| v.to_string());
+    let mut cx = Counterexample::new(config, &profile, &events);
+    cx.seed = Some(found.seed);
+    cx.invariant = Some(invariant);
+    cx.step = Some(step);
+    cx.explanation = Some(explanation.clone());
+    let bug = config.bug.map_or("correct".to_string(), |b| b.to_string());
+    let path = args.out_dir.join(format!("{bug}-seed-{}.json", found.seed));
+    let (file, file_error) = match cx.save(&path) {
+        Ok(()) => (Some(path), None),
+        Err(e) => (None, Some(e)),
+    };
+    Evidence {
+        events_before: before,
+        events_after: events.len(),
+        file,
+        file_error,
+        trace: events.iter().map(|e| e.to_string()).collect(),
+        explanation,
+    }
+}
+
+fn replay_command(config: &Config, found: &Found) -> String {
+    let profile = Simulator::new(*config).profile_for(found.seed);
+    format!(
+        "paxos-safety replay --seed {} {} {}",
+        found.seed,
+        config.cluster_args(),
+        profile.args()
+    )
+}
+
+pub fn run(args: FuzzArgs) -> ExitCode {
+    let config = match build_config(args.config.as_ref(), &args.cluster, &args.faults) {
+        Ok(c) => c,
+        Err(e) => return usage_error(&e),
+    };
+    if let Some(t) = args.time_limit {
+        if !(t > 0.0 && t <= 31_536_000.0) {
+            return usage_error(
+                "--time-limit must be a positive number of seconds (at most a year)",
+            );
+        }
+    }
+    let runs = match (args.runs, args.time_limit) {
+        (Some(0), _) => return usage_error("--runs must be at least 1"),
+        (Some(r), _) => Some(r),
+        (None, Some(_)) => None,
+        (None, None) => Some(10_000),
+    };
+    let jobs = match args.jobs {
+        Some(0) => return usage_error("--jobs must be at least 1"),
+        Some(j) if j > 1024 => return usage_error("--jobs must be at most 1024"),
+        Some(j) => j,
+        None => std::thread::available_parallelism().map_or(1, |n| n.get()),
+    };
+    let seed = args.seed.unwrap_or_else(fresh_seed);
+    let campaign = Campaign {
+        config,
+        seed,
+        runs,
+        time_limit: args.time_limit.map(Duration::from_secs_f64),
+        jobs,
+        shard: args.shard.unwrap_or((1, 1)),
+        stop_on_violation: args.stop_on_violation,
+    };
+    let chatty = !args.json && !args.quiet;
+    if chatty {
+        println!(
+            "paxos-safety fuzz: campaign seed {seed}, {} runs, {jobs} jobs, shard {}/{}",
+            runs.map_or("unbounded".to_string(), |r| r.to_string()),
+            campaign.shard.0,
+            campaign.shard.1
+        );
+        println!(
+            "config: {}",
+            serde_json::to_string(&config).expect("a config serialises")
+        );
+        if !config.quorums_intersect() {
+            println!("note: q1 + q2 <= acceptors: phase-1 and phase-2 quorums need not meet, so this is expected to be unsafe");
+        }
+    }
+    let bar = progress_bar(
+        runs,
+        !args.json && !args.quiet && std::io::stderr().is_terminal(),
+    );
+    let report = campaign.run(&|done, violations| {
+        if let Some(bar) = &bar {
+            bar.set_position(done);
+            bar.set_message(format!("{violations} violations"));
+        }
+    });
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    let evidence = report.first.map(|f| evidence(&config, &f, &args));
+    if args.json {
+        println!("{}", summary_json(&campaign, &report, evidence.as_ref()));
+    } else {
+        print_text(&campaign, &report, evidence.as_ref(), args.quiet);
+    }
+    if report.counts.violations > 0 {
+        ExitCode::from(EXIT_VIOLATION)
+    } else {
+        ExitCode::from(EXIT_SAFE)
+    }
+}
+
+fn progress_bar(runs: Option<u64>, show: bool) -> Option<indicatif::ProgressBar> {
+    if !show {
+        return None;
+    }
+    let bar = match runs {
+        Some(r) => indicatif::ProgressBar::new(r),
+        None => indicatif::ProgressBar::no_length(),
+    };
+    bar.set_draw_target(indicatif::ProgressDrawTarget::stderr_with_hz(8));
+    let style = indicatif::ProgressStyle::with_template(
+        "{bar:30} {pos}/{len} runs  {per_sec}  {msg}  elapsed {elapsed}  eta {eta}",
+    )
+    .expect("the progress template is valid");
+    bar.set_style(style);
+    Some(bar)
+}
+
+fn percent(n: u64, of: u64) -> f64 {
+    if of == 0 {
+        0.0
+    } else {
+        100.0 * n as f64 / of as f64
+    }
+}
+
+fn print_text(campaign: &Campaign, report: &Report, evidence: Option<&Evidence>, quiet: bool) {
+    let c = &report.counts;
+    let secs = report.elapsed.as_secs_f64();
+    if !quiet {
+        println!(
+            "runs {}  steps {}  violations {}  elapsed {:.2}s  ({:.0} runs/s, {:.2}M steps/s)",
+            c.runs,
+            c.steps,
+            c.violations,
+            secs,
+            c.runs as f64 / secs.max(1e-9),
+            c.steps as f64 / secs.max(1e-9) / 1e6
+        );
+        let marks: Vec<String> = Coverage::NAMED
+            .iter()
+            .zip(c.marks)
+            .map(|((name, _), n)| {
+                format!(
+                    "{} {} ({:.1}%)",
+                    name.trim_end_matches("_runs"),
+                    n,
+                    percent(n, c.runs)
+                )
+            })
+            .collect();
+        println!("exercised: {}", marks.join(", "));
+        println!(
+            "endings: quiescent {}, step-limit {}, message-limit {}",
+            c.quiescent, c.step_limit, c.message_limit
+        );
+        if report.timed_out {
+            println!("time limit reached after {} runs", c.runs);
+        }
+        let never = c.never_exercised();
+        if c.mark(Coverage::CHOSEN) == 0 {
+            println!("warning: no execution chose a value: this campaign has proven nothing");
+        } else if !never.is_empty() {
+            println!("warning: never exercised: {}", never.join(", "));
+        }
+    }
+    match (report.first, evidence) {
+        (Some(found), Some(ev)) => {
+            println!();
+            println!(
+                "VIOLATION in execution {} of campaign seed {} (execution seed {}), step {}:",
+                found.index, campaign.seed, found.seed, found.step
+            );
+            println!("  {}", ev.explanation);
+            println!(
+                "  options: {} {}",
+                campaign.config.cluster_args(),
+                Simulator::new(campaign.config)
+                    .profile_for(found.seed)
+                    .args()
+            );
+            println!(
+                "  replay the execution: {}",
+                replay_command(&campaign.config, &found)
+            );
+            println!(
+                "  shrunk: {} -> {} events",
+                ev.events_before, ev.events_after
+            );
+            match (&ev.file, &ev.file_error) {
+                (Some(path), _) => println!(
+                    "  counterexample: {}  (replay it: paxos-safety replay {})",
+                    path.display(),
+                    path.display()
+                ),
+                (None, Some(e)) => println!("  counterexample not written: {e}"),
+                _ => {}
+            }
+            for (i, e) in ev.trace.iter().enumerate() {
+                println!("  {:>3}  {e}", i + 1);
+            }
+            println!(
+                "verdict: {} violation(s) in {} runs",
+                report.counts.violations, report.counts.runs
+            );
+        }
+        _ => println!("verdict: no violation in {} runs", report.counts.runs),
+    }
+}
+
+fn summary_json(campaign: &Campaign, report: &Report, evidence: Option<&Evidence>) -> Json {
+    let c = &report.counts;
+    let mut obj = serde_json::Map::new();
+    obj.insert("runs".into(), json!(c.runs));
+    obj.insert("steps".into(), json!(c.steps));
+    obj.insert("violations".into(), json!(c.violations));
+    obj.insert("chosen_runs".into(), json!(c.mark(Coverage::CHOSEN)));
+    obj.insert(
+        "elapsed_s".into(),
+        json!((report.elapsed.as_secs_f64() * 1000.0).round() / 1000.0),
+    );
+    obj.insert("seed".into(), json!(campaign.seed));
+    obj.insert("jobs".into(), json!(campaign.jobs));
+    obj.insert(
+        "shard".into(),
+        json!(format!("{}/{}", campaign.shard.0, campaign.shard.1)),
+    );
+    obj.insert("timed_out".into(), json!(report.timed_out));
+    for ((name, _), n) in Coverage::NAMED.iter().zip(c.marks) {
+        if *name != "chosen_runs" {
+            obj.insert((*name).into(), json!(n));
+        }
+    }
+    obj.insert("quiescent_runs".into(), json!(c.quiescent));
+    obj.insert("step_limit_runs".into(), json!(c.step_limit));
+    obj.insert("message_limit_runs".into(), json!(c.message_limit));
+    obj.insert("never_exercised".into(), json!(c.never_exercised()));
+    obj.insert(
+        "config".into(),
+        serde_json::to_value(campaign.config).expect("a config serialises"),
+    );
+    let first = match (report.first, evidence) {
+        (Some(f), Some(ev)) => json!({
+            "seed": f.seed,
+            "index": f.index,
+            "invariant": f.violation.invariant.name(),
+            "step": f.step,
+            "explanation": ev.explanation,
+            "replay": replay_command(&campaign.config, &f),
+            "events_before_shrink": ev.events_before,
+            "events_after_shrink": ev.events_after,
+            "counterexample": ev.file.as_ref().map(|p| p.display().to_string()),
+        }),
+        _ => Json::Null,
+    };
+    obj.insert("first_violation".into(), first);
+    Json::Object(obj)
 }

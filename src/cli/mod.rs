@@ -38,7 +38,7 @@ pub struct Cli {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Run a campaign of seeded random executions, checking every step.
-    Fuzz(fuzz::FuzzArgs),
+    Fuzz(Box<fuzz::FuzzArgs>),
     /// Rerun one execution (by seed, or from a counterexample file) and print its trace.
     Replay(replay::ReplayArgs),
     /// Enumerate every interleaving of a small cluster (breadth-first, shortest counterexample).
@@ -184,7 +184,7 @@ pub fn usage_error(msg: &str) -> ExitCode {
 pub fn run(cli: Cli) -> ExitCode {
     match cli.command {
         None | Some(Command::Node) => crate::node::run_stdio(),
-        Some(Command::Fuzz(args)) => fuzz::run(args),
+        Some(Command::Fuzz(args)) => fuzz::run(*args),
         Some(Command::Replay(args)) => replay::run(args),
         Some(Command::Explore(args)) => explore::run(args),
     }

@@ -1,0 +1,241 @@
+//! Campaigns: many executions of one configuration, each from its own derived seed, run on
+//! several threads and summarised.
+//!
+//! Execution `i` of campaign seed `S` always runs from `rng::execution_seed(S, i)`, so a
+//! campaign is a deterministic function of `(S, runs, shard)`: threads only decide which
+//! core runs which execution, never what an execution does. Workers take chunks of indices
+//! from a shared counter and fold their results into a per-thread [`Summary`]; summaries
+//! merge by addition, and the first violation is the one with the lowest index, so the
+//! verdict, the counts and the first violation do not depend on `--jobs`. Shards take every
+//! N-th index (`i % N == K - 1`), so N shards together are exactly the unsharded campaign
+//! and their summaries merge the same way.
+//!
+//! The fast path records nothing: no trace, no formatting. A failing execution is rerun
+//! with recording on to get its events (determinism makes that free).
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+
+use crate::checker::Violation;
+use crate::config::Config;
+use crate::execution::{Coverage, Ending, Outcome, Simulator};
+use crate::rng::execution_seed;
+
+/// Executions per chunk a worker takes at once: large enough that the shared counter is
+/// not contended, small enough that `--time-limit` stops promptly.
+const CHUNK: u64 = 256;
+
+/// What to run.
+#[derive(Clone, Debug)]
+pub struct Campaign {
+    pub config: Config,
+    pub seed: u64,
+    /// Executions in the whole (unsharded) campaign; `None` with a time limit means
+    /// "until the time is up".
+    pub runs: Option<u64>,
+    pub time_limit: Option<Duration>,
+    pub jobs: usize,
+    /// `(k, n)`: run the k-th (1-based) of n disjoint slices.
+    pub shard: (u64, u64),
+    /// Stop at the first violation (the lowest-index one is still the one reported).
+    pub stop_on_violation: bool,
+}
+
+/// The first violation of a campaign: enough to rerun it alone.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Found {
+    /// The execution's index in the campaign.
+    pub index: u64,
+    /// The execution's own seed.
+    pub seed: u64,
+    /// The 1-based step of the violation.
+    pub step: u32,
+    pub violation: Violation,
+}
+
+/// Counts over the executions run. Everything adds up across threads and shards.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Counts {
+    pub runs: u64,
+    pub steps: u64,
+    pub violations: u64,
+    /// Executions per coverage mark, in the order of [`Coverage::NAMED`].
+    pub marks: [u64; Coverage::NAMED.len()],
+    pub quiescent: u64,
+    pub step_limit: u64,
+    pub message_limit: u64,
+}
+
+impl Counts {
+    fn add_outcome(&mut self, o: &Outcome) {
+        self.runs += 1;
+        self.steps += u64::from(o.steps);
+        self.violations += u64::from(o.violation.is_some());
+        for (slot, (_, mark)) in self.marks.iter_mut().zip(Coverage::NAMED) {
+            *slot += u64::from(o.coverage.has(mark));
+        }
+        match o.ending {
+            Ending::Quiescent => self.quiescent += 1,
+            Ending::StepLimit => self.step_limit += 1,
+            Ending::MessageLimit => self.message_limit += 1,
+            _ => {}
+        }
+    }
+
+    pub fn merge(&mut self, other: &Counts) {
+        self.runs += other.runs;
+        self.steps += other.steps;
+        self.violations += other.violations;
+        for (a, b) in self.marks.iter_mut().zip(other.marks) {
+            *a += b;
+        }
+        self.quiescent += other.quiescent;
+        self.step_limit += other.step_limit;
+        self.message_limit += other.message_limit;
+    }
+
+    /// Executions that exercised `mark`.
+    pub fn mark(&self, mark: Coverage) -> u64 {
+        Coverage::NAMED
+            .iter()
+            .position(|&(_, m)| m == mark)
+            .map_or(0, |i| self.marks[i])
+    }
+
+    /// Sometimes-properties that never fired: a campaign that never chose a value, never
+    /// dropped a message or never crashed a voter has not tested what it claims to.
+    pub fn never_exercised(&self) -> Vec<&'static str> {
+        Coverage::NAMED
+            .iter()
+            .zip(self.marks)
+            .filter(|(_, n)| *n == 0)
+            .map(|((name, _), _)| *name)
+            .collect()
+    }
+}
+
+/// The result of a campaign.
+#[derive(Clone, Debug)]
+pub struct Report {
+    pub counts: Counts,
+    pub first: Option<Found>,
+    pub elapsed: Duration,
+    /// The time limit stopped the campaign before `runs`.
+    pub timed_out: bool,
+}
+
+impl Campaign {
+    /// The campaign index of the `j`-th execution of this shard.
+    fn index(&self, j: u64) -> u64 {
+        let (k, n) = self.shard;
+        j * n + (k - 1)
+    }
+
+    /// How many executions this shard owns.
+    fn shard_runs(&self) -> Option<u64> {
+        let (k, n) = self.shard;
+        self.runs.map(|r| r / n + u64::from(r % n >= k))
+    }
+
+    /// Runs the campaign. `progress` is called now and then with the executions done so
+    /// far and the violations found (for a progress bar); it must be cheap.
+    pub fn run(&self, progress: &(dyn Fn(u64, u64) + Sync)) -> Report {
+        let start = Instant::now();
+        let total = self.shard_runs().unwrap_or(u64::MAX);
+        let next_chunk = AtomicU64::new(0);
+        let done = AtomicU64::new(0);
+        let violations = AtomicU64::new(0);
+        // Lowest shard-local index with a violation so far; chunks above it are skipped
+        // when stopping on violation, chunks below it always finish, so the reported first
+        // violation is the same whatever the thread count.
+        let first_at = AtomicU64::new(u64::MAX);
+        let timed_out = AtomicBool::new(false);
+        let results = Mutex::new(Vec::new());
+        let jobs = self.jobs.max(1);
+        std::thread::scope(|scope| {
+            for _ in 0..jobs {
+                scope.spawn(|| {
+                    let mut sim = Simulator::new(self.config);
+                    let mut counts = Counts::default();
+                    let mut first: Option<Found> = None;
+                    loop {
+                        if let Some(limit) = self.time_limit {
+                            if start.elapsed() >= limit {
+                                timed_out.store(true, Ordering::Relaxed);
+                                break;
+                            }
+                        }
+                        let c = next_chunk.fetch_add(1, Ordering::Relaxed);
+                        let lo = c.saturating_mul(CHUNK);
+                        if lo >= total
+                            || (self.stop_on_violation && lo > first_at.load(Ordering::Relaxed))
+                        {
+                            break;
+                        }
+                        let hi = (lo + CHUNK).min(total);
+                        let mut found_here = 0;
+                        for j in lo..hi {
+                            let index = self.index(j);
+                            let seed = execution_seed(self.seed, index);
+                            let o = sim.run_seed(seed, None);
+                            counts.add_outcome(&o);
+                            if let Some((step, violation)) = o.violation {
+                                found_here += 1;
+                                first_at.fetch_min(j, Ordering::Relaxed);
+                                if first.is_none_or(|f| index < f.index) {
+                                    first = Some(Found {
+                                        index,
+                                        seed,
+                                        step,
+                                        violation,
+                                    });
+                                }
+                                if self.stop_on_violation {
+                                    break;
+                                }
+                            }
+                        }
+                        let d = done.fetch_add(hi - lo, Ordering::Relaxed) + (hi - lo);
+                        let v = violations.fetch_add(found_here, Ordering::Relaxed) + found_here;
+                        progress(d, v);
+                    }
+                    results
+                        .lock()
+                        .expect("a worker panicked while holding the results")
+                        .push((counts, first));
+                });
+            }
+        });
+        let mut counts = Counts::default();
+        let mut first: Option<Found> = None;
+        for (c, f) in results.into_inner().expect("workers finished") {
+            counts.merge(&c);
+            if let Some(f) = f {
+                if first.is_none_or(|g| f.index < g.index) {
+                    first = Some(f);
+                }
+            }
+        }
+        Report {
+            counts,
+            first,
+            elapsed: start.elapsed(),
+            timed_out: timed_out.load(Ordering::Relaxed),
+        }
+    }
+}
+
+/// Parses `K/N` with `1 <= K <= N`.
+pub fn parse_shard(s: &str) -> Result<(u64, u64), String> {
+    let bad = || format!("--shard takes K/N with 1 <= K <= N, like 2/8; got '{s}'");
+    let (k, n) = s.split_once('/').ok_or_else(bad)?;
+    let k: u64 = k.trim().parse().map_err(|_| bad())?;
+    let n: u64 = n.trim().parse().map_err(|_| bad())?;
+    if k == 0 || n == 0 || k > n {
+        return Err(bad());
+    }
+    Ok((k, n))
+}

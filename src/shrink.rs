@@ -1,0 +1,124 @@
+//! Shrinking: from a failing execution to the shortest event list we can find that still
+//! breaks the same invariant.
+//!
+//! A failing random execution is mostly noise: deliveries that lead nowhere, faults that
+//! did not matter. The shrinker works on the recorded events (the schedule as data) and
+//! re-checks every candidate with the same simulator and checker, replaying leniently: an
+//! event whose message is no longer in flight, or whose node is in the wrong state, is
+//! skipped, and the candidate is then the list of events actually taken. So every accepted
+//! candidate is itself a real execution that a strict replay reproduces.
+//!
+//! Passes, repeated until none makes progress (classic delta debugging, ddmin-style):
+//! 1. cut everything after the violating step;
+//! 2. delete runs of events, halving the run length from n/2 down to 1;
+//! 3. delete single faults (drops, duplicates, crashes, restarts), which step 2 may have
+//!    kept only as part of a larger run.
+//!
+//! Each candidate costs one replay of at most the current length, so shrinking is
+//! O(n^2 · log n) replays in the worst case: milliseconds for the tens of events a Paxos
+//! counterexample has. `max_replays` bounds it anyway, and the result says if it was hit.
+
+use crate::checker::Invariant;
+use crate::config::Config;
+use crate::event::Event;
+use crate::execution::{Outcome, Simulator};
+use crate::profile::Profile;
+
+/// The result of shrinking.
+#[derive(Clone, Debug)]
+pub struct Shrunk {
+    pub events: Vec<Event>,
+    pub outcome: Outcome,
+    /// Candidate replays tried.
+    pub replays: u64,
+    /// The replay budget ran out before the passes settled.
+    pub budget_hit: bool,
+}
+
+/// The default replay budget: far above what a Paxos counterexample needs.
+pub const MAX_REPLAYS: u64 = 200_000;
+
+/// Shrinks `events`, a failing execution of `config` under `profile`, keeping `invariant`
+/// broken. Returns `None` when `events` does not break `invariant` in the first place.
+pub fn shrink(
+    config: &Config,
+    profile: Profile,
+    events: &[Event],
+    invariant: Invariant,
+    max_replays: u64,
+) -> Option<Shrunk> {
+    let mut sim = Simulator::new(*config);
+    // A Cell, so the budget can be read between attempts while the closure holds it.
+    let replays = std::cell::Cell::new(0u64);
+    let mut taken = Vec::with_capacity(events.len());
+    // Replays a candidate; Some((taken events, outcome)) when it still breaks `invariant`.
+    let mut attempt = |candidate: &[Event], taken: &mut Vec<Event>| -> Option<Outcome> {
+        replays.set(replays.get() + 1);
+        taken.clear();
+        let o = sim.run_events(candidate, profile, false, Some(taken));
+        match o.violation {
+            Some((_, v)) if v.invariant == invariant => Some(o),
+            _ => None,
+        }
+    };
+    let mut outcome = attempt(events, &mut taken)?;
+    let mut best = taken.clone();
+    let mut budget_hit = false;
+    'passes: loop {
+        let before = best.len();
+        // Deleting runs, from long to short.
+        let mut run = (best.len() / 2).max(1);
+        loop {
+            let mut start = 0;
+            while start < best.len() {
+                if replays.get() >= max_replays {
+                    budget_hit = true;
+                    break 'passes;
+                }
+                let end = (start + run).min(best.len());
+                let candidate: Vec<Event> =
+                    best[..start].iter().chain(&best[end..]).copied().collect();
+                match attempt(&candidate, &mut taken) {
+                    Some(o) if taken.len() < best.len() => {
+                        best = taken.clone();
+                        outcome = o;
+                    }
+                    _ => start += run,
+                }
+            }
+            if run == 1 {
+                break;
+            }
+            run /= 2;
+        }
+        // Single faults anywhere.
+        let mut i = 0;
+        while i < best.len() {
+            if replays.get() >= max_replays {
+                budget_hit = true;
+                break 'passes;
+            }
+            if best[i].is_fault() {
+                let mut candidate = best.clone();
+                candidate.remove(i);
+                if let Some(o) = attempt(&candidate, &mut taken) {
+                    if taken.len() < best.len() {
+                        best = taken.clone();
+                        outcome = o;
+                        continue;
+                    }
+                }
+            }
+            i += 1;
+        }
+        if best.len() >= before {
+            break;
+        }
+    }
+    Some(Shrunk {
+        events: best,
+        outcome,
+        replays: replays.get(),
+        budget_hit,
+    })
+}
