@@ -135,15 +135,26 @@ pub struct Violation {
 impl Violation {
     /// One sentence naming the invariant, the ballots and the values, with ballots and
     /// values rendered by the caller (simulator labels, or the grader's raw numbers and JSON).
+    /// Acceptors are shown as the simulator names them, `a1..aA`.
     pub fn explain(
         &self,
         ballot: impl Fn(Ballot) -> String,
         value: impl Fn(Value) -> String,
     ) -> String {
+        self.explain_with(ballot, value, |a| format!("a{}", u32::from(a) + 1))
+    }
+
+    /// [`Violation::explain`] with the acceptors' names rendered by the caller too.
+    pub fn explain_with(
+        &self,
+        ballot: impl Fn(Ballot) -> String,
+        value: impl Fn(Value) -> String,
+        acceptor: impl Fn(AcceptorId) -> String,
+    ) -> String {
         let (b, v) = (ballot(self.ballot), value(self.value));
         let who = self
             .acceptor
-            .map(|a| format!("acceptor {a} "))
+            .map(|a| format!("acceptor {} ", acceptor(a)))
             .unwrap_or_default();
         let what = match (self.invariant, self.earlier) {
             (Invariant::Agreement, Some((eb, ev))) => format!(

@@ -180,8 +180,9 @@ impl Simulator {
     }
 
     /// Replays recorded events. `strict`: an event that is not enabled ends the execution
-    /// with [`Ending::InvalidEvent`]; otherwise it is skipped (the shrinker's mode), and
-    /// `trace` receives only the events actually taken.
+    /// with [`Ending::InvalidEvent`]. Lenient (the shrinker's mode): a message event that is
+    /// not enabled takes the in-flight message most like it ([`World::similar`]) or is
+    /// skipped, and `trace` receives only the events actually taken.
     pub fn run_events(
         &mut self,
         events: &[Event],
@@ -254,12 +255,27 @@ impl Simulator {
                     marks.violation.get_or_insert(v);
                 }
             };
-            let applied = match index {
+            let mut event = event;
+            let mut applied = match index {
                 Some(i) => self
                     .world
                     .apply_at(&self.proto, &limits, &event, i, &mut sink),
                 None => self.world.apply(&self.proto, &limits, &event, &mut sink),
             };
+            if applied == Err(StepError::NotEnabled) && !strict {
+                // Lenient replay: take the message the event most plausibly meant.
+                if let Some(i) = self.world.similar(&event) {
+                    let env = self.world.network[i];
+                    event = match event {
+                        Event::Deliver(_) => Event::Deliver(env),
+                        Event::Drop(_) => Event::Drop(env),
+                        _ => Event::Duplicate(env),
+                    };
+                    applied = self
+                        .world
+                        .apply_at(&self.proto, &limits, &event, i, &mut sink);
+                }
+            }
             match applied {
                 Ok(()) => {}
                 Err(StepError::MessageLimit) => {

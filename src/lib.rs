@@ -1,3 +1,50 @@
+//! # paxos-safety
+//!
+//! Proves by search that single-decree Paxos never un-chooses a value. A deterministic
+//! simulator interleaves competing proposers and acceptors under message loss,
+//! duplication, reordering and crashes; a safety checker watches every single step; failing
+//! executions shrink to short counterexamples that replay by their events.
+//!
+//! The checker must be able to fail, so the crate carries a zoo of classic Paxos bugs.
+//! Here one is switched on, a campaign runs, and the checker catches it:
+//!
+//! ```
+//! use paxos_safety::bug::Bug;
+//! use paxos_safety::campaign::Campaign;
+//! use paxos_safety::checker::Invariant;
+//! use paxos_safety::config::Config;
+//!
+//! let campaign = Campaign {
+//!     // The proposer ignores the votes reported in promises and proposes its own value.
+//!     config: Config { bug: Some(Bug::NoAdopt), ..Config::default() },
+//!     seed: 1,
+//!     runs: Some(1_000),
+//!     time_limit: None,
+//!     jobs: 1,
+//!     shard: (1, 1),
+//!     stop_on_violation: true,
+//! };
+//! let report = campaign.run(&|_done, _violations| {});
+//! let found = report.first.expect("the checker catches no-adopt");
+//! assert_eq!(found.violation.invariant, Invariant::Immutability);
+//!
+//! // The same campaign with the bug off: every step of every execution checked, nothing found.
+//! let correct = Campaign { config: Config::default(), stop_on_violation: false, ..campaign };
+//! assert_eq!(correct.run(&|_, _| {}).counts.violations, 0);
+//! ```
+//!
+//! The parts, one job each:
+//! - [`protocol`]: acceptor and proposer as pure state machines (message in, messages out);
+//! - [`checker`]: the incremental safety checker, an observer of every step;
+//! - [`world`] and [`event`]: the cluster state, its one step function, and the events a
+//!   schedule is made of;
+//! - [`scheduler`], [`rng`], [`profile`]: who decides the next event (seeded ChaCha with a
+//!   swarm fault profile, a proptest choice vector, or a recorded list);
+//! - [`execution`], [`campaign`], [`shrink`], [`counterexample`]: running one execution,
+//!   many on all cores, shrinking a failure, and the file that replays it;
+//! - [`strategy`]: proptest strategies and a runner for your own properties;
+//! - [`node`]: the stdin/stdout grader node; [`cli`]: the command line.
+
 pub mod ballot;
 pub mod bug;
 pub mod campaign;
@@ -14,4 +61,5 @@ pub mod pyjson;
 pub mod rng;
 pub mod scheduler;
 pub mod shrink;
+pub mod strategy;
 pub mod world;

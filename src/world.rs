@@ -296,6 +296,20 @@ impl World {
         }
     }
 
+    /// For an event that is not enabled as recorded, the index of an in-flight message it
+    /// most plausibly meant: same sender, same receiver, same kind of message, the ballot
+    /// and value aside. The shrinker uses this after deleting events upstream changed the
+    /// ballots that later messages carry (one fewer timeout renumbers every later ballot).
+    pub fn similar(&self, event: &Event) -> Option<usize> {
+        let (Event::Deliver(want) | Event::Drop(want) | Event::Duplicate(want)) = event else {
+            return None;
+        };
+        let kind = std::mem::discriminant(&want.msg);
+        self.network.iter().position(|e| {
+            e.src == want.src && e.dst == want.dst && std::mem::discriminant(&e.msg) == kind
+        })
+    }
+
     /// Every enabled event, in a fixed order: deliveries, timeouts, then faults (drops,
     /// duplicates, crashes, restarts). Identical messages in flight give one event each kind.
     /// Choice-driven schedules index into this list, so "lower choice" means "less

@@ -1,0 +1,139 @@
+//! proptest strategies over executions, and a runner, so that a property over Paxos
+//! executions takes three lines:
+//!
+//! ```
+//! use paxos_safety::strategy;
+//! use proptest::prelude::*;
+//!
+//! proptest! {
+//!     #![proptest_config(ProptestConfig::with_cases(64))]
+//!     // In a test file, put #[test] here.
+//!     fn never_unsafe(e in strategy::executions(strategy::clusters())) {
+//!         strategy::check(&e)?;
+//!     }
+//! }
+//! # never_unsafe();
+//! ```
+//!
+//! An execution is a configuration, a fault profile and a *schedule made of choices*: at
+//! each step, choice `c` takes enabled event `c mod n` in the fixed order of
+//! [`crate::world::World::enabled`] (deliveries first, then timeouts, then faults). So
+//! proptest's shrinking — deleting elements of the choice vector and lowering them toward
+//! zero — means "fewer steps" and "less adversarial steps", and every shrunk case is a
+//! schedule the generator could have produced (the Hypothesis idea of shrinking choices).
+
+use proptest::prelude::*;
+use proptest::test_runner::TestCaseError;
+
+use crate::bug::Bug;
+use crate::config::Config;
+use crate::event::Event;
+use crate::execution::{Outcome, Simulator};
+use crate::profile::{Profile, Rates};
+use crate::shrink::{shrink, MAX_REPLAYS};
+use crate::world::Limits;
+
+/// One generated execution.
+#[derive(Clone, Debug)]
+pub struct Execution {
+    pub config: Config,
+    pub profile: Profile,
+    pub choices: Vec<u32>,
+}
+
+/// Clusters of 1..=5 acceptors and 1..=3 proposers with majority quorums and no bug.
+pub fn clusters() -> impl Strategy<Value = Config> {
+    (1u16..=5, 1u8..=3).prop_map(|(acceptors, proposers)| Config {
+        acceptors,
+        proposers,
+        ..Config::default()
+    })
+}
+
+/// Always `config`: for properties about one cluster (a bug, flexible quorums).
+pub fn cluster(config: Config) -> impl Strategy<Value = Config> {
+    Just(config)
+}
+
+/// The bug zoo's clusters: 3 acceptors, 2 proposers, one bug each.
+pub fn buggy_clusters() -> impl Strategy<Value = Config> {
+    proptest::sample::select(Bug::ALL.to_vec()).prop_map(|bug| Config {
+        bug: Some(bug),
+        ..Config::default()
+    })
+}
+
+/// Fault limits. Rates do not matter to a choice schedule (the choices decide), so they
+/// are zero; limits bound how many faults the choices can pick.
+pub fn profiles() -> impl Strategy<Value = Profile> {
+    (0u16..=2, 0u16..=4, 0u16..=4, 1u16..=4).prop_map(
+        |(max_crashes, max_drops, max_duplicates, max_ballots)| Profile {
+            rates: Rates {
+                drop: 0,
+                duplicate: 0,
+                crash: 0,
+                restart: 0,
+                timeout: 0,
+            },
+            limits: Limits {
+                max_crashes,
+                max_drops,
+                max_duplicates,
+                max_ballots,
+                ..Limits::default()
+            },
+        },
+    )
+}
+
+/// Choice vectors of up to `max_len` steps, mostly small choices (deliveries and timeouts
+/// sit at the front of the enabled list) with an occasional large one that lands anywhere,
+/// faults included.
+pub fn choices(max_len: usize) -> impl Strategy<Value = Vec<u32>> {
+    let choice = prop_oneof![10 => 0u32..6, 1 => any::<u32>()];
+    proptest::collection::vec(choice, 0..=max_len)
+}
+
+/// Executions of the clusters `configs` draws, with up to 120 choices.
+pub fn executions(configs: impl Strategy<Value = Config>) -> impl Strategy<Value = Execution> {
+    (configs, profiles(), choices(120)).prop_map(|(config, profile, choices)| Execution {
+        config,
+        profile,
+        choices,
+    })
+}
+
+/// Runs `e`, recording its events.
+pub fn run(e: &Execution) -> (Outcome, Vec<Event>) {
+    let mut events = Vec::new();
+    let outcome = Simulator::new(e.config).run_choices(&e.choices, e.profile, Some(&mut events));
+    (outcome, events)
+}
+
+/// Runs `e` and fails the test case on a violation. The message carries the explanation
+/// and the events shrunk by [`crate::shrink`] (proptest shrinks the choices; the event
+/// shrinker then removes what choice-level shrinking cannot), ready to paste into a
+/// counterexample file.
+pub fn check(e: &Execution) -> Result<Outcome, TestCaseError> {
+    let (outcome, events) = run(e);
+    if let Some((step, v)) = outcome.violation {
+        let shrunk = shrink(&e.config, e.profile, &events, v.invariant, MAX_REPLAYS)
+            .map_or(events, |s| s.events);
+        let trace: Vec<String> = shrunk.iter().map(|e| format!("  {e}")).collect();
+        return Err(TestCaseError::fail(format!(
+            "step {step}: {}\nconfig: {}\nshrunk to {} events:\n{}",
+            v.explain(|b| b.sim_label(), |v| v.to_string()),
+            serde_json::to_string(&e.config).unwrap_or_default(),
+            shrunk.len(),
+            trace.join("\n")
+        )));
+    }
+    Ok(outcome)
+}
+
+/// The shrunk events of a failing execution, as [`check`] reports them.
+pub fn shrunk_events(e: &Execution) -> Option<Vec<Event>> {
+    let (outcome, events) = run(e);
+    let (_, v) = outcome.violation?;
+    shrink(&e.config, e.profile, &events, v.invariant, MAX_REPLAYS).map(|s| s.events)
+}

@@ -1,0 +1,149 @@
+//! `cargo test` as a fuzzing campaign over the correct protocol: proptest-driven choice
+//! schedules (which shrink to minimal schedules on failure and persist in the top-level
+//! `proptest-regressions/`), seeded random executions over swarm profiles, and a campaign
+//! that must have exercised every kind of fault. Together well over 10,000 executions;
+//! `PROPTEST_CASES` scales the proptest parts up.
+
+use paxos_safety::campaign::{Campaign, Counts};
+use paxos_safety::config::Config;
+use paxos_safety::execution::{Coverage, Simulator};
+use paxos_safety::strategy;
+use proptest::prelude::*;
+use proptest::test_runner::{Config as RunnerConfig, FileFailurePersistence, TestRunner};
+
+/// The case count: `PROPTEST_CASES` when set (to scale a campaign up), else `default`.
+fn cases(default: u32) -> u32 {
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(default)
+}
+
+fn runner(cases: u32) -> TestRunner {
+    TestRunner::new(RunnerConfig {
+        cases,
+        failure_persistence: Some(Box::new(FileFailurePersistence::Direct(
+            "proptest-regressions/campaign.txt",
+        ))),
+        ..RunnerConfig::default()
+    })
+}
+
+#[test]
+fn correct_protocol_is_safe_on_choice_schedules() {
+    let n = cases(5_000);
+    let mut counts = Counts::default();
+    let tally = std::cell::RefCell::new(&mut counts);
+    let result = runner(n).run(&strategy::executions(strategy::clusters()), |e| {
+        let outcome = strategy::check(&e)?;
+        let mut c = tally.borrow_mut();
+        c.runs += 1;
+        for (slot, (_, mark)) in c.marks.iter_mut().zip(Coverage::NAMED) {
+            *slot += u64::from(outcome.coverage.has(mark));
+        }
+        Ok(())
+    });
+    if let Err(e) = result {
+        panic!("{e}");
+    }
+    println!("choice campaign: {counts:?}");
+    assert!(counts.runs >= u64::from(n));
+    // A schedule that never chooses proves nothing: most of these must reach a decision.
+    assert!(
+        counts.mark(Coverage::CHOSEN) * 4 >= counts.runs,
+        "too few executions chose a value: {counts:?}"
+    );
+    for mark in [
+        Coverage::DUEL,
+        Coverage::ADOPTED,
+        Coverage::DROPPED,
+        Coverage::DUPLICATED,
+        Coverage::CRASHED_VOTER,
+    ] {
+        assert!(
+            counts.mark(mark) > 0,
+            "never exercised {mark:?}: {counts:?}"
+        );
+    }
+}
+
+/// Flexible quorums: any q1, q2 with q1 + q2 > A is safe.
+fn intersecting_quorums() -> impl Strategy<Value = Config> {
+    (1u16..=7, 1u8..=4)
+        .prop_flat_map(|(a, p)| (Just(a), Just(p), 1..=a, 1..=a))
+        .prop_filter("quorums must intersect", |(a, _, q1, q2)| q1 + q2 > *a)
+        .prop_map(|(acceptors, proposers, q1, q2)| Config {
+            acceptors,
+            proposers,
+            q1: Some(q1),
+            q2: Some(q2),
+            ..Config::default()
+        })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig {
+        cases: cases(4_000),
+        failure_persistence: Some(Box::new(FileFailurePersistence::Direct(
+            "proptest-regressions/campaign.txt",
+        ))),
+        ..ProptestConfig::default()
+    })]
+
+    #[test]
+    fn correct_protocol_is_safe_on_seeded_schedules(
+        config in intersecting_quorums(),
+        seed in any::<u64>(),
+    ) {
+        let outcome = Simulator::new(config).run_seed(seed, None);
+        prop_assert!(
+            outcome.violation.is_none(),
+            "seed {seed} {}: {:?}",
+            config.cluster_args(),
+            outcome.violation
+        );
+    }
+}
+
+#[test]
+fn a_seeded_campaign_exercises_every_fault_and_finds_nothing() {
+    let report = Campaign {
+        config: Config::default(),
+        seed: 2026,
+        runs: Some(10_000),
+        time_limit: None,
+        jobs: 2,
+        shard: (1, 1),
+        stop_on_violation: false,
+    }
+    .run(&|_, _| {});
+    let c = &report.counts;
+    println!("seeded campaign: {c:?}");
+    assert_eq!(c.runs, 10_000);
+    assert_eq!(c.violations, 0, "first: {:?}", report.first);
+    assert!(c.never_exercised().is_empty(), "{:?}", c.never_exercised());
+    assert!(
+        c.mark(Coverage::CHOSEN) * 10 >= c.runs * 9,
+        "most runs must choose a value"
+    );
+}
+
+#[test]
+fn quorums_that_do_not_intersect_are_caught() {
+    let report = Campaign {
+        config: Config {
+            acceptors: 4,
+            q1: Some(2),
+            q2: Some(2),
+            ..Config::default()
+        },
+        seed: 5,
+        runs: Some(20_000),
+        time_limit: None,
+        jobs: 2,
+        shard: (1, 1),
+        stop_on_violation: true,
+    }
+    .run(&|_, _| {});
+    assert!(report.first.is_some(), "q1 + q2 = A must be unsafe");
+}

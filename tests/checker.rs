@@ -1,0 +1,216 @@
+//! The checker on hand-built histories: each invariant must be able to fail, and safe
+//! histories must pass whatever order their events come in.
+
+use paxos_safety::ballot::{Ballot, Value};
+use paxos_safety::checker::{Checker, Invariant, Observation};
+
+fn proposal(b: u64, v: u32) -> Observation {
+    Observation::Proposal {
+        ballot: Ballot(b),
+        value: Value(v),
+    }
+}
+
+fn vote(a: u16, b: u64, v: u32) -> Observation {
+    Observation::Vote {
+        acceptor: a,
+        ballot: Ballot(b),
+        value: Value(v),
+    }
+}
+
+fn promise(a: u16, b: u64) -> Observation {
+    Observation::Promise {
+        acceptor: a,
+        ballot: Ballot(b),
+    }
+}
+
+fn decide(b: u64, v: u32) -> Observation {
+    Observation::Decide {
+        learner: 0,
+        ballot: Ballot(b),
+        value: Value(v),
+    }
+}
+
+/// Feeds `history` to a majority-of-3 checker; returns the invariant of the first violation.
+fn first_violation(history: &[Observation]) -> Option<Invariant> {
+    let mut c = Checker::new(2);
+    let mut first = None;
+    for &o in history {
+        if let Some(v) = c.observe(o) {
+            first.get_or_insert(v.invariant);
+        }
+    }
+    assert_eq!(first.is_none(), c.is_safe());
+    first
+}
+
+#[test]
+fn a_correct_history_is_safe_and_chooses_the_lowest_quorum_ballot() {
+    let history = [
+        promise(0, 1),
+        promise(1, 1),
+        proposal(1, 1),
+        vote(0, 1, 1),
+        vote(1, 1, 1),
+        decide(1, 1),
+        promise(1, 5),
+        promise(2, 5),
+        proposal(5, 1),
+        vote(2, 5, 1),
+        vote(1, 5, 1),
+        decide(5, 1),
+    ];
+    assert_eq!(first_violation(&history), None);
+    let mut c = Checker::new(2);
+    for o in history {
+        c.observe(o);
+    }
+    assert_eq!(c.chosen(), Some((Ballot(1), Value(1))));
+}
+
+#[test]
+fn agreement_breaks_when_two_values_are_chosen() {
+    let history = [
+        proposal(1, 1),
+        vote(0, 1, 1),
+        vote(1, 1, 1),
+        proposal(2, 2),
+        vote(2, 2, 2),
+        vote(1, 2, 2),
+    ];
+    // The proposal at ballot 2 already breaks immutability; agreement breaks too.
+    let mut c = Checker::new(2);
+    for o in history {
+        c.observe(o);
+    }
+    assert!(!c.holds(Invariant::Agreement));
+    assert!(!c.holds(Invariant::Immutability));
+}
+
+#[test]
+fn immutability_breaks_on_a_higher_proposal_with_another_value() {
+    let history = [proposal(1, 1), vote(0, 1, 1), vote(1, 1, 1), proposal(2, 2)];
+    assert_eq!(first_violation(&history), Some(Invariant::Immutability));
+}
+
+#[test]
+fn immutability_sees_a_higher_proposal_that_came_before_the_choice() {
+    // Ballot 2 proposed v2 first; ballot 1 got its quorum afterwards: still a violation.
+    let history = [proposal(2, 2), proposal(1, 1), vote(0, 1, 1), vote(1, 1, 1)];
+    assert_eq!(first_violation(&history), Some(Invariant::Immutability));
+}
+
+#[test]
+fn a_lower_proposal_with_another_value_is_not_a_violation() {
+    let history = [proposal(5, 1), vote(0, 5, 1), vote(1, 5, 1), proposal(3, 2)];
+    assert_eq!(first_violation(&history), None);
+}
+
+#[test]
+fn ballot_uniqueness_breaks_when_a_ballot_carries_two_values() {
+    assert_eq!(
+        first_violation(&[proposal(4, 1), proposal(4, 2)]),
+        Some(Invariant::BallotUniqueness)
+    );
+    assert_eq!(
+        first_violation(&[vote(0, 4, 1), vote(1, 4, 2)]),
+        Some(Invariant::BallotUniqueness)
+    );
+}
+
+#[test]
+fn validity_breaks_on_a_value_nobody_proposed() {
+    assert_eq!(
+        first_violation(&[vote(0, 1, 9), vote(1, 1, 9)]),
+        Some(Invariant::Validity)
+    );
+    let mut c = Checker::new(2);
+    c.register_input(Value(1));
+    assert_eq!(
+        c.observe(proposal(1, 7)).map(|v| v.invariant),
+        Some(Invariant::Validity)
+    );
+}
+
+#[test]
+fn learner_agreement_breaks_on_deciding_an_unchosen_value() {
+    assert_eq!(
+        first_violation(&[proposal(1, 1), vote(0, 1, 1), decide(1, 1)]),
+        Some(Invariant::LearnerAgreement),
+        "decided before a quorum voted"
+    );
+    assert_eq!(
+        first_violation(&[proposal(1, 1), vote(0, 1, 1), vote(1, 1, 1), decide(1, 2)]),
+        Some(Invariant::LearnerAgreement)
+    );
+}
+
+#[test]
+fn an_acceptors_promise_never_goes_down_and_it_never_votes_below_it() {
+    assert_eq!(
+        first_violation(&[promise(0, 5), promise(0, 3)]),
+        Some(Invariant::PromiseMonotonic)
+    );
+    assert_eq!(
+        first_violation(&[promise(0, 5), proposal(3, 1), vote(0, 3, 1)]),
+        Some(Invariant::VoteAbovePromise)
+    );
+    assert_eq!(
+        first_violation(&[proposal(5, 1), vote(0, 5, 1), proposal(3, 1), vote(0, 3, 1)]),
+        Some(Invariant::VoteAbovePromise),
+        "a vote is a promise too"
+    );
+    assert_eq!(
+        first_violation(&[promise(0, 5), promise(0, 5), proposal(5, 1), vote(0, 5, 1)]),
+        None
+    );
+}
+
+#[test]
+fn explanations_name_the_invariant_the_ballots_and_the_values() {
+    let mut c = Checker::new(2);
+    for o in [proposal(1, 1), vote(0, 1, 1), vote(1, 1, 1)] {
+        c.observe(o);
+    }
+    let v = c.observe(proposal(2, 2)).expect("a violation");
+    let text = v.explain(|b| format!("#{}", b.0), |v| format!("'{}'", v.0));
+    assert_eq!(
+        text,
+        "immutability violated: '2' at ballot #2 after '1' was chosen at ballot #1 \
+         (once a value is chosen at ballot b, every proposal and vote above b must carry it)"
+    );
+}
+
+#[test]
+fn the_checker_keeps_going_after_a_violation_and_reports_the_first() {
+    let mut c = Checker::new(2);
+    c.observe(proposal(4, 1));
+    c.observe(proposal(4, 2));
+    c.observe(promise(0, 5));
+    c.observe(promise(0, 3));
+    assert_eq!(
+        c.violation().map(|v| v.invariant),
+        Some(Invariant::BallotUniqueness)
+    );
+    assert!(!c.holds(Invariant::PromiseMonotonic));
+}
+
+#[test]
+fn large_histories_stay_linear() {
+    // 200,000 ballots with growing voter sets: exercises the index past the linear scan.
+    let mut c = Checker::new(3);
+    for b in 0..200_000u64 {
+        c.observe(proposal(b, 1));
+        c.observe(vote((b % 5) as u16, b, 1));
+    }
+    assert!(c.is_safe());
+    assert_eq!(c.chosen(), None, "one vote per ballot chooses nothing");
+    let mut c = Checker::new(6_000);
+    for a in 0..6_000u16 {
+        c.observe(vote(a, 1, 1));
+    }
+    assert_eq!(c.chosen().map(|x| x.0), Some(Ballot(1)));
+}
