@@ -19,7 +19,7 @@
 
 use std::fmt;
 
-use rustc_hash::{FxHashMap, FxHashSet};
+use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
 use crate::ballot::{AcceptorId, AcceptorSet, Ballot, Value};
@@ -233,7 +233,9 @@ pub struct Checker {
     highest: Option<(Ballot, Value)>,
     highest_other: Option<(Ballot, Value)>,
     floors: Vec<Option<Ballot>>,
-    inputs: Option<FxHashSet<Value>>,
+    /// The proposers' input values, once declared (a handful: a linear scan beats hashing).
+    inputs: Option<Vec<Value>>,
+    inputs_declared: bool,
     broken: u8,
     first: Option<Violation>,
 }
@@ -257,10 +259,11 @@ impl Checker {
         self.highest = None;
         self.highest_other = None;
         self.floors.clear();
+        // Keep the allocation: campaigns reset the checker once per execution.
         if let Some(inputs) = &mut self.inputs {
             inputs.clear();
         }
-        self.inputs = None;
+        self.inputs_declared = false;
         self.broken = 0;
         self.first = None;
     }
@@ -298,7 +301,7 @@ impl Checker {
         let mut found = None;
         match obs {
             Observation::Proposal { ballot, value } => {
-                if let Some(inputs) = &self.inputs {
+                if let (true, Some(inputs)) = (self.inputs_declared, &self.inputs) {
                     if !inputs.contains(&value) {
                         self.flag(&mut found, Invariant::Validity, ballot, value, None, None);
                     }

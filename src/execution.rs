@@ -121,6 +121,8 @@ pub struct Simulator {
     proto: Protocol,
     world: World,
     checker: Checker,
+    /// Off only to measure what the checker costs (`paxos-safety bench`).
+    checking: bool,
 }
 
 /// Observations of one step, gathered while the world is borrowed.
@@ -140,7 +142,14 @@ impl Simulator {
             proto,
             world: World::new(&proto, config.proposers),
             checker: Checker::new(proto.q2 as usize),
+            checking: true,
         }
+    }
+
+    /// Switches the checker off (or back on). An unchecked execution proves nothing; this
+    /// exists so the benchmark can measure the checker's share of a step.
+    pub fn set_checking(&mut self, on: bool) {
+        self.checking = on;
     }
 
     pub fn config(&self) -> &Config {
@@ -245,14 +254,17 @@ impl Simulator {
             }
             let mut marks = StepMarks::default();
             let checker = &mut self.checker;
+            let checking = self.checking;
             let mut sink = |obs: Observation| {
                 match obs {
                     Observation::Proposal { .. } => marks.proposed = true,
                     Observation::Decide { .. } => marks.decided = true,
                     _ => {}
                 }
-                if let Some(v) = checker.observe(obs) {
-                    marks.violation.get_or_insert(v);
+                if checking {
+                    if let Some(v) = checker.observe(obs) {
+                        marks.violation.get_or_insert(v);
+                    }
                 }
             };
             let mut event = event;

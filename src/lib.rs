@@ -46,6 +46,7 @@
 //! - [`node`]: the stdin/stdout grader node; [`cli`]: the command line.
 
 pub mod ballot;
+pub mod bench;
 pub mod bug;
 pub mod campaign;
 pub mod checker;

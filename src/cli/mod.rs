@@ -10,6 +10,7 @@ use clap::{Args, Parser, Subcommand};
 use crate::bug::Bug;
 use crate::config::Config;
 
+pub mod bench;
 pub mod explore;
 pub mod fuzz;
 pub mod replay;
@@ -43,6 +44,8 @@ pub enum Command {
     Replay(replay::ReplayArgs),
     /// Enumerate every interleaving of a small cluster (breadth-first, shortest counterexample).
     Explore(explore::ExploreArgs),
+    /// Measure checked steps per second, checker cost, scaling, memory, time to find each bug.
+    Bench(bench::BenchArgs),
     /// Run as the grader node on stdin/stdout (the same as no subcommand).
     Node,
 }
@@ -187,5 +190,6 @@ pub fn run(cli: Cli) -> ExitCode {
         Some(Command::Fuzz(args)) => fuzz::run(*args),
         Some(Command::Replay(args)) => replay::run(args),
         Some(Command::Explore(args)) => explore::run(args),
+        Some(Command::Bench(args)) => bench::run(args),
     }
 }

@@ -1,0 +1,137 @@
+//! The benchmark: how many checked steps per second a campaign runs, what the checker
+//! costs, how runs scale with threads, whether memory stays flat, and how fast each zoo
+//! bug is found. Figures are printed, never asserted: the machines that run tests are
+//! noisy, so speed is a report, and ratios are measured within one run.
+//!
+//! Each timing runs the same executions (same seeds) several times, alternating the
+//! variants being compared (checker on, off), and keeps the fastest of each, which is the
+//! least disturbed by the rest of the machine.
+
+use std::time::{Duration, Instant};
+
+use crate::bug::Bug;
+use crate::campaign::Campaign;
+use crate::config::Config;
+use crate::execution::Simulator;
+use crate::rng::execution_seed;
+
+/// Throughput of one configuration on one thread.
+#[derive(Clone, Debug)]
+pub struct Throughput {
+    pub label: String,
+    pub runs: u64,
+    pub steps: u64,
+    /// Best wall time with the checker on.
+    pub checked: Duration,
+    /// Best wall time with the checker off, same executions.
+    pub unchecked: Duration,
+}
+
+impl Throughput {
+    pub fn steps_per_s(&self) -> f64 {
+        self.steps as f64 / self.checked.as_secs_f64().max(1e-9)
+    }
+
+    pub fn runs_per_s(&self) -> f64 {
+        self.runs as f64 / self.checked.as_secs_f64().max(1e-9)
+    }
+
+    /// The checker's share of the checked step time.
+    pub fn checker_cost(&self) -> f64 {
+        let (on, off) = (self.checked.as_secs_f64(), self.unchecked.as_secs_f64());
+        if on <= 0.0 {
+            0.0
+        } else {
+            ((on - off) / on).max(0.0)
+        }
+    }
+}
+
+fn time_runs(sim: &mut Simulator, runs: u64) -> (Duration, u64) {
+    let start = Instant::now();
+    let mut steps = 0u64;
+    for i in 0..runs {
+        steps += u64::from(sim.run_seed(execution_seed(0, i), None).steps);
+    }
+    (start.elapsed(), steps)
+}
+
+/// Measures `config` on one thread over `runs` executions, `rounds` times each way.
+pub fn throughput(label: &str, config: Config, runs: u64, rounds: u32) -> Throughput {
+    let mut sim = Simulator::new(config);
+    let mut best_on = Duration::MAX;
+    let mut best_off = Duration::MAX;
+    let mut steps = 0;
+    for _ in 0..rounds.max(1) {
+        sim.set_checking(true);
+        let (t, s) = time_runs(&mut sim, runs);
+        best_on = best_on.min(t);
+        steps = s;
+        sim.set_checking(false);
+        let (t, _) = time_runs(&mut sim, runs);
+        best_off = best_off.min(t);
+    }
+    Throughput {
+        label: label.to_string(),
+        runs,
+        steps,
+        checked: best_on,
+        unchecked: best_off,
+    }
+}
+
+fn campaign(config: Config, seed: u64, runs: u64, jobs: usize, stop: bool) -> Campaign {
+    Campaign {
+        config,
+        seed,
+        runs: Some(runs),
+        time_limit: None,
+        jobs,
+        shard: (1, 1),
+        stop_on_violation: stop,
+    }
+}
+
+/// Runs per second of a campaign with `jobs` threads (best of `rounds`).
+pub fn campaign_rate(config: Config, runs: u64, jobs: usize, rounds: u32) -> f64 {
+    (0..rounds.max(1))
+        .map(|_| {
+            let r = campaign(config, 0, runs, jobs, false).run(&|_, _| {});
+            r.counts.runs as f64 / r.elapsed.as_secs_f64().max(1e-9)
+        })
+        .fold(0.0, f64::max)
+}
+
+/// The process's peak resident memory in KiB (Linux `VmHWM`), if the system tells.
+pub fn peak_rss_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// Peak RSS after a campaign of `small` runs, then after one of `large` runs. The peak
+/// only grows, so equal figures mean the larger campaign needed no more memory.
+pub fn memory(small: u64, large: u64, jobs: usize) -> (Option<u64>, Option<u64>, Duration) {
+    campaign(Config::default(), 1, small, jobs, false).run(&|_, _| {});
+    let after_small = peak_rss_kib();
+    let r = campaign(Config::default(), 2, large, jobs, false).run(&|_, _| {});
+    (after_small, peak_rss_kib(), r.elapsed)
+}
+
+/// Median time to the first violation of `bug` over campaign seeds `0..seeds`, one thread,
+/// and how many of those campaigns found one within `runs` executions.
+pub fn time_to_find(bug: Bug, seeds: u64, runs: u64) -> (Duration, u64) {
+    let config = Config {
+        bug: Some(bug),
+        ..Config::default()
+    };
+    let mut times = Vec::new();
+    let mut found = 0;
+    for seed in 0..seeds {
+        let r = campaign(config, seed, runs, 1, true).run(&|_, _| {});
+        found += u64::from(r.first.is_some());
+        times.push(r.elapsed);
+    }
+    times.sort();
+    (times[times.len() / 2], found)
+}

@@ -1,0 +1,119 @@
+//! `paxos-safety bench`: prints the figures the README quotes (see `crate::bench`).
+
+use std::process::ExitCode;
+
+use clap::Args;
+use serde_json::json;
+
+use crate::bench;
+use crate::bug::Bug;
+use crate::config::Config;
+
+#[derive(Args, Debug)]
+#[command(after_help = "Examples:\n  \
+    cargo run --release -- bench                  everything (about a minute on 2 cores)\n  \
+    cargo run --release -- bench --quick          smaller samples, no 10-million-run memory check\n\n\
+    Run it on a release build: a debug build is an order of magnitude slower.")]
+pub struct BenchArgs {
+    /// Executions per throughput sample
+    #[arg(long, value_name = "N", default_value_t = 200_000)]
+    pub runs: u64,
+    /// Smaller samples and a 1-million-run memory check instead of 10 million
+    #[arg(long)]
+    pub quick: bool,
+    /// Print one JSON object on the last line too
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn run(args: BenchArgs) -> ExitCode {
+    let runs = if args.quick {
+        args.runs.min(50_000)
+    } else {
+        args.runs
+    }
+    .max(1);
+    if cfg!(debug_assertions) {
+        println!("warning: this is a debug build; figures are not representative");
+    }
+    println!(
+        "paxos-safety bench: {runs} executions per sample, best of 3, one thread unless noted"
+    );
+    let default = Config::default();
+    let large = Config {
+        acceptors: 7,
+        proposers: 4,
+        ..Config::default()
+    };
+    let mut profiles = Vec::new();
+    for (label, config) in [
+        ("default (3 acceptors, 2 proposers)", default),
+        ("large (7 acceptors, 4 proposers)", large),
+    ] {
+        let t = bench::throughput(label, config, runs, 3);
+        println!(
+            "{:<36} {:>7.2}M checked steps/s  {:>9.0} runs/s  {:>5.1} steps/run  checker {:>4.1}% of step time",
+            t.label,
+            t.steps_per_s() / 1e6,
+            t.runs_per_s(),
+            t.steps as f64 / t.runs as f64,
+            100.0 * t.checker_cost()
+        );
+        profiles.push(json!({
+            "profile": label,
+            "steps_per_s": t.steps_per_s().round(),
+            "runs_per_s": t.runs_per_s().round(),
+            "checker_cost": (t.checker_cost() * 1000.0).round() / 1000.0,
+        }));
+    }
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let one = bench::campaign_rate(default, runs * 2, 1, 3);
+    let two = bench::campaign_rate(default, runs * 2, 2, 3);
+    let all = bench::campaign_rate(default, runs * 2, cores, 3);
+    println!(
+        "campaign runs/s: --jobs 1 {one:.0}, --jobs 2 {two:.0} ({:.2}x), --jobs {cores} (all cores) {all:.0}, per core {:.0}",
+        two / one.max(1e-9),
+        all / cores as f64
+    );
+    let large_runs = if args.quick { 1_000_000 } else { 10_000_000 };
+    let (small_rss, large_rss, took) = bench::memory(10_000, large_runs, cores);
+    let kib = |k: Option<u64>| {
+        k.map_or("n/a".to_string(), |k| {
+            format!("{:.1} MiB", k as f64 / 1024.0)
+        })
+    };
+    println!(
+        "peak RSS: after 10,000 runs {}, after {large_runs} more runs {} ({:.1}s)",
+        kib(small_rss),
+        kib(large_rss),
+        took.as_secs_f64()
+    );
+    let mut zoo = Vec::new();
+    let seeds = 20;
+    println!("bug zoo: median time to the first violation over {seeds} campaign seeds, one thread");
+    for bug in Bug::ALL {
+        let (median, found) = bench::time_to_find(bug, seeds, 1_000_000);
+        println!(
+            "  {:<22} {:>9.3} ms   found by {found}/{seeds} campaigns",
+            bug.name(),
+            median.as_secs_f64() * 1e3
+        );
+        zoo.push(json!({"bug": bug.name(), "median_ms": (median.as_secs_f64() * 1e6).round() / 1e3, "found": found}));
+    }
+    if args.json {
+        println!(
+            "{}",
+            json!({
+                "profiles": profiles,
+                "jobs1_runs_per_s": one.round(),
+                "jobs2_runs_per_s": two.round(),
+                "jobs2_speedup": (two / one.max(1e-9) * 100.0).round() / 100.0,
+                "rss_kib_after_10k": small_rss,
+                "rss_kib_after_large": large_rss,
+                "large_runs": large_runs,
+                "zoo": zoo,
+            })
+        );
+    }
+    ExitCode::SUCCESS
+}
