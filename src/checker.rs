@@ -271,9 +271,11 @@ impl Checker {
     /// Declares `value` a proposer's input. Once any input is declared, a proposal of any
     /// other value breaks validity.
     pub fn register_input(&mut self, value: Value) {
-        self.inputs
-            .get_or_insert_with(Default::default)
-            .insert(value);
+        let inputs = self.inputs.get_or_insert_with(Vec::new);
+        if !inputs.contains(&value) {
+            inputs.push(value);
+        }
+        self.inputs_declared = true;
     }
 
     /// The lowest ballot at which a value is chosen so far, with that value.
