@@ -13,6 +13,7 @@ use crate::config::Config;
 pub mod bench;
 pub mod explore;
 pub mod fuzz;
+pub mod merge;
 pub mod replay;
 
 /// Exit status for a run in which every invariant held.
@@ -46,6 +47,8 @@ pub enum Command {
     Explore(explore::ExploreArgs),
     /// Measure checked steps per second, checker cost, scaling, memory, time to find each bug.
     Bench(bench::BenchArgs),
+    /// Add up the --json summaries of a sharded campaign.
+    Merge(merge::MergeArgs),
     /// Run as the grader node on stdin/stdout (the same as no subcommand).
     Node,
 }
@@ -191,5 +194,6 @@ pub fn run(cli: Cli) -> ExitCode {
         Some(Command::Replay(args)) => replay::run(args),
         Some(Command::Explore(args)) => explore::run(args),
         Some(Command::Bench(args)) => bench::run(args),
+        Some(Command::Merge(args)) => merge::run(args),
     }
 }

@@ -1,0 +1,149 @@
+//! `paxos-safety merge`: adds up the `--json` summaries of a sharded campaign.
+//!
+//! Shards of one campaign (same seed, same config, same `--runs`, `--shard 1/N` ..
+//! `--shard N/N`) are disjoint and together are exactly the unsharded campaign, so their
+//! counts add, `elapsed_s` is the slowest shard's, and the first violation is the one with
+//! the lowest execution index. The merged object has the shape of one `fuzz --json`
+//! summary, plus `shards_merged` and `complete` (every shard 1..N present once).
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Args;
+use serde_json::{Map, Value as Json};
+
+use super::{usage_error, EXIT_SAFE, EXIT_VIOLATION};
+use crate::execution::Coverage;
+
+#[derive(Args, Debug)]
+#[command(after_help = "Examples:\n  \
+    for k in 1 2 3 4; do paxos-safety fuzz --seed 9 --runs 4000000 --shard $k/4 --json > shard-$k.out; done\n  \
+    paxos-safety merge shard-*.out\n\n\
+    Each file may be the whole stdout of `fuzz --json`: its last line is the summary.\n\
+    Exit status: 0 no violation in any shard, 1 a violation, 2 bad input.")]
+pub struct MergeArgs {
+    /// Summary files (the stdout of `fuzz --json`); `-` reads one from stdin
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+}
+
+/// Summary files over this size are refused: a summary is one line of about 2 KB.
+const MAX_SUMMARY_BYTES: u64 = 16 << 20;
+
+fn read_summary(path: &PathBuf) -> Result<Map<String, Json>, String> {
+    let text = if path.as_os_str() == "-" {
+        let mut s = String::new();
+        std::io::Read::read_to_string(&mut std::io::stdin(), &mut s)
+            .map_err(|e| format!("stdin: {e}"))?;
+        s
+    } else {
+        let meta = std::fs::metadata(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        if meta.len() > MAX_SUMMARY_BYTES {
+            return Err(format!("{}: too large for a summary", path.display()));
+        }
+        std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?
+    };
+    let last = text
+        .lines()
+        .rev()
+        .find(|l| !l.trim().is_empty())
+        .ok_or_else(|| format!("{}: empty", path.display()))?;
+    match serde_json::from_str(last) {
+        Ok(Json::Object(m)) => Ok(m),
+        _ => Err(format!(
+            "{}: the last line is not a `fuzz --json` summary",
+            path.display()
+        )),
+    }
+}
+
+fn shard_of(m: &Map<String, Json>) -> Option<(u64, u64)> {
+    let s = m.get("shard")?.as_str()?;
+    crate::campaign::parse_shard(s).ok()
+}
+
+/// Merges summaries; the error says which file does not fit.
+pub fn merge(summaries: &[(String, Map<String, Json>)]) -> Result<Map<String, Json>, String> {
+    let (first_name, first) = summaries.first().ok_or("no summaries")?;
+    let n = shard_of(first)
+        .ok_or_else(|| format!("{first_name}: no valid \"shard\" field"))?
+        .1;
+    let mut seen = vec![false; n as usize];
+    let mut out = first.clone();
+    for key in out.clone().keys() {
+        if out[key].is_u64() && key != "seed" && key != "jobs" {
+            out.insert(key.clone(), Json::from(0u64));
+        }
+    }
+    let mut elapsed: f64 = 0.0;
+    let mut first_violation = Json::Null;
+    let mut timed_out = false;
+    for (name, m) in summaries {
+        for key in ["seed", "config"] {
+            if m.get(key) != first.get(key) {
+                return Err(format!(
+                    "{name}: \"{key}\" differs from {first_name}'s: not the same campaign"
+                ));
+            }
+        }
+        let (k, n_here) = shard_of(m).ok_or_else(|| format!("{name}: no valid \"shard\" field"))?;
+        if n_here != n {
+            return Err(format!("{name}: shard {k}/{n_here} is not one of {n}"));
+        }
+        if std::mem::replace(&mut seen[(k - 1) as usize], true) {
+            return Err(format!("{name}: shard {k}/{n} appears twice"));
+        }
+        for (key, value) in m {
+            if let (Some(v), Some(Json::Number(acc))) = (value.as_u64(), out.get(key)) {
+                if key != "seed" && key != "jobs" {
+                    let sum = acc.as_u64().unwrap_or(0).saturating_add(v);
+                    out.insert(key.clone(), Json::from(sum));
+                }
+            }
+        }
+        elapsed = elapsed.max(m.get("elapsed_s").and_then(Json::as_f64).unwrap_or(0.0));
+        timed_out |= m.get("timed_out").and_then(Json::as_bool).unwrap_or(false);
+        if let Some(fv) = m.get("first_violation").filter(|v| !v.is_null()) {
+            let index = |v: &Json| v.get("index").and_then(Json::as_u64).unwrap_or(u64::MAX);
+            if first_violation.is_null() || index(fv) < index(&first_violation) {
+                first_violation = fv.clone();
+            }
+        }
+    }
+    out.insert("elapsed_s".into(), Json::from(elapsed));
+    out.insert("timed_out".into(), Json::from(timed_out));
+    out.insert("shard".into(), Json::from(format!("merged/{n}")));
+    out.insert("shards_merged".into(), Json::from(summaries.len() as u64));
+    out.insert("complete".into(), Json::from(seen.iter().all(|&s| s)));
+    // Never-exercised marks are those still at zero after the sum.
+    let never: Vec<Json> = out
+        .iter()
+        .filter(|(k, v)| Coverage::NAMED.iter().any(|(name, _)| name == k) && v.as_u64() == Some(0))
+        .map(|(k, _)| Json::from(k.clone()))
+        .collect();
+    out.insert("never_exercised".into(), Json::Array(never));
+    out.insert("first_violation".into(), first_violation);
+    Ok(out)
+}
+
+pub fn run(args: MergeArgs) -> ExitCode {
+    let mut summaries = Vec::new();
+    for path in &args.files {
+        match read_summary(path) {
+            Ok(m) => summaries.push((path.display().to_string(), m)),
+            Err(e) => return usage_error(&e),
+        }
+    }
+    match merge(&summaries) {
+        Ok(m) => {
+            let violations = m.get("violations").and_then(Json::as_u64).unwrap_or(0);
+            println!("{}", Json::Object(m));
+            ExitCode::from(if violations > 0 {
+                EXIT_VIOLATION
+            } else {
+                EXIT_SAFE
+            })
+        }
+        Err(e) => usage_error(&e),
+    }
+}
