@@ -44,6 +44,7 @@ impl fmt::Display for FieldError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.problem {
             Problem::Missing => write!(f, "field '{}' is missing", self.field),
+            Problem::Null => write!(f, "field '{}' must not be null", self.field),
             Problem::Type { want, got } => {
                 write!(f, "field '{}' must be {want}, not {got}", self.field)
             }
@@ -56,6 +57,8 @@ impl fmt::Display for FieldError {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Problem {
     Missing,
+    /// `null` where the protocol asks for "any JSON value but null".
+    Null,
     /// Wrong JSON type: `want` and `got` are phrases such as "an integer", "a float".
     Type {
         want: &'static str,
@@ -192,10 +195,7 @@ pub fn optional<'a>(body: &'a Map<String, Value>, key: &str) -> Option<&'a Value
 /// A value that may be anything but `null` (the protocol's "any JSON value but null").
 pub fn non_null(v: &Value) -> Result<&Value, Problem> {
     if v.is_null() {
-        Err(Problem::Type {
-            want: "a JSON value other than null",
-            got: "null",
-        })
+        Err(Problem::Null)
     } else {
         Ok(v)
     }

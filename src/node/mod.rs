@@ -200,9 +200,10 @@ impl Node {
                 Ok(("paxos_invariant_check_ok", fields))
             }
             other => {
-                let mut text = String::from("unsupported message type ");
-                pyjson::write_str(&mut text, other);
-                Err(Refusal::NotSupported(text))
+                // Quoted plainly: the whole text is escaped once, when the reply is written.
+                Err(Refusal::NotSupported(format!(
+                    "unsupported message type \"{other}\""
+                )))
             }
         }
     }
