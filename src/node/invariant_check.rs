@@ -17,9 +17,8 @@ use serde_json::{Map, Value as Json};
 
 use super::fields::{array, field, int_in, nat, non_null, object, optional, string};
 use super::fields::{FieldError, Nat, Problem};
-use super::safety_test::bool_text;
 use super::values::Values;
-use super::{MAX_NODES, MAX_PROPOSALS};
+use super::{bool_text, MAX_NODES, MAX_PROPOSALS};
 use crate::ballot::{AcceptorId, Ballot, Value};
 use crate::checker::{Checker, Invariant, Observation};
 use crate::pyjson;

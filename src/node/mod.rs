@@ -2,8 +2,8 @@
 //!
 //! This is the third driver of the protocol code, beside the simulator and the unit tests:
 //! `paxos_safety_test` runs a scenario through the real acceptors and proposers with the
-//! real checker watching ([`safety_test`]), and `paxos_invariant_check` feeds a history to
-//! that same checker ([`invariant_check`]). This module owns only the wire: reading lines,
+//! real checker watching (`safety_test.rs`), and `paxos_invariant_check` feeds a history to
+//! that same checker (`invariant_check.rs`). This module owns only the wire: reading lines,
 //! telling requests from noise, and writing replies byte for byte as Python's
 //! `json.dumps` would, because the grader compares bytes.
 //!
@@ -11,9 +11,25 @@
 //! keys must come in the protocol's order (with `msg_id` last), and echoed values must keep
 //! Python's formatting (key order as received, `\uXXXX` escapes, Python's floats).
 //!
+//! Where PROTOCOL.md is silent, the node does what `json.loads` plus `dict.get` would
+//! suggest, and says so here so that a grader's author can check:
+//!
+//! - `src` and `dest` may be any JSON value and are echoed as they came; a message with
+//!   no `src` (or, before `init`, no `dest`) cannot be addressed and gets only a
+//!   diagnostic.
+//! - `msg_id: null` and optional fields set to `null` count as absent. A `msg_id` that is
+//!   not an integer `>= 0` makes the request malformed (error 12 naming `msg_id`); the
+//!   reply still echoes it as `in_reply_to`, so the sender can match it.
+//! - `init` needs `node_id` (a string) and `node_ids` (an array of strings).
+//! - Fields are checked in the order PROTOCOL.md lists them (`msg_id` first) and the
+//!   first bad one is named, with a path such as `proposals[2].accepted_by[0]`.
+//! - A line over 1 MiB is answered (error 12) when its first MiB shows an object with a
+//!   `src`, not a reply, and a string type if the type is visible at all; otherwise
+//!   only a diagnostic says what happened to it.
+//!
 //! The node must outlive any input. Nothing derived from a request is unwrapped or
 //! indexed blindly; one bad line costs that line's reply and nothing else; a line is kept
-//! to at most 1 MiB however long it is ([`input`]); only a failure to write stdout (the
+//! to at most 1 MiB however long it is (`input.rs`); only a failure to write stdout (the
 //! grader is gone) or to read stdin ends the loop before end of input.
 
 use std::io::{self, BufRead, Write};
@@ -316,6 +332,15 @@ fn parts(message: &Json) -> Result<Message<'_>, String> {
             "body.type is {}, not a string",
             fields::kind(other)
         )),
+    }
+}
+
+/// `true` or `false`, as JSON writes them.
+fn bool_text(b: bool) -> &'static str {
+    if b {
+        "true"
+    } else {
+        "false"
     }
 }
 

@@ -28,7 +28,7 @@ use serde_json::{Map, Value as Json};
 
 use super::fields::{field, int_in, nat, non_null, optional, FieldError, Nat};
 use super::values::Values;
-use super::MAX_NODES;
+use super::{bool_text, MAX_NODES};
 use crate::ballot::{AcceptorId, Ballot};
 use crate::bug::Bug;
 use crate::checker::{Checker, Observation};
@@ -106,14 +106,6 @@ impl Outcome<'_> {
         }
         out.push_str(", \"safe\": ");
         out.push_str(bool_text(self.safe));
-    }
-}
-
-pub(crate) fn bool_text(b: bool) -> &'static str {
-    if b {
-        "true"
-    } else {
-        "false"
     }
 }
 
