@@ -199,6 +199,20 @@ fn the_node_subcommand_is_the_same_node() {
 
 // ---- The bad-input table, row by row ----
 
+/// Each `(type, fields, text)` request is answered with error 12 and exactly `text`.
+fn assert_malformed<K: AsRef<str>, F: AsRef<str>>(
+    cases: impl IntoIterator<Item = (K, F, &'static str)>,
+) {
+    for (kind, fields, text) in cases {
+        let (kind, fields) = (kind.as_ref(), fields.as_ref());
+        assert_eq!(
+            after_init(&request(kind, 2, fields)),
+            error(12, text),
+            "{kind} {fields}"
+        );
+    }
+}
+
 #[test]
 fn row_not_a_message_goes_to_stderr_only() {
     let noise = [
@@ -293,13 +307,7 @@ fn row_missing_fields_are_error_12_naming_the_field() {
             "field 'proposals[0].accepted_by' is missing",
         ),
     ];
-    for (kind, fields, text) in cases {
-        assert_eq!(
-            after_init(&request(kind, 2, fields)),
-            error(12, text),
-            "{kind} {fields}"
-        );
-    }
+    assert_malformed(cases);
 }
 
 #[test]
@@ -326,13 +334,7 @@ fn row_ill_typed_fields_are_error_12_naming_the_field() {
         ("paxos_invariant_check".into(), r#""proposals": [{"n": 1, "value": 1, "accepted_by": "n1"}]"#.into(), "field 'proposals[0].accepted_by' must be an array, not a string"),
         ("paxos_invariant_check".into(), r#""proposals": [{"n": 1, "value": 1, "accepted_by": []}, {"n": 2, "value": 1, "accepted_by": ["n1", null]}]"#.into(), "field 'proposals[1].accepted_by[1]' must be a string, not null"),
     ];
-    for (kind, fields, text) in cases {
-        assert_eq!(
-            after_init(&request(&kind, 2, &fields)),
-            error(12, text),
-            "{kind} {fields}"
-        );
-    }
+    assert_malformed(cases);
 }
 
 #[test]
@@ -348,13 +350,7 @@ fn row_out_of_range_fields_are_error_12_naming_the_field() {
         ("paxos_invariant_check", r#""proposals": [{"n": -1, "value": 1, "accepted_by": []}]"#, "field 'proposals[0].n' is out of range: must be >= 0"),
         ("paxos_invariant_check", r#""proposals": [{"n": 1, "value": 1, "accepted_by": ["a", "b", "a", "c"]}], "nodes": 2"#, "field 'proposals[0].accepted_by[3]' is out of range: more distinct acceptor ids than nodes (2)"),
     ];
-    for (kind, fields, text) in cases {
-        assert_eq!(
-            after_init(&request(kind, 2, fields)),
-            error(12, text),
-            "{kind} {fields}"
-        );
-    }
+    assert_malformed(cases);
 }
 
 #[test]
