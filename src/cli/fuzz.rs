@@ -177,6 +177,7 @@ pub fn run(args: FuzzArgs) -> ExitCode {
             "config: {}",
             serde_json::to_string(&config).expect("a config serialises")
         );
+        println!("        (null faults are drawn per execution from its seed: swarm testing)");
         if !config.quorums_intersect() {
             println!("note: q1 + q2 <= acceptors: phase-1 and phase-2 quorums need not meet, so this is expected to be unsafe");
         }
