@@ -67,6 +67,7 @@ pub struct FuzzArgs {
 
 /// A campaign seed from the OS when the user gives none. It only picks the campaign and
 /// is printed, so it never makes a run unreproducible.
+#[allow(clippy::disallowed_types)] // the one place that wants OS randomness: it is printed
 fn fresh_seed() -> u64 {
     let mut h = std::collections::hash_map::RandomState::new().build_hasher();
     h.write_u64(std::process::id().into());
