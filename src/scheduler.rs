@@ -73,7 +73,14 @@ impl Schedule for RandomSchedule {
             let k = rng.below(down);
             return Next::Take(Event::Restart(Self::kth_node(world, false, k)), None);
         }
-        let deliverable = (0..n).filter(|&i| world.deliverable(i)).count() as u32;
+        // With every node up (the common case) every message is deliverable, and the
+        // k-th deliverable message is simply the k-th: skip the scans.
+        let all_up = down == 0;
+        let deliverable = if all_up {
+            n as u32
+        } else {
+            (0..n).filter(|&i| world.deliverable(i)).count() as u32
+        };
         let timeouts = (0..world.proposers.len() as u8)
             .filter(|&p| world.can_time_out(p, limits))
             .count() as u32;
@@ -87,10 +94,14 @@ impl Schedule for RandomSchedule {
         }
         if deliverable > 0 {
             let k = rng.below(deliverable) as usize;
-            let i = (0..n)
-                .filter(|&i| world.deliverable(i))
-                .nth(k)
-                .expect("k is below the count of deliverable messages");
+            let i = if all_up {
+                k
+            } else {
+                (0..n)
+                    .filter(|&i| world.deliverable(i))
+                    .nth(k)
+                    .expect("k is below the count of deliverable messages")
+            };
             return Next::Take(Event::Deliver(world.network[i]), Some(i));
         }
         if down > 0 {
