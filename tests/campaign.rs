@@ -31,7 +31,7 @@ fn runner(cases: u32) -> TestRunner {
 
 #[test]
 fn correct_protocol_is_safe_on_choice_schedules() {
-    let n = cases(5_000);
+    let n = cases(20_000);
     let mut counts = Counts::default();
     let tally = std::cell::RefCell::new(&mut counts);
     let result = runner(n).run(&strategy::executions(strategy::clusters()), |e| {
@@ -83,7 +83,7 @@ fn intersecting_quorums() -> impl Strategy<Value = Config> {
 
 proptest! {
     #![proptest_config(ProptestConfig {
-        cases: cases(4_000),
+        cases: cases(20_000),
         failure_persistence: Some(Box::new(FileFailurePersistence::Direct(
             "proptest-regressions/campaign.txt",
         ))),
@@ -110,7 +110,7 @@ fn a_seeded_campaign_exercises_every_fault_and_finds_nothing() {
     let report = Campaign {
         config: Config::default(),
         seed: 2026,
-        runs: Some(10_000),
+        runs: Some(50_000),
         time_limit: None,
         jobs: 2,
         shard: (1, 1),
@@ -119,7 +119,7 @@ fn a_seeded_campaign_exercises_every_fault_and_finds_nothing() {
     .run(&|_, _| {});
     let c = &report.counts;
     println!("seeded campaign: {c:?}");
-    assert_eq!(c.runs, 10_000);
+    assert_eq!(c.runs, 50_000);
     assert_eq!(c.violations, 0, "first: {:?}", report.first);
     assert!(c.never_exercised().is_empty(), "{:?}", c.never_exercised());
     assert!(
