@@ -59,6 +59,7 @@ pub mod node;
 pub mod profile;
 pub mod protocol;
 pub mod pyjson;
+pub mod render;
 pub mod rng;
 pub mod scheduler;
 pub mod shrink;

@@ -1,0 +1,283 @@
+//! The JSON-lines rendering: one object per step, then one summary object, each on its own
+//! line, for tools (`jq`, notebooks, a visualiser) rather than people.
+//!
+//! The field names below are a stable interface: fields are only ever added, and every
+//! field listed is always present (`null` when it does not apply), in the order listed.
+//! Nodes are `p1..pP` and `a1..aA`, ballots `"round.proposer"` strings like `"2.1"`, values
+//! `"v1".."vP"`: the names of the event text form, so a field can be matched against the
+//! `event` string and against counterexample files.
+//!
+//! **Step object** (`"type": "step"`):
+//!
+//! | field | type | meaning |
+//! |---|---|---|
+//! | `type` | `"step"` | |
+//! | `step` | integer | 1-based step number |
+//! | `event` | string | the event in its text form, as in counterexample files |
+//! | `kind` | string | `deliver`, `drop`, `duplicate`, `crash`, `restart` or `timeout` |
+//! | `node` | node or null | the node that crashed, restarted or timed out |
+//! | `src`, `dst` | node or null | sender and receiver of a message event |
+//! | `msg` | string or null | `prepare`, `promise`, `accept`, `accepted` or `nack` |
+//! | `ballot` | ballot or null | the message's ballot |
+//! | `value` | value or null | the value of an `accept` or `accepted` |
+//! | `voted` | vote or null | the vote a `promise` reports, `{"ballot", "value"}` |
+//! | `promised` | ballot or null | the promise a `nack` reports |
+//! | `changes` | array | what the step changed, in order (below) |
+//! | `violation` | object or null | `{"invariant", "rule", "explanation"}` when this step broke an invariant |
+//!
+//! **Change objects** all have `kind` first and `text` (the phrase the text rendering
+//! shows) last; between them, by kind:
+//!
+//! | `kind` | fields |
+//! |---|---|
+//! | `promised` | `node`, `ballot`, `previous` (ballot or null) |
+//! | `voted` | `node`, `ballot`, `value`, `previous` (vote or null) |
+//! | `started` | `node`, `ballot` |
+//! | `promise-counted` | `node`, `ballot`, `count`, `quorum` |
+//! | `proposed` | `node`, `ballot`, `value`, `adopted` (`{"node", "ballot"}` or null), `reported` (`{"node", "ballot", "value"}` or null: the highest vote the counted promises carried) |
+//! | `vote-counted` | `node`, `ballot`, `count`, `quorum` |
+//! | `decided` | `node`, `ballot`, `value` |
+//! | `chosen` | `ballot`, `value`, `quorum` |
+//! | `acceptor-crashed` | `node`, `promised`, `accepted` (what it keeps on disk) |
+//! | `proposer-crashed` | `node`, `ballot` (lost, or null), `phase` (`idle`, `preparing`, `accepting`, `decided`), `round` (integer, kept) |
+//! | `acceptor-restarted` | `node`, `promised`, `accepted` (what it now has), `forgot` (`{"promised", "accepted"}` or null) |
+//! | `proposer-restarted` | `node`, `next_ballot` |
+//!
+//! **Summary object** (`"type": "summary"`, always the last line): `steps` (integer),
+//! `ending` (`quiescent`, `schedule-end`, `step-limit`, `message-limit`, `violation`),
+//! `chosen` (vote or null), `verdict` (`safe` or `violation`), `invariant` (string or null),
+//! `violation_step` (integer or null), `explanation` (string or null), `seed` (integer or
+//! null), `config` (the configuration with every fault field pinned, the same object a
+//! counterexample file's `config` is).
+
+use serde_json::{json, Value as Json};
+
+use super::{phase_name, Change, Step, Trace};
+use crate::ballot::{AcceptorId, Ballot, Value};
+use crate::event::{Event, NodeId};
+use crate::profile::ProfileSpec;
+use crate::protocol::Msg;
+
+/// Renders `trace` as JSON lines; the result ends with a newline.
+pub fn render(trace: &Trace) -> String {
+    let mut out = String::new();
+    for step in &trace.steps {
+        out.push_str(&step_object(step).to_string());
+        out.push('\n');
+    }
+    out.push_str(&summary_object(trace).to_string());
+    out.push('\n');
+    out
+}
+
+fn ballot(b: Ballot) -> Json {
+    Json::String(b.sim_label())
+}
+
+fn value(v: Value) -> Json {
+    Json::String(v.to_string())
+}
+
+fn node(n: NodeId) -> Json {
+    Json::String(n.to_string())
+}
+
+fn acceptor(a: AcceptorId) -> Json {
+    node(NodeId::Acceptor(a))
+}
+
+fn proposer(p: u8) -> Json {
+    node(NodeId::Proposer(p))
+}
+
+fn vote(v: Option<(Ballot, Value)>) -> Json {
+    v.map_or(
+        Json::Null,
+        |(b, v)| json!({"ballot": ballot(b), "value": value(v)}),
+    )
+}
+
+fn opt_ballot(b: Option<Ballot>) -> Json {
+    b.map_or(Json::Null, ballot)
+}
+
+fn step_object(step: &Step) -> Json {
+    let (mut who, mut src, mut dst, mut msg_kind) =
+        (Json::Null, Json::Null, Json::Null, Json::Null);
+    let (mut msg_ballot, mut msg_value, mut voted, mut promised) =
+        (Json::Null, Json::Null, Json::Null, Json::Null);
+    match step.event {
+        Event::Deliver(env) | Event::Drop(env) | Event::Duplicate(env) => {
+            src = node(env.src);
+            dst = node(env.dst);
+            msg_ballot = ballot(env.msg.ballot());
+            msg_kind = Json::String(
+                match env.msg {
+                    Msg::Prepare { .. } => "prepare",
+                    Msg::Promise { accepted, .. } => {
+                        voted = vote(accepted);
+                        "promise"
+                    }
+                    Msg::Accept { value: v, .. } => {
+                        msg_value = value(v);
+                        "accept"
+                    }
+                    Msg::Accepted { value: v, .. } => {
+                        msg_value = value(v);
+                        "accepted"
+                    }
+                    Msg::Nack { promised: p, .. } => {
+                        promised = ballot(p);
+                        "nack"
+                    }
+                }
+                .to_string(),
+            );
+        }
+        Event::Crash(n) | Event::Restart(n) => who = node(n),
+        Event::Timeout(p) => who = proposer(p),
+    }
+    let violation = step.violation.as_ref().map_or(Json::Null, |v| {
+        json!({
+            "invariant": v.invariant.name(),
+            "rule": v.invariant.rule(),
+            "explanation": Trace::explain(v),
+        })
+    });
+    json!({
+        "type": "step",
+        "step": step.number,
+        "event": step.event.to_string(),
+        "kind": step.event.kind(),
+        "node": who,
+        "src": src,
+        "dst": dst,
+        "msg": msg_kind,
+        "ballot": msg_ballot,
+        "value": msg_value,
+        "voted": voted,
+        "promised": promised,
+        "changes": step.changes.iter().map(change_object).collect::<Vec<_>>(),
+        "violation": violation,
+    })
+}
+
+fn change_object(change: &Change) -> Json {
+    let mut obj = match *change {
+        Change::Promised {
+            acceptor: a,
+            ballot: b,
+            previous,
+        } => json!({"kind": "promised", "node": acceptor(a), "ballot": ballot(b),
+                    "previous": opt_ballot(previous)}),
+        Change::Voted {
+            acceptor: a,
+            ballot: b,
+            value: v,
+            previous,
+        } => json!({"kind": "voted", "node": acceptor(a), "ballot": ballot(b), "value": value(v),
+                    "previous": vote(previous)}),
+        Change::Started {
+            proposer: p,
+            ballot: b,
+        } => json!({"kind": "started", "node": proposer(p), "ballot": ballot(b)}),
+        Change::PromiseCounted {
+            proposer: p,
+            ballot: b,
+            count,
+            quorum,
+        } => json!({"kind": "promise-counted", "node": proposer(p), "ballot": ballot(b),
+                    "count": count, "quorum": quorum}),
+        Change::Proposed {
+            proposer: p,
+            ballot: b,
+            value: v,
+            adopted,
+            reported,
+        } => json!({
+            "kind": "proposed", "node": proposer(p), "ballot": ballot(b), "value": value(v),
+            "adopted": adopted.map_or(Json::Null,
+                |(a, ab)| json!({"node": acceptor(a), "ballot": ballot(ab)})),
+            "reported": reported.map_or(Json::Null,
+                |(a, rb, rv)| json!({"node": acceptor(a), "ballot": ballot(rb), "value": value(rv)})),
+        }),
+        Change::VoteCounted {
+            proposer: p,
+            ballot: b,
+            count,
+            quorum,
+        } => json!({"kind": "vote-counted", "node": proposer(p), "ballot": ballot(b),
+                    "count": count, "quorum": quorum}),
+        Change::Decided {
+            proposer: p,
+            ballot: b,
+            value: v,
+        } => {
+            json!({"kind": "decided", "node": proposer(p), "ballot": ballot(b), "value": value(v)})
+        }
+        Change::Chosen {
+            ballot: b,
+            value: v,
+            quorum,
+        } => json!({"kind": "chosen", "ballot": ballot(b), "value": value(v), "quorum": quorum}),
+        Change::AcceptorCrashed {
+            acceptor: a,
+            promised,
+            accepted,
+        } => json!({"kind": "acceptor-crashed", "node": acceptor(a),
+                    "promised": opt_ballot(promised), "accepted": vote(accepted)}),
+        Change::ProposerCrashed {
+            proposer: p,
+            ballot: b,
+            phase,
+            round,
+        } => json!({"kind": "proposer-crashed", "node": proposer(p), "ballot": opt_ballot(b),
+                    "phase": phase_name(phase), "round": round}),
+        Change::AcceptorRestarted {
+            acceptor: a,
+            promised,
+            accepted,
+            forgot,
+        } => json!({
+            "kind": "acceptor-restarted", "node": acceptor(a),
+            "promised": opt_ballot(promised), "accepted": vote(accepted),
+            "forgot": forgot.map_or(Json::Null,
+                |was| json!({"promised": opt_ballot(was.promised), "accepted": vote(was.accepted)})),
+        }),
+        Change::ProposerRestarted {
+            proposer: p,
+            next_ballot,
+        } => json!({"kind": "proposer-restarted", "node": proposer(p),
+                    "next_ballot": ballot(next_ballot)}),
+    };
+    if let Json::Object(map) = &mut obj {
+        map.insert("text".to_string(), Json::String(change.text()));
+    }
+    obj
+}
+
+fn summary_object(trace: &Trace) -> Json {
+    let mut config = trace.config;
+    config.faults = ProfileSpec::pinned(&trace.profile);
+    let (invariant, step, explanation) = match &trace.violation {
+        Some((step, v)) => (
+            Json::String(v.invariant.name().to_string()),
+            json!(step),
+            Json::String(Trace::explain(v)),
+        ),
+        None => (Json::Null, Json::Null, Json::Null),
+    };
+    json!({
+        "type": "summary",
+        "steps": trace.steps.len(),
+        "ending": trace.ending.name(),
+        "chosen": vote(trace.chosen),
+        "verdict": if trace.violation.is_some() { "violation" } else { "safe" },
+        "invariant": invariant,
+        "violation_step": step,
+        "explanation": explanation,
+        "seed": trace.seed,
+        // A config always serialises: it is plain integers, options and enums.
+        "config": serde_json::to_value(config).unwrap_or(Json::Null),
+    })
+}

@@ -1,0 +1,201 @@
+//! The Mermaid rendering: a `sequenceDiagram` that GitHub renders as is, for putting a
+//! counterexample in an issue or a README.
+//!
+//! Proposers `p1..pP` and acceptors `a1..aA` are the participants. Every delivered message
+//! is an arrow labelled with its step number (`p1->>a2: 2. prepare 1.1`); a dropped message
+//! is a cross arrow (`p1-xa2: 5. drop accept 1.1 v1`); a duplicate, a crash, a restart and a
+//! timeout are notes over the nodes concerned. The moments that matter for safety get notes
+//! of their own: a proposal (with where its value came from), a decision, the value becoming
+//! chosen. The violating step sits in a red `rect` with the broken invariant explained.
+//!
+//! Messages that are only *sent* have no arrow of their own: Paxos broadcasts, and an arrow
+//! per send would double the diagram while saying less than the delivery does.
+//!
+//! **What Mermaid treats specially.** A label runs from the first `:` to the end of the line,
+//! but `;` ends a statement and `#` starts an entity code (`#59;`), `%%` starts a comment and
+//! `<...>` is HTML to Mermaid's sanitiser. The phrases rendered here avoid all of them by
+//! construction; [`label`] still encodes any that slip in as entity codes, so a future
+//! wording cannot break a diagram. Long notes are wrapped with `<br/>`, the one piece of
+//! HTML emitted, because Mermaid does not wrap notes and one long line makes the whole
+//! diagram wide.
+
+use std::fmt::Write as _;
+
+use super::{Change, Step, Trace};
+use crate::event::{Envelope, Event, NodeId};
+
+/// Notes wrap at about this many characters.
+const NOTE_WIDTH: usize = 60;
+
+/// The background of the violating step: a light red that reads on light and dark themes.
+const VIOLATION_FILL: &str = "rgb(255, 221, 221)";
+
+/// Renders `trace` as a Mermaid sequence diagram; the result ends with a newline.
+pub fn render(trace: &Trace) -> String {
+    let mut out = String::from("sequenceDiagram\n");
+    let proposers = trace.config.proposers;
+    let acceptors = trace.config.acceptors;
+    for p in 0..proposers {
+        let _ = writeln!(out, "    participant {}", NodeId::Proposer(p));
+    }
+    for a in 0..acceptors {
+        let _ = writeln!(out, "    participant {}", NodeId::Acceptor(a));
+    }
+    let everyone = span(NodeId::Proposer(0), NodeId::Acceptor(acceptors - 1));
+    let all_acceptors = span(NodeId::Acceptor(0), NodeId::Acceptor(acceptors - 1));
+    for step in &trace.steps {
+        let indent = if step.violation.is_some() {
+            let _ = writeln!(out, "    rect {VIOLATION_FILL}");
+            "        "
+        } else {
+            "    "
+        };
+        for line in step_lines(step, &all_acceptors) {
+            let _ = writeln!(out, "{indent}{line}");
+        }
+        if let Some(v) = &step.violation {
+            let text = format!("!! step {}: {}", step.number, Trace::explain(v));
+            let _ = writeln!(out, "{indent}Note over {everyone}: {}", wrap(&text));
+            let _ = writeln!(out, "    end");
+        }
+    }
+    out
+}
+
+/// `a1` or `a1,a3`: the participants a note spans.
+fn span(first: NodeId, last: NodeId) -> String {
+    if first == last {
+        first.to_string()
+    } else {
+        format!("{first},{last}")
+    }
+}
+
+/// The message part of an envelope: `prepare 1.1` out of `p1->a2 prepare 1.1` (the arrow
+/// already shows who sends to whom).
+fn message(env: &Envelope) -> String {
+    let full = env.to_string();
+    match full.split_once(' ') {
+        Some((_, msg)) => msg.to_string(),
+        None => full,
+    }
+}
+
+/// The statements of one step, without indentation.
+fn step_lines(step: &Step, all_acceptors: &str) -> Vec<String> {
+    let n = step.number;
+    let mut lines = Vec::new();
+    match step.event {
+        Event::Deliver(env) => {
+            lines.push(format!(
+                "{}->>{}: {}",
+                env.src,
+                env.dst,
+                label(&format!("{n}. {}", message(&env)))
+            ));
+        }
+        Event::Drop(env) => {
+            lines.push(format!(
+                "{}-x{}: {}",
+                env.src,
+                env.dst,
+                label(&format!("{n}. drop {}", message(&env)))
+            ));
+        }
+        Event::Duplicate(env) => {
+            let text = format!(
+                "{n}. duplicate {}, a second copy is in flight",
+                message(&env)
+            );
+            lines.push(format!(
+                "Note over {}: {}",
+                span(env.src, env.dst),
+                wrap(&text)
+            ));
+        }
+        Event::Crash(who) | Event::Restart(who) => lines.push(node_note(step, who)),
+        Event::Timeout(p) => lines.push(node_note(step, NodeId::Proposer(p))),
+    }
+    for change in &step.changes {
+        let over = match *change {
+            Change::Proposed { proposer, .. } | Change::Decided { proposer, .. } => {
+                NodeId::Proposer(proposer).to_string()
+            }
+            Change::Chosen { .. } => all_acceptors.to_string(),
+            // Promises, votes and counts show in the arrows that follow, and the changes of
+            // crash, restart and timeout steps are in the step's own note; the text
+            // rendering lists them all.
+            _ => continue,
+        };
+        lines.push(format!("Note over {over}: {}", wrap(&change.text())));
+    }
+    lines
+}
+
+/// The note of a crash, restart or timeout step, over its node, with what it changed there.
+fn node_note(step: &Step, who: NodeId) -> String {
+    let mut text = format!("{}. {}", step.number, step.event.kind());
+    for change in step.changes.iter().filter(|c| own_note(c)) {
+        text += ", ";
+        text += &change.text();
+    }
+    format!("Note over {who}: {}", wrap(&text))
+}
+
+/// Whether a change belongs in the note of the step that caused it (crash, restart and
+/// timeout steps describe their node's change in the step's own note).
+fn own_note(change: &Change) -> bool {
+    matches!(
+        change,
+        Change::Started { .. }
+            | Change::AcceptorCrashed { .. }
+            | Change::ProposerCrashed { .. }
+            | Change::AcceptorRestarted { .. }
+            | Change::ProposerRestarted { .. }
+    )
+}
+
+/// `text` made safe for a Mermaid label: the characters Mermaid's lexer or its HTML
+/// sanitiser would act on become entity codes, which Mermaid decodes for display.
+pub fn label(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            ';' => out.push_str("#59;"),
+            '#' => out.push_str("#35;"),
+            '%' => out.push_str("#37;"),
+            '<' => out.push_str("#lt;"),
+            '>' => out.push_str("#gt;"),
+            '&' => out.push_str("#amp;"),
+            '{' => out.push_str("#123;"),
+            '}' => out.push_str("#125;"),
+            '"' => out.push_str("#quot;"),
+            '`' => out.push_str("#96;"),
+            '\n' | '\r' | '\t' => out.push(' '),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// [`label`], with `<br/>` between lines of about [`NOTE_WIDTH`] characters, broken at
+/// spaces (a word longer than the width gets a line of its own).
+fn wrap(text: &str) -> String {
+    let mut lines: Vec<String> = Vec::new();
+    let mut line = String::new();
+    for word in text.split(' ').filter(|w| !w.is_empty()) {
+        if !line.is_empty() && line.len() + 1 + word.len() > NOTE_WIDTH {
+            lines.push(std::mem::take(&mut line));
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    lines.push(line);
+    lines
+        .iter()
+        .map(|l| label(l))
+        .collect::<Vec<_>>()
+        .join("<br/>")
+}

@@ -1,0 +1,640 @@
+//! Human-readable traces: one execution re-stepped, with what every step changed.
+//!
+//! The simulator's [`Outcome`] says *whether* an execution broke an invariant; a reader
+//! needs *how*: which acceptor promised what, which vote was cast, when the value became
+//! chosen, and which step broke the rule. The simulator keeps none of that (its hot path
+//! must stay cheap), so this module steps the recorded events again itself, exactly as
+//! [`crate::execution::Simulator::run`] does (the same [`World::apply`], a [`Checker`] with the
+//! protocol's phase-2 quorum and every proposer's input registered), and compares the
+//! world before and after each step to name the changes that matter.
+//!
+//! Re-stepping independently is also a check: [`Trace::new`] refuses to render when its
+//! verdict disagrees with the simulator's, so a trace never shows a story the checker did
+//! not see.
+//!
+//! Three renderings of a [`Trace`] live in the submodules: [`text`] (one line per step, for
+//! terminals), [`json`] (JSON lines with documented field names, for tools) and [`mermaid`]
+//! (a sequence diagram that renders on GitHub).
+
+use crate::ballot::{AcceptorId, Ballot, Value};
+use crate::checker::{Checker, Observation, Violation};
+use crate::config::Config;
+use crate::event::{Event, NodeId};
+use crate::execution::{Ending, Outcome};
+use crate::profile::Profile;
+use crate::protocol::{Acceptor, Msg, Phase, Protocol};
+use crate::world::{input_value, StepError, World};
+
+pub mod json;
+pub mod mermaid;
+pub mod text;
+
+/// The renderings of a trace.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// One line per step, for terminals.
+    Text,
+    /// JSON lines: one object per step, then a summary object.
+    Json,
+    /// A Mermaid sequence diagram.
+    Mermaid,
+}
+
+impl Format {
+    /// The language tag of a Markdown code fence holding this rendering.
+    pub fn fence_tag(self) -> &'static str {
+        match self {
+            Format::Text => "text",
+            Format::Json => "json",
+            Format::Mermaid => "mermaid",
+        }
+    }
+}
+
+/// One thing a step changed, in the words a reader of a Paxos trace needs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Change {
+    /// An acceptor's promise went from `previous` to `ballot` (by a prepare, or by voting
+    /// for a higher ballot, which is also a promise).
+    Promised {
+        acceptor: AcceptorId,
+        ballot: Ballot,
+        previous: Option<Ballot>,
+    },
+    /// An acceptor voted for `(ballot, value)`, replacing its earlier vote, if any.
+    Voted {
+        acceptor: AcceptorId,
+        ballot: Ballot,
+        value: Value,
+        previous: Option<(Ballot, Value)>,
+    },
+    /// A proposer timed out and started phase 1 of a fresh ballot.
+    Started { proposer: u8, ballot: Ballot },
+    /// A proposer counted a promise toward its phase-1 quorum.
+    PromiseCounted {
+        proposer: u8,
+        ballot: Ballot,
+        count: u32,
+        quorum: u32,
+    },
+    /// A proposer reached its phase-1 quorum and sent `Accept(ballot, value)`. `adopted` is
+    /// the vote it took the value from; `reported` is the highest vote the promises it counted
+    /// carried, which a correct proposer adopts (so the two differing shows an adoption bug).
+    Proposed {
+        proposer: u8,
+        ballot: Ballot,
+        value: Value,
+        adopted: Option<(AcceptorId, Ballot)>,
+        reported: Option<(AcceptorId, Ballot, Value)>,
+    },
+    /// A proposer counted a vote for its ballot.
+    VoteCounted {
+        proposer: u8,
+        ballot: Ballot,
+        count: u32,
+        quorum: u32,
+    },
+    /// A proposer learned that its value is chosen.
+    Decided {
+        proposer: u8,
+        ballot: Ballot,
+        value: Value,
+    },
+    /// A phase-2 quorum has voted for `(ballot, value)`: the value is chosen (the checker's
+    /// lowest chosen ballot changed).
+    Chosen {
+        ballot: Ballot,
+        value: Value,
+        quorum: u16,
+    },
+    /// An acceptor crashed; its promise and vote are on stable storage and survive.
+    AcceptorCrashed {
+        acceptor: AcceptorId,
+        promised: Option<Ballot>,
+        accepted: Option<(Ballot, Value)>,
+    },
+    /// A proposer crashed and lost its running ballot; its round counter is durable.
+    ProposerCrashed {
+        proposer: u8,
+        ballot: Option<Ballot>,
+        phase: Phase,
+        round: u64,
+    },
+    /// An acceptor restarted with the state it now has; `forgot` is the state it lost
+    /// (only under `Bug::Amnesia`, since a correct acceptor keeps everything).
+    AcceptorRestarted {
+        acceptor: AcceptorId,
+        promised: Option<Ballot>,
+        accepted: Option<(Ballot, Value)>,
+        forgot: Option<Acceptor>,
+    },
+    /// A proposer restarted idle; its next ballot is above every one it used.
+    ProposerRestarted { proposer: u8, next_ballot: Ballot },
+}
+
+/// One step of a trace: the event taken and what it changed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Step {
+    /// 1-based, as the simulator counts steps.
+    pub number: u32,
+    pub event: Event,
+    pub changes: Vec<Change>,
+    /// The invariant this step broke, if it broke one.
+    pub violation: Option<Violation>,
+}
+
+/// An execution re-stepped for display: the configuration it ran under, every step with its
+/// changes, and the verdict.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Trace {
+    pub config: Config,
+    pub profile: Profile,
+    /// The seed the execution came from, when known (a label only for file replays).
+    pub seed: Option<u64>,
+    pub steps: Vec<Step>,
+    pub ending: Ending,
+    /// The lowest ballot at which a value was chosen, with that value.
+    pub chosen: Option<(Ballot, Value)>,
+    /// The step number and the first violation.
+    pub violation: Option<(u32, Violation)>,
+}
+
+impl Trace {
+    /// Re-steps `events`, the events the simulator took in the execution that produced
+    /// `outcome` (its trace), and checks that the verdict comes out the same.
+    ///
+    /// An event that is not enabled is reported with its 1-based number; so is any
+    /// disagreement with `outcome`, which would be a bug in this module or the simulator.
+    pub fn new(
+        config: &Config,
+        seed: Option<u64>,
+        outcome: &Outcome,
+        events: &[Event],
+    ) -> Result<Trace, String> {
+        let trace = Trace::restep(config, &outcome.profile, seed, events, outcome.ending)?;
+        if trace.steps.len() != outcome.steps as usize
+            || trace.violation != outcome.violation
+            || trace.chosen != outcome.chosen
+        {
+            return Err(format!(
+                "internal error: re-stepping the trace found {} steps, violation {:?} and \
+                 chosen {:?}, but the simulator reported {} steps, violation {:?} and chosen {:?}",
+                trace.steps.len(),
+                trace.violation,
+                trace.chosen,
+                outcome.steps,
+                outcome.violation,
+                outcome.chosen
+            ));
+        }
+        Ok(trace)
+    }
+
+    /// Re-steps `events` from the initial state, stopping at the first violation as the
+    /// simulator does. `ending` is how the execution ended when no invariant broke (the
+    /// events alone cannot tell a quiescent run from one cut short by its schedule).
+    pub fn restep(
+        config: &Config,
+        profile: &Profile,
+        seed: Option<u64>,
+        events: &[Event],
+        ending: Ending,
+    ) -> Result<Trace, String> {
+        let proto = config.protocol();
+        let limits = profile.limits;
+        let mut world = World::new(&proto, config.proposers);
+        let mut checker = Checker::new(proto.q2 as usize);
+        for p in 0..config.proposers {
+            checker.register_input(input_value(p));
+        }
+        let mut reported = vec![None; config.proposers as usize];
+        let mut steps = Vec::with_capacity(events.len());
+        let mut violation = None;
+        for (i, event) in events.iter().enumerate() {
+            let number = i as u32 + 1;
+            let before = world.clone();
+            let chosen_before = checker.chosen();
+            let mut broke = None;
+            let mut sink = |obs: Observation| {
+                if let Some(v) = checker.observe(obs) {
+                    broke.get_or_insert(v);
+                }
+            };
+            match world.apply(&proto, &limits, event, &mut sink) {
+                Ok(()) => {}
+                Err(StepError::NotEnabled) => {
+                    return Err(format!(
+                        "event {number} ('{event}') is not enabled after the {} steps before it",
+                        number - 1
+                    ))
+                }
+                Err(StepError::MessageLimit) => {
+                    return Err(format!(
+                        "event {number} ('{event}') would put more than {} messages in flight",
+                        limits.max_in_flight
+                    ))
+                }
+            }
+            let mut changes = Vec::new();
+            describe(&proto, event, &before, &world, &mut reported, &mut changes);
+            if let Some((ballot, value)) = checker.chosen().filter(|&c| Some(c) != chosen_before) {
+                changes.push(Change::Chosen {
+                    ballot,
+                    value,
+                    quorum: proto.q2,
+                });
+            }
+            steps.push(Step {
+                number,
+                event: *event,
+                changes,
+                violation: broke,
+            });
+            if let Some(v) = broke {
+                violation = Some((number, v));
+                break;
+            }
+        }
+        Ok(Trace {
+            config: *config,
+            profile: *profile,
+            seed,
+            steps,
+            ending: if violation.is_some() {
+                Ending::Violation
+            } else {
+                ending
+            },
+            chosen: checker.chosen(),
+            violation,
+        })
+    }
+
+    /// The trace rendered in `format`; the result ends with a newline.
+    pub fn render(&self, format: Format) -> String {
+        match format {
+            Format::Text => text::render(self),
+            Format::Json => json::render(self),
+            Format::Mermaid => mermaid::render(self),
+        }
+    }
+
+    /// The violation explained in one sentence, in the trace's own names (ballots
+    /// `round.proposer`, values `v1..`, acceptors `a1..`).
+    pub fn explain(violation: &Violation) -> String {
+        violation.explain_with(
+            Ballot::sim_label,
+            |v| v.to_string(),
+            |a| NodeId::Acceptor(a).to_string(),
+        )
+    }
+}
+
+/// The highest vote a proposer has seen reported in the promises it counted for its
+/// current ballot; ties go to the lowest acceptor, as in the proposer's own rule.
+type Reported = Option<(AcceptorId, Ballot, Value)>;
+
+/// Appends the changes `event` made from `before` to `after`, in a fixed order: the event's
+/// own node first, then acceptors, then proposers.
+fn describe(
+    proto: &Protocol,
+    event: &Event,
+    before: &World,
+    after: &World,
+    reported: &mut [Reported],
+    out: &mut Vec<Change>,
+) {
+    match *event {
+        Event::Crash(NodeId::Acceptor(a)) => {
+            let s = &after.acceptors[a as usize];
+            out.push(Change::AcceptorCrashed {
+                acceptor: a,
+                promised: s.promised,
+                accepted: s.accepted,
+            });
+        }
+        Event::Crash(NodeId::Proposer(p)) => {
+            let was = &before.proposers[p as usize];
+            out.push(Change::ProposerCrashed {
+                proposer: p,
+                ballot: was.ballot,
+                phase: was.phase,
+                round: after.proposers[p as usize].round,
+            });
+            reported[p as usize] = None;
+        }
+        Event::Restart(NodeId::Acceptor(a)) => {
+            let (was, now) = (&before.acceptors[a as usize], &after.acceptors[a as usize]);
+            out.push(Change::AcceptorRestarted {
+                acceptor: a,
+                promised: now.promised,
+                accepted: now.accepted,
+                forgot: (was != now).then_some(*was),
+            });
+        }
+        Event::Restart(NodeId::Proposer(p)) => out.push(Change::ProposerRestarted {
+            proposer: p,
+            next_ballot: after.proposers[p as usize].next_ballot(proto),
+        }),
+        Event::Timeout(p) => {
+            if let Some(ballot) = after.proposers[p as usize].ballot {
+                out.push(Change::Started {
+                    proposer: p,
+                    ballot,
+                });
+            }
+            reported[p as usize] = None;
+        }
+        Event::Deliver(env) => {
+            if let (NodeId::Acceptor(a), Msg::Promise { accepted, .. }) = (env.src, env.msg) {
+                note_reported(before, after, env.dst, a, accepted, reported);
+            }
+            acceptor_changes(before, after, out);
+            proposer_changes(proto, before, after, reported, out);
+        }
+        // The network's faults change no node; the event's text says all there is.
+        Event::Drop(_) | Event::Duplicate(_) => {}
+    }
+}
+
+/// Folds the vote a delivered promise carried into what its proposer has been told, when
+/// the proposer counted that promise.
+fn note_reported(
+    before: &World,
+    after: &World,
+    dst: NodeId,
+    from: AcceptorId,
+    vote: Option<(Ballot, Value)>,
+    reported: &mut [Reported],
+) {
+    let (NodeId::Proposer(p), Some((b, v))) = (dst, vote) else {
+        return;
+    };
+    let counted =
+        after.proposers[p as usize].promise_count > before.proposers[p as usize].promise_count;
+    let slot = &mut reported[p as usize];
+    let higher = match *slot {
+        None => true,
+        Some((hfrom, hb, _)) => b > hb || (b == hb && from < hfrom),
+    };
+    if counted && higher {
+        *slot = Some((from, b, v));
+    }
+}
+
+fn acceptor_changes(before: &World, after: &World, out: &mut Vec<Change>) {
+    for (a, (was, now)) in before.acceptors.iter().zip(&after.acceptors).enumerate() {
+        let a = a as AcceptorId;
+        if let (Some(ballot), true) = (now.promised, now.promised != was.promised) {
+            out.push(Change::Promised {
+                acceptor: a,
+                ballot,
+                previous: was.promised,
+            });
+        }
+        if let (Some((ballot, value)), true) = (now.accepted, now.accepted != was.accepted) {
+            out.push(Change::Voted {
+                acceptor: a,
+                ballot,
+                value,
+                previous: was.accepted,
+            });
+        }
+    }
+}
+
+fn proposer_changes(
+    proto: &Protocol,
+    before: &World,
+    after: &World,
+    reported: &[Reported],
+    out: &mut Vec<Change>,
+) {
+    for (p, (was, now)) in before.proposers.iter().zip(&after.proposers).enumerate() {
+        let Some(ballot) = now.ballot else { continue };
+        let proposer = p as u8;
+        if now.promise_count > was.promise_count {
+            out.push(Change::PromiseCounted {
+                proposer,
+                ballot,
+                count: now.promise_count,
+                quorum: proto.effective_q1() as u32,
+            });
+        }
+        if let (Phase::Preparing, Phase::Accepting, Some(value)) =
+            (was.phase, now.phase, now.proposal)
+        {
+            out.push(Change::Proposed {
+                proposer,
+                ballot,
+                value,
+                adopted: now.highest.map(|(b, _, a)| (a, b)),
+                reported: reported[p],
+            });
+        }
+        if now.votes.len() > was.votes.len() {
+            out.push(Change::VoteCounted {
+                proposer,
+                ballot,
+                count: now.votes.len() as u32,
+                quorum: proto.effective_q2() as u32,
+            });
+        }
+        if let (false, Phase::Decided, Some(value)) =
+            (was.phase == Phase::Decided, now.phase, now.proposal)
+        {
+            out.push(Change::Decided {
+                proposer,
+                ballot,
+                value,
+            });
+        }
+    }
+}
+
+/// `(1.1, v1)`: a vote as traces write it.
+pub(crate) fn vote_label((ballot, value): (Ballot, Value)) -> String {
+    format!("({}, {value})", ballot.sim_label())
+}
+
+pub(crate) fn phase_name(phase: Phase) -> &'static str {
+    match phase {
+        Phase::Idle => "idle",
+        Phase::Preparing => "preparing",
+        Phase::Accepting => "accepting",
+        Phase::Decided => "decided",
+    }
+}
+
+fn kept_state(promised: Option<Ballot>, accepted: Option<(Ballot, Value)>) -> String {
+    match (promised, accepted) {
+        (None, None) => "nothing promised or voted".to_string(),
+        (Some(p), None) => format!("promise {}, no vote", p.sim_label()),
+        (None, Some(v)) => format!("no promise, vote {}", vote_label(v)),
+        (Some(p), Some(v)) => format!("promise {} and vote {}", p.sim_label(), vote_label(v)),
+    }
+}
+
+impl Change {
+    /// The change as a short phrase. The text and mermaid renderings and the JSON `text`
+    /// field all use it, so it avoids every character Mermaid treats specially (`;`, `#`,
+    /// `<`, `>`, `%`, `{`, `}`, quotes, arrows): see [`mermaid`].
+    pub fn text(&self) -> String {
+        let ac = |a: AcceptorId| NodeId::Acceptor(a);
+        let pr = |p: u8| NodeId::Proposer(p);
+        match *self {
+            Change::Promised {
+                acceptor,
+                ballot,
+                previous: None,
+            } => format!("{} promises {}", ac(acceptor), ballot.sim_label()),
+            Change::Promised {
+                acceptor,
+                ballot,
+                previous: Some(prev),
+            } => format!(
+                "{} {} its promise from {} to {}",
+                ac(acceptor),
+                if ballot > prev { "raises" } else { "lowers" },
+                prev.sim_label(),
+                ballot.sim_label()
+            ),
+            Change::Voted {
+                acceptor,
+                ballot,
+                value,
+                previous,
+            } => {
+                let mut s = format!("{} votes {}", ac(acceptor), vote_label((ballot, value)));
+                if let Some(prev) = previous {
+                    s += &format!(" replacing {}", vote_label(prev));
+                }
+                s
+            }
+            Change::Started { proposer, ballot } => format!(
+                "{} starts ballot {} and sends prepare",
+                pr(proposer),
+                ballot.sim_label()
+            ),
+            Change::PromiseCounted {
+                proposer,
+                ballot,
+                count,
+                quorum,
+            } => format!(
+                "{} has {count} of {quorum} promises for {}",
+                pr(proposer),
+                ballot.sim_label()
+            ),
+            Change::Proposed {
+                proposer,
+                ballot,
+                value,
+                adopted,
+                reported,
+            } => {
+                let why = match (adopted, reported) {
+                    (None, None) => "its own value, no promise carried a vote".to_string(),
+                    (None, Some((a, b, v))) => format!(
+                        "its own value, ignoring the vote {} that {} reported",
+                        vote_label((b, v)),
+                        ac(a)
+                    ),
+                    (Some((a, b)), Some((ra, rb, rv))) if (ra, rb) != (a, b) => format!(
+                        "adopted from the vote of {} at {}, though {} reported the higher vote {}",
+                        ac(a),
+                        b.sim_label(),
+                        ac(ra),
+                        vote_label((rb, rv))
+                    ),
+                    (Some((a, b)), _) => {
+                        format!("adopted from the vote of {} at {}", ac(a), b.sim_label())
+                    }
+                };
+                format!(
+                    "{} proposes {value} at {} ({why})",
+                    pr(proposer),
+                    ballot.sim_label()
+                )
+            }
+            Change::VoteCounted {
+                proposer,
+                ballot,
+                count,
+                quorum,
+            } => format!(
+                "{} has {count} of {quorum} votes for {}",
+                pr(proposer),
+                ballot.sim_label()
+            ),
+            Change::Decided {
+                proposer,
+                ballot,
+                value,
+            } => format!(
+                "{} decides {value} (ballot {})",
+                pr(proposer),
+                ballot.sim_label()
+            ),
+            Change::Chosen {
+                ballot,
+                value,
+                quorum,
+            } => format!(
+                "{value} is chosen at {} (a quorum of {quorum} voted for it)",
+                ballot.sim_label()
+            ),
+            Change::AcceptorCrashed {
+                acceptor,
+                promised,
+                accepted,
+            } => format!(
+                "{} crashes, keeping {} on disk",
+                ac(acceptor),
+                kept_state(promised, accepted)
+            ),
+            Change::ProposerCrashed {
+                proposer,
+                ballot,
+                phase,
+                round,
+            } => {
+                let lost = match ballot {
+                    Some(b) => format!("ballot {} while {}", b.sim_label(), phase_name(phase)),
+                    None => "no running ballot".to_string(),
+                };
+                format!(
+                    "{} crashes, losing {lost} and keeping round {round}",
+                    pr(proposer)
+                )
+            }
+            Change::AcceptorRestarted {
+                acceptor,
+                promised,
+                accepted,
+                forgot: None,
+            } => format!(
+                "{} restarts with {}",
+                ac(acceptor),
+                kept_state(promised, accepted)
+            ),
+            Change::AcceptorRestarted {
+                acceptor,
+                forgot: Some(was),
+                ..
+            } => format!(
+                "{} restarts having forgotten {}",
+                ac(acceptor),
+                kept_state(was.promised, was.accepted)
+            ),
+            Change::ProposerRestarted {
+                proposer,
+                next_ballot,
+            } => format!(
+                "{} restarts idle, its next ballot is {}",
+                pr(proposer),
+                next_ballot.sim_label()
+            ),
+        }
+    }
+}

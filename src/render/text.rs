@@ -1,0 +1,122 @@
+//! The text rendering: a header, one line per step, the violation explained under the step
+//! that broke it, and a summary line.
+//!
+//! ```text
+//! # seed 7: 3 acceptors, 2 proposers, quorums q1=2 q2=2, bug no-adopt
+//! # profile: per mille drop 0, duplicate 0, crash 0, restart 50, timeout 20; limits ...
+//! # ballot r.s is round r of the proposer in slot s (p1 is slot 0); pN proposes vN
+//!     1  timeout p1                     p1 starts ballot 1.1 and sends prepare
+//!     2  deliver p1->a1 prepare 1.1     a1 promises 1.1
+//! !! 14  deliver p2->a1 accept 2.2 v2   a1 votes (2.2, v2) replacing (1.1, v1)
+//!        immutability violated: v2 at ballot 2.2 after v1 was chosen at ballot 1.1 (...)
+//! # summary: 14 steps, ending violation, chosen v1 at 1.1, verdict: immutability violated at step 14
+//! ```
+//!
+//! Events are padded to one column so that the changes line up; a step that changed no node
+//! (a drop, a duplicate, a message its receiver ignores) has nothing after its event. The
+//! lines that are not steps start with `#`, so `grep -v '^#'` leaves the steps alone.
+
+use std::fmt::Write as _;
+
+use super::Trace;
+use crate::ballot::{Ballot, Value};
+use crate::config::Config;
+use crate::profile::Profile;
+
+/// Renders `trace` as text; the result ends with a newline.
+pub fn render(trace: &Trace) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "# {}", describe_run(&trace.config, trace.seed));
+    let _ = writeln!(out, "# profile: {}", describe_profile(&trace.profile));
+    // Ballot labels count proposer slots from 0 while node names count from 1; say so once.
+    let _ = writeln!(
+        out,
+        "# ballot r.s is round r of the proposer in slot s (p1 is slot 0); pN proposes vN"
+    );
+    let number_width = trace.steps.len().max(1).to_string().len();
+    let event_width = trace
+        .steps
+        .iter()
+        .map(|s| s.event.to_string().len())
+        .max()
+        .unwrap_or(0);
+    for step in &trace.steps {
+        let mark = if step.violation.is_some() { "!!" } else { "  " };
+        let changes: Vec<String> = step.changes.iter().map(|c| c.text()).collect();
+        let line = format!(
+            "{mark} {:>number_width$}  {:<event_width$}  {}",
+            step.number,
+            step.event.to_string(),
+            changes.join("; ")
+        );
+        let _ = writeln!(out, "{}", line.trim_end());
+        if let Some(v) = &step.violation {
+            let indent = " ".repeat(3 + number_width + 2);
+            let _ = writeln!(out, "{indent}{}", Trace::explain(v));
+        }
+    }
+    let _ = writeln!(out, "# summary: {}", summary(trace));
+    out
+}
+
+/// `seed 7: 3 acceptors, 2 proposers, quorums q1=2 q2=2, bug no-adopt`
+pub(crate) fn describe_run(config: &Config, seed: Option<u64>) -> String {
+    let proto = config.protocol();
+    let mut s = match seed {
+        Some(seed) => format!("seed {seed}: "),
+        None => String::new(),
+    };
+    let _ = write!(
+        s,
+        "{} acceptors, {} proposers, quorums q1={} q2={}, ",
+        config.acceptors, config.proposers, proto.q1, proto.q2
+    );
+    match config.bug {
+        Some(bug) => {
+            let _ = write!(s, "bug {bug}");
+        }
+        None => s.push_str("correct protocol"),
+    }
+    s
+}
+
+fn describe_profile(profile: &Profile) -> String {
+    let (r, l) = (profile.rates, profile.limits);
+    format!(
+        "per mille drop {}, duplicate {}, crash {}, restart {}, timeout {}; \
+         limits crashes {}, drops {}, duplicates {}, ballots {}, in flight {}, steps {}",
+        r.drop,
+        r.duplicate,
+        r.crash,
+        r.restart,
+        r.timeout,
+        l.max_crashes,
+        l.max_drops,
+        l.max_duplicates,
+        l.max_ballots,
+        l.max_in_flight,
+        l.max_steps
+    )
+}
+
+/// `v1 at 1.1`
+pub(crate) fn chosen_label(chosen: Option<(Ballot, Value)>) -> String {
+    match chosen {
+        Some((b, v)) => format!("{v} at {}", b.sim_label()),
+        None => "nothing".to_string(),
+    }
+}
+
+/// `14 steps, ending violation, chosen v1 at 1.1, verdict: immutability violated at step 14`
+pub(crate) fn summary(trace: &Trace) -> String {
+    let verdict = match &trace.violation {
+        Some((step, v)) => format!("{} violated at step {step}", v.invariant),
+        None => "safe, every invariant held".to_string(),
+    };
+    format!(
+        "{} steps, ending {}, chosen {}, verdict: {verdict}",
+        trace.steps.len(),
+        trace.ending.name(),
+        chosen_label(trace.chosen)
+    )
+}
