@@ -1,12 +1,210 @@
-//! `paxos-safety replay`.
+//! `paxos-safety replay`: rerun one execution and show it step by step.
+//!
+//! Two sources. `--seed S` with the cluster and fault flags reruns one execution of the
+//! seeded random scheduler: determinism makes it the execution a campaign saw, so a seed
+//! banner is enough to look at a failure. `FILE` replays a counterexample file strictly by
+//! its events, which keeps working after the random scheduler changes; the file carries
+//! its configuration and a pinned profile, so flags that would change them are refused
+//! rather than silently ignored.
+//!
+//! The simulator runs the execution and gives the verdict; [`crate::render::Trace`] steps it
+//! again to say what each step changed and refuses to render if the two disagree.
 
+use std::io::{ErrorKind, Write as _};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use clap::Args;
+use clap::{ArgGroup, Args};
+
+use super::{build_config, ClusterArgs, FaultArgs, EXIT_SAFE, EXIT_VIOLATION};
+use crate::config::Config;
+use crate::counterexample::Counterexample;
+use crate::event::Event;
+use crate::execution::{Ending, Outcome, Simulator};
+use crate::render::{text, Format, Trace};
+
+const EXAMPLES: &str = "\
+Examples:
+  Rerun seed 3 of the no-adopt bug and print its trace:
+    paxos-safety replay --seed 3 --bug no-adopt
+  Save that execution as a counterexample file, then replay the file by its events:
+    paxos-safety replay --seed 3 --bug no-adopt --write-counterexample no-adopt.json
+    paxos-safety replay no-adopt.json
+  Draw it as a sequence diagram in a Markdown file that GitHub renders:
+    paxos-safety replay no-adopt.json --format mermaid --out no-adopt.md
+  Pick out the violating step with jq:
+    paxos-safety replay no-adopt.json --format json | jq 'select(.violation != null)'
+
+Exit status: 0 every invariant held, 1 an invariant broke, 2 bad usage or a bad file.";
 
 #[derive(Args, Debug)]
-pub struct ReplayArgs {}
+#[command(
+    after_help = EXAMPLES,
+    group(ArgGroup::new("source").required(true).args(["file", "seed"]))
+)]
+pub struct ReplayArgs {
+    /// A counterexample file to replay strictly by its events (it carries its own
+    /// configuration, so it takes no --seed, cluster or fault flags)
+    #[arg(value_name = "FILE", conflicts_with_all = ["seed", "ClusterArgs", "FaultArgs"])]
+    pub file: Option<PathBuf>,
+    /// Rerun the execution of this seed under the random scheduler
+    #[arg(long, value_name = "S")]
+    pub seed: Option<u64>,
+    #[command(flatten, next_help_heading = "Cluster (with --seed)")]
+    pub cluster: ClusterArgs,
+    #[command(
+        flatten,
+        next_help_heading = "Faults (with --seed; unset ones are drawn from the seed)"
+    )]
+    pub faults: FaultArgs,
+    /// How to render the trace
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Write the rendering to FILE instead of stdout; a .md file gets a Markdown code fence
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Save the execution as a counterexample file (how a seed becomes a file)
+    #[arg(long, value_name = "FILE")]
+    pub write_counterexample: Option<PathBuf>,
+}
 
-pub fn run(_args: ReplayArgs) -> ExitCode {
-    super::usage_error("replay: under construction")
+pub fn run(args: ReplayArgs) -> ExitCode {
+    match replay(&args) {
+        Ok(status) => ExitCode::from(status),
+        Err(msg) => super::usage_error(&msg),
+    }
+}
+
+/// An execution rerun by the simulator and re-stepped for display.
+struct Replayed {
+    trace: Trace,
+    /// The events taken, for `--write-counterexample`.
+    events: Vec<Event>,
+}
+
+fn replay(args: &ReplayArgs) -> Result<u8, String> {
+    let replayed = match (&args.file, args.seed) {
+        (Some(path), _) => from_file(path)?,
+        (None, Some(seed)) => from_seed(seed, args)?,
+        // clap requires one of the two; this keeps a direct caller from a panic.
+        (None, None) => return Err("replay needs a counterexample FILE or --seed S".into()),
+    };
+    let trace = &replayed.trace;
+    let rendered = trace.render(args.format);
+    match &args.out {
+        Some(path) => {
+            let is_markdown = path
+                .extension()
+                .is_some_and(|e| e.eq_ignore_ascii_case("md"));
+            let body = if is_markdown {
+                format!("```{}\n{rendered}```\n", args.format.fence_tag())
+            } else {
+                rendered
+            };
+            std::fs::write(path, body).map_err(|e| format!("--out {}: {e}", path.display()))?;
+            print_stdout(&format!(
+                "wrote {}: {}\n",
+                path.display(),
+                text::summary(trace)
+            ))?;
+        }
+        None => print_stdout(&rendered)?,
+    }
+    if let Some(path) = &args.write_counterexample {
+        let mut cx = Counterexample::new(&trace.config, &trace.profile, &replayed.events);
+        cx.seed = trace.seed;
+        if let Some((step, v)) = &trace.violation {
+            cx.invariant = Some(v.invariant);
+            cx.step = Some(*step);
+            cx.explanation = Some(Trace::explain(v));
+        }
+        cx.save(path)
+            .map_err(|e| format!("--write-counterexample {e}"))?;
+    }
+    Ok(if trace.violation.is_some() {
+        EXIT_VIOLATION
+    } else {
+        EXIT_SAFE
+    })
+}
+
+fn from_seed(seed: u64, args: &ReplayArgs) -> Result<Replayed, String> {
+    let config = build_config(None, &args.cluster, &args.faults)?;
+    let mut sim = Simulator::new(config);
+    let mut events = Vec::new();
+    let outcome = sim.run_seed(seed, Some(&mut events));
+    finish(&config, Some(seed), &outcome, events)
+}
+
+fn from_file(path: &Path) -> Result<Replayed, String> {
+    let cx = Counterexample::load(path)?;
+    let recorded = cx.parse_events()?;
+    let mut sim = Simulator::new(cx.config);
+    let mut events = Vec::new();
+    let outcome = sim.run_events(&recorded, cx.profile(), true, Some(&mut events));
+    if outcome.ending == Ending::InvalidEvent {
+        let number = outcome.steps + 1;
+        let event = outcome
+            .invalid
+            .map_or_else(String::new, |e| format!(" ('{e}')"));
+        return Err(format!(
+            "{}: event {number}{event} is not enabled after the {} steps before it \
+             (no such message in flight, its node is down or up already, or a fault limit \
+             of the file's profile is reached)",
+            path.display(),
+            outcome.steps
+        ));
+    }
+    warn_if_different(path, &cx, &outcome, recorded.len());
+    finish(&cx.config, cx.seed, &outcome, events)
+}
+
+fn finish(
+    config: &Config,
+    seed: Option<u64>,
+    outcome: &Outcome,
+    events: Vec<Event>,
+) -> Result<Replayed, String> {
+    let trace = Trace::new(config, seed, outcome, &events)?;
+    Ok(Replayed { trace, events })
+}
+
+/// Says on stderr when a file's replay does not match what the file records, or stops
+/// before its last event: the file may come from an older version of the protocol code.
+fn warn_if_different(path: &Path, cx: &Counterexample, outcome: &Outcome, recorded: usize) {
+    let found = outcome.violation.map(|(step, v)| (v.invariant, step));
+    if let Some(claimed) = cx.invariant {
+        if found.map(|f| f.0) != Some(claimed)
+            || (cx.step.is_some() && found.map(|f| f.1) != cx.step)
+        {
+            let at = cx.step.map(|s| format!(" at step {s}")).unwrap_or_default();
+            let now = match found {
+                Some((inv, step)) => format!("{inv} at step {step}"),
+                None => "no violation".to_string(),
+            };
+            eprintln!(
+                "warning: {} records {claimed}{at}, but this replay finds {now}",
+                path.display()
+            );
+        }
+    }
+    let unreplayed = recorded.saturating_sub(outcome.steps as usize);
+    if unreplayed > 0 {
+        eprintln!(
+            "note: {}: the last {unreplayed} of its {recorded} events were not replayed \
+             (the execution ended with {} at step {})",
+            path.display(),
+            outcome.ending.name(),
+            outcome.steps
+        );
+    }
+}
+
+/// Writes to stdout; a reader that went away (`| head`) is not an error of ours.
+fn print_stdout(text: &str) -> Result<(), String> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() != ErrorKind::BrokenPipe => Err(format!("cannot write to stdout: {e}")),
+        _ => Ok(()),
+    }
 }
