@@ -247,10 +247,7 @@ fn bad_files_exit_2_with_a_clear_message() {
     );
     assert_usage_error(
         &[&disabled],
-        &[
-            "event 3 ('deliver p2->a3 prepare 1.1') is not enabled",
-            "after the 2 steps before it",
-        ],
+        &["event 3 ('deliver p2->a3 prepare 1.1') is not enabled after step 2:"],
     );
 
     let format = write(
@@ -576,9 +573,12 @@ fn mermaid_renderings_parse_with_mermaid_itself() {
         return;
     }
     let dir = scratch("mermaid-parse");
+    // The goldens hold every construct the renderer emits. Mermaid parses a few hundred
+    // lines a second here, so of the samples (all of which pass the strict grammar) one
+    // process checks a few per bug: every bug's first seeds.
     let mut files = vec![golden_path("no-adopt.mmd"), golden_path("faults.mmd")];
-    // Starting Node with Mermaid takes a second; one process checks every sample.
-    for (name, trace) in sample_traces() {
+    let few = |t: &Trace| t.seed < Some(2) && (t.config.acceptors == 3 || t.seed == Some(0));
+    for (name, trace) in sample_traces().into_iter().filter(|(_, t)| few(t)) {
         let path = dir.join(format!("{name}.mmd"));
         std::fs::write(&path, trace.render(Format::Mermaid)).unwrap();
         files.push(path);

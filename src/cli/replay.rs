@@ -17,18 +17,17 @@ use std::process::ExitCode;
 use clap::{ArgGroup, Args};
 
 use super::{build_config, ClusterArgs, FaultArgs, EXIT_SAFE, EXIT_VIOLATION};
-use crate::config::Config;
 use crate::counterexample::Counterexample;
 use crate::event::Event;
 use crate::execution::{Ending, Outcome, Simulator};
-use crate::render::{text, Format, Trace};
+use crate::render::{not_enabled, text, Format, Trace};
 
 const EXAMPLES: &str = "\
 Examples:
-  Rerun seed 3 of the no-adopt bug and print its trace:
-    paxos-safety replay --seed 3 --bug no-adopt
+  Rerun seed 6 of the no-adopt bug and print its trace:
+    paxos-safety replay --seed 6 --bug no-adopt
   Save that execution as a counterexample file, then replay the file by its events:
-    paxos-safety replay --seed 3 --bug no-adopt --write-counterexample no-adopt.json
+    paxos-safety replay --seed 6 --bug no-adopt --write-counterexample no-adopt.json
     paxos-safety replay no-adopt.json
   Draw it as a sequence diagram in a Markdown file that GitHub renders:
     paxos-safety replay no-adopt.json --format mermaid --out no-adopt.md
@@ -58,13 +57,13 @@ pub struct ReplayArgs {
     )]
     pub faults: FaultArgs,
     /// How to render the trace
-    #[arg(long, value_enum, default_value_t = Format::Text)]
+    #[arg(long, value_enum, default_value_t = Format::Text, help_heading = "Output")]
     pub format: Format,
     /// Write the rendering to FILE instead of stdout; a .md file gets a Markdown code fence
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", help_heading = "Output")]
     pub out: Option<PathBuf>,
     /// Save the execution as a counterexample file (how a seed becomes a file)
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", help_heading = "Output")]
     pub write_counterexample: Option<PathBuf>,
 }
 
@@ -75,21 +74,13 @@ pub fn run(args: ReplayArgs) -> ExitCode {
     }
 }
 
-/// An execution rerun by the simulator and re-stepped for display.
-struct Replayed {
-    trace: Trace,
-    /// The events taken, for `--write-counterexample`.
-    events: Vec<Event>,
-}
-
 fn replay(args: &ReplayArgs) -> Result<u8, String> {
-    let replayed = match (&args.file, args.seed) {
+    let trace = match (&args.file, args.seed) {
         (Some(path), _) => from_file(path)?,
         (None, Some(seed)) => from_seed(seed, args)?,
         // clap requires one of the two; this keeps a direct caller from a panic.
         (None, None) => return Err("replay needs a counterexample FILE or --seed S".into()),
     };
-    let trace = &replayed.trace;
     let rendered = trace.render(args.format);
     match &args.out {
         Some(path) => {
@@ -105,13 +96,14 @@ fn replay(args: &ReplayArgs) -> Result<u8, String> {
             print_stdout(&format!(
                 "wrote {}: {}\n",
                 path.display(),
-                text::summary(trace)
+                text::summary(&trace)
             ))?;
         }
         None => print_stdout(&rendered)?,
     }
     if let Some(path) = &args.write_counterexample {
-        let mut cx = Counterexample::new(&trace.config, &trace.profile, &replayed.events);
+        let events: Vec<Event> = trace.steps.iter().map(|s| s.event).collect();
+        let mut cx = Counterexample::new(&trace.config, &trace.profile, &events);
         cx.seed = trace.seed;
         if let Some((step, v)) = &trace.violation {
             cx.invariant = Some(v.invariant);
@@ -128,45 +120,31 @@ fn replay(args: &ReplayArgs) -> Result<u8, String> {
     })
 }
 
-fn from_seed(seed: u64, args: &ReplayArgs) -> Result<Replayed, String> {
+fn from_seed(seed: u64, args: &ReplayArgs) -> Result<Trace, String> {
     let config = build_config(None, &args.cluster, &args.faults)?;
     let mut sim = Simulator::new(config);
     let mut events = Vec::new();
     let outcome = sim.run_seed(seed, Some(&mut events));
-    finish(&config, Some(seed), &outcome, events)
+    Trace::new(&config, Some(seed), &outcome, &events)
 }
 
-fn from_file(path: &Path) -> Result<Replayed, String> {
+fn from_file(path: &Path) -> Result<Trace, String> {
     let cx = Counterexample::load(path)?;
-    let recorded = cx.parse_events()?;
+    let recorded = cx
+        .parse_events()
+        .map_err(|e| format!("{}: {e}", path.display()))?;
     let mut sim = Simulator::new(cx.config);
     let mut events = Vec::new();
     let outcome = sim.run_events(&recorded, cx.profile(), true, Some(&mut events));
-    if outcome.ending == Ending::InvalidEvent {
-        let number = outcome.steps + 1;
-        let event = outcome
-            .invalid
-            .map_or_else(String::new, |e| format!(" ('{e}')"));
+    if let (Ending::InvalidEvent, Some(event)) = (outcome.ending, outcome.invalid) {
         return Err(format!(
-            "{}: event {number}{event} is not enabled after the {} steps before it \
-             (no such message in flight, its node is down or up already, or a fault limit \
-             of the file's profile is reached)",
+            "{}: {}",
             path.display(),
-            outcome.steps
+            not_enabled(outcome.steps + 1, &event)
         ));
     }
     warn_if_different(path, &cx, &outcome, recorded.len());
-    finish(&cx.config, cx.seed, &outcome, events)
-}
-
-fn finish(
-    config: &Config,
-    seed: Option<u64>,
-    outcome: &Outcome,
-    events: Vec<Event>,
-) -> Result<Replayed, String> {
-    let trace = Trace::new(config, seed, outcome, &events)?;
-    Ok(Replayed { trace, events })
+    Trace::new(&cx.config, cx.seed, &outcome, &events)
 }
 
 /// Says on stderr when a file's replay does not match what the file records, or stops

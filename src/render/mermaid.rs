@@ -2,8 +2,8 @@
 //! counterexample in an issue or a README.
 //!
 //! Proposers `p1..pP` and acceptors `a1..aA` are the participants. Every delivered message
-//! is an arrow labelled with its step number (`p1->>a2: 2. prepare 1.1`); a dropped message
-//! is a cross arrow (`p1-xa2: 5. drop accept 1.1 v1`); a duplicate, a crash, a restart and a
+//! is an arrow labelled with its step number (`p1->>a2: 2. prepare 1.0`); a dropped message
+//! is a cross arrow (`p1-xa3: 4. drop prepare 1.0`); a duplicate, a crash, a restart and a
 //! timeout are notes over the nodes concerned. The moments that matter for safety get notes
 //! of their own: a proposal (with where its value came from), a decision, the value becoming
 //! chosen. The violating step sits in a red `rect` with the broken invariant explained.
@@ -132,14 +132,24 @@ fn step_lines(step: &Step, all_acceptors: &str) -> Vec<String> {
     lines
 }
 
-/// The note of a crash, restart or timeout step, over its node, with what it changed there.
+/// The note of a crash, restart or timeout step, over its node: what it changed there
+/// (each of those changes names the event), or the bare event if nothing changed.
 fn node_note(step: &Step, who: NodeId) -> String {
-    let mut text = format!("{}. {}", step.number, step.event.kind());
-    for change in step.changes.iter().filter(|c| own_note(c)) {
-        text += ", ";
-        text += &change.text();
-    }
-    format!("Note over {who}: {}", wrap(&text))
+    let said: Vec<String> = step
+        .changes
+        .iter()
+        .filter(|c| own_note(c))
+        .map(Change::text)
+        .collect();
+    let what = if said.is_empty() {
+        step.event.to_string()
+    } else {
+        said.join(", ")
+    };
+    format!(
+        "Note over {who}: {}",
+        wrap(&format!("{}. {what}", step.number))
+    )
 }
 
 /// Whether a change belongs in the note of the step that caused it (crash, restart and
@@ -198,4 +208,33 @@ fn wrap(text: &str) -> String {
         .map(|l| label(l))
         .collect::<Vec<_>>()
         .join("<br/>")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn labels_encode_what_mermaid_would_act_on() {
+        assert_eq!(label("a; b # c"), "a#59; b #35; c");
+        assert_eq!(label("x --> y <z>"), "x --#gt; y #lt;z#gt;");
+        assert_eq!(label("100% {\"`&"), "100#37; #123;#quot;#96;#amp;");
+        assert_eq!(
+            label("prepare 1.0 (a1, v1) = ok!"),
+            "prepare 1.0 (a1, v1) = ok!"
+        );
+    }
+
+    #[test]
+    fn long_notes_wrap_at_spaces() {
+        let text = "word ".repeat(30);
+        let wrapped = wrap(&text);
+        let lines: Vec<&str> = wrapped.split("<br/>").collect();
+        assert!(lines.len() > 1);
+        assert!(lines
+            .iter()
+            .all(|l| l.len() <= NOTE_WIDTH && !l.starts_with(' ')));
+        assert_eq!(lines.join(" "), text.trim_end());
+        assert_eq!(wrap("short; note"), "short#59; note");
+    }
 }

@@ -68,7 +68,7 @@ pub enum Change {
         value: Value,
         previous: Option<(Ballot, Value)>,
     },
-    /// A proposer timed out and started phase 1 of a fresh ballot.
+    /// A proposer timed out and started phase 1 of a fresh ballot (only a timeout does).
     Started { proposer: u8, ballot: Ballot },
     /// A proposer counted a promise toward its phase-1 quorum.
     PromiseCounted {
@@ -222,12 +222,7 @@ impl Trace {
             };
             match world.apply(&proto, &limits, event, &mut sink) {
                 Ok(()) => {}
-                Err(StepError::NotEnabled) => {
-                    return Err(format!(
-                        "event {number} ('{event}') is not enabled after the {} steps before it",
-                        number - 1
-                    ))
-                }
+                Err(StepError::NotEnabled) => return Err(not_enabled(number, event)),
                 Err(StepError::MessageLimit) => {
                     return Err(format!(
                         "event {number} ('{event}') would put more than {} messages in flight",
@@ -288,6 +283,18 @@ impl Trace {
             |a| NodeId::Acceptor(a).to_string(),
         )
     }
+}
+
+/// Why a recorded event could not be taken, naming it by its 1-based number.
+pub fn not_enabled(number: u32, event: &Event) -> String {
+    let when = match number {
+        0 | 1 => "in the initial state".to_string(),
+        n => format!("after step {}", n - 1),
+    };
+    format!(
+        "event {number} ('{event}') is not enabled {when}: no such message is in flight, \
+         its node is down (or already up), or a fault limit is reached"
+    )
 }
 
 /// The highest vote a proposer has seen reported in the promises it counted for its
@@ -512,7 +519,7 @@ impl Change {
                 s
             }
             Change::Started { proposer, ballot } => format!(
-                "{} starts ballot {} and sends prepare",
+                "{} times out, starts ballot {} and sends prepare",
                 pr(proposer),
                 ballot.sim_label()
             ),
@@ -636,5 +643,114 @@ impl Change {
                 next_ballot.sim_label()
             ),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bug::Bug;
+    use crate::profile::Rates;
+    use crate::world::Limits;
+
+    fn profile() -> Profile {
+        Profile {
+            rates: Rates {
+                drop: 0,
+                duplicate: 0,
+                crash: 0,
+                restart: 0,
+                timeout: 0,
+            },
+            limits: Limits::default(),
+        }
+    }
+
+    fn restep(bug: Option<Bug>, events: &[&str]) -> Result<Trace, String> {
+        let config = Config {
+            bug,
+            ..Config::default()
+        };
+        let events: Vec<Event> = events.iter().map(|e| e.parse().unwrap()).collect();
+        Trace::restep(&config, &profile(), None, &events, Ending::ScheduleEnd)
+    }
+
+    #[test]
+    fn an_amnesiac_acceptor_is_shown_forgetting_its_promise() {
+        let events = [
+            "timeout p1",
+            "deliver p1->a1 prepare 1.0",
+            "crash a1",
+            "restart a1",
+        ];
+        let correct = restep(None, &events).unwrap();
+        assert_eq!(
+            correct.steps[3].changes[0].text(),
+            "a1 restarts with promise 1.0, no vote"
+        );
+        let amnesia = restep(Some(Bug::Amnesia), &events).unwrap();
+        let change = amnesia.steps[3].changes[0];
+        assert!(matches!(
+            change,
+            Change::AcceptorRestarted {
+                promised: None,
+                forgot: Some(_),
+                ..
+            }
+        ));
+        assert_eq!(
+            change.text(),
+            "a1 restarts having forgotten promise 1.0, no vote"
+        );
+    }
+
+    #[test]
+    fn a_vote_below_a_promise_is_explained_with_the_acceptor_named_as_in_the_trace() {
+        let trace = restep(
+            Some(Bug::AcceptBelowPromise),
+            &[
+                "timeout p1",
+                "timeout p2",
+                "deliver p2->a1 prepare 1.1",
+                "deliver p1->a2 prepare 1.0",
+                "deliver p1->a3 prepare 1.0",
+                "deliver a2->p1 promise 1.0",
+                "deliver a3->p1 promise 1.0",
+                "deliver p1->a1 accept 1.0 v1",
+            ],
+        )
+        .unwrap();
+        let (step, v) = trace.violation.expect("a1 votes below its promise");
+        assert_eq!(step, 8);
+        assert_eq!(trace.ending, Ending::Violation);
+        assert!(
+            Trace::explain(&v).starts_with(
+                "vote-above-promise violated: a1 voted for v1 at ballot 1.0 after ballot 1.1"
+            ),
+            "{}",
+            Trace::explain(&v)
+        );
+    }
+
+    #[test]
+    fn an_event_that_is_not_enabled_is_reported_with_its_number() {
+        let err = restep(None, &["timeout p1", "deliver a1->p1 promise 1.0"]).unwrap_err();
+        assert!(
+            err.starts_with("event 2 ('deliver a1->p1 promise 1.0') is not enabled after step 1:"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_trace_that_disagrees_with_the_simulator_is_refused() {
+        let config = Config::default();
+        let mut sim = crate::execution::Simulator::new(config);
+        let mut events = Vec::new();
+        let mut outcome = sim.run_seed(6, Some(&mut events));
+        assert!(Trace::new(&config, Some(6), &outcome, &events).is_ok());
+        outcome.chosen = None;
+        outcome.steps += 1;
+        let err = Trace::new(&config, Some(6), &outcome, &events).unwrap_err();
+        assert!(err.starts_with("internal error"), "{err}");
     }
 }

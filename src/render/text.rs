@@ -2,15 +2,22 @@
 //! that broke it, and a summary line.
 //!
 //! ```text
-//! # seed 7: 3 acceptors, 2 proposers, quorums q1=2 q2=2, bug no-adopt
-//! # profile: per mille drop 0, duplicate 0, crash 0, restart 50, timeout 20; limits ...
+//! # seed 6: 3 acceptors, 2 proposers, quorums q1=2 q2=2, bug no-adopt
+//! # profile: per mille drop 0, duplicate 10, crash 5, restart 200, timeout 5; limits ...
 //! # ballot r.s is round r of the proposer in slot s (p1 is slot 0); pN proposes vN
-//!     1  timeout p1                     p1 starts ballot 1.1 and sends prepare
-//!     2  deliver p1->a1 prepare 1.1     a1 promises 1.1
-//! !! 14  deliver p2->a1 accept 2.2 v2   a1 votes (2.2, v2) replacing (1.1, v1)
-//!        immutability violated: v2 at ballot 2.2 after v1 was chosen at ballot 1.1 (...)
-//! # summary: 14 steps, ending violation, chosen v1 at 1.1, verdict: immutability violated at step 14
+//!     1  timeout p1                               p1 starts ballot 1.0 and sends prepare
+//!     2  deliver p1->a1 prepare 1.0               a1 promises 1.0
+//!  ...
+//!     9  deliver p1->a1 accept 1.0 v1             a1 votes (1.0, v1); v1 is chosen at 1.0 (...)
+//!  ...
+//! !! 19  deliver a3->p2 promise 1.1 voted 1.0=v1  p2 has 2 of 2 promises for 1.1; p2 proposes
+//!                                                 v2 at 1.1 (its own value, ignoring the vote
+//!                                                 (1.0, v1) that a2 reported)
+//!        immutability violated: v2 at ballot 1.1 after v1 was chosen at ballot 1.0 (...)
+//! # summary: 19 steps, ending violation, chosen v1 at 1.0, verdict: immutability violated at step 19
 //! ```
+//!
+//! (Each step is one line; the example wraps the last one to fit here.)
 //!
 //! Events are padded to one column so that the changes line up; a step that changed no node
 //! (a drop, a duplicate, a message its receiver ignores) has nothing after its event. The
@@ -60,7 +67,7 @@ pub fn render(trace: &Trace) -> String {
 }
 
 /// `seed 7: 3 acceptors, 2 proposers, quorums q1=2 q2=2, bug no-adopt`
-pub(crate) fn describe_run(config: &Config, seed: Option<u64>) -> String {
+fn describe_run(config: &Config, seed: Option<u64>) -> String {
     let proto = config.protocol();
     let mut s = match seed {
         Some(seed) => format!("seed {seed}: "),
@@ -100,7 +107,7 @@ fn describe_profile(profile: &Profile) -> String {
 }
 
 /// `v1 at 1.1`
-pub(crate) fn chosen_label(chosen: Option<(Ballot, Value)>) -> String {
+fn chosen_label(chosen: Option<(Ballot, Value)>) -> String {
     match chosen {
         Some((b, v)) => format!("{v} at {}", b.sim_label()),
         None => "nothing".to_string(),
