@@ -447,9 +447,8 @@ fn proposer_changes(
                 quorum: proto.effective_q2() as u32,
             });
         }
-        if let (false, Phase::Decided, Some(value)) =
-            (was.phase == Phase::Decided, now.phase, now.proposal)
-        {
+        let decided_now = was.phase != Phase::Decided && now.phase == Phase::Decided;
+        if let (true, Some(value)) = (decided_now, now.proposal) {
             out.push(Change::Decided {
                 proposer,
                 ballot,
