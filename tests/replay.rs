@@ -101,11 +101,11 @@ fn the_golden_counterexample_is_the_violation_of_its_seed() {
     assert_eq!(by_seed, by_file);
     let cx = std::fs::read_to_string(golden_path("no-adopt.json")).unwrap();
     assert!(cx.contains("\"invariant\": \"immutability\""));
-    assert!(by_file.contains("!! 19  deliver a3->p2 promise 1.1 voted 1.0=v1"));
+    assert!(by_file.contains("!! 19  deliver a3->p2 promise 1.2 voted 1.1=v1"));
     assert!(by_file
-        .contains("immutability violated: v2 at ballot 1.1 after v1 was chosen at ballot 1.0"));
+        .contains("immutability violated: v2 at ballot 1.2 after v1 was chosen at ballot 1.1"));
     assert!(by_file.ends_with(
-        "# summary: 19 steps, ending violation, chosen v1 at 1.0, \
+        "# summary: 19 steps, ending violation, chosen v1 at 1.1, \
          verdict: immutability violated at step 19\n"
     ));
 }
@@ -153,6 +153,29 @@ fn a_seed_becomes_a_file_that_replays_to_the_same_violation() {
     );
     let saved = std::fs::read_to_string(file).unwrap();
     assert!(saved.contains("\"seed\": 3") && saved.contains("\"step\": 22"));
+}
+
+#[test]
+fn every_bug_zoo_counterexample_replays_to_its_recorded_violation() {
+    // tests/counterexamples/ holds one shrunk counterexample per classic bug, written by
+    // `fuzz`. Replay reproduces each: exit 1, the recorded invariant (a mismatch would be
+    // warned about on stderr), and a Mermaid diagram within the strict grammar.
+    let dir = Path::new(ROOT).join("tests/counterexamples");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .map(|d| d.filter_map(|e| e.ok().map(|e| e.path())).collect())
+        .unwrap_or_default();
+    files.retain(|p| p.extension().is_some_and(|e| e == "json"));
+    files.sort();
+    assert!(!files.is_empty(), "no counterexamples in {}", dir.display());
+    for file in &files {
+        let path = file.to_str().unwrap();
+        let (code, out, err) = replay(&[path]);
+        assert_eq!(code, 1, "{path}: {err}");
+        assert_eq!(err, "", "{path}");
+        assert!(out.contains("\n!! "), "{path}: no step marked\n{out}");
+        let (_, mermaid, _) = replay(&[path, "--format", "mermaid"]);
+        check_mermaid(&mermaid).unwrap_or_else(|e| panic!("{path}: {e}"));
+    }
 }
 
 #[test]
@@ -236,18 +259,18 @@ fn bad_files_exit_2_with_a_clear_message() {
     );
     assert_usage_error(&[&unknown], &["event 1", "'teleport p1' is not an event"]);
 
-    // Event 3 delivers a prepare to a3 that was never sent: p2's ballot does not exist yet.
+    // Event 3 delivers a prepare to a3 that was never sent: p2 has not started a ballot yet.
     let disabled = write(
         "not-enabled.json",
         &good.replacen(
-            "\"deliver p1->a3 prepare 1.0\"",
-            "\"deliver p2->a3 prepare 1.1\"",
+            "\"deliver p1->a3 prepare 1.1\"",
+            "\"deliver p2->a3 prepare 1.2\"",
             1,
         ),
     );
     assert_usage_error(
         &[&disabled],
-        &["event 3 ('deliver p2->a3 prepare 1.1') is not enabled after step 2:"],
+        &["event 3 ('deliver p2->a3 prepare 1.2') is not enabled after step 2:"],
     );
 
     let format = write(
@@ -521,20 +544,20 @@ fn check_mermaid(text: &str) -> Result<(), String> {
 #[test]
 fn the_mermaid_grammar_check_rejects_what_mermaid_rejects() {
     let head = "sequenceDiagram\n    participant p1\n    participant a1\n";
-    let ok = format!("{head}    p1->>a1: 2. prepare 1.0 #59;<br/>x\n");
+    let ok = format!("{head}    p1->>a1: 2. prepare 1.1 #59;<br/>x\n");
     assert_eq!(check_mermaid(&ok), Ok(()));
     for bad in [
         format!("{head}    p1->>a1: 2. prepare; 1.0\n"),
         format!("{head}    p1->>a1: 2. a --> b\n"),
         format!("{head}    p1->>a1: 2. a <b>\n"),
         format!("{head}    p1->>a1: 2. #1\n"),
-        format!("{head}    p1->>a9: 2. prepare 1.0\n"),
-        format!("{head}    p1->>p1: 2. prepare 1.0\n"),
+        format!("{head}    p1->>a9: 2. prepare 1.1\n"),
+        format!("{head}    p1->>p1: 2. prepare 1.1\n"),
         format!("{head}    Note over p1,p1: x\n"),
         format!("{head}    rect rgb(255, 221, 221)\n        Note over p1: x\n"),
         format!("{head}    rect rgb(255, 221, 221)\n    end\n"),
-        format!("{head}  p1->>a1: 2. prepare 1.0\n"),
-        format!("{head}    p1->>a1: 2. prepare 1.0"),
+        format!("{head}  p1->>a1: 2. prepare 1.1\n"),
+        format!("{head}    p1->>a1: 2. prepare 1.1"),
         "sequenceDiagram\n    participant a1\n    participant p1\n".to_string(),
     ] {
         assert!(check_mermaid(&bad).is_err(), "accepted {bad:?}");

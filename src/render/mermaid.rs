@@ -2,8 +2,8 @@
 //! counterexample in an issue or a README.
 //!
 //! Proposers `p1..pP` and acceptors `a1..aA` are the participants. Every delivered message
-//! is an arrow labelled with its step number (`p1->>a2: 2. prepare 1.0`); a dropped message
-//! is a cross arrow (`p1-xa3: 4. drop prepare 1.0`); a duplicate, a crash, a restart and a
+//! is an arrow labelled with its step number (`p1->>a2: 2. prepare 1.1`); a dropped message
+//! is a cross arrow (`p1-xa3: 4. drop prepare 1.1`); a duplicate, a crash, a restart and a
 //! timeout are notes over the nodes concerned. The moments that matter for safety get notes
 //! of their own: a proposal (with where its value came from), a decision, the value becoming
 //! chosen. The violating step sits in a red `rect` with the broken invariant explained.

@@ -277,11 +277,7 @@ impl Trace {
     /// The violation explained in one sentence, in the trace's own names (ballots
     /// `round.proposer`, values `v1..`, acceptors `a1..`).
     pub fn explain(violation: &Violation) -> String {
-        violation.explain_with(
-            Ballot::sim_label,
-            |v| v.to_string(),
-            |a| NodeId::Acceptor(a).to_string(),
-        )
+        violation.explain(Ballot::sim_label, |v| v.to_string())
     }
 }
 
@@ -472,13 +468,27 @@ pub(crate) fn phase_name(phase: Phase) -> &'static str {
     }
 }
 
-fn kept_state(promised: Option<Ballot>, accepted: Option<(Ballot, Value)>) -> String {
+/// An acceptor's durable state as a phrase: `promise 1.1 and vote (1.1, v1)`,
+/// `promise 2.1 and no vote`, or `nothing promised or voted`.
+fn acceptor_state(promised: Option<Ballot>, accepted: Option<(Ballot, Value)>) -> String {
     match (promised, accepted) {
         (None, None) => "nothing promised or voted".to_string(),
-        (Some(p), None) => format!("promise {}, no vote", p.sim_label()),
-        (None, Some(v)) => format!("no promise, vote {}", vote_label(v)),
+        (Some(p), None) => format!("promise {} and no vote", p.sim_label()),
+        (None, Some(v)) => format!("no promise and vote {}", vote_label(v)),
         (Some(p), Some(v)) => format!("promise {} and vote {}", p.sim_label(), vote_label(v)),
     }
+}
+
+/// What an acceptor held, naming only what there was: `promise 2.1`, `vote (1.1, v1)`.
+fn held_state(promised: Option<Ballot>, accepted: Option<(Ballot, Value)>) -> String {
+    let held: Vec<String> = [
+        promised.map(|p| format!("promise {}", p.sim_label())),
+        accepted.map(|v| format!("vote {}", vote_label(v))),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    held.join(" and ")
 }
 
 impl Change {
@@ -595,9 +605,9 @@ impl Change {
                 promised,
                 accepted,
             } => format!(
-                "{} crashes, keeping {} on disk",
+                "{} crashes with {} on disk",
                 ac(acceptor),
-                kept_state(promised, accepted)
+                acceptor_state(promised, accepted)
             ),
             Change::ProposerCrashed {
                 proposer,
@@ -622,7 +632,7 @@ impl Change {
             } => format!(
                 "{} restarts with {}",
                 ac(acceptor),
-                kept_state(promised, accepted)
+                acceptor_state(promised, accepted)
             ),
             Change::AcceptorRestarted {
                 acceptor,
@@ -631,7 +641,7 @@ impl Change {
             } => format!(
                 "{} restarts having forgotten {}",
                 ac(acceptor),
-                kept_state(was.promised, was.accepted)
+                held_state(was.promised, was.accepted)
             ),
             Change::ProposerRestarted {
                 proposer,
@@ -678,14 +688,14 @@ mod tests {
     fn an_amnesiac_acceptor_is_shown_forgetting_its_promise() {
         let events = [
             "timeout p1",
-            "deliver p1->a1 prepare 1.0",
+            "deliver p1->a1 prepare 1.1",
             "crash a1",
             "restart a1",
         ];
         let correct = restep(None, &events).unwrap();
         assert_eq!(
             correct.steps[3].changes[0].text(),
-            "a1 restarts with promise 1.0, no vote"
+            "a1 restarts with promise 1.1 and no vote"
         );
         let amnesia = restep(Some(Bug::Amnesia), &events).unwrap();
         let change = amnesia.steps[3].changes[0];
@@ -697,10 +707,7 @@ mod tests {
                 ..
             }
         ));
-        assert_eq!(
-            change.text(),
-            "a1 restarts having forgotten promise 1.0, no vote"
-        );
+        assert_eq!(change.text(), "a1 restarts having forgotten promise 1.1");
     }
 
     #[test]
@@ -710,12 +717,12 @@ mod tests {
             &[
                 "timeout p1",
                 "timeout p2",
-                "deliver p2->a1 prepare 1.1",
-                "deliver p1->a2 prepare 1.0",
-                "deliver p1->a3 prepare 1.0",
-                "deliver a2->p1 promise 1.0",
-                "deliver a3->p1 promise 1.0",
-                "deliver p1->a1 accept 1.0 v1",
+                "deliver p2->a1 prepare 1.2",
+                "deliver p1->a2 prepare 1.1",
+                "deliver p1->a3 prepare 1.1",
+                "deliver a2->p1 promise 1.1",
+                "deliver a3->p1 promise 1.1",
+                "deliver p1->a1 accept 1.1 v1",
             ],
         )
         .unwrap();
@@ -724,7 +731,7 @@ mod tests {
         assert_eq!(trace.ending, Ending::Violation);
         assert!(
             Trace::explain(&v).starts_with(
-                "vote-above-promise violated: a1 voted for v1 at ballot 1.0 after ballot 1.1"
+                "vote-above-promise violated: acceptor a1 voted for v1 at ballot 1.1 after ballot 1.2"
             ),
             "{}",
             Trace::explain(&v)
@@ -733,9 +740,9 @@ mod tests {
 
     #[test]
     fn an_event_that_is_not_enabled_is_reported_with_its_number() {
-        let err = restep(None, &["timeout p1", "deliver a1->p1 promise 1.0"]).unwrap_err();
+        let err = restep(None, &["timeout p1", "deliver a1->p1 promise 1.1"]).unwrap_err();
         assert!(
-            err.starts_with("event 2 ('deliver a1->p1 promise 1.0') is not enabled after step 1:"),
+            err.starts_with("event 2 ('deliver a1->p1 promise 1.1') is not enabled after step 1:"),
             "{err}"
         );
     }

@@ -4,17 +4,17 @@
 //! ```text
 //! # seed 6: 3 acceptors, 2 proposers, quorums q1=2 q2=2, bug no-adopt
 //! # profile: per mille drop 0, duplicate 10, crash 5, restart 200, timeout 5; limits ...
-//! # ballot r.s is round r of the proposer in slot s (p1 is slot 0); pN proposes vN
-//!     1  timeout p1                               p1 starts ballot 1.0 and sends prepare
-//!     2  deliver p1->a1 prepare 1.0               a1 promises 1.0
+//! # ballot r.s is round r of proposer ps; pN proposes vN
+//!     1  timeout p1                               p1 times out, starts ballot 1.1 and ...
+//!     2  deliver p1->a1 prepare 1.1               a1 promises 1.1
 //!  ...
-//!     9  deliver p1->a1 accept 1.0 v1             a1 votes (1.0, v1); v1 is chosen at 1.0 (...)
+//!     9  deliver p1->a1 accept 1.1 v1             a1 votes (1.1, v1); v1 is chosen at 1.1 (...)
 //!  ...
-//! !! 19  deliver a3->p2 promise 1.1 voted 1.0=v1  p2 has 2 of 2 promises for 1.1; p2 proposes
-//!                                                 v2 at 1.1 (its own value, ignoring the vote
-//!                                                 (1.0, v1) that a2 reported)
-//!        immutability violated: v2 at ballot 1.1 after v1 was chosen at ballot 1.0 (...)
-//! # summary: 19 steps, ending violation, chosen v1 at 1.0, verdict: immutability violated at step 19
+//! !! 19  deliver a3->p2 promise 1.2 voted 1.1=v1  p2 has 2 of 2 promises for 1.2; p2 proposes
+//!                                                 v2 at 1.2 (its own value, ignoring the vote
+//!                                                 (1.1, v1) that a2 reported)
+//!        immutability violated: v2 at ballot 1.2 after v1 was chosen at ballot 1.1 (...)
+//! # summary: 19 steps, ending violation, chosen v1 at 1.1, verdict: immutability violated at step 19
 //! ```
 //!
 //! (Each step is one line; the example wraps the last one to fit here.)
@@ -27,6 +27,7 @@ use std::fmt::Write as _;
 
 use super::Trace;
 use crate::ballot::{Ballot, Value};
+use crate::bug::Bug;
 use crate::config::Config;
 use crate::profile::Profile;
 
@@ -35,11 +36,13 @@ pub fn render(trace: &Trace) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "# {}", describe_run(&trace.config, trace.seed));
     let _ = writeln!(out, "# profile: {}", describe_profile(&trace.profile));
-    // Ballot labels count proposer slots from 0 while node names count from 1; say so once.
-    let _ = writeln!(
-        out,
-        "# ballot r.s is round r of the proposer in slot s (p1 is slot 0); pN proposes vN"
-    );
+    // The names a reader must decode, said once.
+    let ballots = if trace.config.bug == Some(Bug::BallotCollision) {
+        "ballot r.0 is round r of any proposer (the bug leaves the proposer out)"
+    } else {
+        "ballot r.s is round r of proposer ps"
+    };
+    let _ = writeln!(out, "# {ballots}; pN proposes vN");
     let number_width = trace.steps.len().max(1).to_string().len();
     let event_width = trace
         .steps
