@@ -47,7 +47,7 @@
 //! `ending` (`quiescent`, `schedule-end`, `step-limit`, `message-limit`, `violation`),
 //! `chosen` (vote or null), `verdict` (`safe` or `violation`), `invariant` (string or null),
 //! `violation_step` (integer or null), `explanation` (string or null), `seed` (integer or
-//! null), `config` (the configuration with every fault field pinned, the same object a
+//! null; a u64, so JavaScript's numbers may round it), `config` (the configuration with every fault field pinned, the same object a
 //! counterexample file's `config` is).
 
 use serde_json::{json, Value as Json};
