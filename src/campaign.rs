@@ -4,7 +4,7 @@
 //! Execution `i` of campaign seed `S` always runs from `rng::execution_seed(S, i)`, so a
 //! campaign is a deterministic function of `(S, runs, shard)`: threads only decide which
 //! core runs which execution, never what an execution does. Workers take chunks of indices
-//! from a shared counter and fold their results into a per-thread [`Summary`]; summaries
+//! from a shared counter and fold their results into a per-thread [`Counts`]; counts
 //! merge by addition, and the first violation is the one with the lowest index, so the
 //! verdict, the counts and the first violation do not depend on `--jobs`. Shards take every
 //! N-th index (`i % N == K - 1`), so N shards together are exactly the unsharded campaign
