@@ -286,3 +286,89 @@ fn a_config_file_is_read_and_flags_override_it() {
     assert!(String::from_utf8_lossy(&o.stderr).contains("colour"));
     std::fs::remove_file(path).ok();
 }
+
+#[test]
+fn a_toml_config_is_printed_back_as_toml() {
+    let path =
+        std::env::temp_dir().join(format!("paxos-safety-config-{}.toml", std::process::id()));
+    std::fs::write(
+        &path,
+        "acceptors = 5\nbug = \"no-adopt\"\n\n[faults]\nmax_crashes = 0\n",
+    )
+    .unwrap();
+    let o = run(&[
+        "fuzz",
+        "--config",
+        path.to_str().unwrap(),
+        "--runs",
+        "200",
+        "--seed",
+        "1",
+        "--out-dir",
+        "/tmp/paxos-safety-cli-toml",
+    ]);
+    assert_eq!(o.status.code(), Some(1), "no-adopt is caught");
+    let out = stdout(&o);
+    assert!(
+        out.contains(
+            "acceptors = 5\nproposers = 2\nbug = \"no-adopt\"\n\n[faults]\nmax_crashes = 0"
+        ),
+        "{out}"
+    );
+    std::fs::remove_file(path).ok();
+}
+
+#[test]
+fn a_closed_stdout_is_not_a_panic_and_keeps_the_exit_status() {
+    use std::process::Stdio;
+    let mut child = bin()
+        .args([
+            "fuzz",
+            "--bug",
+            "no-adopt",
+            "--runs",
+            "300",
+            "--seed",
+            "1",
+            "--out-dir",
+            "/tmp/paxos-safety-cli-pipe",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take()); // the reader goes away before the first line
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    assert!(!String::from_utf8_lossy(&o.stderr).contains("panicked"));
+}
+
+#[test]
+fn a_diagram_of_the_shrunk_counterexample_is_written_as_markdown() {
+    let dir = std::env::temp_dir().join(format!("paxos-safety-diagram-{}", std::process::id()));
+    let md = dir.join("no-adopt.md");
+    std::fs::create_dir_all(&dir).unwrap();
+    let o = run(&[
+        "fuzz",
+        "--bug",
+        "no-adopt",
+        "--runs",
+        "300",
+        "--seed",
+        "1",
+        "--json",
+        "--out-dir",
+        dir.to_str().unwrap(),
+        "--diagram",
+        md.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(
+        last_json(&o)["first_violation"]["diagram"],
+        md.to_str().unwrap()
+    );
+    let text = std::fs::read_to_string(&md).unwrap();
+    assert!(text.contains("```mermaid\nsequenceDiagram\n"));
+    assert!(text.contains("immutability violated"));
+    std::fs::remove_dir_all(dir).ok();
+}

@@ -34,9 +34,9 @@ pub fn run(args: BenchArgs) -> ExitCode {
     }
     .max(1);
     if cfg!(debug_assertions) {
-        println!("warning: this is a debug build; figures are not representative");
+        crate::say!("warning: this is a debug build; figures are not representative");
     }
-    println!(
+    crate::say!(
         "paxos-safety bench: {runs} executions per sample, best of 3, one thread unless noted"
     );
     let default = Config::default();
@@ -51,7 +51,7 @@ pub fn run(args: BenchArgs) -> ExitCode {
         ("large (7 acceptors, 4 proposers)", large),
     ] {
         let t = bench::throughput(label, config, runs, 3);
-        println!(
+        crate::say!(
             "{:<36} {:>7.2}M checked steps/s  {:>9.0} runs/s  {:>5.1} steps/run  checker {:>4.1}% of step time",
             t.label,
             t.steps_per_s() / 1e6,
@@ -70,7 +70,7 @@ pub fn run(args: BenchArgs) -> ExitCode {
     let one = bench::campaign_rate(default, runs * 2, 1, 3);
     let two = bench::campaign_rate(default, runs * 2, 2, 3);
     let all = bench::campaign_rate(default, runs * 2, cores, 3);
-    println!(
+    crate::say!(
         "campaign runs/s: --jobs 1 {one:.0}, --jobs 2 {two:.0} ({:.2}x), --jobs {cores} (all cores) {all:.0}, per core {:.0}",
         two / one.max(1e-9),
         all / cores as f64
@@ -82,7 +82,7 @@ pub fn run(args: BenchArgs) -> ExitCode {
             format!("{:.1} MiB", k as f64 / 1024.0)
         })
     };
-    println!(
+    crate::say!(
         "peak RSS: after 10,000 runs {}, after {large_runs} more runs {} ({:.1}s)",
         kib(small_rss),
         kib(large_rss),
@@ -90,10 +90,12 @@ pub fn run(args: BenchArgs) -> ExitCode {
     );
     let mut zoo = Vec::new();
     let seeds = 20;
-    println!("bug zoo: median time to the first violation over {seeds} campaign seeds, one thread");
+    crate::say!(
+        "bug zoo: median time to the first violation over {seeds} campaign seeds, one thread"
+    );
     for bug in Bug::ALL {
         let (median, found) = bench::time_to_find(bug, seeds, 1_000_000);
-        println!(
+        crate::say!(
             "  {:<22} {:>9.3} ms   found by {found}/{seeds} campaigns",
             bug.name(),
             median.as_secs_f64() * 1e3
@@ -101,7 +103,7 @@ pub fn run(args: BenchArgs) -> ExitCode {
         zoo.push(json!({"bug": bug.name(), "median_ms": (median.as_secs_f64() * 1e6).round() / 1e3, "found": found}));
     }
     if args.json {
-        println!(
+        crate::say!(
             "{}",
             json!({
                 "profiles": profiles,

@@ -10,11 +10,14 @@ use std::time::Duration;
 use clap::Args;
 use serde_json::{json, Value as Json};
 
-use super::{build_config, usage_error, ClusterArgs, FaultArgs, EXIT_SAFE, EXIT_VIOLATION};
+use super::{
+    build_config, usage_error, ClusterArgs, ConfigForm, FaultArgs, EXIT_SAFE, EXIT_VIOLATION,
+};
 use crate::campaign::{parse_shard, Campaign, Found, Report};
 use crate::config::Config;
 use crate::counterexample::Counterexample;
 use crate::execution::{Coverage, Simulator};
+use crate::render::{Format, Trace};
 use crate::shrink::{shrink, MAX_REPLAYS};
 
 #[derive(Args, Debug)]
@@ -50,7 +53,10 @@ pub struct FuzzArgs {
     /// Directory for the shrunk counterexample file
     #[arg(long, value_name = "DIR", default_value = "counterexamples")]
     pub out_dir: PathBuf,
-    /// Read the configuration from a JSON file; flags override it
+    /// Also write the shrunk counterexample as a Mermaid sequence diagram in a Markdown file
+    #[arg(long, value_name = "FILE.md")]
+    pub diagram: Option<PathBuf>,
+    /// Read the configuration from a JSON or TOML file (by extension); flags override it
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// Print one JSON object on the last line of stdout
@@ -82,6 +88,7 @@ struct Evidence {
     file_error: Option<String>,
     trace: Vec<String>,
     explanation: String,
+    diagram: Option<Result<PathBuf, String>>,
 }
 
 fn evidence(config: &Config, found: &Found, args: &FuzzArgs) -> Evidence {
@@ -112,7 +119,21 @@ fn evidence(config: &Config, found: &Found, args: &FuzzArgs) -> Evidence {
         Ok(()) => (Some(path), None),
         Err(e) => (None, Some(e)),
     };
+    let diagram = args.diagram.as_ref().map(|path| {
+        let trace = Trace::new(config, Some(found.seed), &outcome, &events)?;
+        let md = format!(
+            "# {explanation}\n\nShrunk counterexample of `paxos-safety fuzz` (execution seed {}); \
+             replay it with `paxos-safety replay {}`.\n\n```mermaid\n{}```\n",
+            found.seed,
+            file.as_ref()
+                .map_or("FILE".to_string(), |p| p.display().to_string()),
+            trace.render(Format::Mermaid)
+        );
+        std::fs::write(path, md).map_err(|e| format!("{}: {e}", path.display()))?;
+        Ok(path.clone())
+    });
     Evidence {
+        diagram,
         events_before: before,
         events_after: events.len(),
         file,
@@ -133,7 +154,7 @@ fn replay_command(config: &Config, found: &Found) -> String {
 }
 
 pub fn run(args: FuzzArgs) -> ExitCode {
-    let config = match build_config(args.config.as_ref(), &args.cluster, &args.faults) {
+    let (config, form) = match build_config(args.config.as_ref(), &args.cluster, &args.faults) {
         Ok(c) => c,
         Err(e) => return usage_error(&e),
     };
@@ -168,19 +189,26 @@ pub fn run(args: FuzzArgs) -> ExitCode {
     };
     let chatty = !args.json && !args.quiet;
     if chatty {
-        println!(
+        crate::say!(
             "paxos-safety fuzz: campaign seed {seed}, {} runs, {jobs} jobs, shard {}/{}",
             runs.map_or("unbounded".to_string(), |r| r.to_string()),
             campaign.shard.0,
             campaign.shard.1
         );
-        println!(
-            "config: {}",
-            serde_json::to_string(&config).expect("a config serialises")
-        );
-        println!("        (null faults are drawn per execution from its seed: swarm testing)");
+        match form {
+            ConfigForm::Json => {
+                crate::say!("config: {}", form.render(&config));
+                crate::say!(
+                    "        (null faults are drawn per execution from its seed: swarm testing)"
+                );
+            }
+            ConfigForm::Toml => {
+                crate::say!("config (TOML; unset faults are drawn per execution from its seed):");
+                crate::say!("{}", form.render(&config).trim_end());
+            }
+        }
         if !config.quorums_intersect() {
-            println!("note: q1 + q2 <= acceptors: phase-1 and phase-2 quorums need not meet, so this is expected to be unsafe");
+            crate::say!("note: q1 + q2 <= acceptors: phase-1 and phase-2 quorums need not meet, so this is expected to be unsafe");
         }
     }
     let bar = progress_bar(
@@ -198,7 +226,7 @@ pub fn run(args: FuzzArgs) -> ExitCode {
     }
     let evidence = report.first.map(|f| evidence(&config, &f, &args));
     if args.json {
-        println!("{}", summary_json(&campaign, &report, evidence.as_ref()));
+        crate::say!("{}", summary_json(&campaign, &report, evidence.as_ref()));
     } else {
         print_text(&campaign, &report, evidence.as_ref(), args.quiet);
     }
@@ -238,7 +266,7 @@ fn print_text(campaign: &Campaign, report: &Report, evidence: Option<&Evidence>,
     let c = &report.counts;
     let secs = report.elapsed.as_secs_f64();
     if !quiet {
-        println!(
+        crate::say!(
             "runs {}  steps {}  violations {}  elapsed {:.2}s  ({:.0} runs/s, {:.2}M steps/s)",
             c.runs,
             c.steps,
@@ -259,62 +287,74 @@ fn print_text(campaign: &Campaign, report: &Report, evidence: Option<&Evidence>,
                 )
             })
             .collect();
-        println!("exercised: {}", marks.join(", "));
-        println!(
+        crate::say!("exercised: {}", marks.join(", "));
+        crate::say!(
             "endings: quiescent {}, step-limit {}, message-limit {}",
-            c.quiescent, c.step_limit, c.message_limit
+            c.quiescent,
+            c.step_limit,
+            c.message_limit
         );
         if report.timed_out {
-            println!("time limit reached after {} runs", c.runs);
+            crate::say!("time limit reached after {} runs", c.runs);
         }
         let never = c.never_exercised();
         if c.mark(Coverage::CHOSEN) == 0 {
-            println!("warning: no execution chose a value: this campaign has proven nothing");
+            crate::say!("warning: no execution chose a value: this campaign has proven nothing");
         } else if !never.is_empty() {
-            println!("warning: never exercised: {}", never.join(", "));
+            crate::say!("warning: never exercised: {}", never.join(", "));
         }
     }
     match (report.first, evidence) {
         (Some(found), Some(ev)) => {
-            println!();
-            println!(
+            crate::say!();
+            crate::say!(
                 "VIOLATION in execution {} of campaign seed {} (execution seed {}), step {}:",
-                found.index, campaign.seed, found.seed, found.step
+                found.index,
+                campaign.seed,
+                found.seed,
+                found.step
             );
-            println!("  {}", ev.explanation);
-            println!(
+            crate::say!("  {}", ev.explanation);
+            crate::say!(
                 "  options: {} {}",
                 campaign.config.cluster_args(),
                 Simulator::new(campaign.config)
                     .profile_for(found.seed)
                     .args()
             );
-            println!(
+            crate::say!(
                 "  replay the execution: {}",
                 replay_command(&campaign.config, &found)
             );
-            println!(
+            crate::say!(
                 "  shrunk: {} -> {} events",
-                ev.events_before, ev.events_after
+                ev.events_before,
+                ev.events_after
             );
             match (&ev.file, &ev.file_error) {
-                (Some(path), _) => println!(
+                (Some(path), _) => crate::say!(
                     "  counterexample: {}  (replay it: paxos-safety replay {})",
                     path.display(),
                     path.display()
                 ),
-                (None, Some(e)) => println!("  counterexample not written: {e}"),
+                (None, Some(e)) => crate::say!("  counterexample not written: {e}"),
                 _ => {}
             }
-            for (i, e) in ev.trace.iter().enumerate() {
-                println!("  {:>3}  {e}", i + 1);
+            match &ev.diagram {
+                Some(Ok(path)) => crate::say!("  diagram: {}", path.display()),
+                Some(Err(e)) => crate::say!("  diagram not written: {e}"),
+                None => {}
             }
-            println!(
+            for (i, e) in ev.trace.iter().enumerate() {
+                crate::say!("  {:>3}  {e}", i + 1);
+            }
+            crate::say!(
                 "verdict: {} violation(s) in {} runs",
-                report.counts.violations, report.counts.runs
+                report.counts.violations,
+                report.counts.runs
             );
         }
-        _ => println!("verdict: no violation in {} runs", report.counts.runs),
+        _ => crate::say!("verdict: no violation in {} runs", report.counts.runs),
     }
 }
 
@@ -360,6 +400,7 @@ fn summary_json(campaign: &Campaign, report: &Report, evidence: Option<&Evidence
             "events_before_shrink": ev.events_before,
             "events_after_shrink": ev.events_after,
             "counterexample": ev.file.as_ref().map(|p| p.display().to_string()),
+            "diagram": ev.diagram.as_ref().and_then(|d| d.as_ref().ok()).map(|p| p.display().to_string()),
         }),
         _ => Json::Null,
     };

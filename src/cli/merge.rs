@@ -137,7 +137,7 @@ pub fn run(args: MergeArgs) -> ExitCode {
     match merge(&summaries) {
         Ok(m) => {
             let violations = m.get("violations").and_then(Json::as_u64).unwrap_or(0);
-            println!("{}", Json::Object(m));
+            crate::say!("{}", Json::Object(m));
             ExitCode::from(if violations > 0 {
                 EXIT_VIOLATION
             } else {

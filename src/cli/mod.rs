@@ -157,14 +157,55 @@ impl FaultArgs {
     }
 }
 
-/// Reads a `--config` file (JSON, the same shape a counterexample's `config` has).
-pub fn load_config(path: Option<&PathBuf>) -> Result<Config, String> {
+/// The form a configuration was given in, so the banner can print it back the same way.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum ConfigForm {
+    #[default]
+    Json,
+    Toml,
+}
+
+impl ConfigForm {
+    /// Renders `config` in this form (TOML leaves out unset fields; JSON shows them as null).
+    pub fn render(self, config: &Config) -> String {
+        match self {
+            ConfigForm::Json => serde_json::to_string(config).expect("a config serialises"),
+            ConfigForm::Toml => {
+                toml::to_string(config).unwrap_or_else(|e| format!("# cannot render as TOML: {e}"))
+            }
+        }
+    }
+}
+
+/// Config files over this size are refused: a configuration is a dozen lines.
+const MAX_CONFIG_BYTES: u64 = 1 << 20;
+
+/// Reads a `--config` file: TOML when it ends in `.toml`, JSON otherwise (the same shape
+/// as a counterexample file's `config`).
+pub fn load_config(path: Option<&PathBuf>) -> Result<(Config, ConfigForm), String> {
     let Some(path) = path else {
-        return Ok(Config::default());
+        return Ok((Config::default(), ConfigForm::Json));
     };
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| format!("cannot read --config {}: {e}", path.display()))?;
-    serde_json::from_str(&text).map_err(|e| format!("--config {}: {e}", path.display()))
+    let cannot = |e: std::io::Error| format!("cannot read --config {}: {e}", path.display());
+    if std::fs::metadata(path).map_err(cannot)?.len() > MAX_CONFIG_BYTES {
+        return Err(format!(
+            "--config {}: larger than {MAX_CONFIG_BYTES} bytes; a configuration is a dozen lines",
+            path.display()
+        ));
+    }
+    let text = std::fs::read_to_string(path).map_err(cannot)?;
+    let is_toml = path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("toml"));
+    if is_toml {
+        toml::from_str(&text)
+            .map(|c| (c, ConfigForm::Toml))
+            .map_err(|e| format!("--config {}: {e}", path.display()))
+    } else {
+        serde_json::from_str(&text)
+            .map(|c| (c, ConfigForm::Json))
+            .map_err(|e| format!("--config {}: {e}", path.display()))
+    }
 }
 
 /// Builds and validates the configuration: file (or defaults), then flags on top.
@@ -172,12 +213,41 @@ pub fn build_config(
     file: Option<&PathBuf>,
     cluster: &ClusterArgs,
     faults: &FaultArgs,
-) -> Result<Config, String> {
-    let mut config = load_config(file)?;
+) -> Result<(Config, ConfigForm), String> {
+    let (mut config, form) = load_config(file)?;
     cluster.apply(&mut config);
     faults.apply(&mut config);
     config.validate()?;
-    Ok(config)
+    Ok((config, form))
+}
+
+/// Set once stdout is gone (the reader of a pipe exited, as `| head` does): later output is
+/// dropped quietly and the subcommand still ends with the exit status of its verdict.
+static STDOUT_CLOSED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Writes one line to stdout. `println!` panics when the pipe is closed; a verifier whose
+/// output is piped into `head` must not.
+pub fn emit(args: std::fmt::Arguments<'_>) {
+    use std::io::Write;
+    use std::sync::atomic::Ordering;
+    if STDOUT_CLOSED.load(Ordering::Relaxed) {
+        return;
+    }
+    let mut out = std::io::stdout().lock();
+    if out
+        .write_fmt(args)
+        .and_then(|()| out.write_all(b"\n"))
+        .is_err()
+    {
+        STDOUT_CLOSED.store(true, Ordering::Relaxed);
+    }
+}
+
+/// `println!` for subcommands: see [`emit`].
+#[macro_export]
+macro_rules! say {
+    () => { $crate::cli::emit(format_args!("")) };
+    ($($arg:tt)*) => { $crate::cli::emit(format_args!($($arg)*)) };
 }
 
 /// Prints a usage error the way every subcommand does, and returns exit status 2.

@@ -121,7 +121,7 @@ fn replay(args: &ReplayArgs) -> Result<u8, String> {
 }
 
 fn from_seed(seed: u64, args: &ReplayArgs) -> Result<Trace, String> {
-    let config = build_config(None, &args.cluster, &args.faults)?;
+    let (config, _) = build_config(None, &args.cluster, &args.faults)?;
     let mut sim = Simulator::new(config);
     let mut events = Vec::new();
     let outcome = sim.run_seed(seed, Some(&mut events));
