@@ -12,7 +12,9 @@
 //! 1. cut everything after the violating step;
 //! 2. delete runs of events, halving the run length from n/2 down to 1;
 //! 3. delete single faults (drops, duplicates, crashes, restarts), which step 2 may have
-//!    kept only as part of a larger run.
+//!    kept only as part of a larger run;
+//! 4. when nothing else helps and the list is short, delete pairs of events anywhere (two
+//!    timeouts of different proposers that only matter together, say).
 //!
 //! Each candidate costs one replay of at most the current length, so shrinking is
 //! O(n^2 · log n) replays in the worst case: milliseconds for the tens of events a Paxos
@@ -34,6 +36,9 @@ pub struct Shrunk {
     /// The replay budget ran out before the passes settled.
     pub budget_hit: bool,
 }
+
+/// Lists at most this long also get the pair-deletion pass.
+const PAIR_PASS_MAX: usize = 64;
 
 /// The default replay budget: far above what a Paxos counterexample needs.
 pub const MAX_REPLAYS: u64 = 200_000;
@@ -111,6 +116,32 @@ pub fn shrink(
             }
             i += 1;
         }
+        // Pairs: two events that only matter together, like one timeout of each of two
+        // proposers whose ballots must stay equal for a collision. Quadratic, so only on
+        // the short lists the passes above leave.
+        if best.len() >= before && best.len() <= PAIR_PASS_MAX {
+            'pairs: for i in 0..best.len() {
+                for j in i + 1..best.len() {
+                    if replays.get() >= max_replays {
+                        budget_hit = true;
+                        break 'passes;
+                    }
+                    let candidate: Vec<Event> = best
+                        .iter()
+                        .enumerate()
+                        .filter(|&(k, _)| k != i && k != j)
+                        .map(|(_, e)| *e)
+                        .collect();
+                    if let Some(o) = attempt(&candidate, &mut taken) {
+                        if taken.len() < best.len() {
+                            best = taken.clone();
+                            outcome = o;
+                            break 'pairs;
+                        }
+                    }
+                }
+            }
+        }
         if best.len() >= before {
             break;
         }
@@ -121,4 +152,74 @@ pub fn shrink(
         replays: replays.get(),
         budget_hit,
     })
+}
+
+/// The shortest counterexample found among several failing executions.
+#[derive(Clone, Debug)]
+pub struct Best {
+    /// The seed of the execution the counterexample was shrunk from.
+    pub seed: u64,
+    /// Its length before shrinking.
+    pub events_before: usize,
+    /// How many failing executions were shrunk to choose from.
+    pub candidates: usize,
+    pub shrunk: Shrunk,
+}
+
+/// Executions scanned after the first violation for more of the same kind to shrink.
+pub const SCAN_AFTER_FIRST: u64 = 20_000;
+
+/// Shrinks the first violation of a campaign and up to `more` further failing executions
+/// of the same invariant (the next ones in the campaign's own order, so the choice does not
+/// depend on threads), and keeps the shortest result: shrinking finds a local minimum, and
+/// different starting points reach different ones. Ties go to the earliest execution.
+pub fn shortest_counterexample(
+    campaign: &crate::campaign::Campaign,
+    first: &crate::campaign::Found,
+    more: usize,
+) -> Option<Best> {
+    let config = &campaign.config;
+    let invariant = first.violation.invariant;
+    let mut sim = Simulator::new(*config);
+    let mut seeds = vec![first.seed];
+    let (_, n) = campaign.shard;
+    let mut index = first.index;
+    for _ in 0..SCAN_AFTER_FIRST {
+        if seeds.len() > more {
+            break;
+        }
+        index += n;
+        if campaign.runs.is_some_and(|r| index >= r) {
+            break;
+        }
+        let seed = crate::rng::execution_seed(campaign.seed, index);
+        if sim
+            .run_seed(seed, None)
+            .violation
+            .is_some_and(|(_, v)| v.invariant == invariant)
+        {
+            seeds.push(seed);
+        }
+    }
+    let mut best: Option<Best> = None;
+    let candidates = seeds.len();
+    for seed in seeds {
+        let mut events = Vec::new();
+        let outcome = sim.run_seed(seed, Some(&mut events));
+        let Some(shrunk) = shrink(config, outcome.profile, &events, invariant, MAX_REPLAYS) else {
+            continue;
+        };
+        if best
+            .as_ref()
+            .is_none_or(|b| shrunk.events.len() < b.shrunk.events.len())
+        {
+            best = Some(Best {
+                seed,
+                events_before: events.len(),
+                candidates,
+                shrunk,
+            });
+        }
+    }
+    best
 }

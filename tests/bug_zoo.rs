@@ -13,7 +13,7 @@ use paxos_safety::campaign::Campaign;
 use paxos_safety::config::Config;
 use paxos_safety::counterexample::Counterexample;
 use paxos_safety::execution::{Ending, Simulator};
-use paxos_safety::shrink::{shrink, MAX_REPLAYS};
+use paxos_safety::shrink::shortest_counterexample;
 use paxos_safety::strategy;
 use proptest::test_runner::{Config as RunnerConfig, TestError, TestRng, TestRunner};
 
@@ -57,21 +57,24 @@ fn every_bug_is_found_by_a_campaign_and_shrunk() {
         .run(&|_, _| {})
         .first
         .unwrap_or_else(|| panic!("{bug}: no violation in 200,000 runs"));
-        let mut sim = Simulator::new(config);
-        let mut events = Vec::new();
-        let outcome = sim.run_seed(found.seed, Some(&mut events));
-        assert_eq!(
-            outcome.violation.map(|v| v.1.invariant),
-            Some(found.violation.invariant),
-            "{bug}: the recorded rerun is the same execution"
-        );
+        let campaign = Campaign {
+            config,
+            seed: 1,
+            runs: Some(200_000),
+            time_limit: None,
+            jobs: 2,
+            shard: (1, 1),
+            stop_on_violation: true,
+        };
+        let best =
+            shortest_counterexample(&campaign, &found, 15).expect("the first violation fails");
         let invariant = found.violation.invariant;
-        let shrunk = shrink(&config, outcome.profile, &events, invariant, MAX_REPLAYS)
-            .expect("the unshrunk execution fails");
+        let shrunk = best.shrunk;
+        let events = vec![(); best.events_before];
         assert!(!shrunk.budget_hit, "{bug}: shrinking budget hit");
         report.push(format!(
             "{bug}: {invariant} at seed {}, {} -> {} events",
-            found.seed,
+            best.seed,
             events.len(),
             shrunk.events.len()
         ));
@@ -84,7 +87,7 @@ fn every_bug_is_found_by_a_campaign_and_shrunk() {
         if update {
             let (step, v) = shrunk.outcome.violation.expect("still failing");
             let mut cx = Counterexample::new(&config, &shrunk.outcome.profile, &shrunk.events);
-            cx.seed = Some(found.seed);
+            cx.seed = Some(best.seed);
             cx.invariant = Some(v.invariant);
             cx.step = Some(step);
             cx.explanation = Some(v.explain(|b| b.sim_label(), |v| v.to_string()));

@@ -18,7 +18,7 @@ use crate::config::Config;
 use crate::counterexample::Counterexample;
 use crate::execution::{Coverage, Simulator};
 use crate::render::{Format, Trace};
-use crate::shrink::{shrink, MAX_REPLAYS};
+use crate::shrink::shortest_counterexample;
 
 #[derive(Args, Debug)]
 #[command(after_help = "Examples:\n  \
@@ -89,38 +89,47 @@ struct Evidence {
     trace: Vec<String>,
     explanation: String,
     diagram: Option<Result<PathBuf, String>>,
+    /// The execution the counterexample was shrunk from.
+    seed: u64,
+    /// How many failing executions were shrunk to choose the shortest.
+    candidates: usize,
 }
 
-fn evidence(config: &Config, found: &Found, args: &FuzzArgs) -> Evidence {
+/// Failing executions shrunk to pick the shortest counterexample from (the first, and
+/// up to this many more of the same invariant that follow it in the campaign).
+const MORE_CANDIDATES: usize = 15;
+
+fn evidence(campaign: &Campaign, found: &Found, args: &FuzzArgs) -> Evidence {
+    let config = &campaign.config;
     let mut sim = Simulator::new(*config);
     let mut events = Vec::new();
     let outcome = sim.run_seed(found.seed, Some(&mut events));
-    let profile = outcome.profile;
     let before = events.len();
     let invariant = found.violation.invariant;
-    let (events, outcome) = if args.no_shrink {
-        (events, outcome)
+    let (seed, events, outcome, candidates) = if args.no_shrink {
+        (found.seed, events, outcome, 0)
     } else {
-        match shrink(config, profile, &events, invariant, MAX_REPLAYS) {
-            Some(s) => (s.events, s.outcome),
-            None => (events, outcome),
+        match shortest_counterexample(campaign, found, MORE_CANDIDATES) {
+            Some(b) => (b.seed, b.shrunk.events, b.shrunk.outcome, b.candidates),
+            None => (found.seed, events, outcome, 0),
         }
     };
+    let profile = outcome.profile;
     let (step, violation) = outcome.violation.unwrap_or((found.step, found.violation));
     let explanation = violation.explain(|b| b.sim_label(), |v| v.to_string());
     let mut cx = Counterexample::new(config, &profile, &events);
-    cx.seed = Some(found.seed);
+    cx.seed = Some(seed);
     cx.invariant = Some(invariant);
     cx.step = Some(step);
     cx.explanation = Some(explanation.clone());
     let bug = config.bug.map_or("correct".to_string(), |b| b.to_string());
-    let path = args.out_dir.join(format!("{bug}-seed-{}.json", found.seed));
+    let path = args.out_dir.join(format!("{bug}-seed-{seed}.json"));
     let (file, file_error) = match cx.save(&path) {
         Ok(()) => (Some(path), None),
         Err(e) => (None, Some(e)),
     };
     let diagram = args.diagram.as_ref().map(|path| {
-        let trace = Trace::new(config, Some(found.seed), &outcome, &events)?;
+        let trace = Trace::new(config, Some(seed), &outcome, &events)?;
         let md = format!(
             "# {explanation}\n\nShrunk counterexample of `paxos-safety fuzz` (execution seed {}); \
              replay it with `paxos-safety replay {}`.\n\n```mermaid\n{}```\n",
@@ -134,6 +143,8 @@ fn evidence(config: &Config, found: &Found, args: &FuzzArgs) -> Evidence {
     });
     Evidence {
         diagram,
+        seed,
+        candidates,
         events_before: before,
         events_after: events.len(),
         file,
@@ -224,7 +235,7 @@ pub fn run(args: FuzzArgs) -> ExitCode {
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
-    let evidence = report.first.map(|f| evidence(&config, &f, &args));
+    let evidence = report.first.map(|f| evidence(&campaign, &f, &args));
     if args.json {
         crate::say!("{}", summary_json(&campaign, &report, evidence.as_ref()));
     } else {
@@ -326,11 +337,17 @@ fn print_text(campaign: &Campaign, report: &Report, evidence: Option<&Evidence>,
                 "  replay the execution: {}",
                 replay_command(&campaign.config, &found)
             );
-            crate::say!(
-                "  shrunk: {} -> {} events",
-                ev.events_before,
-                ev.events_after
-            );
+            if ev.candidates > 0 {
+                crate::say!(
+                    "  shrunk: {} -> {} events (the shortest of {} failing executions shrunk, from execution seed {})",
+                    ev.events_before,
+                    ev.events_after,
+                    ev.candidates,
+                    ev.seed
+                );
+            } else {
+                crate::say!("  not shrunk: {} events", ev.events_before);
+            }
             match (&ev.file, &ev.file_error) {
                 (Some(path), _) => crate::say!(
                     "  counterexample: {}  (replay it: paxos-safety replay {})",
@@ -399,6 +416,8 @@ fn summary_json(campaign: &Campaign, report: &Report, evidence: Option<&Evidence
             "replay": replay_command(&campaign.config, &f),
             "events_before_shrink": ev.events_before,
             "events_after_shrink": ev.events_after,
+            "shrunk_from_seed": ev.seed,
+            "shrink_candidates": ev.candidates,
             "counterexample": ev.file.as_ref().map(|p| p.display().to_string()),
             "diagram": ev.diagram.as_ref().and_then(|d| d.as_ref().ok()).map(|p| p.display().to_string()),
         }),
