@@ -67,6 +67,8 @@ pub struct Counts {
     pub quiescent: u64,
     pub step_limit: u64,
     pub message_limit: u64,
+    /// Executions in which an undecided proposer used up its ballots.
+    pub ballot_limit: u64,
 }
 
 impl Counts {
@@ -77,6 +79,7 @@ impl Counts {
         for (slot, (_, mark)) in self.marks.iter_mut().zip(Coverage::NAMED) {
             *slot += u64::from(o.coverage.has(mark));
         }
+        self.ballot_limit += u64::from(o.ballots_exhausted);
         match o.ending {
             Ending::Quiescent => self.quiescent += 1,
             Ending::StepLimit => self.step_limit += 1,
@@ -95,6 +98,7 @@ impl Counts {
         self.quiescent += other.quiescent;
         self.step_limit += other.step_limit;
         self.message_limit += other.message_limit;
+        self.ballot_limit += other.ballot_limit;
     }
 
     /// Executions that exercised `mark`.

@@ -13,7 +13,7 @@ use crate::checker::{Checker, Observation, Violation};
 use crate::config::Config;
 use crate::event::{Event, NodeId};
 use crate::profile::Profile;
-use crate::protocol::Protocol;
+use crate::protocol::{Phase, Protocol};
 use crate::rng::Prng;
 use crate::scheduler::{ChoiceSchedule, EventSchedule, Next, RandomSchedule, Schedule};
 use crate::world::{input_value, StepError, World};
@@ -112,6 +112,9 @@ pub struct Outcome {
     pub coverage: Coverage,
     /// The event that was not enabled, for [`Ending::InvalidEvent`].
     pub invalid: Option<Event>,
+    /// Some proposer that had not decided used up its `max_ballots`: the ballot limit, not
+    /// the protocol, ended its attempts.
+    pub ballots_exhausted: bool,
 }
 
 /// Runs executions of one configuration, reusing its allocations.
@@ -224,6 +227,7 @@ impl Simulator {
             chosen: None,
             coverage: Coverage::default(),
             invalid: None,
+            ballots_exhausted: false,
         };
         let mut ballots_by = 0u8;
         loop {
@@ -339,6 +343,11 @@ impl Simulator {
             }
         }
         outcome.chosen = self.checker.chosen();
+        outcome.ballots_exhausted = self
+            .world
+            .proposers
+            .iter()
+            .any(|p| p.phase != Phase::Decided && p.ballots_started >= limits.max_ballots);
         if outcome.chosen.is_some() {
             outcome.coverage.add(Coverage::CHOSEN);
         }

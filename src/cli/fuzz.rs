@@ -300,10 +300,11 @@ fn print_text(campaign: &Campaign, report: &Report, evidence: Option<&Evidence>,
             .collect();
         crate::say!("exercised: {}", marks.join(", "));
         crate::say!(
-            "endings: quiescent {}, step-limit {}, message-limit {}",
+            "endings: quiescent {}, step-limit {}, message-limit {}; ballot limit used up in {}",
             c.quiescent,
             c.step_limit,
-            c.message_limit
+            c.message_limit,
+            c.ballot_limit
         );
         if report.timed_out {
             crate::say!("time limit reached after {} runs", c.runs);
@@ -401,6 +402,7 @@ fn summary_json(campaign: &Campaign, report: &Report, evidence: Option<&Evidence
     obj.insert("quiescent_runs".into(), json!(c.quiescent));
     obj.insert("step_limit_runs".into(), json!(c.step_limit));
     obj.insert("message_limit_runs".into(), json!(c.message_limit));
+    obj.insert("ballot_limit_runs".into(), json!(c.ballot_limit));
     obj.insert("never_exercised".into(), json!(c.never_exercised()));
     obj.insert(
         "config".into(),
