@@ -116,15 +116,23 @@ pub fn run(e: &Execution) -> (Outcome, Vec<Event>) {
 /// counterexample file.
 pub fn check(e: &Execution) -> Result<Outcome, TestCaseError> {
     let (outcome, events) = run(e);
-    if let Some((step, v)) = outcome.violation {
-        let shrunk = shrink(&e.config, e.profile, &events, v.invariant, MAX_REPLAYS)
-            .map_or(events, |s| s.events);
+    if let Some((_, v)) = outcome.violation {
+        // Describe the listed (shrunk) events, not the longer execution they came from.
+        let (shrunk, (step, v)) =
+            match shrink(&e.config, e.profile, &events, v.invariant, MAX_REPLAYS) {
+                Some(s) => {
+                    let sv = s.outcome.violation.expect("a shrunk execution still fails");
+                    (s.events, sv)
+                }
+                None => (events.clone(), (outcome.steps, v)),
+            };
         let trace: Vec<String> = shrunk.iter().map(|e| format!("  {e}")).collect();
         return Err(TestCaseError::fail(format!(
-            "step {step}: {}\nconfig: {}\nshrunk to {} events:\n{}",
+            "{} (step {step} of these {} events, shrunk from {}):\nconfig: {}\n{}",
             v.explain(|b| b.sim_label(), |v| v.to_string()),
-            serde_json::to_string(&e.config).unwrap_or_default(),
             shrunk.len(),
+            events.len(),
+            serde_json::to_string(&e.config).unwrap_or_default(),
             trace.join("\n")
         )));
     }

@@ -372,3 +372,42 @@ fn a_diagram_of_the_shrunk_counterexample_is_written_as_markdown() {
     assert!(text.contains("immutability violated"));
     std::fs::remove_dir_all(dir).ok();
 }
+
+#[test]
+fn merge_refuses_missing_shards_and_shards_of_another_campaign() {
+    let dir = std::env::temp_dir().join(format!("paxos-safety-merge-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let shard = |runs: &str, k: u32| {
+        let path = dir.join(format!("r{runs}-s{k}.out"));
+        let spec = format!("{k}/3");
+        let o = run(&[
+            "fuzz", "--runs", runs, "--seed", "5", "--json", "--shard", &spec,
+        ]);
+        std::fs::write(&path, o.stdout).unwrap();
+        path.display().to_string()
+    };
+    let (a, b, c) = (shard("3000", 1), shard("3000", 2), shard("2000", 3));
+    let missing = run(&["merge", &a, &b]);
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("shards are missing"));
+    assert_eq!(last_json(&missing)["complete"], false);
+    assert_eq!(
+        run(&["merge", "--allow-incomplete", &a, &b]).status.code(),
+        Some(0)
+    );
+    let mixed = run(&["merge", &a, &b, &c]);
+    assert_eq!(mixed.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&mixed.stderr).contains("campaign_runs"));
+    std::fs::remove_dir_all(dir).ok();
+}
+
+#[test]
+fn a_config_file_must_say_its_format() {
+    let path =
+        std::env::temp_dir().join(format!("paxos-safety-config-{}.yaml", std::process::id()));
+    std::fs::write(&path, "acceptors: 5\n").unwrap();
+    let o = run(&["fuzz", "--config", path.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains(".json or .toml"));
+    std::fs::remove_file(path).ok();
+}

@@ -15,8 +15,9 @@ use crate::config::Config;
     cargo run --release -- bench --quick          smaller samples, no 10-million-run memory check\n\n\
     Run it on a release build: a debug build is an order of magnitude slower.")]
 pub struct BenchArgs {
-    /// Executions per throughput sample
-    #[arg(long, value_name = "N", default_value_t = 200_000)]
+    /// Executions per throughput sample (at least 1000)
+    #[arg(long, value_name = "N", default_value_t = 200_000,
+          value_parser = clap::value_parser!(u64).range(1000..))]
     pub runs: u64,
     /// Smaller samples and a 1-million-run memory check instead of 10 million
     #[arg(long)]
@@ -69,12 +70,23 @@ pub fn run(args: BenchArgs) -> ExitCode {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let one = bench::campaign_rate(default, runs * 2, 1, 3);
     let two = bench::campaign_rate(default, runs * 2, 2, 3);
-    let all = bench::campaign_rate(default, runs * 2, cores, 3);
-    crate::say!(
-        "campaign runs/s: --jobs 1 {one:.0}, --jobs 2 {two:.0} ({:.2}x), --jobs {cores} (all cores) {all:.0}, per core {:.0}",
-        two / one.max(1e-9),
-        all / cores as f64
+    let all = if cores > 2 {
+        bench::campaign_rate(default, runs * 2, cores, 3)
+    } else {
+        two
+    };
+    let scaling = format!(
+        "campaign runs/s: --jobs 1 {one:.0}, --jobs 2 {two:.0} ({:.2}x)",
+        two / one.max(1e-9)
     );
+    if cores > 2 {
+        crate::say!(
+            "{scaling}, --jobs {cores} (all cores) {all:.0}, per core {:.0}",
+            all / cores as f64
+        );
+    } else {
+        crate::say!("{scaling}; this machine has {cores} cores");
+    }
     let large_runs = if args.quick { 1_000_000 } else { 10_000_000 };
     let (small_rss, large_rss, took) = bench::memory(10_000, large_runs, cores);
     let kib = |k: Option<u64>| {
@@ -83,7 +95,7 @@ pub fn run(args: BenchArgs) -> ExitCode {
         })
     };
     crate::say!(
-        "peak RSS: after 10,000 runs {}, after {large_runs} more runs {} ({:.1}s)",
+        "peak RSS: after 10000 runs {}, after {large_runs} more runs {} ({:.1}s)",
         kib(small_rss),
         kib(large_rss),
         took.as_secs_f64()

@@ -138,6 +138,9 @@ fn evidence(campaign: &Campaign, found: &Found, args: &FuzzArgs) -> Evidence {
                 .map_or("FILE".to_string(), |p| p.display().to_string()),
             trace.render(Format::Mermaid)
         );
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        }
         std::fs::write(path, md).map_err(|e| format!("{}: {e}", path.display()))?;
         Ok(path.clone())
     });
@@ -210,11 +213,14 @@ pub fn run(args: FuzzArgs) -> ExitCode {
             ConfigForm::Json => {
                 crate::say!("config: {}", form.render(&config));
                 crate::say!(
-                    "        (null faults are drawn per execution from its seed: swarm testing)"
+                    "        (null rates and fault limits are drawn per execution from its seed: swarm \
+                     testing; null max_in_flight and max_steps mean 256 and 1000)"
                 );
             }
             ConfigForm::Toml => {
-                crate::say!("config (TOML; unset faults are drawn per execution from its seed):");
+                crate::say!(
+                    "config (TOML; unset rates and fault limits are drawn per execution from its seed):"
+                );
                 crate::say!("{}", form.render(&config).trim_end());
             }
         }
@@ -300,7 +306,8 @@ fn print_text(campaign: &Campaign, report: &Report, evidence: Option<&Evidence>,
             .collect();
         crate::say!("exercised: {}", marks.join(", "));
         crate::say!(
-            "endings: quiescent {}, step-limit {}, message-limit {}; ballot limit used up in {}",
+            "endings: violation {}, quiescent {}, step-limit {}, message-limit {}; ballot limit used up in {}",
+            c.violations,
             c.quiescent,
             c.step_limit,
             c.message_limit,
@@ -309,12 +316,13 @@ fn print_text(campaign: &Campaign, report: &Report, evidence: Option<&Evidence>,
         if report.timed_out {
             crate::say!("time limit reached after {} runs", c.runs);
         }
-        let never = c.never_exercised();
-        if c.mark(Coverage::CHOSEN) == 0 {
-            crate::say!("warning: no execution chose a value: this campaign has proven nothing");
-        } else if !never.is_empty() {
-            crate::say!("warning: never exercised: {}", never.join(", "));
-        }
+    }
+    // Even --quiet says when a campaign proved nothing: that is part of the verdict.
+    let never = c.never_exercised();
+    if c.mark(Coverage::CHOSEN) == 0 {
+        crate::say!("warning: no execution chose a value: this campaign has proven nothing");
+    } else if !never.is_empty() && !quiet {
+        crate::say!("warning: never exercised: {}", never.join(", "));
     }
     match (report.first, evidence) {
         (Some(found), Some(ev)) => {
@@ -340,10 +348,11 @@ fn print_text(campaign: &Campaign, report: &Report, evidence: Option<&Evidence>,
             );
             if ev.candidates > 0 {
                 crate::say!(
-                    "  shrunk: {} -> {} events (the shortest of {} failing executions shrunk, from execution seed {})",
+                    "  shrunk: {} -> {} events (the shortest of {} failing execution{} shrunk, from execution seed {})",
                     ev.events_before,
                     ev.events_after,
                     ev.candidates,
+                    if ev.candidates == 1 { "" } else { "s" },
                     ev.seed
                 );
             } else {
@@ -388,6 +397,9 @@ fn summary_json(campaign: &Campaign, report: &Report, evidence: Option<&Evidence
         json!((report.elapsed.as_secs_f64() * 1000.0).round() / 1000.0),
     );
     obj.insert("seed".into(), json!(campaign.seed));
+    // The campaign's size as asked (null with a time limit), so that merge can tell shards
+    // of different campaigns apart.
+    obj.insert("campaign_runs".into(), json!(campaign.runs));
     obj.insert("jobs".into(), json!(campaign.jobs));
     obj.insert(
         "shard".into(),

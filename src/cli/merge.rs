@@ -20,12 +20,19 @@ use crate::execution::Coverage;
     for k in 1 2 3 4; do paxos-safety fuzz --seed 9 --runs 4000000 --shard $k/4 --json > shard-$k.out; done\n  \
     paxos-safety merge shard-*.out\n\n\
     Each file may be the whole stdout of `fuzz --json`: its last line is the summary.\n\
-    Exit status: 0 no violation in any shard, 1 a violation, 2 bad input.")]
+    Exit status: 0 no violation and every shard present, 1 a violation, 2 bad input or\n\
+    shards missing (unless --allow-incomplete).")]
 pub struct MergeArgs {
     /// Summary files (the stdout of `fuzz --json`); `-` reads one from stdin
     #[arg(required = true, value_name = "FILE")]
     pub files: Vec<PathBuf>,
+    /// Exit 0 even when some shards are missing (a violation still exits 1)
+    #[arg(long)]
+    pub allow_incomplete: bool,
 }
+
+/// Integer fields that describe the campaign rather than count its executions.
+const NOT_SUMMED: [&str; 3] = ["seed", "jobs", "campaign_runs"];
 
 /// Summary files over this size are refused: a summary is one line of about 2 KB.
 const MAX_SUMMARY_BYTES: u64 = 16 << 20;
@@ -71,7 +78,7 @@ pub fn merge(summaries: &[(String, Map<String, Json>)]) -> Result<Map<String, Js
     let mut seen = vec![false; n as usize];
     let mut out = first.clone();
     for key in out.clone().keys() {
-        if out[key].is_u64() && key != "seed" && key != "jobs" {
+        if out[key].is_u64() && !NOT_SUMMED.contains(&key.as_str()) {
             out.insert(key.clone(), Json::from(0u64));
         }
     }
@@ -79,7 +86,7 @@ pub fn merge(summaries: &[(String, Map<String, Json>)]) -> Result<Map<String, Js
     let mut first_violation = Json::Null;
     let mut timed_out = false;
     for (name, m) in summaries {
-        for key in ["seed", "config"] {
+        for key in ["seed", "config", "campaign_runs"] {
             if m.get(key) != first.get(key) {
                 return Err(format!(
                     "{name}: \"{key}\" differs from {first_name}'s: not the same campaign"
@@ -95,7 +102,7 @@ pub fn merge(summaries: &[(String, Map<String, Json>)]) -> Result<Map<String, Js
         }
         for (key, value) in m {
             if let (Some(v), Some(Json::Number(acc))) = (value.as_u64(), out.get(key)) {
-                if key != "seed" && key != "jobs" {
+                if !NOT_SUMMED.contains(&key.as_str()) {
                     let sum = acc.as_u64().unwrap_or(0).saturating_add(v);
                     out.insert(key.clone(), Json::from(sum));
                 }
@@ -137,12 +144,16 @@ pub fn run(args: MergeArgs) -> ExitCode {
     match merge(&summaries) {
         Ok(m) => {
             let violations = m.get("violations").and_then(Json::as_u64).unwrap_or(0);
+            let complete = m.get("complete") == Some(&Json::Bool(true));
             crate::say!("{}", Json::Object(m));
-            ExitCode::from(if violations > 0 {
-                EXIT_VIOLATION
+            if violations > 0 {
+                ExitCode::from(EXIT_VIOLATION)
+            } else if !complete && !args.allow_incomplete {
+                // A lost shard must not pass for a clean campaign.
+                usage_error("shards are missing (\"complete\": false); pass --allow-incomplete to accept a partial merge")
             } else {
-                EXIT_SAFE
-            })
+                ExitCode::from(EXIT_SAFE)
+            }
         }
         Err(e) => usage_error(&e),
     }

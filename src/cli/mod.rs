@@ -194,10 +194,17 @@ pub fn load_config(path: Option<&PathBuf>) -> Result<(Config, ConfigForm), Strin
         ));
     }
     let text = std::fs::read_to_string(path).map_err(cannot)?;
-    let is_toml = path
+    let ext = path
         .extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("toml"));
-    if is_toml {
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase);
+    if !matches!(ext.as_deref(), Some("json" | "toml")) {
+        return Err(format!(
+            "--config {}: name the file .json or .toml so its format is clear",
+            path.display()
+        ));
+    }
+    if ext.as_deref() == Some("toml") {
         toml::from_str(&text)
             .map(|c| (c, ConfigForm::Toml))
             .map_err(|e| format!("--config {}: {e}", path.display()))

@@ -62,7 +62,8 @@ pub struct ReplayArgs {
     /// Write the rendering to FILE instead of stdout; a .md file gets a Markdown code fence
     #[arg(long, value_name = "FILE", help_heading = "Output")]
     pub out: Option<PathBuf>,
-    /// Save the execution as a counterexample file (how a seed becomes a file)
+    /// Save the execution as a counterexample file (how a seed becomes a file); it holds
+    /// the events as run, not shrunk (fuzz writes shrunk ones)
     #[arg(long, value_name = "FILE", help_heading = "Output")]
     pub write_counterexample: Option<PathBuf>,
 }
@@ -92,6 +93,10 @@ fn replay(args: &ReplayArgs) -> Result<u8, String> {
             } else {
                 rendered
             };
+            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir)
+                    .map_err(|e| format!("--out {}: {e}", dir.display()))?;
+            }
             std::fs::write(path, body).map_err(|e| format!("--out {}: {e}", path.display()))?;
             print_stdout(&format!(
                 "wrote {}: {}\n",
@@ -112,6 +117,11 @@ fn replay(args: &ReplayArgs) -> Result<u8, String> {
         }
         cx.save(path)
             .map_err(|e| format!("--write-counterexample {e}"))?;
+        eprintln!(
+            "wrote counterexample {} ({} events, as run: not shrunk)",
+            path.display(),
+            events.len()
+        );
     }
     Ok(if trace.violation.is_some() {
         EXIT_VIOLATION

@@ -61,6 +61,13 @@ const MALFORMED_REQUEST: u32 = 12;
 /// Serves the grader protocol on this process's stdin and stdout until end of input.
 pub fn run_stdio() -> ExitCode {
     let (stdin, stdout, stderr) = (io::stdin(), io::stdout(), io::stderr());
+    if io::IsTerminal::is_terminal(&stdin) {
+        // Someone typed the bare command: say what it is waiting for (stderr is not graded).
+        eprintln!(
+            "paxos-safety: grader node, reading JSON messages on stdin (Ctrl-D ends); \
+             try `paxos-safety --help` for the simulator"
+        );
+    }
     match serve(stdin.lock(), stdout.lock(), stderr.lock()) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
