@@ -135,7 +135,11 @@ pub fn run(args: ExploreArgs) -> ExitCode {
         options
             .max_depth
             .map_or(String::new(), |d| format!(" --depth {d}")),
-        if options.symmetry { "" } else { " --no-symmetry" },
+        if options.symmetry {
+            ""
+        } else {
+            " --no-symmetry"
+        },
     );
     let report = match explore(&config, &options) {
         Ok(r) => r,

@@ -24,9 +24,11 @@
 //! acceptor's floor (see `codec`).
 //!
 //! **What is stored.** The visited set holds 128-bit fingerprints of states, not states
-//! (see `visited`). Only the frontier, the states of the level being expanded and the next,
-//! is kept in full, in the compact canonical encoding of `codec` (about 20 words a state at
-//! three acceptors and two proposers), and decoded into a world and a checker to expand.
+//! (see `fingerprint` and `visited`). Only the frontier, the states of the level being
+//! expanded and of the next, is kept in full, in the compact encoding of `codec` (about
+//! 15 words a state at three acceptors and two proposers), and decoded into a world and a
+//! checker to expand. A successor is encoded only when its fingerprint is new: most
+//! transitions lead to states already seen, and for those only the fingerprint is computed.
 //!
 //! **Bounds define the model; limits cut the search.** `max_ballots`, `max_crashes`,
 //! `max_duplicates` and `max_drops` make the state space finite: they say which executions
@@ -40,20 +42,20 @@
 //!
 //! **Symmetry.** Acceptors are interchangeable: nothing in the protocol or the checker
 //! treats acceptor 1 differently from acceptor 2, so renaming acceptors maps executions to
-//! executions and violations to violations. States are stored under a canonical renaming
-//! (sorting acceptors by everything the state says about each, see [`codec::Codec::encode`]),
-//! which is always a real permutation of the whole state: acceptor states, down bits,
+//! executions and violations to violations, and a state needs exploring only once per
+//! renaming. The fingerprint is a hash of the state's canonical form, the renaming that
+//! sorts acceptors by everything the state says about each: acceptor states, down bits,
 //! messages' endpoints, proposers' promise and vote sets, the checker's voters and floors,
-//! all renamed together. One place in the protocol compares acceptor names: a proposer
-//! that gets two promises reporting the same highest ballot remembers the lower-named
-//! reporter. Both reports then carry the same value (two values at one ballot already broke
-//! ballot uniqueness, which ends the path), so the choice changes only which name is
-//! remembered, never what the proposer sends: the renamed state behaves the same. Proposers
-//! are *not* interchangeable: each wants its own value, and ballots of equal rounds are
-//! ordered by proposer number, so swapping two proposers changes which ballot wins; they are
-//! left alone. The counterexample is rebuilt by replaying the stored event numbers in the
-//! canonical states and mapping each event back through the renamings met on the way, then
-//! checked by replaying it on a fresh simulator.
+//! all renamed together (see `fingerprint` for why this is exactly canonical and how it is
+//! hashed without sorting). The state stored and expanded is the one actually reached, so
+//! every stored path is a real execution. One place in the protocol compares acceptor
+//! names: a proposer that gets two promises reporting the same highest ballot remembers
+//! the lower-named reporter. Both reports then carry the same value (two values at one
+//! ballot already broke ballot uniqueness, which ends the path), so the choice changes only
+//! which name is remembered, never what the proposer sends: a renamed state behaves the
+//! same, and merging it with the original is sound. Proposers are *not* interchangeable:
+//! each wants its own value, and ballots of equal rounds are ordered by proposer number,
+//! so swapping two proposers changes which ballot wins; they are left alone.
 //!
 //! **Parallel.** The search is level-synchronous. Each thread expands a contiguous slice of
 //! the frontier, drops successors already in the visited set (which is only read during the
@@ -72,6 +74,7 @@
 //! | (table filled from measurements) | | | | | |
 
 mod codec;
+mod fingerprint;
 mod visited;
 
 use std::ops::Range;
@@ -86,8 +89,9 @@ use crate::profile::{Profile, Rates};
 use crate::protocol::Protocol;
 use crate::world::{input_value, Limits, StepError, World};
 
-use codec::{inverse, permute_event, Codec, Perm};
-use visited::{fingerprint, set_bytes, Fingerprint, FingerprintSet};
+use codec::Codec;
+use fingerprint::{Fingerprint, Fingerprinter};
+use visited::FingerprintTable;
 
 /// The largest per-proposer ballot bound the state encoding holds (see `codec`).
 pub const MAX_BALLOTS: u16 = 64;
@@ -115,11 +119,23 @@ pub struct Options {
     pub max_memory_bytes: Option<u64>,
     /// Threads.
     pub jobs: usize,
-    /// Canonicalise acceptor names.
+    /// Count states that differ only by acceptor names as one.
     pub symmetry: bool,
 }
 
 impl Options {
+    /// Options for `limits` with no cuts, one thread and symmetry on.
+    pub fn new(limits: Limits) -> Options {
+        Options {
+            limits,
+            max_depth: None,
+            max_states: None,
+            max_memory_bytes: None,
+            jobs: 1,
+            symmetry: true,
+        }
+    }
+
     /// Checks that the bounds fit the state encoding; the message names the flag.
     pub fn validate(&self) -> Result<(), String> {
         let l = &self.limits;
@@ -150,7 +166,7 @@ impl Options {
             return Err(format!("--jobs must be 1..={MAX_JOBS}, got {}", self.jobs));
         }
         if let Some(n) = self.max_states {
-            // State numbers are u32 parent pointers; the root is number 0.
+            // States are numbered by u32 parent pointers; the root is number 0.
             if !(1..=u64::from(u32::MAX)).contains(&n) {
                 return Err(format!("--max-states must be 1..={}, got {n}", u32::MAX));
             }
@@ -180,22 +196,25 @@ impl Cuts {
         self.depth || self.states || self.memory || self.in_flight
     }
 
-    /// The names of the limits that were hit.
+    /// The names of the limits that were hit, as their flags say them.
     pub fn names(&self) -> Vec<&'static str> {
-        let all = [
+        [
             ("depth", self.depth),
             ("max-states", self.states),
             ("max-memory", self.memory),
             ("max-in-flight", self.in_flight),
-        ];
-        all.iter().filter(|x| x.1).map(|x| x.0).collect()
+        ]
+        .iter()
+        .filter(|x| x.1)
+        .map(|x| x.0)
+        .collect()
     }
 }
 
 /// A violation and the shortest execution that reaches it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Found {
-    /// The events, in the acceptor names of a real execution from the initial state.
+    /// The events from the initial state; the last one breaks the invariant.
     pub events: Vec<Event>,
     /// The violation, as the replay of `events` on a fresh simulator reports it.
     pub violation: Violation,
@@ -210,8 +229,7 @@ impl Found {
 
     /// The violation in one sentence, with simulator ballot labels.
     pub fn explanation(&self) -> String {
-        self.violation
-            .explain(|b| b.sim_label(), |v| v.to_string())
+        self.violation.explain(|b| b.sim_label(), |v| v.to_string())
     }
 
     /// The counterexample file for this violation.
@@ -227,8 +245,8 @@ impl Found {
 /// What a search did and found.
 #[derive(Clone, Debug)]
 pub struct Report {
-    /// Distinct states reached (canonical states when symmetry is on), the initial one
-    /// included; states in which an invariant broke are not counted.
+    /// Distinct states reached (distinct up to acceptor names when symmetry is on), the
+    /// initial one included; states in which an invariant broke are not counted.
     pub unique_states: u64,
     /// Steps applied: every enabled event of every expanded state.
     pub transitions: u64,
@@ -243,8 +261,8 @@ pub struct Report {
 }
 
 impl Report {
-    /// No limit cut the search: every state within the model's bounds was seen (or a
-    /// violation ended it, in which case the violation is all that matters).
+    /// No limit cut the search: every state within the model's bounds was seen, or a
+    /// violation ended it at the shortest length.
     pub fn complete(&self) -> bool {
         !self.cuts.any()
     }
@@ -257,8 +275,8 @@ impl Report {
 /// Encoded states, back to back.
 #[derive(Clone, Debug, Default)]
 struct Segment {
-    bytes: Vec<u8>,
-    /// End offset of each state in `bytes`.
+    words: Vec<u64>,
+    /// End of each state in `words`.
     ends: Vec<usize>,
 }
 
@@ -267,18 +285,13 @@ impl Segment {
         self.ends.len()
     }
 
-    fn get(&self, i: usize) -> &[u8] {
+    fn get(&self, i: usize) -> &[u64] {
         let start = if i == 0 { 0 } else { self.ends[i - 1] };
-        &self.bytes[start..self.ends[i]]
-    }
-
-    fn push(&mut self, state: &[u8]) {
-        self.bytes.extend_from_slice(state);
-        self.ends.push(self.bytes.len());
+        &self.words[start..self.ends[i]]
     }
 
     fn bytes(&self) -> u64 {
-        (self.bytes.capacity() + self.ends.capacity() * std::mem::size_of::<usize>()) as u64
+        (self.words.capacity() * 8 + self.ends.capacity() * std::mem::size_of::<usize>()) as u64
     }
 }
 
@@ -298,7 +311,7 @@ impl Frontier {
         self.segments.push(segment);
     }
 
-    fn get(&self, i: usize) -> &[u8] {
+    fn get(&self, i: usize) -> &[u64] {
         let s = self.starts.partition_point(|&start| start <= i) - 1;
         self.segments[s].get(i - self.starts[s])
     }
@@ -325,6 +338,15 @@ struct Expansion {
     inserted: bool,
 }
 
+impl Expansion {
+    fn bytes(&self) -> u64 {
+        self.states.bytes()
+            + (self.fingerprints.capacity() * 16
+                + self.parents.capacity() * 4
+                + self.events.capacity() * 2) as u64
+    }
+}
+
 /// What every thread shares during a level.
 struct Shared<'a> {
     proto: Protocol,
@@ -341,25 +363,37 @@ struct Shared<'a> {
 /// How a thread tells a new state from one seen before.
 enum Visited<'a> {
     /// The only thread: it inserts into the visited set itself, one lookup a step.
-    Insert(&'a mut FingerprintSet),
+    Insert(&'a mut FingerprintTable),
     /// One of several: the visited set as of the level's start is only read, states met
     /// earlier in this thread's slice are kept in its own set, and the merge inserts.
-    Check(&'a FingerprintSet),
+    Check(&'a FingerprintTable),
+}
+
+/// What became of one enabled event of the state being expanded.
+#[derive(Clone, Copy, Debug)]
+enum Successor {
+    /// Not taken (the in-flight limit) or it broke an invariant.
+    None,
+    /// A state with this fingerprint; `own_checker`: the step was observed, so the
+    /// successor's checker is its own copy, not the parent's.
+    State(Fingerprint, bool),
 }
 
 /// One thread's scratch space, kept across levels so that it is allocated once.
 struct Worker {
     codec: Codec,
+    printer: Fingerprinter,
     base: World,
     base_checker: Checker,
-    next: World,
-    next_checker: Checker,
+    /// The checker part (see `Codec::checker_part`) that `base_checker` was rebuilt from.
+    base_checker_part: Vec<u64>,
+    /// Successors of the state being expanded, one per enabled event.
+    worlds: Vec<World>,
+    checkers: Vec<Checker>,
+    successors: Vec<Successor>,
     enabled: Vec<Event>,
     observed: Vec<Observation>,
-    encoded: Vec<u8>,
-    seen: FingerprintSet,
-    /// The checker part (see `Codec::checker_part`) that `base_checker` was rebuilt from.
-    base_checker_part: Vec<u8>,
+    seen: FingerprintTable,
 }
 
 /// `dst` becomes a copy of `src`, reusing `dst`'s vectors. Destructured so that a field
@@ -399,103 +433,68 @@ impl Worker {
     fn new(proto: Protocol, proposers: u8, symmetry: bool) -> Worker {
         let (world, checker) = initial(&proto, proposers);
         Worker {
-            codec: Codec::new(proto, proposers, symmetry),
-            base: world.clone(),
-            base_checker: checker.clone(),
-            next: world,
-            next_checker: checker,
+            codec: Codec::new(proto, proposers),
+            printer: Fingerprinter::new(symmetry),
+            base: world,
+            base_checker: checker,
+            base_checker_part: Vec::new(),
+            worlds: Vec::new(),
+            checkers: Vec::new(),
+            successors: Vec::new(),
             enabled: Vec::new(),
             observed: Vec::new(),
-            encoded: Vec::new(),
-            seen: FingerprintSet::default(),
-            base_checker_part: Vec::new(),
+            seen: FingerprintTable::default(),
         }
     }
 
     fn bytes(&self) -> u64 {
-        set_bytes(self.seen.capacity()) + self.encoded.capacity() as u64
+        self.seen.bytes()
     }
 
     /// Expands the frontier states in `range`.
     fn expand(&mut self, shared: &Shared, range: Range<usize>, mut visited: Visited) -> Expansion {
-        let Worker {
-            codec,
-            base,
-            base_checker,
-            next,
-            next_checker,
-            enabled,
-            observed,
-            encoded,
-            seen,
-            base_checker_part,
-        } = self;
         let mut out = Expansion {
             inserted: matches!(visited, Visited::Insert(_)),
             ..Expansion::default()
         };
-        seen.clear();
-        base_checker_part.clear();
+        self.seen.clear();
+        self.base_checker_part.clear();
         for i in range {
-            let state = shared.frontier.get(i);
-            codec.decode_world(state, base);
-            // Siblings mostly share their checker history; rebuild it only when it differs.
-            let part = codec.checker_part(state);
-            if part != base_checker_part.as_slice() {
-                codec.decode_checker(state, base_checker);
-                base_checker_part.clear();
-                base_checker_part.extend_from_slice(part);
-            }
-            base.enabled(&shared.limits, enabled);
             let number = (shared.first_number + i as u64) as u32;
-            for (k, event) in enabled.iter().enumerate() {
-                copy_world(next, base);
-                observed.clear();
-                let step = next.apply(&shared.proto, &shared.limits, event, &mut |o| {
-                    observed.push(o)
-                });
-                match step {
-                    Ok(()) => {}
-                    Err(StepError::MessageLimit) => {
-                        out.in_flight = true;
-                        continue;
-                    }
-                    Err(StepError::NotEnabled) => {
-                        debug_assert!(false, "enabled event {event} was refused");
-                        continue;
-                    }
+            self.successors_of(shared, shared.frontier.get(i), number, &mut out);
+            if shared.probe && out.violation.is_some() {
+                return out;
+            }
+            // Warm every successor's slot first, so that the cache misses overlap.
+            let mut warm = 0;
+            for s in &self.successors {
+                if let Successor::State(fp, _) = *s {
+                    warm ^= match &visited {
+                        Visited::Insert(set) => set.warm(fp),
+                        Visited::Check(set) => set.warm(fp) ^ self.seen.warm(fp),
+                    };
                 }
-                out.transitions += 1;
-                // Most steps observe nothing (timeouts, faults, deliveries that change no
-                // vote or promise): they share the parent's checker instead of copying it.
-                let checker = if observed.is_empty() {
-                    &*base_checker
-                } else {
-                    next_checker.clone_from(base_checker);
-                    let mut broke = false;
-                    for &o in observed.iter() {
-                        broke |= next_checker.observe(o).is_some();
-                    }
-                    if broke {
-                        out.violation.get_or_insert((number, k as u16));
-                        if shared.probe {
-                            return out;
-                        }
-                        continue;
-                    }
-                    &*next_checker
+            }
+            std::hint::black_box(warm);
+            for (k, s) in self.successors.iter().enumerate() {
+                let Successor::State(fp, own_checker) = *s else {
+                    continue;
                 };
-                encoded.clear();
-                codec.encode(next, checker, encoded);
-                let fp = fingerprint(encoded);
                 let new = match &mut visited {
                     Visited::Insert(set) => set.insert(fp),
-                    Visited::Check(set) => !set.contains(&fp) && seen.insert(fp),
+                    Visited::Check(set) => !set.contains(fp) && self.seen.insert(fp),
                 };
                 if !new {
                     continue;
                 }
-                out.states.push(encoded);
+                let checker = if own_checker {
+                    &self.checkers[k]
+                } else {
+                    &self.base_checker
+                };
+                self.codec
+                    .encode(&self.worlds[k], checker, &mut out.states.words);
+                out.states.ends.push(out.states.words.len());
                 out.fingerprints.push(fp);
                 out.parents.push(number);
                 out.events.push(k as u16);
@@ -503,13 +502,90 @@ impl Worker {
                     return out;
                 }
             }
-            let used = out.states.bytes() + set_bytes(seen.capacity()) + 22 * out.parents.len() as u64;
-            if used > shared.byte_budget {
+            if out.bytes() + self.seen.bytes() > shared.byte_budget {
                 out.memory = true;
                 return out;
             }
         }
         out
+    }
+
+    /// Applies every enabled event of `state` (numbered `number`), filling
+    /// `self.successors` with the fingerprint of each resulting state.
+    fn successors_of(&mut self, shared: &Shared, state: &[u64], number: u32, out: &mut Expansion) {
+        let Worker {
+            codec,
+            printer,
+            base,
+            base_checker,
+            base_checker_part,
+            worlds,
+            checkers,
+            successors,
+            enabled,
+            observed,
+            ..
+        } = self;
+        codec.decode_world(state, base);
+        // Siblings mostly share their checker history; rebuild it only when it differs.
+        let part = codec.checker_part(state);
+        if part != base_checker_part.as_slice() {
+            codec.decode_checker(state, base_checker);
+            base_checker_part.clear();
+            base_checker_part.extend_from_slice(part);
+        }
+        base.enabled(&shared.limits, enabled);
+        printer.set_base(base);
+        while worlds.len() < enabled.len() {
+            worlds.push(base.clone());
+            checkers.push(base_checker.clone());
+        }
+        successors.clear();
+        for (k, event) in enabled.iter().enumerate() {
+            let next = &mut worlds[k];
+            copy_world(next, base);
+            observed.clear();
+            let step = next.apply(&shared.proto, &shared.limits, event, &mut |o| {
+                observed.push(o)
+            });
+            match step {
+                Ok(()) => {}
+                Err(StepError::MessageLimit) => {
+                    out.in_flight = true;
+                    successors.push(Successor::None);
+                    continue;
+                }
+                Err(StepError::NotEnabled) => {
+                    debug_assert!(false, "enabled event {event} was refused");
+                    successors.push(Successor::None);
+                    continue;
+                }
+            }
+            out.transitions += 1;
+            // Most steps observe nothing (timeouts, faults, deliveries that change no vote
+            // or promise): those share the parent's checker instead of copying it.
+            let own_checker = !observed.is_empty();
+            let checker = if own_checker {
+                let c = &mut checkers[k];
+                c.clone_from(base_checker);
+                let mut broke = false;
+                for &o in observed.iter() {
+                    broke |= c.observe(o).is_some();
+                }
+                if broke {
+                    out.violation.get_or_insert((number, k as u16));
+                    successors.push(Successor::None);
+                    continue;
+                }
+                &*c
+            } else {
+                &*base_checker
+            };
+            successors.push(Successor::State(
+                printer.fingerprint(next, checker),
+                own_checker,
+            ));
+        }
     }
 }
 
@@ -525,7 +601,7 @@ fn split(n: usize, parts: usize) -> Vec<Range<usize>> {
 fn expand_level(
     workers: &mut [Worker],
     shared: &Shared,
-    visited: &mut FingerprintSet,
+    visited: &mut FingerprintTable,
 ) -> Vec<Expansion> {
     let n = shared.frontier.len;
     let jobs = if n < PARALLEL_MIN { 1 } else { workers.len() };
@@ -550,14 +626,15 @@ fn expand_level(
 
 /// The search's growing record: visited fingerprints and parent pointers.
 struct Graph {
-    visited: FingerprintSet,
+    visited: FingerprintTable,
+    /// Per state number: the parent's number and the event number that led here.
     parents: Vec<u32>,
     events: Vec<u16>,
 }
 
 impl Graph {
     fn bytes(&self) -> u64 {
-        set_bytes(self.visited.capacity())
+        self.visited.bytes()
             + self.parents.capacity() as u64 * 4
             + self.events.capacity() as u64 * 2
     }
@@ -570,7 +647,7 @@ impl Graph {
         for j in 0..exp.fingerprints.len() {
             let end = seg.ends[j];
             let fp = exp.fingerprints[j];
-            let keep = if !exp.inserted && self.visited.contains(&fp) {
+            let keep = if !exp.inserted && self.visited.contains(fp) {
                 false
             } else if self.parents.len() as u64 >= max_states {
                 cuts.states = true;
@@ -579,7 +656,7 @@ impl Graph {
                 exp.inserted || self.visited.insert(fp)
             };
             if keep {
-                seg.bytes.copy_within(start..end, write);
+                seg.words.copy_within(start..end, write);
                 write += end - start;
                 seg.ends[kept] = write;
                 kept += 1;
@@ -588,7 +665,7 @@ impl Graph {
             }
             start = end;
         }
-        seg.bytes.truncate(write);
+        seg.words.truncate(write);
         seg.ends.truncate(kept);
         seg
     }
@@ -611,7 +688,6 @@ pub fn explore(config: &Config, options: &Options) -> Result<Report, String> {
     options.validate()?;
     let start = Instant::now();
     let proto = config.protocol();
-    let limits = options.limits;
     let max_states = options.max_states.unwrap_or(u64::from(u32::MAX));
     let max_bytes = options.max_memory_bytes.unwrap_or(u64::MAX);
     let mut workers: Vec<Worker> = (0..options.jobs)
@@ -619,18 +695,20 @@ pub fn explore(config: &Config, options: &Options) -> Result<Report, String> {
         .collect();
 
     let (world, checker) = initial(&proto, config.proposers);
-    let mut root = Vec::new();
-    workers[0].codec.encode(&world, &checker, &mut root);
+    let mut root = Segment::default();
+    workers[0].codec.encode(&world, &checker, &mut root.words);
+    root.ends.push(root.words.len());
+    let root_words = root.words.clone();
     let mut graph = Graph {
-        visited: FingerprintSet::default(),
+        visited: FingerprintTable::default(),
         parents: vec![u32::MAX],
         events: vec![0],
     };
-    graph.visited.insert(fingerprint(&root));
+    graph
+        .visited
+        .insert(workers[0].printer.fingerprint(&world, &checker));
     let mut frontier = Frontier::default();
-    let mut first = Segment::default();
-    first.push(&root);
-    frontier.push(first);
+    frontier.push(root);
 
     let mut report = Report {
         unique_states: 1,
@@ -642,9 +720,9 @@ pub fn explore(config: &Config, options: &Options) -> Result<Report, String> {
         peak_bytes: 0,
     };
     let mut level = 0u32;
-    let mut violation = None;
     while frontier.len > 0 {
-        let fixed = graph.bytes() + frontier.bytes() + workers.iter().map(Worker::bytes).sum::<u64>();
+        let fixed =
+            graph.bytes() + frontier.bytes() + workers.iter().map(Worker::bytes).sum::<u64>();
         report.peak_bytes = report.peak_bytes.max(fixed);
         if fixed > max_bytes {
             report.cuts.memory = true;
@@ -653,7 +731,7 @@ pub fn explore(config: &Config, options: &Options) -> Result<Report, String> {
         let probe = options.max_depth == Some(level);
         let shared = Shared {
             proto,
-            limits,
+            limits: options.limits,
             frontier: &frontier,
             first_number: graph.parents.len() as u64 - frontier.len as u64,
             byte_budget: (max_bytes - fixed) / options.jobs as u64,
@@ -668,17 +746,17 @@ pub fn explore(config: &Config, options: &Options) -> Result<Report, String> {
             report.cuts.in_flight |= expansions.iter().any(|e| e.in_flight);
             break;
         }
+        let level_bytes: u64 = expansions.iter().map(Expansion::bytes).sum();
+        report.peak_bytes = report.peak_bytes.max(fixed + level_bytes);
         let mut next = Frontier::default();
-        let mut level_bytes = 0;
+        let mut violation = None;
         for exp in expansions {
             report.transitions += exp.transitions;
             report.cuts.in_flight |= exp.in_flight;
             report.cuts.memory |= exp.memory;
             violation = violation.or(exp.violation);
-            level_bytes += exp.states.bytes();
             next.push(graph.merge(exp, max_states, &mut report.cuts));
         }
-        report.peak_bytes = report.peak_bytes.max(fixed + level_bytes + graph.bytes());
         if next.len > 0 {
             report.depth = level + 1;
         }
@@ -686,7 +764,7 @@ pub fn explore(config: &Config, options: &Options) -> Result<Report, String> {
             report.depth = level + 1;
             let mut path = graph.path_to(parent);
             path.push(event);
-            report.violation = Some(rebuild(config, options, &root, &path)?);
+            report.violation = Some(rebuild(config, options, &root_words, &path)?);
             break;
         }
         if report.cuts.states || report.cuts.memory {
@@ -700,44 +778,43 @@ pub fn explore(config: &Config, options: &Options) -> Result<Report, String> {
     Ok(report)
 }
 
-/// Turns a path of event numbers (each an index into [`World::enabled`] of a canonical
-/// state) into a real execution, and checks that it breaks an invariant at its last step.
-fn rebuild(config: &Config, options: &Options, root: &[u8], path: &[u16]) -> Result<Found, String> {
+/// Turns a path of event numbers (each an index into [`World::enabled`] of the stored
+/// state it leaves) into events, by walking it again from the stored initial state exactly
+/// as the search did, and checks on a fresh simulator that the events break the same
+/// invariant at the last step.
+fn rebuild(
+    config: &Config,
+    options: &Options,
+    root: &[u64],
+    path: &[u16],
+) -> Result<Found, String> {
     let proto = config.protocol();
     let limits = options.limits;
-    let mut codec = Codec::new(proto, config.proposers, options.symmetry);
-    let (real, real_checker) = initial(&proto, config.proposers);
-    // `rename[real name] = canonical name` for the state the path has reached.
-    codec.encode(&real, &real_checker, &mut Vec::new());
-    let mut rename: Perm = *codec.last_perm();
-    let (mut world, mut checker) = (real, real_checker);
+    let mut codec = Codec::new(proto, config.proposers);
+    let (mut world, mut checker) = initial(&proto, config.proposers);
     codec.decode(root, &mut world, &mut checker);
     let mut enabled = Vec::new();
     let mut events = Vec::with_capacity(path.len());
     let mut encoded = Vec::new();
-    let n_acc = proto.acceptors as usize;
     for (step, &k) in path.iter().enumerate() {
         world.enabled(&limits, &mut enabled);
-        let canonical = *enabled
+        let event = *enabled
             .get(k as usize)
             .ok_or("internal error: a stored event number is out of range")?;
-        events.push(permute_event(&canonical, &inverse(&rename, n_acc)));
+        events.push(event);
         world
-            .apply(&proto, &limits, &canonical, &mut |o| {
+            .apply(&proto, &limits, &event, &mut |o| {
                 checker.observe(o);
             })
-            .map_err(|e| format!("internal error: stored event refused: {e:?}"))?;
+            .map_err(|e| format!("internal error: a stored event was refused: {e:?}"))?;
         if step + 1 < path.len() {
+            // The search expanded the decoded form of each state; so does the rebuild.
             encoded.clear();
             codec.encode(&world, &checker, &mut encoded);
-            let step_perm = *codec.last_perm();
-            for r in rename.iter_mut().take(n_acc) {
-                *r = step_perm[*r as usize];
-            }
             codec.decode(&encoded, &mut world, &mut checker);
         }
     }
-    let canonical_violation = checker.violation().copied();
+    let seen_by_search = checker.violation().copied();
 
     let profile = Profile {
         rates: Rates {
@@ -753,7 +830,7 @@ fn rebuild(config: &Config, options: &Options, root: &[u8], path: &[u16]) -> Res
         },
     };
     let outcome = Simulator::new(*config).run_events(&events, profile, true, None);
-    match (outcome.ending, outcome.violation, canonical_violation) {
+    match (outcome.ending, outcome.violation, seen_by_search) {
         (Ending::Violation, Some((step, v)), Some(c))
             if step as usize == events.len() && v.invariant == c.invariant =>
         {
@@ -764,7 +841,7 @@ fn rebuild(config: &Config, options: &Options, root: &[u8], path: &[u16]) -> Res
             })
         }
         _ => Err(format!(
-            "internal error: the rebuilt counterexample does not replay (ending {}, {:?})",
+            "internal error: the shortest counterexample does not replay (ending {}, {:?})",
             outcome.ending.name(),
             outcome.violation
         )),
