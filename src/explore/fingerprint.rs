@@ -42,6 +42,7 @@ use super::codec::{
 use crate::ballot::AcceptorId;
 use crate::checker::Checker;
 use crate::event::Envelope;
+use crate::protocol::Proposer;
 use crate::world::World;
 
 /// A state's fingerprint.
@@ -98,131 +99,264 @@ fn message_fact(env: &Envelope) -> (u128, usize) {
     (fact(content, MESSAGE), a)
 }
 
-/// Computes fingerprints; holds per-acceptor scratch. One per thread.
+/// A checker record as the fingerprint sees it: its word, its voters, and its two facts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct RecordFacts {
+    word: u64,
+    voters: u64,
+    record: u128,
+    voter: u128,
+}
+
+/// A state taken apart into the pieces its fingerprint is made of, so that a successor's
+/// fingerprint can start from them and redo only what the step changed.
+#[derive(Clone, Debug, Default)]
+struct Parts {
+    network: Vec<Envelope>,
+    message_facts: Vec<(u128, usize)>,
+    proposers: Vec<Proposer>,
+    proposer_words: Vec<(u64, u64)>,
+    records: Vec<RecordFacts>,
+    records_sum: u128,
+    /// Per acceptor: the sum of its facts, its own word, its profile hash.
+    facts: [u128; MAX_ACCEPTORS],
+    own: [u64; MAX_ACCEPTORS],
+    profiles: [u128; MAX_ACCEPTORS],
+    profile_sum: u128,
+}
+
+/// Computes fingerprints; holds the parts of the state being expanded. One per thread.
 #[derive(Clone, Debug)]
 pub struct Fingerprinter {
     symmetry: bool,
-    facts: [u128; MAX_ACCEPTORS],
-    /// The messages of the world given to [`Fingerprinter::set_base`], their facts, and
-    /// per acceptor the sum of its messages' facts.
-    base_network: Vec<Envelope>,
-    base_facts: Vec<(u128, usize)>,
-    base_sums: [u128; MAX_ACCEPTORS],
-    /// Per record word of the last checker seen: its record and voter facts.
-    record_facts: Vec<(u64, u128, u128)>,
     /// Per proposer: the facts "promised to", "voted to" and "reported to" it.
     membership: [[u128; 3]; MAX_PROPOSERS],
+    base: Parts,
 }
 
 impl Fingerprinter {
     pub fn new(symmetry: bool) -> Fingerprinter {
         Fingerprinter {
             symmetry,
-            facts: [0; MAX_ACCEPTORS],
-            base_network: Vec::new(),
-            base_facts: Vec::new(),
-            base_sums: [0; MAX_ACCEPTORS],
-            record_facts: Vec::new(),
             membership: std::array::from_fn(|p| {
                 [PROMISED_TO, VOTED_TO, REPORTED_TO].map(|tag| fact(p as u64, tag))
             }),
+            base: Parts::default(),
         }
     }
 
-    /// Remembers `world`'s messages and their facts. Successors of one state keep most of
-    /// its messages at the same positions (a step removes one message and appends its
-    /// replies), so [`Fingerprinter::fingerprint`] starts from this world's sums and
-    /// corrects them only at the positions where the messages differ.
-    pub fn set_base(&mut self, world: &World) {
-        self.base_network.clone_from(&world.network);
-        self.base_facts.clear();
-        self.base_facts
-            .extend(world.network.iter().map(message_fact));
-        self.base_sums = [0; MAX_ACCEPTORS];
-        for &(h, a) in &self.base_facts {
-            self.base_sums[a] = self.base_sums[a].wrapping_add(h);
+    fn own_word(world: &World, checker: &Checker, a: usize) -> u64 {
+        acceptor_word(world, a) | opt_ballot(checker.floor_of(a as AcceptorId)) << 33
+    }
+
+    fn profile_of(&self, a: usize, own: u64, facts: u128) -> u128 {
+        let name = if self.symmetry { 0 } else { a as u64 + 1 };
+        profile(own, name, facts)
+    }
+
+    /// Adds (`sign` 1) or removes (`sign` -1) proposer `p`'s membership facts.
+    fn membership_facts(
+        &self,
+        p: usize,
+        pr: &Proposer,
+        facts: &mut [u128],
+        sign: i8,
+        dirty: &mut u64,
+    ) {
+        let [promised, voted, reported] = self.membership[p];
+        let mut apply = |a: usize, h: u128| {
+            facts[a] = if sign > 0 {
+                facts[a].wrapping_add(h)
+            } else {
+                facts[a].wrapping_sub(h)
+            };
+            *dirty |= 1 << a;
+        };
+        for_each_bit(pr.promises.low_bits(), |a| apply(a, promised));
+        for_each_bit(pr.votes.low_bits(), |a| apply(a, voted));
+        if let Some((_, _, reporter)) = pr.highest {
+            apply(reporter as usize, reported);
         }
     }
 
-    /// The fingerprint of `(world, checker)`.
-    pub fn fingerprint(&mut self, world: &World, checker: &Checker) -> Fingerprint {
+    /// Takes `(world, checker)` apart as the base that later [`Fingerprinter::fingerprint`]
+    /// calls start from, and returns its fingerprint.
+    pub fn set_base(&mut self, world: &World, checker: &Checker) -> Fingerprint {
+        let mut base = std::mem::take(&mut self.base);
         let n_acc = world.acceptors.len();
-        let facts = &mut self.facts[..n_acc];
-        facts.copy_from_slice(&self.base_sums[..n_acc]);
+        base.facts = [0; MAX_ACCEPTORS];
+        let mut dirty = 0;
+        base.network.clone_from(&world.network);
+        base.message_facts.clear();
+        for env in &world.network {
+            let (h, a) = message_fact(env);
+            base.message_facts.push((h, a));
+            base.facts[a] = base.facts[a].wrapping_add(h);
+        }
+        base.proposers.clone_from(&world.proposers);
+        base.proposer_words.clear();
+        for (p, pr) in world.proposers.iter().enumerate() {
+            base.proposer_words.push(proposer_words(pr));
+            self.membership_facts(p, pr, &mut base.facts, 1, &mut dirty);
+        }
+        base.records.clear();
+        base.records_sum = 0;
+        for (b, v, proposed, voters) in checker.records() {
+            let word = record_word(b, v, proposed);
+            let r = RecordFacts {
+                word,
+                voters: voters.low_bits(),
+                record: fact(word, RECORD),
+                voter: fact(word, VOTER),
+            };
+            base.records_sum = base.records_sum.wrapping_add(r.record);
+            for_each_bit(r.voters, |a| {
+                base.facts[a] = base.facts[a].wrapping_add(r.voter)
+            });
+            base.records.push(r);
+        }
+        base.profile_sum = 0;
+        for a in 0..n_acc {
+            base.own[a] = Self::own_word(world, checker, a);
+            base.profiles[a] = self.profile_of(a, base.own[a], base.facts[a]);
+            base.profile_sum = base.profile_sum.wrapping_add(base.profiles[a]);
+        }
+        self.base = base;
+        let words = |p: usize| self.base.proposer_words[p];
+        finish(
+            header_word(world),
+            (0..world.proposers.len()).map(words),
+            self.base.records_sum,
+            self.base.profile_sum,
+        )
+    }
+
+    /// The fingerprint of `(world, checker)`, a successor of the base: the base's parts,
+    /// corrected wherever this state differs from it. `same_checker`: `checker` is the
+    /// base's own checker, unchanged. Exactly what [`Fingerprinter::set_base`] would
+    /// compute, only cheaper.
+    pub fn fingerprint(&self, world: &World, checker: &Checker, same_checker: bool) -> Fingerprint {
+        let base = &self.base;
+        let n_acc = world.acceptors.len();
+        let mut facts = base.facts;
+        // Acceptors whose profile must be hashed again.
+        let mut dirty = 0u64;
+
         // The multiset of messages is the base's, less the base's messages at positions
         // where this world differs, plus this world's messages there.
-        let (base, network) = (&self.base_network, &world.network);
-        for i in 0..base.len().max(network.len()) {
-            match (base.get(i), network.get(i)) {
+        let network = &world.network;
+        for i in 0..base.network.len().max(network.len()) {
+            match (base.network.get(i), network.get(i)) {
                 (Some(b), Some(m)) if b == m => {}
                 (b, m) => {
                     if b.is_some() {
-                        let (h, a) = self.base_facts[i];
+                        let (h, a) = base.message_facts[i];
                         facts[a] = facts[a].wrapping_sub(h);
+                        dirty |= 1 << a;
                     }
                     if let Some(m) = m {
                         let (h, a) = message_fact(m);
                         facts[a] = facts[a].wrapping_add(h);
+                        dirty |= 1 << a;
                     }
                 }
             }
         }
-        let mut add = |a: usize, h: u128| facts[a] = facts[a].wrapping_add(h);
-        let mut records = 0u128;
-        for (i, (b, v, proposed, voters)) in checker.records().enumerate() {
-            let word = record_word(b, v, proposed);
-            // A checker's records only grow and change in place, so the facts of the last
-            // checker seen mostly hold at the same positions.
-            let (record, voted) = match self.record_facts.get(i) {
-                Some(&(w, record, voted)) if w == word => (record, voted),
-                _ => {
-                    let facts = (word, fact(word, RECORD), fact(word, VOTER));
-                    if i < self.record_facts.len() {
-                        self.record_facts[i] = facts;
-                    } else {
-                        self.record_facts.push(facts);
-                    }
-                    (facts.1, facts.2)
-                }
-            };
-            // Records are keyed by (ballot, value), so they form a set.
-            records = records.wrapping_add(record);
-            for_each_bit(voters.low_bits(), |a| add(a, voted));
-        }
-        // The acceptor-free part: header, each proposer's two words, then the two sums.
-        let mut free = [0u64; 1 + 2 * MAX_PROPOSERS + 4];
-        free[0] = header_word(world);
+
+        let mut words = [(0u64, 0u64); MAX_PROPOSERS];
         for (p, pr) in world.proposers.iter().enumerate() {
-            let (w0, w1) = proposer_words(pr);
-            free[1 + 2 * p] = w0;
-            free[2 + 2 * p] = w1;
-            let [promised, voted, reported] = self.membership[p];
-            for_each_bit(pr.promises.low_bits(), |a| add(a, promised));
-            for_each_bit(pr.votes.low_bits(), |a| add(a, voted));
-            if let Some((_, _, reporter)) = pr.highest {
-                add(reporter as usize, reported);
+            if base.proposers.get(p) == Some(pr) {
+                words[p] = base.proposer_words[p];
+            } else {
+                words[p] = proposer_words(pr);
+                if let Some(old) = base.proposers.get(p) {
+                    self.membership_facts(p, old, &mut facts, -1, &mut dirty);
+                }
+                self.membership_facts(p, pr, &mut facts, 1, &mut dirty);
             }
         }
 
-        let mut profiles = 0u128;
-        for (a, &sum) in facts.iter().enumerate() {
-            let floor = opt_ballot(checker.floor_of(a as AcceptorId));
-            let own = acceptor_word(world, a) | floor << 33;
-            let name = if self.symmetry { 0 } else { a as u64 + 1 };
-            profiles = profiles.wrapping_add(profile(own, name, sum));
+        let mut records_sum = base.records_sum;
+        if !same_checker {
+            let mut n = 0;
+            for (i, (b, v, proposed, voters)) in checker.records().enumerate() {
+                n = i + 1;
+                let word = record_word(b, v, proposed);
+                let voters = voters.low_bits();
+                let old = base.records.get(i);
+                if old.is_some_and(|r| r.word == word && r.voters == voters) {
+                    continue;
+                }
+                if let Some(r) = old {
+                    records_sum = records_sum.wrapping_sub(r.record);
+                    for_each_bit(r.voters, |a| {
+                        facts[a] = facts[a].wrapping_sub(r.voter);
+                        dirty |= 1 << a;
+                    });
+                }
+                let (record, voter) = match old {
+                    Some(r) if r.word == word => (r.record, r.voter),
+                    _ => (fact(word, RECORD), fact(word, VOTER)),
+                };
+                records_sum = records_sum.wrapping_add(record);
+                for_each_bit(voters, |a| {
+                    facts[a] = facts[a].wrapping_add(voter);
+                    dirty |= 1 << a;
+                });
+            }
+            // Records never go away, but say what would happen if they did.
+            for r in base.records.iter().skip(n) {
+                records_sum = records_sum.wrapping_sub(r.record);
+                for_each_bit(r.voters, |a| {
+                    facts[a] = facts[a].wrapping_sub(r.voter);
+                    dirty |= 1 << a;
+                });
+            }
         }
 
-        let n = 1 + 2 * world.proposers.len();
-        free[n] = records as u64;
-        free[n + 1] = (records >> 64) as u64;
-        free[n + 2] = profiles as u64;
-        free[n + 3] = (profiles >> 64) as u64;
-        let mut bytes = [0u8; 8 * (1 + 2 * MAX_PROPOSERS + 4)];
-        for (chunk, w) in bytes.chunks_exact_mut(8).zip(&free[..n + 4]) {
-            chunk.copy_from_slice(&w.to_le_bytes());
+        let mut profile_sum = base.profile_sum;
+        for (a, &sum) in facts.iter().enumerate().take(n_acc) {
+            let own = Self::own_word(world, checker, a);
+            if own != base.own[a] || dirty & (1 << a) != 0 {
+                profile_sum = profile_sum
+                    .wrapping_sub(base.profiles[a])
+                    .wrapping_add(self.profile_of(a, own, sum));
+            }
         }
-        xxh3_128(&bytes[..8 * (n + 4)])
+
+        finish(
+            header_word(world),
+            words[..world.proposers.len()].iter().copied(),
+            records_sum,
+            profile_sum,
+        )
     }
+
+    /// The fingerprint of any state, computed from scratch. Leaves it as the base.
+    pub fn full(&mut self, world: &World, checker: &Checker) -> Fingerprint {
+        self.set_base(world, checker)
+    }
+}
+
+/// The final hash: the acceptor-free words, then the sum of the records' facts and the
+/// sum of the profiles' hashes.
+fn finish(
+    header: u64,
+    proposers: impl Iterator<Item = (u64, u64)>,
+    records: u128,
+    profiles: u128,
+) -> Fingerprint {
+    let mut bytes = [0u8; 8 * (1 + 2 * MAX_PROPOSERS) + 32];
+    bytes[..8].copy_from_slice(&header.to_le_bytes());
+    let mut at = 8;
+    for (w0, w1) in proposers {
+        bytes[at..at + 8].copy_from_slice(&w0.to_le_bytes());
+        bytes[at + 8..at + 16].copy_from_slice(&w1.to_le_bytes());
+        at += 16;
+    }
+    bytes[at..at + 16].copy_from_slice(&records.to_le_bytes());
+    bytes[at + 16..at + 32].copy_from_slice(&profiles.to_le_bytes());
+    xxh3_128(&bytes[..at + 32])
 }
 
 #[cfg(test)]
@@ -306,10 +440,10 @@ mod tests {
                 assert!(c.observe(vote).is_none());
             });
         }
-        for a in 0..world.acceptors.len() {
+        for (a, &to) in perm.iter().enumerate().take(world.acceptors.len()) {
             if let Some(f) = checker.floor_of(a as AcceptorId) {
                 let promise = Observation::Promise {
-                    acceptor: perm[a] as AcceptorId,
+                    acceptor: to as AcceptorId,
                     ballot: f,
                 };
                 assert!(c.observe(promise).is_none());
@@ -342,8 +476,10 @@ mod tests {
         out
     }
 
-    /// Random walks collect states; for each, a random renaming of it is added too. Then
-    /// the symmetric fingerprint must agree exactly with the brute-force canonical form
+    /// Random walks collect states; for each, a random renaming of it is added too. Each
+    /// step's fingerprint, computed from the parent's parts, must equal the one computed
+    /// from scratch. Then the symmetric fingerprint must agree exactly with the brute-force
+    /// canonical form
     /// (the least key over every renaming): equal fingerprints if and only if equal
     /// canonical forms. And the plain fingerprint must agree with the plain key.
     #[test]
@@ -376,12 +512,22 @@ mod tests {
                         break;
                     }
                     let e = enabled[rng.below(enabled.len() as u32) as usize];
+                    sym.set_base(&world, &checker);
+                    plain.set_base(&world, &checker);
                     let mut broke = false;
+                    let mut observed = false;
                     let applied = world.apply(&proto, &limits, &e, &mut |o| {
+                        observed = true;
                         broke |= checker.observe(o).is_some();
                     });
                     if broke || applied.is_err() {
                         break;
+                    }
+                    // The successor's fingerprint from the parent's parts is the full one.
+                    for (printer, symmetry) in [(&sym, true), (&plain, false)] {
+                        let incremental = printer.fingerprint(&world, &checker, !observed);
+                        let full = Fingerprinter::new(symmetry).full(&world, &checker);
+                        assert_eq!(incremental, full, "after {e}");
                     }
                     let perm = &perms[rng.below(perms.len() as u32) as usize];
                     states.push(rename(&proto, &world, &checker, perm));
@@ -401,14 +547,14 @@ mod tests {
                     })
                     .min()
                     .unwrap();
-                let fp = sym.fingerprint(w, c);
+                let fp = sym.full(w, c);
                 assert_eq!(*by_canonical.entry(canonical.clone()).or_insert(fp), fp);
                 assert_eq!(
                     *by_fingerprint.entry(fp).or_insert(canonical.clone()),
                     canonical
                 );
                 let k = key(&mut codec, w, c);
-                let fp = plain.fingerprint(w, c);
+                let fp = plain.full(w, c);
                 assert_eq!(*plain_keys.entry(k.clone()).or_insert(fp), fp);
                 assert_eq!(*plain_fps.entry(fp).or_insert(k.clone()), k);
             }

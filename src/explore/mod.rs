@@ -65,13 +65,44 @@
 //! counterexample itself do not depend on it.
 //!
 //! **Which bugs need what.** With three acceptors and two proposers, the smallest bounds
-//! at which each bug of [`crate::bug::Bug`] breaks an invariant, the shortest violating
-//! execution at those bounds, and the invariant it breaks (`tests/explore.rs` checks every
-//! row, and that one ballot less, or no crash or duplicate, finds nothing where that matters):
+//! (ballots per proposer, crashes, duplicates; no drops) at which each bug of
+//! [`crate::bug::Bug`] breaks an invariant, the length of the shortest violating execution
+//! there, the invariant it breaks, and the states explored to find it (with symmetry).
+//! `tests/explore.rs` checks every row, and that one ballot, crash or duplicate less finds
+//! nothing:
 //!
-//! | bug | ballots | crashes | dups | events | invariant |
-//! |---|---|---|---|---|---|
-//! | (table filled from measurements) | | | | | |
+//! | bug                    | ballots | crashes | dups | events | invariant          | states     |
+//! |------------------------|---------|---------|------|--------|--------------------|------------|
+//! | `no-adopt`             | 1       | 0       | 0    | 12     | immutability       | 3,333      |
+//! | `adopt-lowest`         | 2       | 0       | 0    | 18     | immutability       | 18,723,598 |
+//! | `accept-below-promise` | 1       | 0       | 0    | 8      | vote-above-promise | 281        |
+//! | `amnesia`              | 1       | 1       | 0    | 6      | promise-monotonic  | 332        |
+//! | `small-quorum`         | 1       | 0       | 0    | 5      | learner-agreement  | 63         |
+//! | `ballot-collision`     | 1       | 0       | 0    | 10     | ballot-uniqueness  | 683        |
+//! | `no-promise-on-accept` | 1       | 0       | 0    | 8      | promise-monotonic  | 282        |
+//! | `count-duplicates`     | 1       | 0       | 1    | 12     | immutability       | 33,888     |
+//! | `stale-promise`        | 2       | 0       | 0    | 13     | immutability       | 651,671    |
+//! | `learn-mixed-ballots`  | 2       | 0       | 0    | 14     | learner-agreement  | 935,393    |
+//!
+//! Amnesia needs a crash (an acceptor must restart to forget), count-duplicates a
+//! duplicated promise, and three bugs a second ballot of one proposer: stale-promise and
+//! learn-mixed-ballots mix up a proposer's own two ballots, and adopt-lowest needs votes
+//! for two different values at two ballots before a third ballot adopts the older one.
+//!
+//! **How big the models are.** The correct protocol, three acceptors, two proposers, no
+//! drops (states with symmetry / without / the ratio):
+//!
+//! | ballots | crashes | dups | states     | without symmetry | cut  | depth |
+//! |---------|---------|------|------------|------------------|------|-------|
+//! | 1       | 0       | 0    | 116,612    | 614,900          | 5.3x | 26    |
+//! | 1       | 1       | 0    | 914,803    | 4,948,496        | 5.4x | 28    |
+//! | 1       | 0       | 1    | 2,850,824  | 15,330,222       | 5.4x | 28    |
+//! | 1       | 2       | 0    | 3,297,375  | 18,187,167       | 5.5x | 30    |
+//! | 1       | 1       | 1    | 21,366,621 |                  |      | 30    |
+//!
+//! Two ballots each does not finish: about 2.5 times more states at each level past the
+//! tenth (5.3 million states within 16 events). The bounds of `explore`'s command line
+//! default to one ballot, one crash and no duplicate (see `cli::explore`).
 
 mod codec;
 mod fingerprint;
@@ -461,21 +492,10 @@ impl Worker {
         self.base_checker_part.clear();
         for i in range {
             let number = (shared.first_number + i as u64) as u32;
-            self.successors_of(shared, shared.frontier.get(i), number, &mut out);
+            self.successors_of(shared, shared.frontier.get(i), number, &visited, &mut out);
             if shared.probe && out.violation.is_some() {
                 return out;
             }
-            // Warm every successor's slot first, so that the cache misses overlap.
-            let mut warm = 0;
-            for s in &self.successors {
-                if let Successor::State(fp, _) = *s {
-                    warm ^= match &visited {
-                        Visited::Insert(set) => set.warm(fp),
-                        Visited::Check(set) => set.warm(fp) ^ self.seen.warm(fp),
-                    };
-                }
-            }
-            std::hint::black_box(warm);
             for (k, s) in self.successors.iter().enumerate() {
                 let Successor::State(fp, own_checker) = *s else {
                     continue;
@@ -511,8 +531,17 @@ impl Worker {
     }
 
     /// Applies every enabled event of `state` (numbered `number`), filling
-    /// `self.successors` with the fingerprint of each resulting state.
-    fn successors_of(&mut self, shared: &Shared, state: &[u64], number: u32, out: &mut Expansion) {
+    /// `self.successors` with the fingerprint of each resulting state, and asks for the
+    /// visited-set slot of each at once: the cache misses then overlap with the work on
+    /// the next successors instead of stalling the lookups that follow.
+    fn successors_of(
+        &mut self,
+        shared: &Shared,
+        state: &[u64],
+        number: u32,
+        visited: &Visited,
+        out: &mut Expansion,
+    ) {
         let Worker {
             codec,
             printer,
@@ -524,7 +553,7 @@ impl Worker {
             successors,
             enabled,
             observed,
-            ..
+            seen,
         } = self;
         codec.decode_world(state, base);
         // Siblings mostly share their checker history; rebuild it only when it differs.
@@ -535,7 +564,7 @@ impl Worker {
             base_checker_part.extend_from_slice(part);
         }
         base.enabled(&shared.limits, enabled);
-        printer.set_base(base);
+        printer.set_base(base, base_checker);
         while worlds.len() < enabled.len() {
             worlds.push(base.clone());
             checkers.push(base_checker.clone());
@@ -581,10 +610,15 @@ impl Worker {
             } else {
                 &*base_checker
             };
-            successors.push(Successor::State(
-                printer.fingerprint(next, checker),
-                own_checker,
-            ));
+            let fp = printer.fingerprint(next, checker, !own_checker);
+            match visited {
+                Visited::Insert(set) => set.prefetch(fp),
+                Visited::Check(set) => {
+                    set.prefetch(fp);
+                    seen.prefetch(fp);
+                }
+            }
+            successors.push(Successor::State(fp, own_checker));
         }
     }
 }
@@ -624,6 +658,9 @@ fn expand_level(
     })
 }
 
+/// How far ahead of its lookups the merge prefetches visited-set slots.
+const MERGE_PREFETCH: usize = 16;
+
 /// The search's growing record: visited fingerprints and parent pointers.
 struct Graph {
     visited: FingerprintTable,
@@ -645,6 +682,10 @@ impl Graph {
         let mut seg = std::mem::take(&mut exp.states);
         let (mut write, mut start, mut kept) = (0, 0, 0);
         for j in 0..exp.fingerprints.len() {
+            // The merge runs on one thread while the others wait: ask for slots ahead.
+            if let Some(&ahead) = exp.fingerprints.get(j + MERGE_PREFETCH) {
+                self.visited.prefetch(ahead);
+            }
             let end = seg.ends[j];
             let fp = exp.fingerprints[j];
             let keep = if !exp.inserted && self.visited.contains(fp) {
@@ -706,7 +747,7 @@ pub fn explore(config: &Config, options: &Options) -> Result<Report, String> {
     };
     graph
         .visited
-        .insert(workers[0].printer.fingerprint(&world, &checker));
+        .insert(workers[0].printer.full(&world, &checker));
     let mut frontier = Frontier::default();
     frontier.push(root);
 
