@@ -688,13 +688,19 @@ impl Graph {
             }
             let end = seg.ends[j];
             let fp = exp.fingerprints[j];
-            let keep = if !exp.inserted && self.visited.contains(fp) {
-                false
-            } else if self.parents.len() as u64 >= max_states {
-                cuts.states = true;
-                false
-            } else {
-                exp.inserted || self.visited.insert(fp)
+            let full = self.parents.len() as u64 >= max_states;
+            let keep = match (exp.inserted, full) {
+                (true, false) => true,
+                (false, false) => self.visited.insert(fp),
+                // The limit cuts the search only if a new state is left out.
+                (true, true) => {
+                    cuts.states = true;
+                    false
+                }
+                (false, true) => {
+                    cuts.states |= !self.visited.contains(fp);
+                    false
+                }
             };
             if keep {
                 seg.words.copy_within(start..end, write);
