@@ -64,7 +64,7 @@ pub struct ExploreArgs {
     /// Print the result as one JSON object on the last line of stdout
     #[arg(long)]
     pub json: bool,
-    /// Where to write the counterexample [default: counterexamples/explore-<bug>-<invariant>.json]
+    /// Where to write the counterexample [default: counterexamples/explore-BUG-INVARIANT.json]
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
 }

@@ -146,7 +146,9 @@ pub struct Options {
     pub max_depth: Option<u32>,
     /// Unique states after which the search stops.
     pub max_states: Option<u64>,
-    /// Estimated bytes of the explorer's own structures after which the search stops.
+    /// Estimated bytes of the explorer's own structures after which the search stops. The
+    /// estimate counts what is written (the visited table whole, the frontiers and parent
+    /// pointers by length); the process's resident size runs close to it.
     pub max_memory_bytes: Option<u64>,
     /// Threads.
     pub jobs: usize,
@@ -321,8 +323,10 @@ impl Segment {
         &self.words[start..self.ends[i]]
     }
 
+    /// Bytes written. Capacity reserved ahead by doubling stays untouched, and untouched
+    /// pages take no memory, so lengths estimate the real footprint far better.
     fn bytes(&self) -> u64 {
-        (self.words.capacity() * 8 + self.ends.capacity() * std::mem::size_of::<usize>()) as u64
+        (self.words.len() * 8 + self.ends.len() * std::mem::size_of::<usize>()) as u64
     }
 }
 
@@ -371,10 +375,7 @@ struct Expansion {
 
 impl Expansion {
     fn bytes(&self) -> u64 {
-        self.states.bytes()
-            + (self.fingerprints.capacity() * 16
-                + self.parents.capacity() * 4
-                + self.events.capacity() * 2) as u64
+        self.states.bytes() + self.fingerprints.len() as u64 * (16 + 4 + 2)
     }
 }
 
@@ -671,9 +672,7 @@ struct Graph {
 
 impl Graph {
     fn bytes(&self) -> u64 {
-        self.visited.bytes()
-            + self.parents.capacity() as u64 * 4
-            + self.events.capacity() as u64 * 2
+        self.visited.bytes() + self.parents.len() as u64 * (4 + 2)
     }
 
     /// Adds the expansion's states that no earlier slice of the level found, in order,
