@@ -74,7 +74,7 @@
 //! | bug                    | ballots | crashes | dups | events | invariant          | states     |
 //! |------------------------|---------|---------|------|--------|--------------------|------------|
 //! | `no-adopt`             | 1       | 0       | 0    | 12     | immutability       | 3,333      |
-//! | `adopt-lowest`         | 2       | 0       | 0    | 18     | immutability       | 18,723,598 |
+//! | `adopt-lowest`         | 2       | 0       | 0    | 18     | immutability       | 27,958,103 |
 //! | `accept-below-promise` | 1       | 0       | 0    | 8      | vote-above-promise | 281        |
 //! | `amnesia`              | 1       | 1       | 0    | 6      | promise-monotonic  | 332        |
 //! | `small-quorum`         | 1       | 0       | 0    | 5      | learner-agreement  | 63         |

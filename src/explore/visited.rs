@@ -35,10 +35,12 @@ fn key(fp: Fingerprint) -> u128 {
 impl FingerprintTable {
     fn with_slots(slots: usize) -> FingerprintTable {
         debug_assert!(slots.is_power_of_two());
-        FingerprintTable {
+        let table = FingerprintTable {
             slots: vec![EMPTY; slots],
             len: 0,
-        }
+        };
+        advise_huge_pages(&table.slots);
+        table
     }
 
     fn home(&self, key: u128) -> usize {
@@ -117,6 +119,29 @@ impl FingerprintTable {
         }
     }
 }
+
+/// Asks Linux to back a large table with 2 MiB pages. Every lookup lands on a random page
+/// of a table tens or hundreds of MiB large, so with 4 KiB pages nearly every one also
+/// misses the TLB and walks the page tables (expensive under virtualisation); huge pages
+/// took about a tenth off the time of searches of a million states and more. The machine
+/// gives huge pages only on request (`transparent_hugepage` set to `madvise`), hence this.
+#[cfg(target_os = "linux")]
+fn advise_huge_pages(slots: &[u128]) {
+    const HUGE: usize = 2 << 20;
+    let (start, len) = (slots.as_ptr() as usize, std::mem::size_of_val(slots));
+    let (from, to) = (start.next_multiple_of(HUGE), (start + len) / HUGE * HUGE);
+    if to > from {
+        // SAFETY: the range lies inside the table's own allocation, and MADV_HUGEPAGE only
+        // tells the kernel how to back those pages: no contents, mapping or permission the
+        // program sees changes. A refusal is harmless, so the result is ignored.
+        unsafe {
+            libc::madvise(from as *mut libc::c_void, to - from, libc::MADV_HUGEPAGE);
+        }
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn advise_huge_pages(_slots: &[u128]) {}
 
 #[cfg(test)]
 mod tests {
