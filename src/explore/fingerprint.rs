@@ -112,9 +112,7 @@ struct RecordFacts {
 /// fingerprint can start from them and redo only what the step changed.
 #[derive(Clone, Debug, Default)]
 struct Parts {
-    network: Vec<Envelope>,
     message_facts: Vec<(u128, usize)>,
-    proposers: Vec<Proposer>,
     proposer_words: Vec<(u64, u64)>,
     records: Vec<RecordFacts>,
     records_sum: u128,
@@ -186,14 +184,12 @@ impl Fingerprinter {
         let n_acc = world.acceptors.len();
         base.facts = [0; MAX_ACCEPTORS];
         let mut dirty = 0;
-        base.network.clone_from(&world.network);
         base.message_facts.clear();
         for env in &world.network {
             let (h, a) = message_fact(env);
             base.message_facts.push((h, a));
             base.facts[a] = base.facts[a].wrapping_add(h);
         }
-        base.proposers.clone_from(&world.proposers);
         base.proposer_words.clear();
         for (p, pr) in world.proposers.iter().enumerate() {
             base.proposer_words.push(proposer_words(pr));
@@ -232,11 +228,19 @@ impl Fingerprinter {
     }
 
     /// The fingerprint of `(world, checker)`, a successor of the base: the base's parts,
-    /// corrected wherever this state differs from it. `same_checker`: `checker` is the
-    /// base's own checker, unchanged. Exactly what [`Fingerprinter::set_base`] would
-    /// compute, only cheaper.
-    pub fn fingerprint(&self, world: &World, checker: &Checker, same_checker: bool) -> Fingerprint {
+    /// corrected wherever this state differs from it. `base_world` is the world last given
+    /// to [`Fingerprinter::set_base`], unchanged (the caller keeps it, so it is not copied
+    /// here); `same_checker`: `checker` is the base's own checker, unchanged. Exactly what
+    /// [`Fingerprinter::set_base`] would compute, only cheaper.
+    pub fn fingerprint(
+        &self,
+        base_world: &World,
+        world: &World,
+        checker: &Checker,
+        same_checker: bool,
+    ) -> Fingerprint {
         let base = &self.base;
+        debug_assert_eq!(base_world.network.len(), base.message_facts.len());
         let n_acc = world.acceptors.len();
         let mut facts = base.facts;
         // Acceptors whose profile must be hashed again.
@@ -244,9 +248,9 @@ impl Fingerprinter {
 
         // The multiset of messages is the base's, less the base's messages at positions
         // where this world differs, plus this world's messages there.
-        let network = &world.network;
-        for i in 0..base.network.len().max(network.len()) {
-            match (base.network.get(i), network.get(i)) {
+        let (old, network) = (&base_world.network, &world.network);
+        for i in 0..old.len().max(network.len()) {
+            match (old.get(i), network.get(i)) {
                 (Some(b), Some(m)) if b == m => {}
                 (b, m) => {
                     if b.is_some() {
@@ -265,11 +269,11 @@ impl Fingerprinter {
 
         let mut words = [(0u64, 0u64); MAX_PROPOSERS];
         for (p, pr) in world.proposers.iter().enumerate() {
-            if base.proposers.get(p) == Some(pr) {
+            if base_world.proposers.get(p) == Some(pr) {
                 words[p] = base.proposer_words[p];
             } else {
                 words[p] = proposer_words(pr);
-                if let Some(old) = base.proposers.get(p) {
+                if let Some(old) = base_world.proposers.get(p) {
                     self.membership_facts(p, old, &mut facts, -1, &mut dirty);
                 }
                 self.membership_facts(p, pr, &mut facts, 1, &mut dirty);
@@ -514,6 +518,7 @@ mod tests {
                     let e = enabled[rng.below(enabled.len() as u32) as usize];
                     sym.set_base(&world, &checker);
                     plain.set_base(&world, &checker);
+                    let parent = world.clone();
                     let mut broke = false;
                     let mut observed = false;
                     let applied = world.apply(&proto, &limits, &e, &mut |o| {
@@ -525,7 +530,7 @@ mod tests {
                     }
                     // The successor's fingerprint from the parent's parts is the full one.
                     for (printer, symmetry) in [(&sym, true), (&plain, false)] {
-                        let incremental = printer.fingerprint(&world, &checker, !observed);
+                        let incremental = printer.fingerprint(&parent, &world, &checker, !observed);
                         let full = Fingerprinter::new(symmetry).full(&world, &checker);
                         assert_eq!(incremental, full, "after {e}");
                     }

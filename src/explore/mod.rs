@@ -611,7 +611,7 @@ impl Worker {
             } else {
                 &*base_checker
             };
-            let fp = printer.fingerprint(next, checker, !own_checker);
+            let fp = printer.fingerprint(base, next, checker, !own_checker);
             match visited {
                 Visited::Insert(set) => set.prefetch(fp),
                 Visited::Check(set) => {
