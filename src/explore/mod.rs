@@ -103,6 +103,16 @@
 //! Two ballots each does not finish: about 2.5 times more states at each level past the
 //! tenth (5.3 million states within 16 events). The bounds of `explore`'s command line
 //! default to one ballot, one crash and no duplicate (see `cli::explore`).
+//!
+//! **Where the time goes.** A state has five to six successors, and most of them were seen
+//! before, so the cost is per transition: copying the parent world (three vectors) and
+//! applying the step, the fingerprint (made incremental: only what the step changed is
+//! hashed again, see `fingerprint`), and one lookup in a visited set far larger than the
+//! cache (prefetched as soon as the fingerprint is known, on huge pages). Decoding,
+//! listing the enabled events and encoding the new states are per state and cost less.
+//! In a release build on one core of a shared two-core virtual machine, that is about
+//! 450,000 states per CPU second at the default bounds, and 300,000 to 400,000 once the
+//! visited set outgrows the cache.
 
 mod codec;
 mod fingerprint;
