@@ -248,17 +248,31 @@ impl Clone for Checker {
     }
 
     fn clone_from(&mut self, source: &Checker) {
-        self.quorum = source.quorum;
-        self.records.clone_from(&source.records);
-        self.index.clone_from(&source.index);
-        self.first_value.clone_from(&source.first_value);
-        self.chosen = source.chosen;
-        self.highest = source.highest;
-        self.highest_other = source.highest_other;
-        self.floors.clone_from(&source.floors);
-        self.inputs.clone_from(&source.inputs);
-        self.broken = source.broken;
-        self.first = source.first;
+        // Destructured, so that a field added to `Checker` cannot be forgotten here.
+        let Checker {
+            quorum,
+            records,
+            index,
+            first_value,
+            chosen,
+            highest,
+            highest_other,
+            floors,
+            inputs,
+            broken,
+            first,
+        } = source;
+        self.quorum = *quorum;
+        self.records.clone_from(records);
+        self.index.clone_from(index);
+        self.first_value.clone_from(first_value);
+        self.chosen = *chosen;
+        self.highest = *highest;
+        self.highest_other = *highest_other;
+        self.floors.clone_from(floors);
+        self.inputs.clone_from(inputs);
+        self.broken = *broken;
+        self.first = *first;
     }
 }
 

@@ -70,8 +70,8 @@ pub struct ExploreArgs {
 }
 
 impl ExploreArgs {
-    /// The fault flags, with explore's defaults for the ones neither a flag nor the config
-    /// file pins.
+    /// The configuration (file, then flags) and the search options: each bound from its
+    /// flag, else the config file, else explore's default.
     fn config_and_options(&self) -> Result<(Config, Options), String> {
         let faults = FaultArgs {
             max_crashes: self.max_crashes,

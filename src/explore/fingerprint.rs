@@ -178,7 +178,7 @@ impl Fingerprinter {
     }
 
     /// Takes `(world, checker)` apart as the base that later [`Fingerprinter::fingerprint`]
-    /// calls start from, and returns its fingerprint.
+    /// calls start from, and returns its fingerprint, computed from scratch.
     pub fn set_base(&mut self, world: &World, checker: &Checker) -> Fingerprint {
         let mut base = std::mem::take(&mut self.base);
         let n_acc = world.acceptors.len();
@@ -334,11 +334,6 @@ impl Fingerprinter {
             records_sum,
             profile_sum,
         )
-    }
-
-    /// The fingerprint of any state, computed from scratch. Leaves it as the base.
-    pub fn full(&mut self, world: &World, checker: &Checker) -> Fingerprint {
-        self.set_base(world, checker)
     }
 }
 
@@ -531,7 +526,7 @@ mod tests {
                     // The successor's fingerprint from the parent's parts is the full one.
                     for (printer, symmetry) in [(&sym, true), (&plain, false)] {
                         let incremental = printer.fingerprint(&parent, &world, &checker, !observed);
-                        let full = Fingerprinter::new(symmetry).full(&world, &checker);
+                        let full = Fingerprinter::new(symmetry).set_base(&world, &checker);
                         assert_eq!(incremental, full, "after {e}");
                     }
                     let perm = &perms[rng.below(perms.len() as u32) as usize];
@@ -552,14 +547,14 @@ mod tests {
                     })
                     .min()
                     .unwrap();
-                let fp = sym.full(w, c);
+                let fp = sym.set_base(w, c);
                 assert_eq!(*by_canonical.entry(canonical.clone()).or_insert(fp), fp);
                 assert_eq!(
                     *by_fingerprint.entry(fp).or_insert(canonical.clone()),
                     canonical
                 );
                 let k = key(&mut codec, w, c);
-                let fp = plain.full(w, c);
+                let fp = plain.set_base(w, c);
                 assert_eq!(*plain_keys.entry(k.clone()).or_insert(fp), fp);
                 assert_eq!(*plain_fps.entry(fp).or_insert(k.clone()), k);
             }

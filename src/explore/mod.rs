@@ -762,7 +762,7 @@ pub fn explore(config: &Config, options: &Options) -> Result<Report, String> {
     };
     graph
         .visited
-        .insert(workers[0].printer.full(&world, &checker));
+        .insert(workers[0].printer.set_base(&world, &checker));
     let mut frontier = Frontier::default();
     frontier.push(root);
 
