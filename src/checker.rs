@@ -223,7 +223,7 @@ struct Record {
 const LINEAR_RECORDS: usize = 16;
 
 /// The incremental safety checker. See the module documentation.
-#[derive(Clone, Debug, Default)]
+#[derive(Debug, Default)]
 pub struct Checker {
     quorum: usize,
     records: Vec<Record>,
@@ -238,6 +238,58 @@ pub struct Checker {
     inputs_declared: bool,
     broken: u8,
     first: Option<Violation>,
+}
+
+/// Written out rather than derived for `clone_from`: the derived one allocates a fresh copy of
+/// every vector and map, while this one reuses the destination's allocations. The exhaustive
+/// explorer copies a checker on every transition that it observes, so that matters there.
+impl Clone for Checker {
+    fn clone(&self) -> Checker {
+        Checker {
+            quorum: self.quorum,
+            records: self.records.clone(),
+            index: self.index.clone(),
+            first_value: self.first_value.clone(),
+            chosen: self.chosen,
+            highest: self.highest,
+            highest_other: self.highest_other,
+            floors: self.floors.clone(),
+            inputs: self.inputs.clone(),
+            inputs_declared: self.inputs_declared,
+            broken: self.broken,
+            first: self.first,
+        }
+    }
+
+    fn clone_from(&mut self, source: &Checker) {
+        // Destructured, so that a field added to `Checker` cannot be forgotten here.
+        let Checker {
+            quorum,
+            records,
+            index,
+            first_value,
+            chosen,
+            highest,
+            highest_other,
+            floors,
+            inputs,
+            inputs_declared,
+            broken,
+            first,
+        } = source;
+        self.quorum = *quorum;
+        self.records.clone_from(records);
+        self.index.clone_from(index);
+        self.first_value.clone_from(first_value);
+        self.chosen = *chosen;
+        self.highest = *highest;
+        self.highest_other = *highest_other;
+        self.floors.clone_from(floors);
+        self.inputs.clone_from(inputs);
+        self.inputs_declared = *inputs_declared;
+        self.broken = *broken;
+        self.first = *first;
+    }
 }
 
 impl Checker {
@@ -296,6 +348,21 @@ impl Checker {
     /// Whether every invariant has held so far.
     pub fn is_safe(&self) -> bool {
         self.broken == 0
+    }
+
+    /// Every `(ballot, value)` seen in a proposal or a vote, in the order first seen: whether
+    /// it was proposed, and who voted for it. With the floors, this is all the history that
+    /// decides later verdicts while no invariant is broken (chosen, highest and per-ballot
+    /// first values are functions of it), which is what the exhaustive explorer stores.
+    pub fn records(&self) -> impl Iterator<Item = (Ballot, Value, bool, &AcceptorSet)> + '_ {
+        self.records
+            .iter()
+            .map(|r| (r.ballot, r.value, r.proposed, &r.voters))
+    }
+
+    /// The highest ballot `acceptor` promised or voted for, as far as the checker saw.
+    pub fn floor_of(&self, acceptor: AcceptorId) -> Option<Ballot> {
+        self.floors.get(acceptor as usize).copied().flatten()
     }
 
     /// Feeds one observation; returns the first violation it causes, if any.

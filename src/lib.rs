@@ -55,6 +55,7 @@ pub mod config;
 pub mod counterexample;
 pub mod event;
 pub mod execution;
+pub mod explore;
 pub mod node;
 pub mod profile;
 pub mod protocol;

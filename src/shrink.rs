@@ -1,5 +1,5 @@
 //! Shrinking: from a failing execution to the shortest event list we can find that still
-//! breaks the same invariant.
+//! breaks an invariant (a given one, or any).
 //!
 //! A failing random execution is mostly noise: deliveries that lead nowhere, faults that
 //! did not matter. The shrinker works on the recorded events (the schedule as data) and
@@ -43,26 +43,28 @@ const PAIR_PASS_MAX: usize = 64;
 /// The default replay budget: far above what a Paxos counterexample needs.
 pub const MAX_REPLAYS: u64 = 200_000;
 
-/// Shrinks `events`, a failing execution of `config` under `profile`, keeping `invariant`
-/// broken. Returns `None` when `events` does not break `invariant` in the first place.
+/// Shrinks `events`, a failing execution of `config` under `profile`, keeping `target`
+/// broken, or any invariant when `target` is `None` (a bug often breaks several, and the
+/// shortest evidence may break another than the one seen first). Returns `None` when
+/// `events` breaks no such invariant in the first place.
 pub fn shrink(
     config: &Config,
     profile: Profile,
     events: &[Event],
-    invariant: Invariant,
+    target: Option<Invariant>,
     max_replays: u64,
 ) -> Option<Shrunk> {
     let mut sim = Simulator::new(*config);
     // A Cell, so the budget can be read between attempts while the closure holds it.
     let replays = std::cell::Cell::new(0u64);
     let mut taken = Vec::with_capacity(events.len());
-    // Replays a candidate; Some((taken events, outcome)) when it still breaks `invariant`.
+    // Replays a candidate; Some(outcome) when it still breaks the target.
     let mut attempt = |candidate: &[Event], taken: &mut Vec<Event>| -> Option<Outcome> {
         replays.set(replays.get() + 1);
         taken.clear();
         let o = sim.run_events(candidate, profile, false, Some(taken));
         match o.violation {
-            Some((_, v)) if v.invariant == invariant => Some(o),
+            Some((_, v)) if target.is_none_or(|t| v.invariant == t) => Some(o),
             _ => None,
         }
     };
@@ -170,16 +172,16 @@ pub struct Best {
 pub const SCAN_AFTER_FIRST: u64 = 20_000;
 
 /// Shrinks the first violation of a campaign and up to `more` further failing executions
-/// of the same invariant (the next ones in the campaign's own order, so the choice does not
-/// depend on threads), and keeps the shortest result: shrinking finds a local minimum, and
-/// different starting points reach different ones. Ties go to the earliest execution.
+/// (the next ones in the campaign's own order, so the choice does not depend on threads),
+/// each to the shortest list breaking any invariant, and keeps the shortest result:
+/// shrinking finds a local minimum, and different starting points reach different ones.
+/// Ties go to the earliest execution.
 pub fn shortest_counterexample(
     campaign: &crate::campaign::Campaign,
     first: &crate::campaign::Found,
     more: usize,
 ) -> Option<Best> {
     let config = &campaign.config;
-    let invariant = first.violation.invariant;
     let mut sim = Simulator::new(*config);
     let mut seeds = vec![first.seed];
     let (_, n) = campaign.shard;
@@ -193,11 +195,7 @@ pub fn shortest_counterexample(
             break;
         }
         let seed = crate::rng::execution_seed(campaign.seed, index);
-        if sim
-            .run_seed(seed, None)
-            .violation
-            .is_some_and(|(_, v)| v.invariant == invariant)
-        {
+        if sim.run_seed(seed, None).violation.is_some() {
             seeds.push(seed);
         }
     }
@@ -206,7 +204,7 @@ pub fn shortest_counterexample(
     for seed in seeds {
         let mut events = Vec::new();
         let outcome = sim.run_seed(seed, Some(&mut events));
-        let Some(shrunk) = shrink(config, outcome.profile, &events, invariant, MAX_REPLAYS) else {
+        let Some(shrunk) = shrink(config, outcome.profile, &events, None, MAX_REPLAYS) else {
             continue;
         };
         if best

@@ -118,14 +118,13 @@ pub fn check(e: &Execution) -> Result<Outcome, TestCaseError> {
     let (outcome, events) = run(e);
     if let Some((_, v)) = outcome.violation {
         // Describe the listed (shrunk) events, not the longer execution they came from.
-        let (shrunk, (step, v)) =
-            match shrink(&e.config, e.profile, &events, v.invariant, MAX_REPLAYS) {
-                Some(s) => {
-                    let sv = s.outcome.violation.expect("a shrunk execution still fails");
-                    (s.events, sv)
-                }
-                None => (events.clone(), (outcome.steps, v)),
-            };
+        let (shrunk, (step, v)) = match shrink(&e.config, e.profile, &events, None, MAX_REPLAYS) {
+            Some(s) => {
+                let sv = s.outcome.violation.expect("a shrunk execution still fails");
+                (s.events, sv)
+            }
+            None => (events.clone(), (outcome.steps, v)),
+        };
         let trace: Vec<String> = shrunk.iter().map(|e| format!("  {e}")).collect();
         return Err(TestCaseError::fail(format!(
             "{} (step {step} of these {} events, shrunk from {}):\nconfig: {}\n{}",
@@ -142,6 +141,6 @@ pub fn check(e: &Execution) -> Result<Outcome, TestCaseError> {
 /// The shrunk events of a failing execution, as [`check`] reports them.
 pub fn shrunk_events(e: &Execution) -> Option<Vec<Event>> {
     let (outcome, events) = run(e);
-    let (_, v) = outcome.violation?;
-    shrink(&e.config, e.profile, &events, v.invariant, MAX_REPLAYS).map(|s| s.events)
+    outcome.violation?;
+    shrink(&e.config, e.profile, &events, None, MAX_REPLAYS).map(|s| s.events)
 }

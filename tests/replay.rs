@@ -310,10 +310,16 @@ fn bad_flags_exit_2_with_a_clear_message() {
         &["--seed", "1", "--q2", "9"],
         &["--q2 must be 1..=3 (the number of acceptors), got 9"],
     );
+    // --out creates missing directories, but not under a file.
+    let file = std::env::temp_dir().join(format!("paxos-safety-not-a-dir-{}", std::process::id()));
+    std::fs::write(&file, "").unwrap();
+    let under_file = file.join("trace.txt");
+    let under = under_file.to_str().unwrap();
     assert_usage_error(
-        &["--seed", "1", "--out", "/nonexistent-dir/trace.txt"],
-        &["--out /nonexistent-dir/trace.txt"],
+        &["--seed", "1", "--out", under],
+        &["--out", "paxos-safety-not-a-dir"],
     );
+    std::fs::remove_file(&file).ok();
 }
 
 #[test]

@@ -14,6 +14,7 @@ use super::{
     build_config, usage_error, ClusterArgs, ConfigForm, FaultArgs, EXIT_SAFE, EXIT_VIOLATION,
 };
 use crate::campaign::{parse_shard, Campaign, Found, Report};
+use crate::checker::Invariant;
 use crate::config::Config;
 use crate::counterexample::Counterexample;
 use crate::execution::{Coverage, Simulator};
@@ -93,10 +94,13 @@ struct Evidence {
     seed: u64,
     /// How many failing executions were shrunk to choose the shortest.
     candidates: usize,
+    /// The invariant the counterexample breaks (shrinking keeps any violation, so it can
+    /// differ from the first violation's).
+    invariant: Invariant,
 }
 
 /// Failing executions shrunk to pick the shortest counterexample from (the first, and
-/// up to this many more of the same invariant that follow it in the campaign).
+/// up to this many more that follow it in the campaign).
 const MORE_CANDIDATES: usize = 15;
 
 fn evidence(campaign: &Campaign, found: &Found, args: &FuzzArgs) -> Evidence {
@@ -105,7 +109,6 @@ fn evidence(campaign: &Campaign, found: &Found, args: &FuzzArgs) -> Evidence {
     let mut events = Vec::new();
     let outcome = sim.run_seed(found.seed, Some(&mut events));
     let before = events.len();
-    let invariant = found.violation.invariant;
     let (seed, events, outcome, candidates) = if args.no_shrink {
         (found.seed, events, outcome, 0)
     } else {
@@ -119,7 +122,7 @@ fn evidence(campaign: &Campaign, found: &Found, args: &FuzzArgs) -> Evidence {
     let explanation = violation.explain(|b| b.sim_label(), |v| v.to_string());
     let mut cx = Counterexample::new(config, &profile, &events);
     cx.seed = Some(seed);
-    cx.invariant = Some(invariant);
+    cx.invariant = Some(violation.invariant);
     cx.step = Some(step);
     cx.explanation = Some(explanation.clone());
     let bug = config.bug.map_or("correct".to_string(), |b| b.to_string());
@@ -145,6 +148,7 @@ fn evidence(campaign: &Campaign, found: &Found, args: &FuzzArgs) -> Evidence {
         Ok(path.clone())
     });
     Evidence {
+        invariant: violation.invariant,
         diagram,
         seed,
         candidates,
@@ -334,7 +338,12 @@ fn print_text(campaign: &Campaign, report: &Report, evidence: Option<&Evidence>,
                 found.seed,
                 found.step
             );
-            crate::say!("  {}", ev.explanation);
+            crate::say!(
+                "  {}",
+                found
+                    .violation
+                    .explain(|b| b.sim_label(), |v| v.to_string())
+            );
             crate::say!(
                 "  options: {} {}",
                 campaign.config.cluster_args(),
@@ -357,6 +366,12 @@ fn print_text(campaign: &Campaign, report: &Report, evidence: Option<&Evidence>,
                 );
             } else {
                 crate::say!("  not shrunk: {} events", ev.events_before);
+            }
+            if ev.invariant != found.violation.invariant {
+                crate::say!(
+                    "  the shortest counterexample breaks another invariant: {}",
+                    ev.explanation
+                );
             }
             match (&ev.file, &ev.file_error) {
                 (Some(path), _) => crate::say!(
@@ -426,7 +441,9 @@ fn summary_json(campaign: &Campaign, report: &Report, evidence: Option<&Evidence
             "index": f.index,
             "invariant": f.violation.invariant.name(),
             "step": f.step,
-            "explanation": ev.explanation,
+            "explanation": f.violation.explain(|b| b.sim_label(), |v| v.to_string()),
+            "counterexample_invariant": ev.invariant.name(),
+            "counterexample_explanation": ev.explanation,
             "replay": replay_command(&campaign.config, &f),
             "events_before_shrink": ev.events_before,
             "events_after_shrink": ev.events_after,

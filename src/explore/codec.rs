@@ -1,0 +1,470 @@
+//! The explorer's compact form of a search state (the frontier stores states this way) and
+//! the way back to a [`World`] and a [`Checker`].
+//!
+//! A state is packed into 64-bit words:
+//!
+//! ```text
+//! header     crashes 8 | drops 8 | duplicates 8 | proposers_down 8 | records 16 | messages 16
+//! floors     the checker's floor of each acceptor, 14 bits each, four to a word
+//! record     ballot 14 | value 4 | proposed 1 | voters 15       (the checker's, by ballot)
+//! acceptor   promised 14 | voted ballot 14 | voted value 4 | down 1                   (x A)
+//! proposer   round 12 | round_seen 12 | ballot 14 | ballots_started 8 | phase 2 | promise_count 16
+//!            highest ballot 14 | its value 4 | proposal 4 | promises 15 | votes 15 | reporter 4
+//! message    acceptor 4 (bits 60..64) | direction 1 | kind 3 | proposer 3 | ballot 14 | ballot 14 | value 4
+//! ```
+//!
+//! Ballots and values are stored plus one so that zero means "none". The widths hold every
+//! state the explorer can reach because [`crate::explore::Options::validate`] caps the
+//! bounds: at most 64 ballots per proposer and 8 proposers keep every round at or below 512
+//! (a new round is one above the highest in existence, and each timeout makes at most one),
+//! so a ballot `round << 4 | proposer` stays below 2^14 - 1; values are `1..=8`; at most 15
+//! acceptors fit 4-bit names and 15-bit sets.
+//!
+//! The checker's part comes right after the header, so that a thread expanding a run of
+//! states with the same checker history (siblings usually share it) rebuilds the checker
+//! only when that part changes ([`Codec::checker_part`]).
+//!
+//! The encoding is exact, not canonical: a stored state decodes to the very world that was
+//! reached, message order included. Deciding which states are the same is the
+//! fingerprint's job (see `fingerprint`).
+
+use crate::ballot::{AcceptorId, AcceptorSet, Ballot, Value};
+use crate::checker::{Checker, Observation};
+use crate::event::{Envelope, NodeId};
+use crate::protocol::{Acceptor, Msg, Phase, Proposer, Protocol};
+use crate::world::{input_value, World};
+
+const MAX_ACCEPTORS: usize = crate::config::MAX_ACCEPTORS as usize;
+
+/// Where a message word keeps its acceptor endpoint; the content sits below.
+const ACCEPTOR_SHIFT: u32 = 60;
+
+fn mask(bits: u32) -> u64 {
+    (1u64 << bits) - 1
+}
+
+pub(super) fn opt_ballot(b: Option<Ballot>) -> u64 {
+    b.map_or(0, ballot)
+}
+
+pub(super) fn ballot(b: Ballot) -> u64 {
+    debug_assert!(
+        b.0 < (1 << 14) - 1,
+        "ballot {b:?} outside the explorer's encoding"
+    );
+    b.0 + 1
+}
+
+fn opt_value(v: Option<Value>) -> u64 {
+    v.map_or(0, value)
+}
+
+fn value(v: Value) -> u64 {
+    debug_assert!(v.0 < 15, "value {v:?} outside the explorer's encoding");
+    u64::from(v.0) + 1
+}
+
+fn un_ballot(bits: u64) -> Option<Ballot> {
+    (bits != 0).then(|| Ballot(bits - 1))
+}
+
+fn un_value(bits: u64) -> Option<Value> {
+    (bits != 0).then(|| Value(bits as u32 - 1))
+}
+
+/// Calls `f` with each member of a set given as bits.
+pub(super) fn for_each_bit(bits: u64, mut f: impl FnMut(usize)) {
+    let mut rest = bits;
+    while rest != 0 {
+        f(rest.trailing_zeros() as usize);
+        rest &= rest - 1;
+    }
+}
+
+fn set_from_bits(bits: u64) -> AcceptorSet {
+    let mut set = AcceptorSet::default();
+    for_each_bit(bits, |a| {
+        set.insert(a as AcceptorId);
+    });
+    set
+}
+
+fn phase_bits(phase: Phase) -> u64 {
+    match phase {
+        Phase::Idle => 0,
+        Phase::Preparing => 1,
+        Phase::Accepting => 2,
+        Phase::Decided => 3,
+    }
+}
+
+fn un_phase(bits: u64) -> Phase {
+    match bits {
+        0 => Phase::Idle,
+        1 => Phase::Preparing,
+        2 => Phase::Accepting,
+        _ => Phase::Decided,
+    }
+}
+
+/// A message without its acceptor endpoint, and that acceptor. Every message goes between
+/// a proposer and an acceptor, so each has exactly one acceptor endpoint.
+pub(super) fn message_content(env: &Envelope) -> (u64, usize) {
+    let (dir, p, a) = match (env.src, env.dst) {
+        (NodeId::Proposer(p), NodeId::Acceptor(a)) => (0, p, a),
+        (NodeId::Acceptor(a), NodeId::Proposer(p)) => (1, p, a),
+        // World::deliver ignores anything else, and nothing else is ever sent.
+        _ => unreachable!("messages only go between proposers and acceptors"),
+    };
+    let (kind, second, val) = match env.msg {
+        Msg::Prepare { .. } => (0, 0, 0),
+        Msg::Promise { accepted, .. } => (
+            1,
+            opt_ballot(accepted.map(|x| x.0)),
+            opt_value(accepted.map(|x| x.1)),
+        ),
+        Msg::Accept { value: v, .. } => (2, 0, value(v)),
+        Msg::Accepted { value: v, .. } => (3, 0, value(v)),
+        Msg::Nack { promised, .. } => (4, ballot(promised), 0),
+    };
+    let content = val
+        | second << 4
+        | ballot(env.msg.ballot()) << 18
+        | u64::from(p) << 32
+        | kind << 35
+        | dir << 38;
+    (content, a as usize)
+}
+
+fn un_message(word: u64) -> Envelope {
+    let a = NodeId::Acceptor((word >> ACCEPTOR_SHIFT) as u16);
+    let p = NodeId::Proposer(((word >> 32) & 7) as u8);
+    let b = un_ballot((word >> 18) & mask(14)).unwrap_or_default();
+    let second = un_ballot((word >> 4) & mask(14));
+    let val = un_value(word & mask(4));
+    let msg = match (word >> 35) & 7 {
+        0 => Msg::Prepare { ballot: b },
+        1 => Msg::Promise {
+            ballot: b,
+            accepted: second.zip(val),
+        },
+        2 => Msg::Accept {
+            ballot: b,
+            value: val.unwrap_or_default(),
+        },
+        3 => Msg::Accepted {
+            ballot: b,
+            value: val.unwrap_or_default(),
+        },
+        _ => Msg::Nack {
+            ballot: b,
+            promised: second.unwrap_or_default(),
+        },
+    };
+    if (word >> 38) & 1 == 0 {
+        Envelope {
+            src: p,
+            dst: a,
+            msg,
+        }
+    } else {
+        Envelope {
+            src: a,
+            dst: p,
+            msg,
+        }
+    }
+}
+
+/// The counters and down proposers: the world's scalar fields.
+pub(super) fn header_word(world: &World) -> u64 {
+    u64::from(world.crashes.min(255))
+        | u64::from(world.drops.min(255)) << 8
+        | u64::from(world.duplicates.min(255)) << 16
+        | u64::from(world.proposers_down) << 24
+}
+
+/// A checker record without its voters.
+pub(super) fn record_word(b: Ballot, v: Value, proposed: bool) -> u64 {
+    u64::from(proposed) << 15 | value(v) << 16 | ballot(b) << 20
+}
+
+/// Acceptor `a`'s own state and down bit.
+pub(super) fn acceptor_word(world: &World, a: usize) -> u64 {
+    let acc = &world.acceptors[a];
+    opt_ballot(acc.promised)
+        | opt_ballot(acc.accepted.map(|x| x.0)) << 14
+        | opt_value(acc.accepted.map(|x| x.1)) << 28
+        | u64::from((world.acceptors_down >> a) & 1) << 32
+}
+
+/// A proposer's fields that name no acceptor, in two words; the acceptor sets and the
+/// reporter of the highest vote go above bit 22 of the second word.
+pub(super) fn proposer_words(pr: &Proposer) -> (u64, u64) {
+    let w0 = pr.round.min(mask(12))
+        | pr.round_seen.min(mask(12)) << 12
+        | opt_ballot(pr.ballot) << 24
+        | u64::from(pr.ballots_started.min(255)) << 38
+        | phase_bits(pr.phase) << 46
+        | u64::from(pr.promise_count.min(0xffff)) << 48;
+    let (hb, hv) = pr.highest.map_or((0, 0), |(b, v, _)| (ballot(b), value(v)));
+    (w0, hb | hv << 14 | opt_value(pr.proposal) << 18)
+}
+
+/// Floors are 14 bits; four fit a word.
+const FLOORS_PER_WORD: usize = 4;
+
+fn floor_words(acceptors: usize) -> usize {
+    acceptors.div_ceil(FLOORS_PER_WORD)
+}
+
+/// Encodes and decodes the states of one configuration.
+#[derive(Clone, Debug)]
+pub struct Codec {
+    proto: Protocol,
+    proposers: u8,
+    records: Vec<u64>,
+}
+
+impl Codec {
+    pub fn new(proto: Protocol, proposers: u8) -> Codec {
+        Codec {
+            proto,
+            proposers,
+            records: Vec::new(),
+        }
+    }
+
+    /// Appends the encoding of `(world, checker)` to `out`.
+    ///
+    /// The checker's records are written sorted by ballot, not in the order it first saw
+    /// them: [`Codec::decode_checker`] must replay each acceptor's votes in ballot order (it
+    /// would otherwise see a vote below an earlier one), which leaves them in that order,
+    /// and writing them so makes decoding and encoding again give the same words.
+    pub fn encode(&mut self, world: &World, checker: &Checker, out: &mut Vec<u64>) {
+        let n_acc = world.acceptors.len();
+        self.records.clear();
+        for (b, v, proposed, voters) in checker.records() {
+            self.records
+                .push(record_word(b, v, proposed) | voters.low_bits());
+        }
+        // The ballot and value sit above the voters, so voters never decide the order.
+        self.records.sort_unstable();
+        out.push(
+            header_word(world)
+                | (self.records.len() as u64) << 32
+                | (world.network.len().min(0xffff) as u64) << 48,
+        );
+        let mut floors = [0u64; MAX_ACCEPTORS.div_ceil(FLOORS_PER_WORD)];
+        for a in 0..n_acc {
+            let floor = opt_ballot(checker.floor_of(a as AcceptorId));
+            floors[a / FLOORS_PER_WORD] |= floor << (14 * (a % FLOORS_PER_WORD));
+        }
+        out.extend_from_slice(&floors[..floor_words(n_acc)]);
+        out.extend_from_slice(&self.records);
+        for a in 0..n_acc {
+            out.push(acceptor_word(world, a));
+        }
+        for pr in &world.proposers {
+            let (w0, w1) = proposer_words(pr);
+            let reporter = pr.highest.map_or(0, |h| u64::from(h.2));
+            out.push(w0);
+            out.push(
+                w1 | pr.promises.low_bits() << 22 | pr.votes.low_bits() << 37 | reporter << 52,
+            );
+        }
+        for env in &world.network {
+            let (content, a) = message_content(env);
+            out.push(content | (a as u64) << ACCEPTOR_SHIFT);
+        }
+    }
+
+    /// The words of an encoded state that the checker is rebuilt from: equal parts give
+    /// equal checkers.
+    pub fn checker_part<'a>(&self, words: &'a [u64]) -> &'a [u64] {
+        let records = ((words[0] >> 32) & 0xffff) as usize;
+        &words[1..1 + floor_words(self.proto.acceptors as usize) + records]
+    }
+
+    /// Rebuilds the world and the checker from `words` (an [`Codec::encode`] output),
+    /// reusing their allocations.
+    pub fn decode(&self, words: &[u64], world: &mut World, checker: &mut Checker) {
+        self.decode_world(words, world);
+        self.decode_checker(words, checker);
+    }
+
+    /// Rebuilds the world alone.
+    pub fn decode_world(&self, words: &[u64], world: &mut World) {
+        let n_acc = self.proto.acceptors as usize;
+        let header = words[0];
+        world.crashes = (header & 0xff) as u16;
+        world.drops = ((header >> 8) & 0xff) as u16;
+        world.duplicates = ((header >> 16) & 0xff) as u16;
+        world.proposers_down = ((header >> 24) & 0xff) as u8;
+        let n_records = ((header >> 32) & 0xffff) as usize;
+        let n_messages = (header >> 48) as usize;
+        let mut at = 1 + floor_words(n_acc) + n_records;
+
+        world.acceptors.clear();
+        world.acceptors_down = 0;
+        for (a, &w) in words[at..at + n_acc].iter().enumerate() {
+            world.acceptors.push(Acceptor {
+                promised: un_ballot(w & mask(14)),
+                accepted: un_ballot((w >> 14) & mask(14)).zip(un_value((w >> 28) & mask(4))),
+            });
+            world.acceptors_down |= (((w >> 32) & 1) as u16) << a;
+        }
+        at += n_acc;
+
+        world.proposers.clear();
+        for (p, w) in words[at..at + 2 * self.proposers as usize]
+            .chunks_exact(2)
+            .enumerate()
+        {
+            let (w0, w1) = (w[0], w[1]);
+            // A struct literal, so that a field added to `Proposer` cannot be forgotten.
+            world.proposers.push(Proposer {
+                id: p as u8,
+                value: input_value(p as u8),
+                round: w0 & mask(12),
+                round_seen: (w0 >> 12) & mask(12),
+                ballot: un_ballot((w0 >> 24) & mask(14)),
+                ballots_started: ((w0 >> 38) & 0xff) as u16,
+                phase: un_phase((w0 >> 46) & 3),
+                promise_count: (w0 >> 48) as u32,
+                highest: un_ballot(w1 & mask(14)).map(|b| {
+                    let v = un_value((w1 >> 14) & mask(4)).unwrap_or_default();
+                    (b, v, ((w1 >> 52) & mask(4)) as AcceptorId)
+                }),
+                proposal: un_value((w1 >> 18) & mask(4)),
+                promises: set_from_bits((w1 >> 22) & mask(15)),
+                votes: set_from_bits((w1 >> 37) & mask(15)),
+            });
+        }
+        at += 2 * self.proposers as usize;
+
+        world.network.clear();
+        world
+            .network
+            .extend(words[at..at + n_messages].iter().map(|&w| un_message(w)));
+    }
+
+    /// Rebuilds the checker alone, by feeding it a history that leaves the same records and
+    /// the same floors: each record's proposal and votes in ballot order, then each
+    /// acceptor's floor as a promise. Every invariant held in the encoded state; the
+    /// checker's verdicts do not depend on the order of proposals and votes once each
+    /// acceptor's votes go up, so this history breaks none either.
+    pub fn decode_checker(&self, words: &[u64], checker: &mut Checker) {
+        let n_acc = self.proto.acceptors as usize;
+        let n_records = ((words[0] >> 32) & 0xffff) as usize;
+        checker.reset(self.proto.q2 as usize);
+        for p in 0..self.proposers {
+            checker.register_input(input_value(p));
+        }
+        let mut replay = |obs| {
+            let broke = checker.observe(obs);
+            debug_assert!(broke.is_none(), "rebuilding a safe checker broke {broke:?}");
+        };
+        let fw = floor_words(n_acc);
+        for &w in &words[1 + fw..1 + fw + n_records] {
+            let b = un_ballot(w >> 20).unwrap_or_default();
+            let v = un_value((w >> 16) & mask(4)).unwrap_or_default();
+            if (w >> 15) & 1 == 1 {
+                replay(Observation::Proposal {
+                    ballot: b,
+                    value: v,
+                });
+            }
+            for_each_bit(w & mask(15), |a| {
+                replay(Observation::Vote {
+                    acceptor: a as AcceptorId,
+                    ballot: b,
+                    value: v,
+                })
+            });
+        }
+        for a in 0..n_acc {
+            let w = words[1 + a / FLOORS_PER_WORD];
+            if let Some(b) = un_ballot((w >> (14 * (a % FLOORS_PER_WORD))) & mask(14)) {
+                replay(Observation::Promise {
+                    acceptor: a as AcceptorId,
+                    ballot: b,
+                });
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bug::Bug;
+    use crate::rng::Prng;
+    use crate::world::Limits;
+
+    /// Random walks under every bug: each state met decodes to exactly the world that was
+    /// reached (message order included), and to a checker that encodes the same and gives
+    /// the same verdict on every possible next observation.
+    #[test]
+    fn decoding_gives_back_the_state_that_was_encoded() {
+        let limits = Limits {
+            max_crashes: 2,
+            max_drops: 1,
+            max_duplicates: 2,
+            max_ballots: 3,
+            ..Limits::default()
+        };
+        let bugs = std::iter::once(None).chain(Bug::ALL.iter().copied().map(Some));
+        for (seed, bug) in bugs.enumerate() {
+            let proto = Protocol::majority(3, bug);
+            let mut codec = Codec::new(proto, 2);
+            let mut rng = Prng::new(seed as u64);
+            let mut enabled = Vec::new();
+            for _walk in 0..60 {
+                let mut world = World::new(&proto, 2);
+                let mut checker = Checker::new(proto.q2 as usize);
+                for p in 0..2 {
+                    checker.register_input(input_value(p));
+                }
+                for _step in 0..40 {
+                    world.enabled(&limits, &mut enabled);
+                    if enabled.is_empty() {
+                        break;
+                    }
+                    let e = enabled[rng.below(enabled.len() as u32) as usize];
+                    let mut broke = false;
+                    let applied = world.apply(&proto, &limits, &e, &mut |o| {
+                        broke |= checker.observe(o).is_some();
+                    });
+                    if broke || applied.is_err() {
+                        break;
+                    }
+                    let mut words = Vec::new();
+                    codec.encode(&world, &checker, &mut words);
+                    let (mut w2, mut c2) = (World::new(&proto, 2), Checker::new(1));
+                    codec.decode(&words, &mut w2, &mut c2);
+                    assert_eq!(w2, world, "{bug:?} after {e}");
+                    let mut again = Vec::new();
+                    codec.encode(&w2, &c2, &mut again);
+                    assert_eq!(again, words, "{bug:?} after {e}");
+                    assert_eq!(c2.chosen(), checker.chosen());
+                    // Same verdicts on what could come next: a vote by each acceptor for
+                    // each value at the ballots around the ones in play.
+                    for a in 0..3 {
+                        for round in 0..4 {
+                            for v in 1..=2 {
+                                let obs = Observation::Vote {
+                                    acceptor: a,
+                                    ballot: Ballot::new(round, (v - 1) as u8),
+                                    value: Value(v),
+                                };
+                                let (mut x, mut y) = (checker.clone(), c2.clone());
+                                assert_eq!(x.observe(obs), y.observe(obs), "{bug:?} {obs:?}");
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,907 @@
+//! Exhaustive exploration: every interleaving of a small cluster, breadth-first.
+//!
+//! The random campaigns sample executions; this module enumerates them. Starting from the
+//! initial state, it applies every event [`World::enabled`] offers through the one step
+//! function [`World::apply`], feeds what each step did to the [`Checker`], and repeats
+//! from every state not seen before, until no new state appears or an invariant breaks.
+//! When the search completes without a violation, no execution within the bounds breaks any
+//! invariant: a proof for that model, not a sample.
+//!
+//! **Breadth-first gives the shortest counterexample.** States are expanded level by level
+//! (level `n` holds the states first reached after `n` events), so the first level at which
+//! a step breaks an invariant is the length of the shortest violating execution. Each state
+//! keeps its parent's index and the number of the event that led to it (six bytes), and the
+//! path is rebuilt from those at the end.
+//!
+//! **The checker is part of the state.** The verdict of a later step depends on history the
+//! world no longer shows: who voted for what at which ballot, what was proposed, how high
+//! each acceptor promised. An acceptor with `Bug::Amnesia` forgets its vote, and one with
+//! `Bug::NoPromiseOnAccept` overwrites it, yet that vote may have completed the quorum that
+//! chose a value, and every later proposal must still carry that value. Two executions
+//! that end in the same world with different histories are different states, so a state is
+//! the pair (world, checker). Only what decides later verdicts is kept of the checker: the
+//! `(ballot, value)` records with their voters and whether they were proposed, and each
+//! acceptor's floor (see `codec`).
+//!
+//! **What is stored.** The visited set holds 128-bit fingerprints of states, not states
+//! (see `fingerprint` and `visited`). Only the frontier, the states of the level being
+//! expanded and of the next, is kept in full, in the compact encoding of `codec` (about
+//! 15 words a state at three acceptors and two proposers), and decoded into a world and a
+//! checker to expand. A successor is encoded only when its fingerprint is new: most
+//! transitions lead to states already seen, and for those only the fingerprint is computed.
+//!
+//! **Bounds define the model; limits cut the search.** `max_ballots`, `max_crashes`,
+//! `max_duplicates` and `max_drops` make the state space finite: they say which executions
+//! exist, and a search that covers all of them is complete. The depth bound, `max_states`,
+//! `max_memory` and the in-flight message limit stop a search before it has seen every
+//! state; hitting one is reported and makes the result incomplete. Drops are zero by
+//! default because for safety a dropped message is the same as one that is never delivered:
+//! removing the drop events from an execution leaves an execution with the same steps and
+//! the same observations, with the message still in flight (as long as the in-flight limit
+//! is not reached, and reaching it is reported). Drops only add states.
+//!
+//! **Symmetry.** Acceptors are interchangeable: nothing in the protocol or the checker
+//! treats acceptor 1 differently from acceptor 2, so renaming acceptors maps executions to
+//! executions and violations to violations, and a state needs exploring only once per
+//! renaming. The fingerprint is a hash of the state's canonical form, the renaming that
+//! sorts acceptors by everything the state says about each: acceptor states, down bits,
+//! messages' endpoints, proposers' promise and vote sets, the checker's voters and floors,
+//! all renamed together (see `fingerprint` for why this is exactly canonical and how it is
+//! hashed without sorting). The state stored and expanded is the one actually reached, so
+//! every stored path is a real execution. One place in the protocol compares acceptor
+//! names: a proposer that gets two promises reporting the same highest ballot remembers
+//! the lower-named reporter. Both reports then carry the same value (two values at one
+//! ballot already broke ballot uniqueness, which ends the path), so the choice changes only
+//! which name is remembered, never what the proposer sends: a renamed state behaves the
+//! same, and merging it with the original is sound. Proposers are *not* interchangeable:
+//! each wants its own value, and ballots of equal rounds are ordered by proposer number,
+//! so swapping two proposers changes which ballot wins; they are left alone.
+//!
+//! **Parallel.** The search is level-synchronous. Each thread expands a contiguous slice of
+//! the frontier, drops successors already in the visited set (which is only read during the
+//! level) or already met in its own slice, and keeps the rest in order. The slices are then
+//! merged in order into the visited set, so the new level is the same sequence of states,
+//! with the same parents, whatever the number of threads: state counts, verdict and the
+//! counterexample itself do not depend on it.
+//!
+//! **Which bugs need what.** With three acceptors and two proposers, the smallest bounds
+//! (ballots per proposer, crashes, duplicates; no drops) at which each bug of
+//! [`crate::bug::Bug`] breaks an invariant, the length of the shortest violating execution
+//! there, the invariant it breaks, and the states explored to find it (with symmetry).
+//! `tests/explore.rs` checks every row, and that one ballot, crash or duplicate less finds
+//! nothing:
+//!
+//! | bug                    | ballots | crashes | dups | events | invariant          | states     |
+//! |------------------------|---------|---------|------|--------|--------------------|------------|
+//! | `no-adopt`             | 1       | 0       | 0    | 12     | immutability       | 3,333      |
+//! | `adopt-lowest`         | 2       | 0       | 0    | 18     | immutability       | 27,958,103 |
+//! | `accept-below-promise` | 1       | 0       | 0    | 8      | vote-above-promise | 281        |
+//! | `amnesia`              | 1       | 1       | 0    | 6      | promise-monotonic  | 332        |
+//! | `small-quorum`         | 1       | 0       | 0    | 5      | learner-agreement  | 63         |
+//! | `ballot-collision`     | 1       | 0       | 0    | 10     | ballot-uniqueness  | 683        |
+//! | `no-promise-on-accept` | 1       | 0       | 0    | 8      | promise-monotonic  | 282        |
+//! | `count-duplicates`     | 1       | 0       | 1    | 12     | immutability       | 33,888     |
+//! | `stale-promise`        | 2       | 0       | 0    | 13     | immutability       | 651,671    |
+//! | `learn-mixed-ballots`  | 2       | 0       | 0    | 14     | learner-agreement  | 935,393    |
+//!
+//! Amnesia needs a crash (an acceptor must restart to forget), count-duplicates a
+//! duplicated promise, and three bugs a second ballot of one proposer: stale-promise and
+//! learn-mixed-ballots mix up a proposer's own two ballots, and adopt-lowest needs votes
+//! for two different values at two ballots before a third ballot adopts the older one.
+//!
+//! **How big the models are.** The correct protocol, three acceptors, two proposers, no
+//! drops (states with symmetry / without / the ratio):
+//!
+//! | ballots | crashes | dups | states     | without symmetry | cut  | depth |
+//! |---------|---------|------|------------|------------------|------|-------|
+//! | 1       | 0       | 0    | 116,612    | 614,900          | 5.3x | 26    |
+//! | 1       | 1       | 0    | 914,803    | 4,948,496        | 5.4x | 28    |
+//! | 1       | 0       | 1    | 2,850,824  | 15,330,222       | 5.4x | 28    |
+//! | 1       | 2       | 0    | 3,297,375  | 18,187,167       | 5.5x | 30    |
+//! | 1       | 1       | 1    | 21,366,621 |                  |      | 30    |
+//!
+//! Two ballots each does not finish: about 2.5 times more states at each level past the
+//! tenth (5.3 million states within 16 events). The bounds of `explore`'s command line
+//! default to one ballot, one crash and no duplicate (see `cli::explore`).
+//!
+//! **Where the time goes.** A state has five to six successors, and most of them were seen
+//! before, so the cost is per transition: copying the parent world (three vectors) and
+//! applying the step, the fingerprint (made incremental: only what the step changed is
+//! hashed again, see `fingerprint`), and one lookup in a visited set far larger than the
+//! cache (prefetched as soon as the fingerprint is known, on huge pages). Decoding,
+//! listing the enabled events and encoding the new states are per state and cost less.
+//! In a release build on one core of a shared two-core virtual machine, that is about
+//! 450,000 states per CPU second at the default bounds, and 300,000 to 400,000 once the
+//! visited set outgrows the cache.
+
+mod codec;
+mod fingerprint;
+mod visited;
+
+use std::ops::Range;
+use std::time::{Duration, Instant};
+
+use crate::checker::{Checker, Invariant, Observation, Violation};
+use crate::config::Config;
+use crate::counterexample::Counterexample;
+use crate::event::Event;
+use crate::execution::{Ending, Simulator};
+use crate::profile::{Profile, Rates};
+use crate::protocol::Protocol;
+use crate::world::{input_value, Limits, StepError, World};
+
+use codec::Codec;
+use fingerprint::{Fingerprint, Fingerprinter};
+use visited::FingerprintTable;
+
+/// The largest per-proposer ballot bound the state encoding holds (see `codec`).
+pub const MAX_BALLOTS: u16 = 64;
+/// The largest crash, drop and duplicate bounds the state encoding holds.
+pub const MAX_FAULTS: u16 = 255;
+/// The most threads `--jobs` may ask for.
+pub const MAX_JOBS: usize = 64;
+
+/// Below this many frontier states a level is expanded on one thread: starting threads
+/// would cost more than it saves.
+const PARALLEL_MIN: usize = 512;
+
+/// What to explore and when to stop.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Options {
+    /// The model's bounds: ballots per proposer, crashes, drops, duplicates, and the
+    /// in-flight limit. `max_steps` is not used by the search; the counterexample file
+    /// raises it to the path's length if needed.
+    pub limits: Limits,
+    /// Longest execution explored, in events; `None` for no bound.
+    pub max_depth: Option<u32>,
+    /// Unique states after which the search stops.
+    pub max_states: Option<u64>,
+    /// Estimated bytes of the explorer's own structures after which the search stops. The
+    /// estimate counts what is written (the visited table whole, the frontiers and parent
+    /// pointers by length); the process's resident size runs close to it.
+    pub max_memory_bytes: Option<u64>,
+    /// Threads.
+    pub jobs: usize,
+    /// Count states that differ only by acceptor names as one.
+    pub symmetry: bool,
+}
+
+impl Options {
+    /// Options for `limits` with no cuts, one thread and symmetry on.
+    pub fn new(limits: Limits) -> Options {
+        Options {
+            limits,
+            max_depth: None,
+            max_states: None,
+            max_memory_bytes: None,
+            jobs: 1,
+            symmetry: true,
+        }
+    }
+
+    /// Checks that the bounds fit the state encoding; the message names the flag.
+    pub fn validate(&self) -> Result<(), String> {
+        let l = &self.limits;
+        if !(1..=MAX_BALLOTS).contains(&l.max_ballots) {
+            return Err(format!(
+                "--max-ballots must be 1..={MAX_BALLOTS} for explore, got {}",
+                l.max_ballots
+            ));
+        }
+        for (name, n) in [
+            ("max-crashes", l.max_crashes),
+            ("max-drops", l.max_drops),
+            ("max-duplicates", l.max_duplicates),
+        ] {
+            if n > MAX_FAULTS {
+                return Err(format!(
+                    "--{name} must be 0..={MAX_FAULTS} for explore, got {n}"
+                ));
+            }
+        }
+        if !(16..=4096).contains(&l.max_in_flight) {
+            return Err(format!(
+                "--max-in-flight must be 16..=4096, got {}",
+                l.max_in_flight
+            ));
+        }
+        if !(1..=MAX_JOBS).contains(&self.jobs) {
+            return Err(format!("--jobs must be 1..={MAX_JOBS}, got {}", self.jobs));
+        }
+        if let Some(n) = self.max_states {
+            // States are numbered by u32 parent pointers; the root is number 0.
+            if !(1..=u64::from(u32::MAX)).contains(&n) {
+                return Err(format!("--max-states must be 1..={}, got {n}", u32::MAX));
+            }
+        }
+        if self.max_memory_bytes == Some(0) {
+            return Err("--max-memory must be at least 1 MiB".into());
+        }
+        Ok(())
+    }
+}
+
+/// Which limits stopped the search before it saw every state.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Cuts {
+    /// New states or a violation lie beyond the depth bound.
+    pub depth: bool,
+    /// `max_states` was reached with new states left.
+    pub states: bool,
+    /// `max_memory` was reached.
+    pub memory: bool,
+    /// A step would have put more messages in flight than the limit allows.
+    pub in_flight: bool,
+}
+
+impl Cuts {
+    pub fn any(&self) -> bool {
+        self.depth || self.states || self.memory || self.in_flight
+    }
+
+    /// The names of the limits that were hit, as their flags say them.
+    pub fn names(&self) -> Vec<&'static str> {
+        [
+            ("depth", self.depth),
+            ("max-states", self.states),
+            ("max-memory", self.memory),
+            ("max-in-flight", self.in_flight),
+        ]
+        .iter()
+        .filter(|x| x.1)
+        .map(|x| x.0)
+        .collect()
+    }
+}
+
+/// A violation and the shortest execution that reaches it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Found {
+    /// The events from the initial state; the last one breaks the invariant.
+    pub events: Vec<Event>,
+    /// The violation, as the replay of `events` on a fresh simulator reports it.
+    pub violation: Violation,
+    /// The profile that replays it: the explored bounds, every field pinned.
+    pub profile: Profile,
+}
+
+impl Found {
+    pub fn invariant(&self) -> Invariant {
+        self.violation.invariant
+    }
+
+    /// The violation in one sentence, with simulator ballot labels.
+    pub fn explanation(&self) -> String {
+        self.violation.explain(|b| b.sim_label(), |v| v.to_string())
+    }
+
+    /// The counterexample file for this violation.
+    pub fn counterexample(&self, config: &Config) -> Counterexample {
+        let mut cx = Counterexample::new(config, &self.profile, &self.events);
+        cx.invariant = Some(self.violation.invariant);
+        cx.step = Some(self.events.len() as u32);
+        cx.explanation = Some(self.explanation());
+        cx
+    }
+}
+
+/// What a search did and found.
+#[derive(Clone, Debug)]
+pub struct Report {
+    /// Distinct states reached (distinct up to acceptor names when symmetry is on), the
+    /// initial one included; states in which an invariant broke are not counted.
+    pub unique_states: u64,
+    /// Steps applied: every enabled event of every expanded state.
+    pub transitions: u64,
+    /// The most events on the shortest path to any state reached (or to the violation).
+    pub depth: u32,
+    pub elapsed: Duration,
+    pub cuts: Cuts,
+    pub violation: Option<Found>,
+    /// The largest estimated size of the explorer's own structures (visited set, parent
+    /// pointers, frontiers, per-thread scratch), in bytes.
+    pub peak_bytes: u64,
+}
+
+impl Report {
+    /// No limit cut the search: every state within the model's bounds was seen, or a
+    /// violation ended it at the shortest length.
+    pub fn complete(&self) -> bool {
+        !self.cuts.any()
+    }
+
+    pub fn states_per_second(&self) -> f64 {
+        self.unique_states as f64 / self.elapsed.as_secs_f64().max(1e-9)
+    }
+}
+
+/// Encoded states, back to back.
+#[derive(Clone, Debug, Default)]
+struct Segment {
+    words: Vec<u64>,
+    /// End of each state in `words`.
+    ends: Vec<usize>,
+}
+
+impl Segment {
+    fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    fn get(&self, i: usize) -> &[u64] {
+        let start = if i == 0 { 0 } else { self.ends[i - 1] };
+        &self.words[start..self.ends[i]]
+    }
+
+    /// Bytes written. Capacity reserved ahead by doubling stays untouched, and untouched
+    /// pages take no memory, so lengths estimate the real footprint far better.
+    fn bytes(&self) -> u64 {
+        (self.words.len() * 8 + self.ends.len() * std::mem::size_of::<usize>()) as u64
+    }
+}
+
+/// One level's states: the segments the threads produced, in order.
+#[derive(Clone, Debug, Default)]
+struct Frontier {
+    segments: Vec<Segment>,
+    /// Index of each segment's first state within the level.
+    starts: Vec<usize>,
+    len: usize,
+}
+
+impl Frontier {
+    fn push(&mut self, segment: Segment) {
+        self.starts.push(self.len);
+        self.len += segment.len();
+        self.segments.push(segment);
+    }
+
+    fn get(&self, i: usize) -> &[u64] {
+        let s = self.starts.partition_point(|&start| start <= i) - 1;
+        self.segments[s].get(i - self.starts[s])
+    }
+
+    fn bytes(&self) -> u64 {
+        self.segments.iter().map(Segment::bytes).sum()
+    }
+}
+
+/// What one thread found in its slice of a level.
+#[derive(Debug, Default)]
+struct Expansion {
+    /// New states (not visited before the level, first occurrence in the slice), in order.
+    states: Segment,
+    fingerprints: Vec<Fingerprint>,
+    parents: Vec<u32>,
+    events: Vec<u16>,
+    transitions: u64,
+    /// The first violating step in the slice: parent state number and event number.
+    violation: Option<(u32, u16)>,
+    in_flight: bool,
+    memory: bool,
+    /// The states are already in the visited set (see [`Visited::Insert`]).
+    inserted: bool,
+}
+
+impl Expansion {
+    fn bytes(&self) -> u64 {
+        self.states.bytes() + self.fingerprints.len() as u64 * (16 + 4 + 2)
+    }
+}
+
+/// What every thread shares during a level.
+struct Shared<'a> {
+    proto: Protocol,
+    limits: Limits,
+    frontier: &'a Frontier,
+    /// State number of the frontier's first state.
+    first_number: u64,
+    /// Bytes one thread's expansion may take before it stops.
+    byte_budget: u64,
+    /// Stop at the first new state or violation (the probe beyond the depth bound).
+    probe: bool,
+}
+
+/// How a thread tells a new state from one seen before.
+enum Visited<'a> {
+    /// The only thread: it inserts into the visited set itself, one lookup a step.
+    Insert(&'a mut FingerprintTable),
+    /// One of several: the visited set as of the level's start is only read, states met
+    /// earlier in this thread's slice are kept in its own set, and the merge inserts.
+    Check(&'a FingerprintTable),
+}
+
+/// What became of one enabled event of the state being expanded.
+#[derive(Clone, Copy, Debug)]
+enum Successor {
+    /// Not taken (the in-flight limit) or it broke an invariant.
+    None,
+    /// A state with this fingerprint; `own_checker`: the step was observed, so the
+    /// successor's checker is its own copy, not the parent's.
+    State(Fingerprint, bool),
+}
+
+/// One thread's scratch space, kept across levels so that it is allocated once.
+struct Worker {
+    codec: Codec,
+    printer: Fingerprinter,
+    base: World,
+    base_checker: Checker,
+    /// The checker part (see `Codec::checker_part`) that `base_checker` was rebuilt from.
+    base_checker_part: Vec<u64>,
+    /// Successors of the state being expanded, one per enabled event.
+    worlds: Vec<World>,
+    checkers: Vec<Checker>,
+    successors: Vec<Successor>,
+    enabled: Vec<Event>,
+    observed: Vec<Observation>,
+    seen: FingerprintTable,
+}
+
+/// `dst` becomes a copy of `src`, reusing `dst`'s vectors. Destructured so that a field
+/// added to `World` cannot be forgotten here.
+fn copy_world(dst: &mut World, src: &World) {
+    let World {
+        acceptors,
+        proposers,
+        acceptors_down,
+        proposers_down,
+        network,
+        crashes,
+        drops,
+        duplicates,
+    } = src;
+    dst.acceptors.clone_from(acceptors);
+    dst.proposers.clone_from(proposers);
+    dst.network.clone_from(network);
+    dst.acceptors_down = *acceptors_down;
+    dst.proposers_down = *proposers_down;
+    dst.crashes = *crashes;
+    dst.drops = *drops;
+    dst.duplicates = *duplicates;
+}
+
+/// The initial state: the simulator's, with every proposer's input registered.
+fn initial(proto: &Protocol, proposers: u8) -> (World, Checker) {
+    let world = World::new(proto, proposers);
+    let mut checker = Checker::new(proto.q2 as usize);
+    for p in 0..proposers {
+        checker.register_input(input_value(p));
+    }
+    (world, checker)
+}
+
+impl Worker {
+    fn new(proto: Protocol, proposers: u8, symmetry: bool) -> Worker {
+        let (world, checker) = initial(&proto, proposers);
+        Worker {
+            codec: Codec::new(proto, proposers),
+            printer: Fingerprinter::new(symmetry),
+            base: world,
+            base_checker: checker,
+            base_checker_part: Vec::new(),
+            worlds: Vec::new(),
+            checkers: Vec::new(),
+            successors: Vec::new(),
+            enabled: Vec::new(),
+            observed: Vec::new(),
+            seen: FingerprintTable::default(),
+        }
+    }
+
+    fn bytes(&self) -> u64 {
+        self.seen.bytes()
+    }
+
+    /// Expands the frontier states in `range`.
+    fn expand(&mut self, shared: &Shared, range: Range<usize>, mut visited: Visited) -> Expansion {
+        let mut out = Expansion {
+            inserted: matches!(visited, Visited::Insert(_)),
+            ..Expansion::default()
+        };
+        self.seen.clear();
+        self.base_checker_part.clear();
+        for i in range {
+            let number = (shared.first_number + i as u64) as u32;
+            self.successors_of(shared, shared.frontier.get(i), number, &visited, &mut out);
+            if shared.probe && out.violation.is_some() {
+                return out;
+            }
+            for (k, s) in self.successors.iter().enumerate() {
+                let Successor::State(fp, own_checker) = *s else {
+                    continue;
+                };
+                let new = match &mut visited {
+                    Visited::Insert(set) => set.insert(fp),
+                    Visited::Check(set) => !set.contains(fp) && self.seen.insert(fp),
+                };
+                if !new {
+                    continue;
+                }
+                let checker = if own_checker {
+                    &self.checkers[k]
+                } else {
+                    &self.base_checker
+                };
+                self.codec
+                    .encode(&self.worlds[k], checker, &mut out.states.words);
+                out.states.ends.push(out.states.words.len());
+                out.fingerprints.push(fp);
+                out.parents.push(number);
+                out.events.push(k as u16);
+                if shared.probe {
+                    return out;
+                }
+            }
+            if out.bytes() + self.seen.bytes() > shared.byte_budget {
+                out.memory = true;
+                return out;
+            }
+        }
+        out
+    }
+
+    /// Applies every enabled event of `state` (numbered `number`), filling
+    /// `self.successors` with the fingerprint of each resulting state, and asks for the
+    /// visited-set slot of each at once: the cache misses then overlap with the work on
+    /// the next successors instead of stalling the lookups that follow.
+    fn successors_of(
+        &mut self,
+        shared: &Shared,
+        state: &[u64],
+        number: u32,
+        visited: &Visited,
+        out: &mut Expansion,
+    ) {
+        let Worker {
+            codec,
+            printer,
+            base,
+            base_checker,
+            base_checker_part,
+            worlds,
+            checkers,
+            successors,
+            enabled,
+            observed,
+            seen,
+        } = self;
+        codec.decode_world(state, base);
+        // Siblings mostly share their checker history; rebuild it only when it differs.
+        let part = codec.checker_part(state);
+        if part != base_checker_part.as_slice() {
+            codec.decode_checker(state, base_checker);
+            base_checker_part.clear();
+            base_checker_part.extend_from_slice(part);
+        }
+        base.enabled(&shared.limits, enabled);
+        printer.set_base(base, base_checker);
+        while worlds.len() < enabled.len() {
+            worlds.push(base.clone());
+            checkers.push(base_checker.clone());
+        }
+        successors.clear();
+        for (k, event) in enabled.iter().enumerate() {
+            let next = &mut worlds[k];
+            copy_world(next, base);
+            observed.clear();
+            let step = next.apply(&shared.proto, &shared.limits, event, &mut |o| {
+                observed.push(o)
+            });
+            match step {
+                Ok(()) => {}
+                Err(StepError::MessageLimit) => {
+                    out.in_flight = true;
+                    successors.push(Successor::None);
+                    continue;
+                }
+                Err(StepError::NotEnabled) => {
+                    debug_assert!(false, "enabled event {event} was refused");
+                    successors.push(Successor::None);
+                    continue;
+                }
+            }
+            out.transitions += 1;
+            // Most steps observe nothing (timeouts, faults, deliveries that change no vote
+            // or promise): those share the parent's checker instead of copying it.
+            let own_checker = !observed.is_empty();
+            let checker = if own_checker {
+                let c = &mut checkers[k];
+                c.clone_from(base_checker);
+                let mut broke = false;
+                for &o in observed.iter() {
+                    broke |= c.observe(o).is_some();
+                }
+                if broke {
+                    out.violation.get_or_insert((number, k as u16));
+                    successors.push(Successor::None);
+                    continue;
+                }
+                &*c
+            } else {
+                &*base_checker
+            };
+            let fp = printer.fingerprint(base, next, checker, !own_checker);
+            match visited {
+                Visited::Insert(set) => set.prefetch(fp),
+                Visited::Check(set) => {
+                    set.prefetch(fp);
+                    seen.prefetch(fp);
+                }
+            }
+            successors.push(Successor::State(fp, own_checker));
+        }
+    }
+}
+
+/// Splits `0..n` into `parts` contiguous ranges of nearly equal length.
+fn split(n: usize, parts: usize) -> Vec<Range<usize>> {
+    (0..parts)
+        .map(|k| (n * k / parts)..(n * (k + 1) / parts))
+        .collect()
+}
+
+/// Expands one level on up to `workers.len()` threads; the expansions come back in
+/// frontier order.
+fn expand_level(
+    workers: &mut [Worker],
+    shared: &Shared,
+    visited: &mut FingerprintTable,
+) -> Vec<Expansion> {
+    let n = shared.frontier.len;
+    let jobs = if n < PARALLEL_MIN { 1 } else { workers.len() };
+    if jobs == 1 {
+        return vec![workers[0].expand(shared, 0..n, Visited::Insert(visited))];
+    }
+    let visited = &*visited;
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = workers[..jobs]
+            .iter_mut()
+            .zip(split(n, jobs))
+            .map(|(worker, range)| {
+                scope.spawn(move || worker.expand(shared, range, Visited::Check(visited)))
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+            .collect()
+    })
+}
+
+/// How far ahead of its lookups the merge prefetches visited-set slots.
+const MERGE_PREFETCH: usize = 16;
+
+/// The search's growing record: visited fingerprints and parent pointers.
+struct Graph {
+    visited: FingerprintTable,
+    /// Per state number: the parent's number and the event number that led here.
+    parents: Vec<u32>,
+    events: Vec<u16>,
+}
+
+impl Graph {
+    fn bytes(&self) -> u64 {
+        self.visited.bytes() + self.parents.len() as u64 * (4 + 2)
+    }
+
+    /// Adds the expansion's states that no earlier slice of the level found, in order,
+    /// and returns them as a segment of the next frontier (compacted in place).
+    fn merge(&mut self, mut exp: Expansion, max_states: u64, cuts: &mut Cuts) -> Segment {
+        let mut seg = std::mem::take(&mut exp.states);
+        let (mut write, mut start, mut kept) = (0, 0, 0);
+        for j in 0..exp.fingerprints.len() {
+            // The merge runs on one thread while the others wait: ask for slots ahead.
+            if let Some(&ahead) = exp.fingerprints.get(j + MERGE_PREFETCH) {
+                self.visited.prefetch(ahead);
+            }
+            let end = seg.ends[j];
+            let fp = exp.fingerprints[j];
+            let full = self.parents.len() as u64 >= max_states;
+            let keep = match (exp.inserted, full) {
+                (true, false) => true,
+                (false, false) => self.visited.insert(fp),
+                // The limit cuts the search only if a new state is left out.
+                (true, true) => {
+                    cuts.states = true;
+                    false
+                }
+                (false, true) => {
+                    cuts.states |= !self.visited.contains(fp);
+                    false
+                }
+            };
+            if keep {
+                seg.words.copy_within(start..end, write);
+                write += end - start;
+                seg.ends[kept] = write;
+                kept += 1;
+                self.parents.push(exp.parents[j]);
+                self.events.push(exp.events[j]);
+            }
+            start = end;
+        }
+        seg.words.truncate(write);
+        seg.ends.truncate(kept);
+        seg
+    }
+
+    /// Event numbers from the initial state to the state numbered `state`.
+    fn path_to(&self, mut state: u32) -> Vec<u16> {
+        let mut path = Vec::new();
+        while state != 0 {
+            path.push(self.events[state as usize]);
+            state = self.parents[state as usize];
+        }
+        path.reverse();
+        path
+    }
+}
+
+/// Explores every execution of `config` within `options`' bounds.
+pub fn explore(config: &Config, options: &Options) -> Result<Report, String> {
+    config.validate()?;
+    options.validate()?;
+    // Only for the states-per-second figure the report prints; it shapes nothing.
+    #[allow(clippy::disallowed_methods)]
+    let start = Instant::now();
+    let proto = config.protocol();
+    let max_states = options.max_states.unwrap_or(u64::from(u32::MAX));
+    let max_bytes = options.max_memory_bytes.unwrap_or(u64::MAX);
+    let mut workers: Vec<Worker> = (0..options.jobs)
+        .map(|_| Worker::new(proto, config.proposers, options.symmetry))
+        .collect();
+
+    let (world, checker) = initial(&proto, config.proposers);
+    let mut root = Segment::default();
+    workers[0].codec.encode(&world, &checker, &mut root.words);
+    root.ends.push(root.words.len());
+    let root_words = root.words.clone();
+    let mut graph = Graph {
+        visited: FingerprintTable::default(),
+        parents: vec![u32::MAX],
+        events: vec![0],
+    };
+    graph
+        .visited
+        .insert(workers[0].printer.set_base(&world, &checker));
+    let mut frontier = Frontier::default();
+    frontier.push(root);
+
+    let mut report = Report {
+        unique_states: 1,
+        transitions: 0,
+        depth: 0,
+        elapsed: Duration::ZERO,
+        cuts: Cuts::default(),
+        violation: None,
+        peak_bytes: 0,
+    };
+    let mut level = 0u32;
+    while frontier.len > 0 {
+        let fixed =
+            graph.bytes() + frontier.bytes() + workers.iter().map(Worker::bytes).sum::<u64>();
+        report.peak_bytes = report.peak_bytes.max(fixed);
+        if fixed > max_bytes {
+            report.cuts.memory = true;
+            break;
+        }
+        let probe = options.max_depth == Some(level);
+        let shared = Shared {
+            proto,
+            limits: options.limits,
+            frontier: &frontier,
+            first_number: graph.parents.len() as u64 - frontier.len as u64,
+            byte_budget: (max_bytes - fixed) / options.jobs as u64,
+            probe,
+        };
+        let expansions = expand_level(&mut workers, &shared, &mut graph.visited);
+        if probe {
+            // Beyond the bound: anything new or broken there means the bound cut the search.
+            report.cuts.depth = expansions
+                .iter()
+                .any(|e| e.violation.is_some() || !e.fingerprints.is_empty());
+            report.cuts.in_flight |= expansions.iter().any(|e| e.in_flight);
+            break;
+        }
+        let level_bytes: u64 = expansions.iter().map(Expansion::bytes).sum();
+        report.peak_bytes = report.peak_bytes.max(fixed + level_bytes);
+        let mut next = Frontier::default();
+        let mut violation = None;
+        for exp in expansions {
+            report.transitions += exp.transitions;
+            report.cuts.in_flight |= exp.in_flight;
+            report.cuts.memory |= exp.memory;
+            violation = violation.or(exp.violation);
+            next.push(graph.merge(exp, max_states, &mut report.cuts));
+        }
+        if next.len > 0 {
+            report.depth = level + 1;
+        }
+        if let Some((parent, event)) = violation {
+            report.depth = level + 1;
+            let mut path = graph.path_to(parent);
+            path.push(event);
+            report.violation = Some(rebuild(config, options, &root_words, &path)?);
+            break;
+        }
+        if report.cuts.states || report.cuts.memory {
+            break;
+        }
+        frontier = next;
+        level += 1;
+    }
+    report.unique_states = graph.parents.len() as u64;
+    report.elapsed = start.elapsed();
+    Ok(report)
+}
+
+/// Turns a path of event numbers (each an index into [`World::enabled`] of the stored
+/// state it leaves) into events, by walking it again from the stored initial state exactly
+/// as the search did, and checks on a fresh simulator that the events break the same
+/// invariant at the last step.
+fn rebuild(
+    config: &Config,
+    options: &Options,
+    root: &[u64],
+    path: &[u16],
+) -> Result<Found, String> {
+    let proto = config.protocol();
+    let limits = options.limits;
+    let mut codec = Codec::new(proto, config.proposers);
+    let (mut world, mut checker) = initial(&proto, config.proposers);
+    codec.decode(root, &mut world, &mut checker);
+    let mut enabled = Vec::new();
+    let mut events = Vec::with_capacity(path.len());
+    let mut encoded = Vec::new();
+    for (step, &k) in path.iter().enumerate() {
+        world.enabled(&limits, &mut enabled);
+        let event = *enabled
+            .get(k as usize)
+            .ok_or("internal error: a stored event number is out of range")?;
+        events.push(event);
+        world
+            .apply(&proto, &limits, &event, &mut |o| {
+                checker.observe(o);
+            })
+            .map_err(|e| format!("internal error: a stored event was refused: {e:?}"))?;
+        if step + 1 < path.len() {
+            // The search expanded the decoded form of each state; so does the rebuild.
+            encoded.clear();
+            codec.encode(&world, &checker, &mut encoded);
+            codec.decode(&encoded, &mut world, &mut checker);
+        }
+    }
+    let seen_by_search = checker.violation().copied();
+
+    let profile = Profile {
+        rates: Rates {
+            drop: 0,
+            duplicate: 0,
+            crash: 0,
+            restart: 0,
+            timeout: 0,
+        },
+        limits: Limits {
+            max_steps: limits.max_steps.max(events.len() as u32),
+            ..limits
+        },
+    };
+    let outcome = Simulator::new(*config).run_events(&events, profile, true, None);
+    match (outcome.ending, outcome.violation, seen_by_search) {
+        (Ending::Violation, Some((step, v)), Some(c))
+            if step as usize == events.len() && v.invariant == c.invariant =>
+        {
+            Ok(Found {
+                events,
+                violation: v,
+                profile,
+            })
+        }
+        _ => Err(format!(
+            "internal error: the shortest counterexample does not replay (ending {}, {:?})",
+            outcome.ending.name(),
+            outcome.violation
+        )),
+    }
+}

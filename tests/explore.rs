@@ -1,0 +1,456 @@
+//! Cross-checks of the exhaustive explorer (`paxos-safety explore`).
+//!
+//! A checker that never fails proves nothing, so every bug of the zoo must be found, at the
+//! smallest bounds that allow it, with the shortest counterexample, and that counterexample
+//! must replay on a fresh simulator. The correct protocol must come out safe with every
+//! state visited, and its exact state counts are pinned (with and without symmetry), as
+//! Stateright pins its own: a change in the count is a change in the model or a bug in the
+//! search, and either deserves a look.
+//!
+//! Everything here runs at three acceptors and two proposers, and everything runs under
+//! plain `cargo test` (the test profile optimises): the largest search, adopt-lowest's 28
+//! million states, takes about a minute on two threads.
+
+use std::process::Command;
+
+use paxos_safety::bug::Bug;
+use paxos_safety::checker::Invariant;
+use paxos_safety::config::Config;
+use paxos_safety::counterexample::Counterexample;
+use paxos_safety::execution::{Ending, Simulator};
+use paxos_safety::explore::{explore, Options, Report};
+use paxos_safety::world::Limits;
+
+fn limits(ballots: u16, crashes: u16, duplicates: u16) -> Limits {
+    Limits {
+        max_ballots: ballots,
+        max_crashes: crashes,
+        max_duplicates: duplicates,
+        max_drops: 0,
+        ..Limits::default()
+    }
+}
+
+fn config(bug: Option<Bug>) -> Config {
+    Config {
+        bug,
+        ..Config::default()
+    }
+}
+
+fn run(bug: Option<Bug>, options: Options) -> Report {
+    explore(&config(bug), &options).expect("valid options")
+}
+
+/// The module docs' table: the smallest bounds (ballots per proposer, crashes, duplicates)
+/// at which each bug breaks an invariant, the length of the shortest violating execution
+/// there, and the invariant.
+const SMALLEST: [(Bug, [u16; 3], usize, Invariant); 10] = [
+    (Bug::NoAdopt, [1, 0, 0], 12, Invariant::Immutability),
+    (Bug::AdoptLowest, [2, 0, 0], 18, Invariant::Immutability),
+    (
+        Bug::AcceptBelowPromise,
+        [1, 0, 0],
+        8,
+        Invariant::VoteAbovePromise,
+    ),
+    (Bug::Amnesia, [1, 1, 0], 6, Invariant::PromiseMonotonic),
+    (Bug::SmallQuorum, [1, 0, 0], 5, Invariant::LearnerAgreement),
+    (
+        Bug::BallotCollision,
+        [1, 0, 0],
+        10,
+        Invariant::BallotUniqueness,
+    ),
+    (
+        Bug::NoPromiseOnAccept,
+        [1, 0, 0],
+        8,
+        Invariant::PromiseMonotonic,
+    ),
+    (Bug::CountDuplicates, [1, 0, 1], 12, Invariant::Immutability),
+    (Bug::StalePromise, [2, 0, 0], 13, Invariant::Immutability),
+    (
+        Bug::LearnMixedBallots,
+        [2, 0, 0],
+        14,
+        Invariant::LearnerAgreement,
+    ),
+];
+
+/// Explores `bug` at its smallest bounds and checks the row of the table: the invariant,
+/// the shortest length, a replay on a fresh simulator, and a counterexample file that
+/// reads back and replays the same. Then, where the bounds need a crash, a duplicate or a
+/// second ballot, takes that away and checks that nothing is found.
+fn check_row(bug: Bug) {
+    let (_, [b, c, d], length, invariant) = *SMALLEST.iter().find(|r| r.0 == bug).unwrap();
+    let report = run(
+        Some(bug),
+        Options {
+            jobs: 2,
+            ..Options::new(limits(b, c, d))
+        },
+    );
+    let found = report
+        .violation
+        .as_ref()
+        .unwrap_or_else(|| panic!("{bug}: no violation at bounds {b}/{c}/{d}"));
+    assert_eq!(found.invariant(), invariant, "{bug}");
+    assert_eq!(found.events.len(), length, "{bug}: shortest length");
+    assert_eq!(report.depth as usize, length);
+    assert!(report.complete(), "{bug}: a violation search is not cut");
+
+    let cx = found.counterexample(&config(Some(bug)));
+    assert_eq!(cx.invariant, Some(invariant));
+    assert_eq!(cx.step, Some(length as u32));
+    let read = Counterexample::from_json(&cx.to_json()).expect("the file reads back");
+    let events = read.parse_events().expect("events parse");
+    assert_eq!(events, found.events);
+    let outcome = Simulator::new(read.config).run_events(&events, read.profile(), true, None);
+    assert_eq!(outcome.ending, Ending::Violation, "{bug}: strict replay");
+    let (step, v) = outcome.violation.unwrap();
+    assert_eq!((step as usize, v.invariant), (length, invariant), "{bug}");
+
+    let weaker = [
+        (b > 1, [b.saturating_sub(1), c, d]),
+        (c > 0, [b, c.saturating_sub(1), d]),
+        (d > 0, [b, c, d.saturating_sub(1)]),
+    ];
+    for (_, [b, c, d]) in weaker.into_iter().filter(|w| w.0) {
+        let report = run(Some(bug), Options::new(limits(b, c, d)));
+        assert!(
+            report.violation.is_none() && report.complete(),
+            "{bug}: found at smaller bounds {b}/{c}/{d}"
+        );
+    }
+}
+
+#[test]
+fn no_adopt_is_found() {
+    check_row(Bug::NoAdopt);
+}
+
+/// Twenty-eight million states (5 GiB) to the shortest violation, at 18 events: the
+/// slowest test of the suite (about a minute on two threads), and the only proof that
+/// adopt-lowest's 18-event counterexample is the shortest there is.
+#[test]
+fn adopt_lowest_is_found() {
+    check_row(Bug::AdoptLowest);
+}
+
+#[test]
+fn accept_below_promise_is_found() {
+    check_row(Bug::AcceptBelowPromise);
+}
+
+#[test]
+fn amnesia_is_found() {
+    check_row(Bug::Amnesia);
+}
+
+#[test]
+fn small_quorum_is_found() {
+    check_row(Bug::SmallQuorum);
+}
+
+#[test]
+fn ballot_collision_is_found() {
+    check_row(Bug::BallotCollision);
+}
+
+#[test]
+fn no_promise_on_accept_is_found() {
+    check_row(Bug::NoPromiseOnAccept);
+}
+
+#[test]
+fn count_duplicates_is_found() {
+    check_row(Bug::CountDuplicates);
+}
+
+#[test]
+fn stale_promise_is_found() {
+    check_row(Bug::StalePromise);
+}
+
+#[test]
+fn learn_mixed_ballots_is_found() {
+    check_row(Bug::LearnMixedBallots);
+}
+
+/// The table covers every bug, once.
+#[test]
+fn the_table_names_every_bug() {
+    let mut bugs: Vec<Bug> = SMALLEST.iter().map(|r| r.0).collect();
+    bugs.sort();
+    let mut all = Bug::ALL.to_vec();
+    all.sort();
+    assert_eq!(bugs, all);
+}
+
+/// One ballot each, no faults: the correct protocol's whole state space, pinned.
+const CORRECT_B1_SYMMETRIC: u64 = 116_612;
+const CORRECT_B1_PLAIN: u64 = 614_900;
+
+#[test]
+fn correct_protocol_is_safe_over_every_state_with_symmetry() {
+    let report = run(None, Options::new(limits(1, 0, 0)));
+    assert!(report.violation.is_none() && report.complete());
+    assert_eq!(report.unique_states, CORRECT_B1_SYMMETRIC);
+    assert_eq!(report.depth, 26);
+}
+
+/// The same space without symmetry: every renaming of the acceptors counts. With three
+/// acceptors at most 3! = 6 renamings of a state are distinct; symmetry must cut by 3x.
+#[test]
+fn correct_protocol_without_symmetry_and_the_cut_symmetry_makes() {
+    let report = run(
+        None,
+        Options {
+            symmetry: false,
+            jobs: 2,
+            ..Options::new(limits(1, 0, 0))
+        },
+    );
+    assert!(report.violation.is_none() && report.complete());
+    assert_eq!(report.unique_states, CORRECT_B1_PLAIN);
+    assert_eq!(report.depth, 26);
+    assert!(report.unique_states > 3 * CORRECT_B1_SYMMETRIC);
+    assert!(report.unique_states <= 6 * CORRECT_B1_SYMMETRIC);
+}
+
+/// The correct protocol at the bounds amnesia and count-duplicates need, pinned.
+#[test]
+fn correct_protocol_is_safe_with_a_crash_or_a_duplicate() {
+    for (bounds, count) in [(limits(1, 1, 0), 914_803), (limits(1, 0, 1), 2_850_824)] {
+        let report = run(
+            None,
+            Options {
+                jobs: 2,
+                ..Options::new(bounds)
+            },
+        );
+        assert!(report.violation.is_none() && report.complete());
+        assert_eq!(report.unique_states, count, "{bounds:?}");
+    }
+}
+
+/// Two ballots each is too large to finish (the space grows about 2.5x a level past depth
+/// 18), but every execution up to 14 events, the longest counterexample of the bugs that
+/// need two ballots short of adopt-lowest's, is safe.
+#[test]
+fn correct_protocol_is_safe_with_two_ballots_up_to_14_events() {
+    let report = run(
+        None,
+        Options {
+            max_depth: Some(14),
+            ..Options::new(limits(2, 0, 0))
+        },
+    );
+    assert!(report.violation.is_none());
+    assert!(report.cuts.depth && !report.complete());
+    assert_eq!(report.unique_states, 934_702);
+}
+
+/// Threads split each level; the merge keeps frontier order, so counts, verdict and even
+/// the counterexample are the same for any number of threads.
+#[test]
+fn results_do_not_depend_on_the_number_of_threads() {
+    let at = |bug, bounds, depth, jobs| {
+        let r = run(
+            bug,
+            Options {
+                max_depth: depth,
+                jobs,
+                ..Options::new(bounds)
+            },
+        );
+        (
+            r.unique_states,
+            r.transitions,
+            r.depth,
+            r.complete(),
+            r.violation.map(|f| (f.events, f.violation)),
+        )
+    };
+    for (bug, bounds, depth) in [
+        (None, limits(1, 0, 0), Some(16)),
+        (Some(Bug::CountDuplicates), limits(1, 0, 1), None),
+    ] {
+        let one = at(bug, bounds, depth, 1);
+        assert!(one.0 > 10_000, "levels wide enough to split");
+        assert_eq!(at(bug, bounds, depth, 2), one, "{bug:?}");
+        assert_eq!(at(bug, bounds, depth, 3), one, "{bug:?}");
+    }
+}
+
+#[test]
+fn limits_that_cut_the_search_are_reported() {
+    let b1 = Options::new(limits(1, 0, 0));
+    let cut = run(
+        None,
+        Options {
+            max_depth: Some(10),
+            ..b1
+        },
+    );
+    assert!(cut.cuts.depth && !cut.complete() && cut.depth == 10);
+    // A bound at the deepest level cuts nothing: the probe beyond it finds nothing new.
+    let exact = run(
+        None,
+        Options {
+            max_depth: Some(26),
+            ..b1
+        },
+    );
+    assert!(exact.complete() && exact.unique_states == CORRECT_B1_SYMMETRIC);
+    let states = run(
+        None,
+        Options {
+            max_states: Some(1000),
+            ..b1
+        },
+    );
+    assert!(states.cuts.states && !states.complete() && states.unique_states == 1000);
+    let memory = run(
+        None,
+        Options {
+            max_memory_bytes: Some(1 << 16),
+            ..b1
+        },
+    );
+    assert!(memory.cuts.memory && !memory.complete());
+}
+
+#[test]
+fn options_outside_the_encoding_are_refused() {
+    for bad in [
+        limits(0, 0, 0),
+        limits(65, 0, 0),
+        limits(1, 256, 0),
+        limits(1, 0, 256),
+    ] {
+        assert!(
+            explore(&config(None), &Options::new(bad)).is_err(),
+            "{bad:?}"
+        );
+    }
+    let zero_jobs = Options {
+        jobs: 0,
+        ..Options::new(limits(1, 0, 0))
+    };
+    assert!(explore(&config(None), &zero_jobs).is_err());
+}
+
+fn cli(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_paxos-safety"))
+        .arg("explore")
+        .args(args)
+        .output()
+        .expect("the binary runs");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn last_json(stdout: &str) -> serde_json::Value {
+    serde_json::from_str(stdout.lines().last().expect("some output")).expect("a JSON last line")
+}
+
+#[test]
+fn cli_finds_writes_and_exits_1_on_a_violation() {
+    let dir = std::env::temp_dir().join(format!("explore-cli-{}", std::process::id()));
+    let out = dir.join("cx.json");
+    let (code, stdout, _) = cli(&[
+        "--bug",
+        "small-quorum",
+        "--max-ballots",
+        "1",
+        "--json",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 1, "{stdout}");
+    let json = last_json(&stdout);
+    for key in [
+        "unique_states",
+        "transitions",
+        "depth",
+        "elapsed_s",
+        "complete",
+        "violation",
+    ] {
+        assert!(json.get(key).is_some(), "missing {key}: {json}");
+    }
+    assert_eq!(json["violation"]["invariant"], "learner-agreement");
+    assert_eq!(json["violation"]["events"], 5);
+    assert_eq!(json["violation"]["counterexample"], out.to_str().unwrap());
+    assert!(
+        stdout.contains("timeout p"),
+        "the events are printed: {stdout}"
+    );
+    let cx = Counterexample::load(&out).expect("the file was written");
+    let outcome =
+        Simulator::new(cx.config).run_events(&cx.parse_events().unwrap(), cx.profile(), true, None);
+    assert_eq!(outcome.ending, Ending::Violation);
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn cli_exits_0_when_safe_and_2_on_bad_usage() {
+    let (code, stdout, _) = cli(&[
+        "--max-ballots",
+        "1",
+        "--max-crashes",
+        "0",
+        "--max-duplicates",
+        "0",
+        "--depth",
+        "8",
+        "--json",
+    ]);
+    assert_eq!(code, 0, "{stdout}");
+    let json = last_json(&stdout);
+    assert_eq!(json["violation"], serde_json::Value::Null);
+    assert_eq!(json["complete"], false);
+    assert_eq!(json["depth"], 8);
+
+    for bad in [
+        &["--max-ballots", "0"][..],
+        &["--max-ballots", "65"],
+        &["--acceptors", "16"],
+        &["--jobs", "0"],
+        &["--max-memory", "0"],
+        &["--bug", "nope"],
+        &["--config", "/nonexistent/config.json"],
+    ] {
+        let (code, _, stderr) = cli(bad);
+        assert_eq!(code, 2, "{bad:?}: {stderr}");
+        assert!(!stderr.is_empty(), "{bad:?} says why");
+    }
+}
+
+/// The campaign's shrunk counterexamples (committed in tests/counterexamples/) are at most
+/// two events longer than the shortest that exists, which the search above proves.
+#[test]
+fn fuzz_shrinks_to_within_two_events_of_the_shortest() {
+    let mut report = Vec::new();
+    for (bug, _, shortest, _) in SMALLEST {
+        let path = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/counterexamples")
+            .join(format!("{bug}.json"));
+        let cx = Counterexample::load(&path).unwrap();
+        report.push(format!(
+            "{bug}: fuzz {} events, shortest {shortest}",
+            cx.events.len()
+        ));
+        assert!(
+            cx.events.len() <= shortest + 2,
+            "{bug}: fuzz shrank to {} events, the shortest is {shortest}",
+            cx.events.len()
+        );
+    }
+    println!("{}", report.join("\n"));
+}
