@@ -26,10 +26,16 @@ pub const DEFAULT_MAX_DROPS: u16 = 0;
 pub const DEFAULT_MAX_MEMORY_MIB: u64 = 4096;
 
 #[derive(Args, Debug)]
+#[command(after_help = "Examples:\n  \
+    paxos-safety explore                               the correct protocol at the default bounds: safe, every state\n  \
+    paxos-safety explore --bug no-adopt                the shortest schedule that breaks it (12 events)\n  \
+    paxos-safety explore --max-crashes 0 --max-duplicates 1 --jobs 2 --json\n  \
+    paxos-safety explore --max-ballots 2 --depth 14    bound the depth when the space is too large\n\n\
+    Exit status: 0 no violation, 1 a violation, 2 bad usage.")]
 pub struct ExploreArgs {
     #[command(flatten)]
     pub cluster: ClusterArgs,
-    /// Cluster and bounds from a JSON file (the shape of a counterexample's "config");
+    /// Cluster and bounds from a .json or .toml file (the shape of a counterexample's "config");
     /// flags win over it
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
@@ -55,7 +61,7 @@ pub struct ExploreArgs {
     /// Stop when the explorer's structures reach this many MiB [default: 4096]
     #[arg(long, value_name = "MIB")]
     pub max_memory: Option<u64>,
-    /// Threads; results do not depend on it [default: 1]
+    /// Threads; results do not depend on it
     #[arg(long, value_name = "N", default_value_t = 1)]
     pub jobs: usize,
     /// Do not treat acceptors as interchangeable (counts every renaming as its own state)

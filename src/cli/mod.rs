@@ -50,6 +50,10 @@ pub enum Command {
     /// Add up the --json summaries of a sharded campaign.
     Merge(merge::MergeArgs),
     /// Run as the grader node on stdin/stdout (the same as no subcommand).
+    #[command(after_help = "Example:\n  \
+        printf '%s\\n' '{\"src\":\"c0\",\"dest\":\"n1\",\"body\":{\"type\":\"init\",\"msg_id\":1,\"node_id\":\"n1\",\"node_ids\":[\"n1\"]}}' | paxos-safety node\n\n\
+        Requests: init, paxos_safety_test, paxos_invariant_check (see the README). Replies go to\n\
+        stdout one per line, diagnostics to stderr; EOF ends the node with exit status 0.")]
     Node,
 }
 
