@@ -72,13 +72,7 @@ impl Counterexample {
     pub fn profile(&self) -> Profile {
         let defaults = crate::world::Limits::default();
         let base = Profile {
-            rates: crate::profile::Rates {
-                drop: 0,
-                duplicate: 0,
-                crash: 0,
-                restart: 0,
-                timeout: 0,
-            },
+            rates: crate::profile::Rates::NONE,
             limits: defaults,
         };
         self.config.faults.apply(base)

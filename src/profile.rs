@@ -21,6 +21,18 @@ pub struct Rates {
     pub timeout: u16,
 }
 
+impl Rates {
+    /// No fault and no timeout is ever tried at random: for schedules that decide every
+    /// step themselves (choices, recorded events, the explorer).
+    pub const NONE: Rates = Rates {
+        drop: 0,
+        duplicate: 0,
+        crash: 0,
+        restart: 0,
+        timeout: 0,
+    };
+}
+
 /// The resolved fault profile of one execution.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Profile {

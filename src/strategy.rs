@@ -68,13 +68,7 @@ pub fn buggy_clusters() -> impl Strategy<Value = Config> {
 pub fn profiles() -> impl Strategy<Value = Profile> {
     (0u16..=2, 0u16..=4, 0u16..=4, 1u16..=4).prop_map(
         |(max_crashes, max_drops, max_duplicates, max_ballots)| Profile {
-            rates: Rates {
-                drop: 0,
-                duplicate: 0,
-                crash: 0,
-                restart: 0,
-                timeout: 0,
-            },
+            rates: Rates::NONE,
             limits: Limits {
                 max_crashes,
                 max_drops,

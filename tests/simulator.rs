@@ -11,13 +11,7 @@ use paxos_safety::world::{Limits, StepError, World};
 
 fn calm(limits: Limits) -> Profile {
     Profile {
-        rates: Rates {
-            drop: 0,
-            duplicate: 0,
-            crash: 0,
-            restart: 0,
-            timeout: 0,
-        },
+        rates: Rates::NONE,
         limits,
     }
 }

@@ -664,13 +664,7 @@ mod tests {
 
     fn profile() -> Profile {
         Profile {
-            rates: Rates {
-                drop: 0,
-                duplicate: 0,
-                crash: 0,
-                restart: 0,
-                timeout: 0,
-            },
+            rates: Rates::NONE,
             limits: Limits::default(),
         }
     }
