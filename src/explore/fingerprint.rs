@@ -180,6 +180,20 @@ impl Fingerprinter {
     /// Takes `(world, checker)` apart as the base that later [`Fingerprinter::fingerprint`]
     /// calls start from, and returns its fingerprint, computed from scratch.
     pub fn set_base(&mut self, world: &World, checker: &Checker) -> Fingerprint {
+        self.load_base(world, checker);
+        let words = |p: usize| self.base.proposer_words[p];
+        finish(
+            header_word(world),
+            (0..world.proposers.len()).map(words),
+            self.base.records_sum,
+            self.base.profile_sum,
+        )
+    }
+
+    /// [`Fingerprinter::set_base`] without the final hash. The explorer expands states whose
+    /// fingerprint is already in the visited set, so per expanded state it only needs the
+    /// parts; the final hash would be thrown away.
+    pub fn load_base(&mut self, world: &World, checker: &Checker) {
         let mut base = std::mem::take(&mut self.base);
         let n_acc = world.acceptors.len();
         base.facts = [0; MAX_ACCEPTORS];
@@ -218,13 +232,6 @@ impl Fingerprinter {
             base.profile_sum = base.profile_sum.wrapping_add(base.profiles[a]);
         }
         self.base = base;
-        let words = |p: usize| self.base.proposer_words[p];
-        finish(
-            header_word(world),
-            (0..world.proposers.len()).map(words),
-            self.base.records_sum,
-            self.base.profile_sum,
-        )
     }
 
     /// The fingerprint of `(world, checker)`, a successor of the base: the base's parts,

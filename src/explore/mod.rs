@@ -575,7 +575,7 @@ impl Worker {
             base_checker_part.extend_from_slice(part);
         }
         base.enabled(&shared.limits, enabled);
-        printer.set_base(base, base_checker);
+        printer.load_base(base, base_checker);
         while worlds.len() < enabled.len() {
             worlds.push(base.clone());
             checkers.push(base_checker.clone());
