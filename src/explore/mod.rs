@@ -115,6 +115,7 @@
 //! visited set outgrows the cache.
 
 mod codec;
+mod enabled;
 mod fingerprint;
 mod visited;
 
@@ -131,6 +132,7 @@ use crate::protocol::Protocol;
 use crate::world::{input_value, Limits, StepError, World};
 
 use codec::Codec;
+use enabled::{enabled_events, NO_MESSAGE};
 use fingerprint::{Fingerprint, Fingerprinter};
 use visited::FingerprintTable;
 
@@ -433,7 +435,10 @@ struct Worker {
     worlds: Vec<World>,
     checkers: Vec<Checker>,
     successors: Vec<Successor>,
-    enabled: Vec<Event>,
+    /// The enabled events of the state being expanded, each with its message's index.
+    enabled: Vec<(Event, u32)>,
+    /// Scratch for `enabled_events`.
+    firsts: Vec<u32>,
     observed: Vec<Observation>,
     seen: FingerprintTable,
 }
@@ -484,6 +489,7 @@ impl Worker {
             checkers: Vec::new(),
             successors: Vec::new(),
             enabled: Vec::new(),
+            firsts: Vec::new(),
             observed: Vec::new(),
             seen: FingerprintTable::default(),
         }
@@ -563,6 +569,7 @@ impl Worker {
             checkers,
             successors,
             enabled,
+            firsts,
             observed,
             seen,
         } = self;
@@ -574,20 +581,36 @@ impl Worker {
             base_checker_part.clear();
             base_checker_part.extend_from_slice(part);
         }
-        base.enabled(&shared.limits, enabled);
+        enabled_events(base, &shared.limits, firsts, enabled);
+        #[cfg(debug_assertions)]
+        {
+            let mut listed = Vec::new();
+            base.enabled(&shared.limits, &mut listed);
+            debug_assert!(listed.iter().eq(enabled.iter().map(|e| &e.0)));
+        }
         printer.load_base(base, base_checker);
         while worlds.len() < enabled.len() {
             worlds.push(base.clone());
             checkers.push(base_checker.clone());
         }
         successors.clear();
-        for (k, event) in enabled.iter().enumerate() {
+        for (k, (event, index)) in enabled.iter().enumerate() {
             let next = &mut worlds[k];
             copy_world(next, base);
             observed.clear();
-            let step = next.apply(&shared.proto, &shared.limits, event, &mut |o| {
-                observed.push(o)
-            });
+            let mut sink = |o| observed.push(o);
+            let step = if *index == NO_MESSAGE {
+                next.apply(&shared.proto, &shared.limits, event, &mut sink)
+            } else {
+                // What `apply` would do after finding the message (see `enabled`).
+                next.apply_at(
+                    &shared.proto,
+                    &shared.limits,
+                    event,
+                    *index as usize,
+                    &mut sink,
+                )
+            };
             match step {
                 Ok(()) => {}
                 Err(StepError::MessageLimit) => {
