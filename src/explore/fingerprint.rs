@@ -147,21 +147,21 @@ impl Fingerprinter {
         acceptor_word(world, a) | opt_ballot(checker.floor_of(a as AcceptorId)) << 33
     }
 
-    fn profile_of(&self, a: usize, own: u64, facts: u128) -> u128 {
-        let name = if self.symmetry { 0 } else { a as u64 + 1 };
+    fn profile_of(symmetry: bool, a: usize, own: u64, facts: u128) -> u128 {
+        let name = if symmetry { 0 } else { a as u64 + 1 };
         profile(own, name, facts)
     }
 
     /// Adds (`sign` 1) or removes (`sign` -1) proposer `p`'s membership facts.
     fn membership_facts(
-        &self,
+        membership: &[[u128; 3]; MAX_PROPOSERS],
         p: usize,
         pr: &Proposer,
         facts: &mut [u128],
         sign: i8,
         dirty: &mut u64,
     ) {
-        let [promised, voted, reported] = self.membership[p];
+        let [promised, voted, reported] = membership[p];
         let mut apply = |a: usize, h: u128| {
             facts[a] = if sign > 0 {
                 facts[a].wrapping_add(h)
@@ -194,7 +194,13 @@ impl Fingerprinter {
     /// fingerprint is already in the visited set, so per expanded state it only needs the
     /// parts; the final hash would be thrown away.
     pub fn load_base(&mut self, world: &World, checker: &Checker) {
-        let mut base = std::mem::take(&mut self.base);
+        // Borrowed field by field rather than taken out and put back: the parts are a few
+        // hundred bytes, and moving them twice per expanded state showed in the profile.
+        let Fingerprinter {
+            symmetry,
+            membership,
+            base,
+        } = self;
         let n_acc = world.acceptors.len();
         base.facts = [0; MAX_ACCEPTORS];
         let mut dirty = 0;
@@ -207,7 +213,7 @@ impl Fingerprinter {
         base.proposer_words.clear();
         for (p, pr) in world.proposers.iter().enumerate() {
             base.proposer_words.push(proposer_words(pr));
-            self.membership_facts(p, pr, &mut base.facts, 1, &mut dirty);
+            Self::membership_facts(membership, p, pr, &mut base.facts, 1, &mut dirty);
         }
         base.records.clear();
         base.records_sum = 0;
@@ -228,10 +234,9 @@ impl Fingerprinter {
         base.profile_sum = 0;
         for a in 0..n_acc {
             base.own[a] = Self::own_word(world, checker, a);
-            base.profiles[a] = self.profile_of(a, base.own[a], base.facts[a]);
+            base.profiles[a] = Self::profile_of(*symmetry, a, base.own[a], base.facts[a]);
             base.profile_sum = base.profile_sum.wrapping_add(base.profiles[a]);
         }
-        self.base = base;
     }
 
     /// The fingerprint of `(world, checker)`, a successor of the base: the base's parts,
@@ -281,9 +286,9 @@ impl Fingerprinter {
             } else {
                 words[p] = proposer_words(pr);
                 if let Some(old) = base_world.proposers.get(p) {
-                    self.membership_facts(p, old, &mut facts, -1, &mut dirty);
+                    Self::membership_facts(&self.membership, p, old, &mut facts, -1, &mut dirty);
                 }
-                self.membership_facts(p, pr, &mut facts, 1, &mut dirty);
+                Self::membership_facts(&self.membership, p, pr, &mut facts, 1, &mut dirty);
             }
         }
 
@@ -331,7 +336,7 @@ impl Fingerprinter {
             if own != base.own[a] || dirty & (1 << a) != 0 {
                 profile_sum = profile_sum
                     .wrapping_sub(base.profiles[a])
-                    .wrapping_add(self.profile_of(a, own, sum));
+                    .wrapping_add(Self::profile_of(self.symmetry, a, own, sum));
             }
         }
 
