@@ -431,6 +431,12 @@ struct Worker {
     base_checker: Checker,
     /// The checker part (see `Codec::checker_part`) that `base_checker` was rebuilt from.
     base_checker_part: Vec<u64>,
+    /// Checkers rebuilt recently, with the checker parts they were rebuilt from, replaced
+    /// round robin from `next_cached`. Rebuilding replays every record through
+    /// `Checker::observe`; a few histories recur among nearby states, and copying one is
+    /// several times cheaper.
+    cached_checkers: Vec<(Vec<u64>, Checker)>,
+    next_cached: usize,
     /// Successors of the state being expanded, one per enabled event.
     worlds: Vec<World>,
     checkers: Vec<Checker>,
@@ -485,6 +491,8 @@ impl Worker {
             base: world,
             base_checker: checker,
             base_checker_part: Vec::new(),
+            cached_checkers: Vec::new(),
+            next_cached: 0,
             worlds: Vec::new(),
             checkers: Vec::new(),
             successors: Vec::new(),
@@ -565,6 +573,8 @@ impl Worker {
             base,
             base_checker,
             base_checker_part,
+            cached_checkers,
+            next_cached,
             worlds,
             checkers,
             successors,
@@ -577,7 +587,20 @@ impl Worker {
         // Siblings mostly share their checker history; rebuild it only when it differs.
         let part = codec.checker_part(state);
         if part != base_checker_part.as_slice() {
-            codec.decode_checker(state, base_checker);
+            if let Some((_, c)) = cached_checkers.iter().find(|(p, _)| p == part) {
+                base_checker.clone_from(c);
+            } else {
+                codec.decode_checker(state, base_checker);
+                if cached_checkers.len() < CACHED_CHECKERS {
+                    cached_checkers.push((part.to_vec(), base_checker.clone()));
+                } else {
+                    let (p, c) = &mut cached_checkers[*next_cached];
+                    p.clear();
+                    p.extend_from_slice(part);
+                    c.clone_from(base_checker);
+                    *next_cached = (*next_cached + 1) % CACHED_CHECKERS;
+                }
+            }
             base_checker_part.clear();
             base_checker_part.extend_from_slice(part);
         }
@@ -691,6 +714,9 @@ fn expand_level(
             .collect()
     })
 }
+
+/// How many rebuilt checkers a worker keeps (see `Worker::cached_checkers`).
+const CACHED_CHECKERS: usize = 8;
 
 /// How far ahead of its lookups the merge prefetches visited-set slots.
 const MERGE_PREFETCH: usize = 16;
