@@ -254,7 +254,10 @@ impl Fingerprinter {
         let base = &self.base;
         debug_assert_eq!(base_world.network.len(), base.message_facts.len());
         let n_acc = world.acceptors.len();
-        let mut facts = base.facts;
+        // What this state adds to and takes from each acceptor's facts sum, rather than a
+        // copy of the sums: zeroing is cheaper than copying, and the sums are wrapping
+        // additions, so base plus change is the same number either way.
+        let mut delta = [0u128; MAX_ACCEPTORS];
         // Acceptors whose profile must be hashed again.
         let mut dirty = 0u64;
 
@@ -267,12 +270,12 @@ impl Fingerprinter {
                 (b, m) => {
                     if b.is_some() {
                         let (h, a) = base.message_facts[i];
-                        facts[a] = facts[a].wrapping_sub(h);
+                        delta[a] = delta[a].wrapping_sub(h);
                         dirty |= 1 << a;
                     }
                     if let Some(m) = m {
                         let (h, a) = message_fact(m);
-                        facts[a] = facts[a].wrapping_add(h);
+                        delta[a] = delta[a].wrapping_add(h);
                         dirty |= 1 << a;
                     }
                 }
@@ -286,9 +289,9 @@ impl Fingerprinter {
             } else {
                 words[p] = proposer_words(pr);
                 if let Some(old) = base_world.proposers.get(p) {
-                    Self::membership_facts(&self.membership, p, old, &mut facts, -1, &mut dirty);
+                    Self::membership_facts(&self.membership, p, old, &mut delta, -1, &mut dirty);
                 }
-                Self::membership_facts(&self.membership, p, pr, &mut facts, 1, &mut dirty);
+                Self::membership_facts(&self.membership, p, pr, &mut delta, 1, &mut dirty);
             }
         }
 
@@ -306,7 +309,7 @@ impl Fingerprinter {
                 if let Some(r) = old {
                     records_sum = records_sum.wrapping_sub(r.record);
                     for_each_bit(r.voters, |a| {
-                        facts[a] = facts[a].wrapping_sub(r.voter);
+                        delta[a] = delta[a].wrapping_sub(r.voter);
                         dirty |= 1 << a;
                     });
                 }
@@ -316,7 +319,7 @@ impl Fingerprinter {
                 };
                 records_sum = records_sum.wrapping_add(record);
                 for_each_bit(voters, |a| {
-                    facts[a] = facts[a].wrapping_add(voter);
+                    delta[a] = delta[a].wrapping_add(voter);
                     dirty |= 1 << a;
                 });
             }
@@ -324,14 +327,15 @@ impl Fingerprinter {
             for r in base.records.iter().skip(n) {
                 records_sum = records_sum.wrapping_sub(r.record);
                 for_each_bit(r.voters, |a| {
-                    facts[a] = facts[a].wrapping_sub(r.voter);
+                    delta[a] = delta[a].wrapping_sub(r.voter);
                     dirty |= 1 << a;
                 });
             }
         }
 
         let mut profile_sum = base.profile_sum;
-        for (a, &sum) in facts.iter().enumerate().take(n_acc) {
+        for (a, &change) in delta.iter().enumerate().take(n_acc) {
+            let sum = base.facts[a].wrapping_add(change);
             let own = Self::own_word(world, checker, a);
             if own != base.own[a] || dirty & (1 << a) != 0 {
                 profile_sum = profile_sum
