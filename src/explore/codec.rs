@@ -250,6 +250,14 @@ impl Codec {
         }
         // The ballot and value sit above the voters, so voters never decide the order.
         self.records.sort_unstable();
+        // One capacity check for the whole state instead of one per word.
+        out.reserve(
+            1 + floor_words(n_acc)
+                + self.records.len()
+                + n_acc
+                + 2 * world.proposers.len()
+                + world.network.len(),
+        );
         out.push(
             header_word(world)
                 | (self.records.len() as u64) << 32

@@ -147,21 +147,21 @@ impl Fingerprinter {
         acceptor_word(world, a) | opt_ballot(checker.floor_of(a as AcceptorId)) << 33
     }
 
-    fn profile_of(&self, a: usize, own: u64, facts: u128) -> u128 {
-        let name = if self.symmetry { 0 } else { a as u64 + 1 };
+    fn profile_of(symmetry: bool, a: usize, own: u64, facts: u128) -> u128 {
+        let name = if symmetry { 0 } else { a as u64 + 1 };
         profile(own, name, facts)
     }
 
     /// Adds (`sign` 1) or removes (`sign` -1) proposer `p`'s membership facts.
     fn membership_facts(
-        &self,
+        membership: &[[u128; 3]; MAX_PROPOSERS],
         p: usize,
         pr: &Proposer,
         facts: &mut [u128],
         sign: i8,
         dirty: &mut u64,
     ) {
-        let [promised, voted, reported] = self.membership[p];
+        let [promised, voted, reported] = membership[p];
         let mut apply = |a: usize, h: u128| {
             facts[a] = if sign > 0 {
                 facts[a].wrapping_add(h)
@@ -180,7 +180,27 @@ impl Fingerprinter {
     /// Takes `(world, checker)` apart as the base that later [`Fingerprinter::fingerprint`]
     /// calls start from, and returns its fingerprint, computed from scratch.
     pub fn set_base(&mut self, world: &World, checker: &Checker) -> Fingerprint {
-        let mut base = std::mem::take(&mut self.base);
+        self.load_base(world, checker);
+        let words = |p: usize| self.base.proposer_words[p];
+        finish(
+            header_word(world),
+            (0..world.proposers.len()).map(words),
+            self.base.records_sum,
+            self.base.profile_sum,
+        )
+    }
+
+    /// [`Fingerprinter::set_base`] without the final hash. The explorer expands states whose
+    /// fingerprint is already in the visited set, so per expanded state it only needs the
+    /// parts; the final hash would be thrown away.
+    pub fn load_base(&mut self, world: &World, checker: &Checker) {
+        // Borrowed field by field rather than taken out and put back: the parts are a few
+        // hundred bytes, and moving them twice per expanded state showed in the profile.
+        let Fingerprinter {
+            symmetry,
+            membership,
+            base,
+        } = self;
         let n_acc = world.acceptors.len();
         base.facts = [0; MAX_ACCEPTORS];
         let mut dirty = 0;
@@ -193,7 +213,7 @@ impl Fingerprinter {
         base.proposer_words.clear();
         for (p, pr) in world.proposers.iter().enumerate() {
             base.proposer_words.push(proposer_words(pr));
-            self.membership_facts(p, pr, &mut base.facts, 1, &mut dirty);
+            Self::membership_facts(membership, p, pr, &mut base.facts, 1, &mut dirty);
         }
         base.records.clear();
         base.records_sum = 0;
@@ -214,17 +234,9 @@ impl Fingerprinter {
         base.profile_sum = 0;
         for a in 0..n_acc {
             base.own[a] = Self::own_word(world, checker, a);
-            base.profiles[a] = self.profile_of(a, base.own[a], base.facts[a]);
+            base.profiles[a] = Self::profile_of(*symmetry, a, base.own[a], base.facts[a]);
             base.profile_sum = base.profile_sum.wrapping_add(base.profiles[a]);
         }
-        self.base = base;
-        let words = |p: usize| self.base.proposer_words[p];
-        finish(
-            header_word(world),
-            (0..world.proposers.len()).map(words),
-            self.base.records_sum,
-            self.base.profile_sum,
-        )
     }
 
     /// The fingerprint of `(world, checker)`, a successor of the base: the base's parts,
@@ -242,7 +254,10 @@ impl Fingerprinter {
         let base = &self.base;
         debug_assert_eq!(base_world.network.len(), base.message_facts.len());
         let n_acc = world.acceptors.len();
-        let mut facts = base.facts;
+        // What this state adds to and takes from each acceptor's facts sum, rather than a
+        // copy of the sums: zeroing is cheaper than copying, and the sums are wrapping
+        // additions, so base plus change is the same number either way.
+        let mut delta = [0u128; MAX_ACCEPTORS];
         // Acceptors whose profile must be hashed again.
         let mut dirty = 0u64;
 
@@ -255,12 +270,12 @@ impl Fingerprinter {
                 (b, m) => {
                     if b.is_some() {
                         let (h, a) = base.message_facts[i];
-                        facts[a] = facts[a].wrapping_sub(h);
+                        delta[a] = delta[a].wrapping_sub(h);
                         dirty |= 1 << a;
                     }
                     if let Some(m) = m {
                         let (h, a) = message_fact(m);
-                        facts[a] = facts[a].wrapping_add(h);
+                        delta[a] = delta[a].wrapping_add(h);
                         dirty |= 1 << a;
                     }
                 }
@@ -274,9 +289,9 @@ impl Fingerprinter {
             } else {
                 words[p] = proposer_words(pr);
                 if let Some(old) = base_world.proposers.get(p) {
-                    self.membership_facts(p, old, &mut facts, -1, &mut dirty);
+                    Self::membership_facts(&self.membership, p, old, &mut delta, -1, &mut dirty);
                 }
-                self.membership_facts(p, pr, &mut facts, 1, &mut dirty);
+                Self::membership_facts(&self.membership, p, pr, &mut delta, 1, &mut dirty);
             }
         }
 
@@ -294,7 +309,7 @@ impl Fingerprinter {
                 if let Some(r) = old {
                     records_sum = records_sum.wrapping_sub(r.record);
                     for_each_bit(r.voters, |a| {
-                        facts[a] = facts[a].wrapping_sub(r.voter);
+                        delta[a] = delta[a].wrapping_sub(r.voter);
                         dirty |= 1 << a;
                     });
                 }
@@ -304,7 +319,7 @@ impl Fingerprinter {
                 };
                 records_sum = records_sum.wrapping_add(record);
                 for_each_bit(voters, |a| {
-                    facts[a] = facts[a].wrapping_add(voter);
+                    delta[a] = delta[a].wrapping_add(voter);
                     dirty |= 1 << a;
                 });
             }
@@ -312,19 +327,20 @@ impl Fingerprinter {
             for r in base.records.iter().skip(n) {
                 records_sum = records_sum.wrapping_sub(r.record);
                 for_each_bit(r.voters, |a| {
-                    facts[a] = facts[a].wrapping_sub(r.voter);
+                    delta[a] = delta[a].wrapping_sub(r.voter);
                     dirty |= 1 << a;
                 });
             }
         }
 
         let mut profile_sum = base.profile_sum;
-        for (a, &sum) in facts.iter().enumerate().take(n_acc) {
+        for (a, &change) in delta.iter().enumerate().take(n_acc) {
+            let sum = base.facts[a].wrapping_add(change);
             let own = Self::own_word(world, checker, a);
             if own != base.own[a] || dirty & (1 << a) != 0 {
                 profile_sum = profile_sum
                     .wrapping_sub(base.profiles[a])
-                    .wrapping_add(self.profile_of(a, own, sum));
+                    .wrapping_add(Self::profile_of(self.symmetry, a, own, sum));
             }
         }
 

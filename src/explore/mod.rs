@@ -115,6 +115,7 @@
 //! visited set outgrows the cache.
 
 mod codec;
+mod enabled;
 mod fingerprint;
 mod visited;
 
@@ -131,6 +132,7 @@ use crate::protocol::Protocol;
 use crate::world::{input_value, Limits, StepError, World};
 
 use codec::Codec;
+use enabled::{enabled_events, NO_MESSAGE};
 use fingerprint::{Fingerprint, Fingerprinter};
 use visited::FingerprintTable;
 
@@ -429,11 +431,20 @@ struct Worker {
     base_checker: Checker,
     /// The checker part (see `Codec::checker_part`) that `base_checker` was rebuilt from.
     base_checker_part: Vec<u64>,
+    /// Checkers rebuilt recently, with the checker parts they were rebuilt from, replaced
+    /// round robin from `next_cached`. Rebuilding replays every record through
+    /// `Checker::observe`; a few histories recur among nearby states, and copying one is
+    /// several times cheaper.
+    cached_checkers: Vec<(Vec<u64>, Checker)>,
+    next_cached: usize,
     /// Successors of the state being expanded, one per enabled event.
     worlds: Vec<World>,
     checkers: Vec<Checker>,
     successors: Vec<Successor>,
-    enabled: Vec<Event>,
+    /// The enabled events of the state being expanded, each with its message's index.
+    enabled: Vec<(Event, u32)>,
+    /// Scratch for `enabled_events`.
+    firsts: Vec<u32>,
     observed: Vec<Observation>,
     seen: FingerprintTable,
 }
@@ -480,10 +491,13 @@ impl Worker {
             base: world,
             base_checker: checker,
             base_checker_part: Vec::new(),
+            cached_checkers: Vec::new(),
+            next_cached: 0,
             worlds: Vec::new(),
             checkers: Vec::new(),
             successors: Vec::new(),
             enabled: Vec::new(),
+            firsts: Vec::new(),
             observed: Vec::new(),
             seen: FingerprintTable::default(),
         }
@@ -559,10 +573,13 @@ impl Worker {
             base,
             base_checker,
             base_checker_part,
+            cached_checkers,
+            next_cached,
             worlds,
             checkers,
             successors,
             enabled,
+            firsts,
             observed,
             seen,
         } = self;
@@ -570,24 +587,53 @@ impl Worker {
         // Siblings mostly share their checker history; rebuild it only when it differs.
         let part = codec.checker_part(state);
         if part != base_checker_part.as_slice() {
-            codec.decode_checker(state, base_checker);
+            if let Some((_, c)) = cached_checkers.iter().find(|(p, _)| p == part) {
+                base_checker.clone_from(c);
+            } else {
+                codec.decode_checker(state, base_checker);
+                if cached_checkers.len() < CACHED_CHECKERS {
+                    cached_checkers.push((part.to_vec(), base_checker.clone()));
+                } else {
+                    let (p, c) = &mut cached_checkers[*next_cached];
+                    p.clear();
+                    p.extend_from_slice(part);
+                    c.clone_from(base_checker);
+                    *next_cached = (*next_cached + 1) % CACHED_CHECKERS;
+                }
+            }
             base_checker_part.clear();
             base_checker_part.extend_from_slice(part);
         }
-        base.enabled(&shared.limits, enabled);
-        printer.set_base(base, base_checker);
+        enabled_events(base, &shared.limits, firsts, enabled);
+        #[cfg(debug_assertions)]
+        {
+            let mut listed = Vec::new();
+            base.enabled(&shared.limits, &mut listed);
+            debug_assert!(listed.iter().eq(enabled.iter().map(|e| &e.0)));
+        }
+        printer.load_base(base, base_checker);
         while worlds.len() < enabled.len() {
             worlds.push(base.clone());
             checkers.push(base_checker.clone());
         }
         successors.clear();
-        for (k, event) in enabled.iter().enumerate() {
+        for (k, (event, index)) in enabled.iter().enumerate() {
             let next = &mut worlds[k];
             copy_world(next, base);
             observed.clear();
-            let step = next.apply(&shared.proto, &shared.limits, event, &mut |o| {
-                observed.push(o)
-            });
+            let mut sink = |o| observed.push(o);
+            let step = if *index == NO_MESSAGE {
+                next.apply(&shared.proto, &shared.limits, event, &mut sink)
+            } else {
+                // What `apply` would do after finding the message (see `enabled`).
+                next.apply_at(
+                    &shared.proto,
+                    &shared.limits,
+                    event,
+                    *index as usize,
+                    &mut sink,
+                )
+            };
             match step {
                 Ok(()) => {}
                 Err(StepError::MessageLimit) => {
@@ -668,6 +714,9 @@ fn expand_level(
             .collect()
     })
 }
+
+/// How many rebuilt checkers a worker keeps (see `Worker::cached_checkers`).
+const CACHED_CHECKERS: usize = 8;
 
 /// How far ahead of its lookups the merge prefetches visited-set slots.
 const MERGE_PREFETCH: usize = 16;
