@@ -16,7 +16,7 @@ use crate::profile::Profile;
 use crate::protocol::{Phase, Protocol};
 use crate::rng::Prng;
 use crate::scheduler::{ChoiceSchedule, EventSchedule, Next, RandomSchedule, Schedule};
-use crate::world::{input_value, StepError, World};
+use crate::world::{reset_checker, StepError, World};
 
 /// How an execution ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
@@ -215,10 +215,7 @@ impl Simulator {
     ) -> Outcome {
         let limits = profile.limits;
         self.world.reset(&self.proto, self.config.proposers);
-        self.checker.reset(self.proto.q2 as usize);
-        for p in 0..self.config.proposers {
-            self.checker.register_input(input_value(p));
-        }
+        reset_checker(&mut self.checker, &self.proto, self.config.proposers);
         let mut outcome = Outcome {
             profile,
             steps: 0,

@@ -9,7 +9,7 @@
 //! [`Observation`]s.
 
 use crate::ballot::{AcceptorId, Value};
-use crate::checker::Observation;
+use crate::checker::{Checker, Observation};
 use crate::event::{Envelope, Event, NodeId};
 use crate::protocol::{Acceptor, Action, Msg, Phase, Proposer, Protocol};
 
@@ -54,7 +54,7 @@ pub enum StepError {
 }
 
 /// The state of the simulated cluster.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Debug, PartialEq, Eq, Hash)]
 pub struct World {
     pub acceptors: Vec<Acceptor>,
     pub proposers: Vec<Proposer>,
@@ -69,9 +69,59 @@ pub struct World {
     pub duplicates: u16,
 }
 
+/// Written out rather than derived for `clone_from`: the derived one allocates fresh
+/// vectors, while this one reuses the destination's. The exhaustive explorer copies a world
+/// for every transition, so that matters there.
+impl Clone for World {
+    fn clone(&self) -> World {
+        World {
+            acceptors: self.acceptors.clone(),
+            proposers: self.proposers.clone(),
+            acceptors_down: self.acceptors_down,
+            proposers_down: self.proposers_down,
+            network: self.network.clone(),
+            crashes: self.crashes,
+            drops: self.drops,
+            duplicates: self.duplicates,
+        }
+    }
+
+    fn clone_from(&mut self, source: &World) {
+        // Destructured, so that a field added to `World` cannot be forgotten here.
+        let World {
+            acceptors,
+            proposers,
+            acceptors_down,
+            proposers_down,
+            network,
+            crashes,
+            drops,
+            duplicates,
+        } = source;
+        self.acceptors.clone_from(acceptors);
+        self.proposers.clone_from(proposers);
+        self.network.clone_from(network);
+        self.acceptors_down = *acceptors_down;
+        self.proposers_down = *proposers_down;
+        self.crashes = *crashes;
+        self.drops = *drops;
+        self.duplicates = *duplicates;
+    }
+}
+
 /// The value proposer `p` wants: `v{p+1}`.
 pub fn input_value(proposer: u8) -> Value {
     Value(u32::from(proposer) + 1)
+}
+
+/// Readies `checker` for a new execution of the simulated cluster: the phase-2 quorum
+/// chooses, and every proposer's input is a valid proposal. The simulator, the renderer
+/// and the explorer all check the same model, so they all start here.
+pub fn reset_checker(checker: &mut Checker, proto: &Protocol, proposers: u8) {
+    checker.reset(proto.q2 as usize);
+    for p in 0..proposers {
+        checker.register_input(input_value(p));
+    }
 }
 
 impl World {

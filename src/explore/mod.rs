@@ -129,7 +129,7 @@ use crate::event::Event;
 use crate::execution::{Ending, Simulator};
 use crate::profile::{Profile, Rates};
 use crate::protocol::Protocol;
-use crate::world::{input_value, Limits, StepError, World};
+use crate::world::{reset_checker, Limits, StepError, World};
 
 use codec::Codec;
 use enabled::{enabled_events, NO_MESSAGE};
@@ -449,37 +449,11 @@ struct Worker {
     seen: FingerprintTable,
 }
 
-/// `dst` becomes a copy of `src`, reusing `dst`'s vectors. Destructured so that a field
-/// added to `World` cannot be forgotten here.
-fn copy_world(dst: &mut World, src: &World) {
-    let World {
-        acceptors,
-        proposers,
-        acceptors_down,
-        proposers_down,
-        network,
-        crashes,
-        drops,
-        duplicates,
-    } = src;
-    dst.acceptors.clone_from(acceptors);
-    dst.proposers.clone_from(proposers);
-    dst.network.clone_from(network);
-    dst.acceptors_down = *acceptors_down;
-    dst.proposers_down = *proposers_down;
-    dst.crashes = *crashes;
-    dst.drops = *drops;
-    dst.duplicates = *duplicates;
-}
-
 /// The initial state: the simulator's, with every proposer's input registered.
 fn initial(proto: &Protocol, proposers: u8) -> (World, Checker) {
-    let world = World::new(proto, proposers);
-    let mut checker = Checker::new(proto.q2 as usize);
-    for p in 0..proposers {
-        checker.register_input(input_value(p));
-    }
-    (world, checker)
+    let mut checker = Checker::default();
+    reset_checker(&mut checker, proto, proposers);
+    (World::new(proto, proposers), checker)
 }
 
 impl Worker {
@@ -619,7 +593,7 @@ impl Worker {
         successors.clear();
         for (k, (event, index)) in enabled.iter().enumerate() {
             let next = &mut worlds[k];
-            copy_world(next, base);
+            next.clone_from(base);
             observed.clear();
             let mut sink = |o| observed.push(o);
             let step = if *index == NO_MESSAGE {

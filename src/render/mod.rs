@@ -23,7 +23,7 @@ use crate::event::{Event, NodeId};
 use crate::execution::{Ending, Outcome};
 use crate::profile::Profile;
 use crate::protocol::{Acceptor, Msg, Phase, Protocol};
-use crate::world::{input_value, StepError, World};
+use crate::world::{reset_checker, StepError, World};
 
 pub mod json;
 pub mod mermaid;
@@ -203,10 +203,8 @@ impl Trace {
         let proto = config.protocol();
         let limits = profile.limits;
         let mut world = World::new(&proto, config.proposers);
-        let mut checker = Checker::new(proto.q2 as usize);
-        for p in 0..config.proposers {
-            checker.register_input(input_value(p));
-        }
+        let mut checker = Checker::default();
+        reset_checker(&mut checker, &proto, config.proposers);
         let mut reported = vec![None; config.proposers as usize];
         let mut steps = Vec::with_capacity(events.len());
         let mut violation = None;
