@@ -35,10 +35,11 @@ pub enum Observation {
         ballot: Ballot,
         value: Value,
     },
-    /// An acceptor promised `ballot`.
+    /// An acceptor promised `ballot`, reporting `accepted` as its latest vote.
     Promise {
         acceptor: AcceptorId,
         ballot: Ballot,
+        accepted: Option<(Ballot, Value)>,
     },
     /// A learner decided `value`, having seen votes at `ballot`.
     Decide {
@@ -66,10 +67,18 @@ pub enum Invariant {
     PromiseMonotonic,
     /// An acceptor never votes below a ballot it promised or voted for.
     VoteAbovePromise,
+    /// A promise reports the acceptor's latest vote, not an older one or one it never cast.
+    PromiseReportsVote,
+    /// A vote once cast is never forgotten: a later promise never reports "no vote".
+    VoteDurable,
+    /// An acceptor process answered a request with something other than exactly one
+    /// well-formed reply (garbage, the wrong `in_reply_to`, silence, or it exited). Never
+    /// found by [`Checker::observe`]: the harness that drives the process reports it.
+    AcceptorProtocol,
 }
 
 impl Invariant {
-    pub const ALL: [Invariant; 7] = [
+    pub const ALL: [Invariant; 10] = [
         Invariant::Agreement,
         Invariant::Immutability,
         Invariant::Validity,
@@ -77,6 +86,9 @@ impl Invariant {
         Invariant::LearnerAgreement,
         Invariant::PromiseMonotonic,
         Invariant::VoteAbovePromise,
+        Invariant::PromiseReportsVote,
+        Invariant::VoteDurable,
+        Invariant::AcceptorProtocol,
     ];
 
     pub fn name(self) -> &'static str {
@@ -88,6 +100,9 @@ impl Invariant {
             Invariant::LearnerAgreement => "learner-agreement",
             Invariant::PromiseMonotonic => "promise-monotonic",
             Invariant::VoteAbovePromise => "vote-above-promise",
+            Invariant::PromiseReportsVote => "promise-reports-vote",
+            Invariant::VoteDurable => "vote-durable",
+            Invariant::AcceptorProtocol => "acceptor-protocol",
         }
     }
 
@@ -107,13 +122,31 @@ impl Invariant {
             Invariant::VoteAbovePromise => {
                 "an acceptor must never vote below a ballot it promised or voted for"
             }
+            Invariant::PromiseReportsVote => "an acceptor's promise must report its latest vote",
+            Invariant::VoteDurable => "an acceptor must never forget a vote it cast",
+            Invariant::AcceptorProtocol => {
+                "an acceptor must answer every request with exactly one well-formed reply"
+            }
         }
     }
 
-    fn bit(self) -> u8 {
-        1 << (self as u8)
+    fn bit(self) -> InvariantSet {
+        1 << (self as u32)
     }
 }
+
+/// One bit per invariant. The assertion below stops the build, rather than a shift
+/// overflowing at run time, the day the invariants outgrow it.
+type InvariantSet = u32;
+const _: () = assert!(Invariant::ALL.len() <= InvariantSet::BITS as usize);
+const _: () = {
+    // Every invariant's discriminant is its place in `ALL`, so `bit` never collides.
+    let mut i = 0;
+    while i < Invariant::ALL.len() {
+        assert!(Invariant::ALL[i] as usize == i);
+        i += 1;
+    }
+};
 
 impl fmt::Display for Invariant {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -130,6 +163,8 @@ pub struct Violation {
     pub value: Value,
     pub earlier: Option<(Ballot, Value)>,
     pub acceptor: Option<AcceptorId>,
+    /// For the acceptor's promise rules: the vote the offending promise reported.
+    pub reported: Option<(Ballot, Value)>,
 }
 
 impl Violation {
@@ -194,6 +229,22 @@ impl Violation {
                     ballot(eb)
                 )
             }
+            (Invariant::PromiseReportsVote | Invariant::VoteDurable, latest) => {
+                let vote = |x: Option<(Ballot, Value)>| {
+                    x.map_or("no vote".to_string(), |(xb, xv)| {
+                        format!("the vote ({}, {})", ballot(xb), value(xv))
+                    })
+                };
+                format!(
+                    "{who}promised ballot {b} reporting {}, but its latest vote is {}",
+                    vote(self.reported),
+                    latest.map_or("none".to_string(), |(lb, lv)| format!(
+                        "({}, {})",
+                        ballot(lb),
+                        value(lv)
+                    ))
+                )
+            }
             (_, _) => format!("{who}{v} at ballot {b}"),
         };
         format!(
@@ -233,10 +284,14 @@ pub struct Checker {
     highest: Option<(Ballot, Value)>,
     highest_other: Option<(Ballot, Value)>,
     floors: Vec<Option<Ballot>>,
+    /// Per acceptor, the highest-ballot vote it cast: what its next promise must report.
+    /// The highest rather than the last, so that the verdict does not depend on the order
+    /// a rebuild replays votes in (while no invariant is broken, they are the same).
+    votes: Vec<Option<(Ballot, Value)>>,
     /// The proposers' input values, once declared (a handful: a linear scan beats hashing).
     inputs: Option<Vec<Value>>,
     inputs_declared: bool,
-    broken: u8,
+    broken: InvariantSet,
     first: Option<Violation>,
 }
 
@@ -254,6 +309,7 @@ impl Clone for Checker {
             highest: self.highest,
             highest_other: self.highest_other,
             floors: self.floors.clone(),
+            votes: self.votes.clone(),
             inputs: self.inputs.clone(),
             inputs_declared: self.inputs_declared,
             broken: self.broken,
@@ -272,6 +328,7 @@ impl Clone for Checker {
             highest,
             highest_other,
             floors,
+            votes,
             inputs,
             inputs_declared,
             broken,
@@ -285,6 +342,7 @@ impl Clone for Checker {
         self.highest = *highest;
         self.highest_other = *highest_other;
         self.floors.clone_from(floors);
+        self.votes.clone_from(votes);
         self.inputs.clone_from(inputs);
         self.inputs_declared = *inputs_declared;
         self.broken = *broken;
@@ -311,6 +369,7 @@ impl Checker {
         self.highest = None;
         self.highest_other = None;
         self.floors.clear();
+        self.votes.clear();
         // Keep the allocation: campaigns reset the checker once per execution.
         if let Some(inputs) = &mut self.inputs {
             inputs.clear();
@@ -365,6 +424,12 @@ impl Checker {
         self.floors.get(acceptor as usize).copied().flatten()
     }
 
+    /// The highest-ballot vote `acceptor` cast, as far as the checker saw: what a promise
+    /// from it must report.
+    pub fn vote_of(&self, acceptor: AcceptorId) -> Option<(Ballot, Value)> {
+        self.votes.get(acceptor as usize).copied().flatten()
+    }
+
     /// Feeds one observation; returns the first violation it causes, if any.
     pub fn observe(&mut self, obs: Observation) -> Option<Violation> {
         let mut found = None;
@@ -398,6 +463,10 @@ impl Checker {
                 } else {
                     *self.floor(acceptor) = Some(ballot);
                 }
+                let latest = self.vote_slot(acceptor);
+                if latest.is_none_or(|(lb, _)| ballot >= lb) {
+                    *latest = Some((ballot, value));
+                }
                 let i = self.record(ballot, value, &mut found);
                 self.see_ballot(ballot, value, &mut found);
                 let record = &mut self.records[i];
@@ -406,7 +475,11 @@ impl Checker {
                     self.choose(ballot, value, proposed, &mut found);
                 }
             }
-            Observation::Promise { acceptor, ballot } => {
+            Observation::Promise {
+                acceptor,
+                ballot,
+                accepted,
+            } => {
                 let floor = self.floor(acceptor);
                 if Some(ballot) < *floor {
                     let earlier = floor.map(|b| (b, Value::default()));
@@ -420,6 +493,27 @@ impl Checker {
                     );
                 } else {
                     *floor = Some(ballot);
+                }
+                let latest = *self.vote_slot(acceptor);
+                if accepted != latest {
+                    // No vote reported after one was cast is forgetting; any other
+                    // mismatch (an older vote, one never cast) is misreporting.
+                    let invariant = if accepted.is_none() {
+                        Invariant::VoteDurable
+                    } else {
+                        Invariant::PromiseReportsVote
+                    };
+                    self.flag_with(
+                        &mut found,
+                        Violation {
+                            invariant,
+                            ballot,
+                            value: accepted.map_or(Value::default(), |(_, v)| v),
+                            earlier: latest,
+                            acceptor: Some(acceptor),
+                            reported: accepted,
+                        },
+                    );
                 }
             }
             Observation::Decide { ballot, value, .. } => match self.chosen {
@@ -443,6 +537,14 @@ impl Checker {
             self.floors.resize(i + 1, None);
         }
         &mut self.floors[i]
+    }
+
+    fn vote_slot(&mut self, acceptor: AcceptorId) -> &mut Option<(Ballot, Value)> {
+        let i = acceptor as usize;
+        if i >= self.votes.len() {
+            self.votes.resize(i + 1, None);
+        }
+        &mut self.votes[i]
     }
 
     /// The record of `(ballot, value)`, created on first sight; checks ballot uniqueness.
@@ -580,14 +682,19 @@ impl Checker {
         earlier: Option<(Ballot, Value)>,
         acceptor: Option<AcceptorId>,
     ) {
-        self.broken |= invariant.bit();
         let v = Violation {
             invariant,
             ballot,
             value,
             earlier,
             acceptor,
+            reported: None,
         };
+        self.flag_with(found, v);
+    }
+
+    fn flag_with(&mut self, found: &mut Option<Violation>, v: Violation) {
+        self.broken |= v.invariant.bit();
         if self.first.is_none() {
             self.first = Some(v);
         }

@@ -9,14 +9,15 @@
 use serde::Serialize;
 
 use crate::ballot::{Ballot, Value};
-use crate::checker::{Checker, Observation, Violation};
+use crate::checker::{Checker, Invariant, Observation, Violation};
 use crate::config::Config;
 use crate::event::{Event, NodeId};
 use crate::profile::Profile;
-use crate::protocol::{Phase, Protocol};
+use crate::protocol::{Builtin, Protocol};
 use crate::rng::Prng;
+use crate::roles::{AcceptorRole, Implementation, ProposerRole};
 use crate::scheduler::{ChoiceSchedule, EventSchedule, Next, RandomSchedule, Schedule};
-use crate::world::{reset_checker, StepError, World};
+use crate::world::{reset_checker, Limits, StepError, World};
 
 /// How an execution ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
@@ -94,7 +95,7 @@ impl Coverage {
         self.0 & mark.0 == mark.0
     }
 
-    fn add(&mut self, mark: Coverage) {
+    pub fn add(&mut self, mark: Coverage) {
         self.0 |= mark.0;
     }
 }
@@ -117,15 +118,129 @@ pub struct Outcome {
     pub ballots_exhausted: bool,
 }
 
-/// Runs executions of one configuration, reusing its allocations.
-#[derive(Clone, Debug)]
-pub struct Simulator {
+/// One step as the simulator took it, for [`Visitor`]s.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Step {
+    /// 1-based.
+    pub number: u32,
+    /// The event taken (for a lenient replay, the one actually taken).
+    pub event: Event,
+    /// The step sent a proposal (an `Accept` broadcast).
+    pub proposed: bool,
+    /// A proposer decided in this step.
+    pub decided: bool,
+    /// The first invariant the step broke, if any (the execution then ends).
+    pub violation: Option<Violation>,
+}
+
+/// Watches every step of an execution. [`Simulator::run`] is the one execution loop, and
+/// everything that needs to follow an execution step by step rides on it as a visitor:
+/// coverage marks, the trace renderer, the explorer's path rebuild.
+pub trait Visitor<A, P> {
+    /// Before each step (also before the schedule picks its event).
+    fn before(&mut self, _world: &World<A, P>, _checker: &Checker) {}
+
+    /// After each step that was taken. A visitor may replace the state by an equivalent
+    /// one: the explorer's rebuild puts it through its codec, as the search did.
+    fn after(&mut self, _step: &Step, _world: &mut World<A, P>, _checker: &mut Checker) {}
+}
+
+/// No visitor.
+impl<A, P> Visitor<A, P> for () {}
+
+impl<A, P, V: Visitor<A, P> + ?Sized> Visitor<A, P> for &mut V {
+    fn before(&mut self, world: &World<A, P>, checker: &Checker) {
+        (**self).before(world, checker);
+    }
+
+    fn after(&mut self, step: &Step, world: &mut World<A, P>, checker: &mut Checker) {
+        (**self).after(step, world, checker);
+    }
+}
+
+/// Two visitors, in order.
+impl<A, P, X: Visitor<A, P>, Y: Visitor<A, P>> Visitor<A, P> for (X, Y) {
+    fn before(&mut self, world: &World<A, P>, checker: &Checker) {
+        self.0.before(world, checker);
+        self.1.before(world, checker);
+    }
+
+    fn after(&mut self, step: &Step, world: &mut World<A, P>, checker: &mut Checker) {
+        self.0.after(step, world, checker);
+        self.1.after(step, world, checker);
+    }
+}
+
+/// Records the events taken.
+pub struct Recorder<'a>(pub &'a mut Vec<Event>);
+
+impl<A, P> Visitor<A, P> for Recorder<'_> {
+    fn after(&mut self, step: &Step, _world: &mut World<A, P>, _checker: &mut Checker) {
+        self.0.push(step.event);
+    }
+}
+
+/// The "sometimes" marks of an execution, judged from the wire and the checker where it
+/// can be (a crashed voter is one the checker saw vote), from the proposer's view only
+/// for adoption, which no message shows.
+struct Marks<'p> {
+    proto: &'p Protocol,
+    coverage: Coverage,
+    ballots_by: u8,
+}
+
+impl<A, P: ProposerRole> Visitor<A, P> for Marks<'_> {
+    fn after(&mut self, step: &Step, world: &mut World<A, P>, checker: &mut Checker) {
+        let c = &mut self.coverage;
+        match step.event {
+            Event::Drop(_) => c.add(Coverage::DROPPED),
+            Event::Duplicate(_) => c.add(Coverage::DUPLICATED),
+            Event::Crash(node) => {
+                c.add(Coverage::CRASHED);
+                match node {
+                    NodeId::Proposer(_) => c.add(Coverage::CRASHED_PROPOSER),
+                    NodeId::Acceptor(a) => {
+                        if checker.vote_of(a).is_some() {
+                            c.add(Coverage::CRASHED_VOTER);
+                        }
+                    }
+                }
+            }
+            Event::Restart(_) => c.add(Coverage::RESTARTED),
+            Event::Timeout(p) => {
+                self.ballots_by |= 1 << p;
+                if self.ballots_by.count_ones() >= 2 {
+                    c.add(Coverage::DUEL);
+                }
+            }
+            Event::Deliver(env) => {
+                if let (true, NodeId::Proposer(p)) = (step.proposed, env.dst) {
+                    let view = world.proposers[p as usize].view(self.proto);
+                    if view.adopted_from.is_some() {
+                        c.add(Coverage::ADOPTED);
+                    }
+                }
+            }
+        }
+        if step.decided {
+            c.add(Coverage::DECIDED);
+        }
+    }
+}
+
+/// Runs executions of one configuration of an implementation (the built-in protocol by
+/// default), reusing its allocations.
+pub struct Simulator<I: Implementation = Builtin> {
     config: Config,
     proto: Protocol,
-    world: World,
+    imp: I,
+    world: World<I::Acceptor, I::Proposer>,
     checker: Checker,
     /// Off only to measure what the checker costs (`paxos-safety bench`).
     checking: bool,
+    /// What the last execution's violation looked like on the wire, when the
+    /// implementation speaks one: the acceptor's reply line, or why it could not answer.
+    detail: Option<String>,
 }
 
 /// Observations of one step, gathered while the world is borrowed.
@@ -137,15 +252,26 @@ struct StepMarks {
 }
 
 impl Simulator {
-    /// A simulator for `config`, which must be valid ([`Config::validate`]).
+    /// A simulator of the built-in protocol for `config`, which must be valid
+    /// ([`Config::validate`]).
     pub fn new(config: Config) -> Simulator {
+        Simulator::with(Builtin, config)
+    }
+}
+
+impl<I: Implementation> Simulator<I> {
+    /// A simulator of `imp` for `config`, which must be valid ([`Config::validate`]).
+    pub fn with(mut imp: I, config: Config) -> Simulator<I> {
         let proto = config.protocol();
+        let world = World::new_with(&mut imp, &proto, config.proposers);
         Simulator {
             config,
             proto,
-            world: World::new(&proto, config.proposers),
+            imp,
+            world,
             checker: Checker::new(proto.q2 as usize),
             checking: true,
+            detail: None,
         }
     }
 
@@ -159,9 +285,21 @@ impl Simulator {
         &self.config
     }
 
+    /// The implementation under test.
+    pub fn implementation(&self) -> &I {
+        &self.imp
+    }
+
     /// The world as the last execution left it.
-    pub fn world(&self) -> &World {
+    pub fn world(&self) -> &World<I::Acceptor, I::Proposer> {
         &self.world
+    }
+
+    /// The last execution's violation as the implementation put it on the wire: the
+    /// offending acceptor's reply line, or why it could not answer. `None` for in-process
+    /// roles, which have no wire.
+    pub fn detail(&self) -> Option<&str> {
+        self.detail.as_deref()
     }
 
     /// The profile the execution with `seed` runs under: drawn from the seed, with the
@@ -178,7 +316,7 @@ impl Simulator {
             rng,
             rates: profile.rates,
         };
-        self.run(&mut schedule, profile, true, trace)
+        self.run_recorded(&mut schedule, profile, true, trace)
     }
 
     /// Runs a choice-driven execution (see [`ChoiceSchedule`]) under `profile`'s limits.
@@ -188,7 +326,7 @@ impl Simulator {
         profile: Profile,
         trace: Option<&mut Vec<Event>>,
     ) -> Outcome {
-        self.run(&mut ChoiceSchedule::new(choices), profile, true, trace)
+        self.run_recorded(&mut ChoiceSchedule::new(choices), profile, true, trace)
     }
 
     /// Replays recorded events. `strict`: an event that is not enabled ends the execution
@@ -202,20 +340,36 @@ impl Simulator {
         strict: bool,
         trace: Option<&mut Vec<Event>>,
     ) -> Outcome {
-        self.run(&mut EventSchedule::new(events), profile, strict, trace)
+        self.run_recorded(&mut EventSchedule::new(events), profile, strict, trace)
     }
 
-    /// The execution loop every driver shares.
+    fn run_recorded(
+        &mut self,
+        schedule: &mut impl Schedule,
+        profile: Profile,
+        strict: bool,
+        trace: Option<&mut Vec<Event>>,
+    ) -> Outcome {
+        match trace {
+            Some(t) => self.run(schedule, profile, strict, &mut Recorder(t)),
+            None => self.run(schedule, profile, strict, &mut ()),
+        }
+    }
+
+    /// The execution loop every driver shares: `visitor` sees every step.
     pub fn run(
         &mut self,
         schedule: &mut impl Schedule,
         profile: Profile,
         strict: bool,
-        mut trace: Option<&mut Vec<Event>>,
+        visitor: &mut impl Visitor<I::Acceptor, I::Proposer>,
     ) -> Outcome {
         let limits = profile.limits;
-        self.world.reset(&self.proto, self.config.proposers);
-        reset_checker(&mut self.checker, &self.proto, self.config.proposers);
+        let proto = self.proto;
+        self.world
+            .reset_with(&mut self.imp, &proto, self.config.proposers);
+        reset_checker(&mut self.checker, &proto, self.config.proposers);
+        self.detail = None;
         let mut outcome = Outcome {
             profile,
             steps: 0,
@@ -226,12 +380,18 @@ impl Simulator {
             invalid: None,
             ballots_exhausted: false,
         };
-        let mut ballots_by = 0u8;
+        let mut marks = Marks {
+            proto: &proto,
+            coverage: Coverage::default(),
+            ballots_by: 0,
+        };
+        let mut visitor = (&mut marks, visitor);
         loop {
             if outcome.steps >= limits.max_steps {
                 outcome.ending = Ending::StepLimit;
                 break;
             }
+            visitor.before(&self.world, &self.checker);
             let (event, index) = match schedule.next(&self.world, &limits) {
                 Next::Take(e, i) => (e, i),
                 Next::Quiescent => {
@@ -243,52 +403,8 @@ impl Simulator {
                     break;
                 }
             };
-            if let Event::Crash(NodeId::Acceptor(a)) = event {
-                if self
-                    .world
-                    .acceptors
-                    .get(a as usize)
-                    .is_some_and(|s| s.accepted.is_some())
-                {
-                    outcome.coverage.add(Coverage::CRASHED_VOTER);
-                }
-            }
-            let mut marks = StepMarks::default();
-            let checker = &mut self.checker;
-            let checking = self.checking;
-            let mut sink = |obs: Observation| {
-                match obs {
-                    Observation::Proposal { .. } => marks.proposed = true,
-                    Observation::Decide { .. } => marks.decided = true,
-                    _ => {}
-                }
-                if checking {
-                    if let Some(v) = checker.observe(obs) {
-                        marks.violation.get_or_insert(v);
-                    }
-                }
-            };
-            let mut event = event;
-            let mut applied = match index {
-                Some(i) => self
-                    .world
-                    .apply_at(&self.proto, &limits, &event, i, &mut sink),
-                None => self.world.apply(&self.proto, &limits, &event, &mut sink),
-            };
-            if applied == Err(StepError::NotEnabled) && !strict {
-                // Lenient replay: take the message the event most plausibly meant.
-                if let Some(i) = self.world.similar(&event) {
-                    let env = self.world.network[i];
-                    event = match event {
-                        Event::Deliver(_) => Event::Deliver(env),
-                        Event::Drop(_) => Event::Drop(env),
-                        _ => Event::Duplicate(env),
-                    };
-                    applied = self
-                        .world
-                        .apply_at(&self.proto, &limits, &event, i, &mut sink);
-                }
-            }
+            let (event, applied, step) = self.step(event, index, &limits, strict);
+            let mut step = step;
             match applied {
                 Ok(()) => {}
                 Err(StepError::MessageLimit) => {
@@ -301,53 +417,107 @@ impl Simulator {
                     break;
                 }
                 Err(StepError::NotEnabled) => continue,
+                Err(StepError::Fault { acceptor, fault }) => {
+                    // The acceptor could not answer: the step happened (the message was
+                    // taken), and the execution ends on a protocol finding.
+                    self.detail = Some(format!("a{}: {fault}", u32::from(acceptor) + 1));
+                    let ballot = match event {
+                        Event::Deliver(env) => env.msg.ballot(),
+                        _ => Ballot::default(),
+                    };
+                    step.violation.get_or_insert(Violation {
+                        invariant: Invariant::AcceptorProtocol,
+                        ballot,
+                        value: Value::default(),
+                        earlier: None,
+                        acceptor: Some(acceptor),
+                        reported: None,
+                    });
+                }
             }
             outcome.steps += 1;
-            if let Some(t) = trace.as_deref_mut() {
-                t.push(event);
-            }
-            match event {
-                Event::Drop(_) => outcome.coverage.add(Coverage::DROPPED),
-                Event::Duplicate(_) => outcome.coverage.add(Coverage::DUPLICATED),
-                Event::Crash(node) => {
-                    outcome.coverage.add(Coverage::CRASHED);
-                    if matches!(node, NodeId::Proposer(_)) {
-                        outcome.coverage.add(Coverage::CRASHED_PROPOSER);
-                    }
+            let step = Step {
+                number: outcome.steps,
+                event,
+                proposed: step.proposed,
+                decided: step.decided,
+                violation: step.violation,
+            };
+            visitor.after(&step, &mut self.world, &mut self.checker);
+            if let Some(v) = step.violation {
+                if self.detail.is_none() {
+                    self.detail = self.quote(&event);
                 }
-                Event::Restart(_) => outcome.coverage.add(Coverage::RESTARTED),
-                Event::Timeout(p) => {
-                    ballots_by |= 1 << p;
-                    if ballots_by.count_ones() >= 2 {
-                        outcome.coverage.add(Coverage::DUEL);
-                    }
-                }
-                Event::Deliver(env) => {
-                    if let (true, NodeId::Proposer(p)) = (marks.proposed, env.dst) {
-                        if self.world.proposers[p as usize].adopted() {
-                            outcome.coverage.add(Coverage::ADOPTED);
-                        }
-                    }
-                }
-            }
-            if marks.decided {
-                outcome.coverage.add(Coverage::DECIDED);
-            }
-            if let Some(v) = marks.violation {
                 outcome.violation = Some((outcome.steps, v));
                 outcome.ending = Ending::Violation;
                 break;
             }
         }
         outcome.chosen = self.checker.chosen();
-        outcome.ballots_exhausted = self
-            .world
-            .proposers
-            .iter()
-            .any(|p| p.phase != Phase::Decided && p.ballots_started >= limits.max_ballots);
+        outcome.ballots_exhausted = self.world.ballots_exhausted(&limits);
+        outcome.coverage = marks.coverage;
         if outcome.chosen.is_some() {
             outcome.coverage.add(Coverage::CHOSEN);
         }
         outcome
+    }
+
+    /// Applies one event, with the lenient replay's fallback, feeding the checker.
+    fn step(
+        &mut self,
+        event: Event,
+        index: Option<usize>,
+        limits: &Limits,
+        strict: bool,
+    ) -> (Event, Result<(), StepError>, StepMarks) {
+        let mut marks = StepMarks::default();
+        let checker = &mut self.checker;
+        let checking = self.checking;
+        let mut sink = |obs: Observation| {
+            match obs {
+                Observation::Proposal { .. } => marks.proposed = true,
+                Observation::Decide { .. } => marks.decided = true,
+                _ => {}
+            }
+            if checking {
+                if let Some(v) = checker.observe(obs) {
+                    marks.violation.get_or_insert(v);
+                }
+            }
+        };
+        let mut event = event;
+        let mut applied = match index {
+            Some(i) => self
+                .world
+                .apply_at(&self.proto, limits, &event, i, &mut sink),
+            None => self.world.apply(&self.proto, limits, &event, &mut sink),
+        };
+        if applied == Err(StepError::NotEnabled) && !strict {
+            // Lenient replay: take the message the event most plausibly meant.
+            if let Some(i) = self.world.similar(&event) {
+                let env = self.world.network[i];
+                event = match event {
+                    Event::Deliver(_) => Event::Deliver(env),
+                    Event::Drop(_) => Event::Drop(env),
+                    _ => Event::Duplicate(env),
+                };
+                applied = self
+                    .world
+                    .apply_at(&self.proto, limits, &event, i, &mut sink);
+            }
+        }
+        (event, applied, marks)
+    }
+
+    /// The reply line behind a violation at `event`, for implementations with a wire.
+    fn quote(&self, event: &Event) -> Option<String> {
+        let Event::Deliver(env) = event else {
+            return None;
+        };
+        let NodeId::Acceptor(a) = env.dst else {
+            return None;
+        };
+        let line = self.world.acceptors.get(a as usize)?.last_reply()?;
+        Some(format!("a{} replied: {line}", u32::from(a) + 1))
     }
 }

@@ -24,6 +24,9 @@
 
 use crate::ballot::{AcceptorId, AcceptorSet, Ballot, Value};
 use crate::bug::Bug;
+use crate::roles::{
+    AcceptorRole, AcceptorView, Implementation, ProposerRole, ProposerView, RoleFault,
+};
 
 /// A message between a proposer and an acceptor.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -105,13 +108,32 @@ impl Protocol {
 
 /// What an acceptor must keep on stable storage: its promise and its vote. It answers from
 /// this alone, so an acceptor is nothing but this state.
+///
+/// The fields are private: traces and coverage read [`Acceptor::view`], the explorer's
+/// codec rebuilds an acceptor with [`Acceptor::from_view`], so a change here stays here.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Acceptor {
-    pub promised: Option<Ballot>,
-    pub accepted: Option<(Ballot, Value)>,
+    promised: Option<Ballot>,
+    accepted: Option<(Ballot, Value)>,
 }
 
 impl Acceptor {
+    /// The acceptor's whole state: its promise and its latest vote.
+    pub fn view(&self) -> AcceptorView {
+        AcceptorView {
+            promised: self.promised,
+            accepted: self.accepted,
+        }
+    }
+
+    /// The acceptor holding exactly `view` (the explorer stores acceptors this way).
+    pub fn from_view(view: AcceptorView) -> Acceptor {
+        Acceptor {
+            promised: view.promised,
+            accepted: view.accepted,
+        }
+    }
+
     /// Handles one message from a proposer and returns the reply, if any.
     pub fn on_msg(&mut self, proto: &Protocol, msg: &Msg) -> Option<Msg> {
         match *msg {
@@ -189,13 +211,15 @@ pub enum Action {
     Decide { ballot: Ballot, value: Value },
 }
 
-/// A proposer (and the learner of its own ballots).
+/// Everything a built-in proposer holds. `round` and `ballots_started` are the only durable
+/// fields: a real proposer keeps its highest round on disk (or derives it from a restart
+/// counter) precisely so that a ballot is never reused after a crash; everything else is
+/// volatile and lost by [`Proposer::restart`].
 ///
-/// `round` and `ballots_started` are the only durable fields: a real proposer keeps its
-/// highest round on disk (or derives it from a restart counter) precisely so that a ballot is
-/// never reused after a crash; everything else is volatile and lost by [`Proposer::restart`].
+/// The explorer's codec reads it ([`Proposer::state`]) and rebuilds proposers from it
+/// ([`Proposer::from_state`]); traces and coverage read the smaller [`ProposerView`].
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
-pub struct Proposer {
+pub struct ProposerState {
     pub id: u8,
     /// The value this proposer wants chosen.
     pub value: Value,
@@ -219,54 +243,90 @@ pub struct Proposer {
     pub votes: AcceptorSet,
 }
 
+/// A proposer (and the learner of its own ballots): the built-in [`ProposerRole`].
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Proposer {
+    s: ProposerState,
+}
+
 impl Proposer {
     pub fn new(id: u8, value: Value) -> Proposer {
         Proposer {
-            id,
-            value,
-            ..Proposer::default()
+            s: ProposerState {
+                id,
+                value,
+                ..ProposerState::default()
+            },
+        }
+    }
+
+    /// Everything this proposer holds, for the explorer's codec.
+    pub fn state(&self) -> &ProposerState {
+        &self.s
+    }
+
+    /// The proposer holding exactly `state`.
+    pub fn from_state(state: ProposerState) -> Proposer {
+        Proposer { s: state }
+    }
+
+    /// What traces show of the proposer.
+    pub fn view(&self, proto: &Protocol) -> ProposerView {
+        ProposerView {
+            ballot: self.s.ballot,
+            phase: self.s.phase,
+            promises: self.s.promise_count,
+            votes: self.s.votes.len() as u32,
+            proposal: self.s.proposal,
+            adopted_from: self
+                .s
+                .highest
+                .filter(|_| self.adopted())
+                .map(|(b, _, a)| (a, b)),
+            next_ballot: Some(self.next_ballot(proto)),
+            quorums: Some((proto.effective_q1() as u32, proto.effective_q2() as u32)),
         }
     }
 
     /// The ballot the next [`Proposer::start_next`] will use.
     pub fn next_ballot(&self, proto: &Protocol) -> Ballot {
-        let round = self.round.max(self.round_seen) + 1;
+        let round = self.s.round.max(self.s.round_seen) + 1;
         if proto.has(Bug::BallotCollision) {
             // Bug: the proposer id is left out, so two proposers can pick the same ballot.
             Ballot::new(round, 0)
         } else {
             // Slot `id + 1`, so that traces read "ballot 2.1" for p1's second round and
             // slot 0 stays free for the collision bug.
-            Ballot::new(round, self.id + 1)
+            Ballot::new(round, self.s.id + 1)
         }
     }
 
     /// Starts the next simulator ballot (a timeout): phase 1 with a fresh, higher ballot.
     pub fn start_next(&mut self, proto: &Protocol) -> Action {
         let ballot = self.next_ballot(proto);
-        self.round = ballot.round();
+        self.s.round = ballot.round();
         self.start(ballot)
     }
 
     /// Starts phase 1 with a ballot chosen by the driver (the grader node's raw numbers).
     pub fn start(&mut self, ballot: Ballot) -> Action {
-        self.ballots_started = self.ballots_started.saturating_add(1);
-        self.ballot = Some(ballot);
-        self.phase = Phase::Preparing;
-        self.promises.clear();
-        self.promise_count = 0;
-        self.highest = None;
-        self.proposal = None;
-        self.votes.clear();
+        self.s.ballots_started = self.s.ballots_started.saturating_add(1);
+        self.s.ballot = Some(ballot);
+        self.s.phase = Phase::Preparing;
+        self.s.promises.clear();
+        self.s.promise_count = 0;
+        self.s.highest = None;
+        self.s.proposal = None;
+        self.s.votes.clear();
         Action::Broadcast(Msg::Prepare { ballot })
     }
 
     /// Handles one reply from acceptor `from`; a proposer does at most one thing per reply.
     pub fn on_msg(&mut self, proto: &Protocol, from: AcceptorId, msg: &Msg) -> Option<Action> {
-        let current = self.ballot?;
+        let current = self.s.ballot?;
         match *msg {
             Msg::Promise { ballot, accepted } => {
-                if self.phase != Phase::Preparing {
+                if self.s.phase != Phase::Preparing {
                     return None;
                 }
                 let counts = if ballot == current {
@@ -281,19 +341,19 @@ impl Proposer {
                 if !counts {
                     return None;
                 }
-                let fresh = self.promises.insert(from);
+                let fresh = self.s.promises.insert(from);
                 // Bug CountDuplicates: a duplicated promise counts again toward the quorum.
                 if !fresh && !proto.has(Bug::CountDuplicates) {
                     return None;
                 }
-                self.promise_count += 1;
+                self.s.promise_count += 1;
                 if let Some((b, v)) = accepted {
                     self.note_vote(proto, b, v, from);
                 }
-                if self.promise_count as usize >= proto.effective_q1() {
-                    let value = self.highest.map_or(self.value, |(_, v, _)| v);
-                    self.phase = Phase::Accepting;
-                    self.proposal = Some(value);
+                if self.s.promise_count as usize >= proto.effective_q1() {
+                    let value = self.s.highest.map_or(self.s.value, |(_, v, _)| v);
+                    self.s.phase = Phase::Accepting;
+                    self.s.proposal = Some(value);
                     return Some(Action::Broadcast(Msg::Accept {
                         ballot: current,
                         value,
@@ -302,7 +362,7 @@ impl Proposer {
                 None
             }
             Msg::Accepted { ballot, value } => {
-                if self.phase != Phase::Accepting || Some(value) != self.proposal {
+                if self.s.phase != Phase::Accepting || Some(value) != self.s.proposal {
                     return None;
                 }
                 let counts = ballot == current
@@ -311,8 +371,9 @@ impl Proposer {
                     || (proto.has(Bug::LearnMixedBallots)
                         && ballot < current
                         && ballot.proposer() == current.proposer());
-                if counts && self.votes.insert(from) && self.votes.len() >= proto.effective_q2() {
-                    self.phase = Phase::Decided;
+                if counts && self.s.votes.insert(from) && self.s.votes.len() >= proto.effective_q2()
+                {
+                    self.s.phase = Phase::Decided;
                     return Some(Action::Decide {
                         ballot: current,
                         value,
@@ -322,7 +383,7 @@ impl Proposer {
             }
             Msg::Nack { ballot, promised } => {
                 if ballot == current {
-                    self.round_seen = self.round_seen.max(promised.round());
+                    self.s.round_seen = self.s.round_seen.max(promised.round());
                 }
                 None
             }
@@ -332,7 +393,7 @@ impl Proposer {
 
     /// Folds a vote reported in a promise into the value this proposer must adopt.
     fn note_vote(&mut self, proto: &Protocol, ballot: Ballot, value: Value, from: AcceptorId) {
-        let replace = match self.highest {
+        let replace = match self.s.highest {
             None => true,
             Some((hb, _, hfrom)) => {
                 if proto.has(Bug::AdoptLowest) {
@@ -345,24 +406,75 @@ impl Proposer {
         };
         // Bug NoAdopt: reported votes are ignored, so the proposer keeps its own value.
         if replace && !proto.has(Bug::NoAdopt) {
-            self.highest = Some((ballot, value, from));
+            self.s.highest = Some((ballot, value, from));
         }
     }
 
     /// Whether the value sent in phase 2 came from a promise rather than this proposer.
     pub fn adopted(&self) -> bool {
-        self.phase >= Phase::Accepting && self.highest.is_some()
+        self.s.phase >= Phase::Accepting && self.s.highest.is_some()
     }
 
     /// The proposer comes back after a crash: only the durable fields survive.
     pub fn restart(&mut self) {
-        *self = Proposer {
-            id: self.id,
-            value: self.value,
-            round: self.round,
-            ballots_started: self.ballots_started,
-            ..Proposer::default()
+        self.s = ProposerState {
+            id: self.s.id,
+            value: self.s.value,
+            round: self.s.round,
+            ballots_started: self.s.ballots_started,
+            ..ProposerState::default()
         };
+    }
+}
+
+/// The built-in protocol as an [`Implementation`]: the roles above, with the bug that
+/// [`Protocol::bug`] switches on.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Builtin;
+
+impl Implementation for Builtin {
+    type Acceptor = Acceptor;
+    type Proposer = Proposer;
+
+    fn acceptor(&mut self, _cluster: &Protocol, _id: AcceptorId) -> Acceptor {
+        Acceptor::default()
+    }
+
+    fn proposer(&mut self, _cluster: &Protocol, id: u8, value: Value) -> Proposer {
+        Proposer::new(id, value)
+    }
+}
+
+impl AcceptorRole for Acceptor {
+    fn on_message(&mut self, cluster: &Protocol, msg: &Msg) -> Result<Option<Msg>, RoleFault> {
+        Ok(self.on_msg(cluster, msg))
+    }
+
+    fn on_restart(&mut self, cluster: &Protocol) -> Result<(), RoleFault> {
+        self.restart(cluster);
+        Ok(())
+    }
+
+    fn view(&self) -> AcceptorView {
+        Acceptor::view(self)
+    }
+}
+
+impl ProposerRole for Proposer {
+    fn on_timeout(&mut self, cluster: &Protocol) -> Action {
+        self.start_next(cluster)
+    }
+
+    fn on_message(&mut self, cluster: &Protocol, from: AcceptorId, msg: &Msg) -> Option<Action> {
+        self.on_msg(cluster, from, msg)
+    }
+
+    fn on_crash(&mut self) {
+        self.restart();
+    }
+
+    fn view(&self, cluster: &Protocol) -> ProposerView {
+        Proposer::view(self, cluster)
     }
 }
 
@@ -485,7 +597,7 @@ mod tests {
         let p = Protocol::majority(5, None);
         let mut pr = Proposer::new(1, Value(2));
         let start = pr.start_next(&p);
-        let b = pr.ballot.unwrap();
+        let b = pr.s.ballot.unwrap();
         assert_eq!(start, Action::Broadcast(Msg::Prepare { ballot: b }));
         let a = pr.on_msg(&p, 4, &promise(b, Some((Ballot(3), Value(7)))));
         let c = pr.on_msg(&p, 2, &promise(b, Some((Ballot(5), Value(8)))));
@@ -501,7 +613,7 @@ mod tests {
             }))
         );
         assert!(pr.adopted());
-        assert_eq!(pr.highest.map(|h| h.2), Some(2));
+        assert_eq!(pr.s.highest.map(|h| h.2), Some(2));
     }
 
     #[test]
@@ -509,7 +621,7 @@ mod tests {
         let p = proto();
         let mut pr = Proposer::new(0, Value(1));
         pr.start_next(&p);
-        let b = pr.ballot.unwrap();
+        let b = pr.s.ballot.unwrap();
         assert_eq!(pr.on_msg(&p, 0, &promise(b, None)), None);
         assert_eq!(
             pr.on_msg(&p, 1, &promise(b, None)),
@@ -543,11 +655,11 @@ mod tests {
         let p = proto();
         let mut pr = Proposer::new(1, Value(2));
         pr.start_next(&p);
-        let b = pr.ballot.unwrap();
+        let b = pr.s.ballot.unwrap();
         let old = Ballot::new(0, 2);
         pr.on_msg(&p, 0, &promise(old, None));
         pr.on_msg(&p, 1, &promise(old, None));
-        assert_eq!(pr.promise_count, 0);
+        assert_eq!(pr.s.promise_count, 0);
         pr.on_msg(
             &p,
             0,
@@ -566,10 +678,10 @@ mod tests {
         pr.start_next(&p);
         pr.start_next(&p);
         pr.restart();
-        assert_eq!(pr.phase, Phase::Idle);
-        assert_eq!(pr.ballot, None);
-        assert_eq!(pr.round, 2);
-        assert_eq!(pr.ballots_started, 2);
+        assert_eq!(pr.s.phase, Phase::Idle);
+        assert_eq!(pr.s.ballot, None);
+        assert_eq!(pr.s.round, 2);
+        assert_eq!(pr.s.ballots_started, 2);
         assert_eq!(
             pr.next_ballot(&p),
             Ballot::new(3, 2),
@@ -601,16 +713,16 @@ mod tests {
         let q = bugged(Bug::BallotCollision);
         assert_eq!(x.next_ballot(&q), y.next_ballot(&q));
         x.start_next(&bugged(Bug::NoAdopt));
-        let b = x.ballot.unwrap();
+        let b = x.s.ballot.unwrap();
         let p = bugged(Bug::NoAdopt);
         x.on_msg(&p, 0, &promise(b, Some((Ballot(1), Value(9)))));
         x.on_msg(&p, 1, &promise(b, None));
-        assert_eq!(x.proposal, Some(Value(2)));
+        assert_eq!(x.s.proposal, Some(Value(2)));
         let p = bugged(Bug::CountDuplicates);
         y.start_next(&p);
-        let b = y.ballot.unwrap();
+        let b = y.s.ballot.unwrap();
         y.on_msg(&p, 0, &promise(b, None));
         y.on_msg(&p, 0, &promise(b, None));
-        assert_eq!(y.phase, Phase::Accepting);
+        assert_eq!(y.s.phase, Phase::Accepting);
     }
 }

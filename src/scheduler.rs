@@ -23,7 +23,7 @@ pub enum Next {
 
 /// Something that decides the next event.
 pub trait Schedule {
-    fn next(&mut self, world: &World, limits: &Limits) -> Next;
+    fn next<A, P>(&mut self, world: &World<A, P>, limits: &Limits) -> Next;
 }
 
 /// The seeded random scheduler. At each step it first tries the faults at their rates
@@ -36,7 +36,7 @@ pub struct RandomSchedule {
 }
 
 impl RandomSchedule {
-    fn kth_node(world: &World, up: bool, k: u32) -> NodeId {
+    fn kth_node<A, P>(world: &World<A, P>, up: bool, k: u32) -> NodeId {
         world
             .nodes()
             .filter(|&n| world.is_up(n) == up)
@@ -46,7 +46,7 @@ impl RandomSchedule {
 }
 
 impl Schedule for RandomSchedule {
-    fn next(&mut self, world: &World, limits: &Limits) -> Next {
+    fn next<A, P>(&mut self, world: &World<A, P>, limits: &Limits) -> Next {
         let rng = &mut self.rng;
         let rates = self.rates;
         let n = world.network.len();
@@ -134,7 +134,7 @@ impl<'a> ChoiceSchedule<'a> {
 }
 
 impl Schedule for ChoiceSchedule<'_> {
-    fn next(&mut self, world: &World, limits: &Limits) -> Next {
+    fn next<A, P>(&mut self, world: &World<A, P>, limits: &Limits) -> Next {
         world.enabled(limits, &mut self.enabled);
         if self.enabled.is_empty() {
             return Next::Quiescent;
@@ -161,7 +161,7 @@ impl<'a> EventSchedule<'a> {
 }
 
 impl Schedule for EventSchedule<'_> {
-    fn next(&mut self, _world: &World, _limits: &Limits) -> Next {
+    fn next<A, P>(&mut self, _world: &World<A, P>, _limits: &Limits) -> Next {
         match self.events.get(self.pos) {
             Some(&e) => {
                 self.pos += 1;

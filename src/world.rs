@@ -8,10 +8,13 @@
 //! the others. What each step does that the checker must see is handed to a sink as
 //! [`Observation`]s.
 
-use crate::ballot::{AcceptorId, Value};
+use crate::ballot::Value;
 use crate::checker::{Checker, Observation};
+use crate::config::MAX_PROPOSERS;
 use crate::event::{Envelope, Event, NodeId};
-use crate::protocol::{Acceptor, Action, Msg, Phase, Proposer, Protocol};
+use crate::observe;
+use crate::protocol::{Acceptor, Action, Builtin, Proposer, Protocol};
+use crate::roles::{AcceptorRole, Implementation, ProposerRole, RoleFault};
 
 /// Bounds on what the adversary and the proposers may do in one execution. Hitting one is
 /// not an error: the step is simply not enabled, or the execution ends and says why.
@@ -45,19 +48,23 @@ impl Default for Limits {
 }
 
 /// Why an event could not be applied.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum StepError {
     /// The event is not enabled in this state (no such message in flight, node down, limit).
     NotEnabled,
     /// The step would put more than `max_in_flight` messages in flight.
     MessageLimit,
+    /// Acceptor `acceptor` could not answer (a process that wrote garbage or died). The
+    /// world may have changed: the message was taken from the network.
+    Fault { acceptor: u16, fault: RoleFault },
 }
 
-/// The state of the simulated cluster.
+/// The state of the simulated cluster, generic over the implementation's roles (the
+/// built-in protocol's by default).
 #[derive(Debug, PartialEq, Eq, Hash)]
-pub struct World {
-    pub acceptors: Vec<Acceptor>,
-    pub proposers: Vec<Proposer>,
+pub struct World<A = Acceptor, P = Proposer> {
+    pub acceptors: Vec<A>,
+    pub proposers: Vec<P>,
     /// Bit `a` set: acceptor `a` is down.
     pub acceptors_down: u16,
     /// Bit `p` set: proposer `p` is down.
@@ -67,13 +74,18 @@ pub struct World {
     pub crashes: u16,
     pub drops: u16,
     pub duplicates: u16,
+    /// Ballots each proposer started (timeouts taken): the world counts them for the ballot
+    /// limit rather than trusting the proposer. Durable, like the proposer's own round.
+    pub ballots_started: [u16; MAX_PROPOSERS as usize],
+    /// Bit `p` set: proposer `p` decided and has not crashed since (it stops timing out).
+    pub decided: u8,
 }
 
 /// Written out rather than derived for `clone_from`: the derived one allocates fresh
 /// vectors, while this one reuses the destination's. The exhaustive explorer copies a world
 /// for every transition, so that matters there.
-impl Clone for World {
-    fn clone(&self) -> World {
+impl<A: Clone, P: Clone> Clone for World<A, P> {
+    fn clone(&self) -> World<A, P> {
         World {
             acceptors: self.acceptors.clone(),
             proposers: self.proposers.clone(),
@@ -83,10 +95,12 @@ impl Clone for World {
             crashes: self.crashes,
             drops: self.drops,
             duplicates: self.duplicates,
+            ballots_started: self.ballots_started,
+            decided: self.decided,
         }
     }
 
-    fn clone_from(&mut self, source: &World) {
+    fn clone_from(&mut self, source: &World<A, P>) {
         // Destructured, so that a field added to `World` cannot be forgotten here.
         let World {
             acceptors,
@@ -97,6 +111,8 @@ impl Clone for World {
             crashes,
             drops,
             duplicates,
+            ballots_started,
+            decided,
         } = source;
         self.acceptors.clone_from(acceptors);
         self.proposers.clone_from(proposers);
@@ -106,6 +122,8 @@ impl Clone for World {
         self.crashes = *crashes;
         self.drops = *drops;
         self.duplicates = *duplicates;
+        self.ballots_started = *ballots_started;
+        self.decided = *decided;
     }
 }
 
@@ -125,8 +143,23 @@ pub fn reset_checker(checker: &mut Checker, proto: &Protocol, proposers: u8) {
 }
 
 impl World {
-    /// The initial state: every node up, nothing in flight, nothing promised.
+    /// The built-in protocol's initial state: every node up, nothing in flight.
     pub fn new(proto: &Protocol, proposers: u8) -> World {
+        World::new_with(&mut Builtin, proto, proposers)
+    }
+
+    /// Back to the initial state, keeping the allocations.
+    pub fn reset(&mut self, proto: &Protocol, proposers: u8) {
+        self.reset_with(&mut Builtin, proto, proposers);
+    }
+}
+
+impl<A, P> World<A, P> {
+    /// The initial state of `imp`'s roles: every node up, nothing in flight.
+    pub fn new_with<I>(imp: &mut I, proto: &Protocol, proposers: u8) -> World<A, P>
+    where
+        I: Implementation<Acceptor = A, Proposer = P>,
+    {
         let mut world = World {
             acceptors: Vec::with_capacity(proto.acceptors as usize),
             proposers: Vec::with_capacity(proposers as usize),
@@ -136,25 +169,32 @@ impl World {
             crashes: 0,
             drops: 0,
             duplicates: 0,
+            ballots_started: [0; MAX_PROPOSERS as usize],
+            decided: 0,
         };
-        world.reset(proto, proposers);
+        world.reset_with(imp, proto, proposers);
         world
     }
 
-    /// Back to the initial state, keeping the allocations.
-    pub fn reset(&mut self, proto: &Protocol, proposers: u8) {
+    /// Back to the initial state with fresh roles from `imp`, keeping the allocations.
+    pub fn reset_with<I>(&mut self, imp: &mut I, proto: &Protocol, proposers: u8)
+    where
+        I: Implementation<Acceptor = A, Proposer = P>,
+    {
         self.acceptors.clear();
         self.acceptors
-            .resize(proto.acceptors as usize, Acceptor::default());
+            .extend((0..proto.acceptors).map(|a| imp.acceptor(proto, a)));
         self.proposers.clear();
         self.proposers
-            .extend((0..proposers).map(|p| Proposer::new(p, input_value(p))));
+            .extend((0..proposers).map(|p| imp.proposer(proto, p, input_value(p))));
         self.acceptors_down = 0;
         self.proposers_down = 0;
         self.network.clear();
         self.crashes = 0;
         self.drops = 0;
         self.duplicates = 0;
+        self.ballots_started = [0; MAX_PROPOSERS as usize];
+        self.decided = 0;
     }
 
     pub fn is_up(&self, node: NodeId) -> bool {
@@ -184,10 +224,15 @@ impl World {
 
     /// Whether proposer `p` may time out: up, not done, and under its ballot limit.
     pub fn can_time_out(&self, p: u8, limits: &Limits) -> bool {
-        let pr = &self.proposers[p as usize];
         self.is_up(NodeId::Proposer(p))
-            && pr.phase != Phase::Decided
-            && pr.ballots_started < limits.max_ballots
+            && self.decided & (1 << p) == 0
+            && self.ballots_started[p as usize] < limits.max_ballots
+    }
+
+    /// Whether some proposer that has not decided used up its ballots.
+    pub fn ballots_exhausted(&self, limits: &Limits) -> bool {
+        (0..self.proposers.len())
+            .any(|p| self.decided & (1 << p) == 0 && self.ballots_started[p] >= limits.max_ballots)
     }
 
     /// Whether the message at `index` can be delivered now (its destination is up).
@@ -202,7 +247,11 @@ impl World {
         limits: &Limits,
         event: &Event,
         sink: &mut impl FnMut(Observation),
-    ) -> Result<(), StepError> {
+    ) -> Result<(), StepError>
+    where
+        A: AcceptorRole,
+        P: ProposerRole,
+    {
         match *event {
             Event::Deliver(env) | Event::Drop(env) | Event::Duplicate(env) => {
                 let index = self
@@ -218,9 +267,13 @@ impl World {
                 }
                 self.crashes += 1;
                 self.set_up(node, false);
-                if let NodeId::Proposer(p) = node {
-                    // Volatile state is lost at the crash, not at the restart.
-                    self.proposers[p as usize].restart();
+                match node {
+                    NodeId::Proposer(p) => {
+                        // Volatile state is lost at the crash, not at the restart.
+                        self.proposers[p as usize].on_crash();
+                        self.decided &= !(1 << p);
+                    }
+                    NodeId::Acceptor(a) => self.acceptors[a as usize].on_crash(proto),
                 }
                 Ok(())
             }
@@ -230,7 +283,9 @@ impl World {
                 }
                 self.set_up(node, true);
                 if let NodeId::Acceptor(a) = node {
-                    self.acceptors[a as usize].restart(proto);
+                    self.acceptors[a as usize]
+                        .on_restart(proto)
+                        .map_err(|fault| StepError::Fault { acceptor: a, fault })?;
                 }
                 Ok(())
             }
@@ -239,7 +294,8 @@ impl World {
                     return Err(StepError::NotEnabled);
                 }
                 self.check_room(proto.acceptors as usize, limits)?;
-                let action = self.proposers[p as usize].start_next(proto);
+                self.ballots_started[p as usize] += 1;
+                let action = self.proposers[p as usize].on_timeout(proto);
                 self.act(proto, p, action, sink);
                 Ok(())
             }
@@ -255,7 +311,11 @@ impl World {
         event: &Event,
         index: usize,
         sink: &mut impl FnMut(Observation),
-    ) -> Result<(), StepError> {
+    ) -> Result<(), StepError>
+    where
+        A: AcceptorRole,
+        P: ProposerRole,
+    {
         match event {
             Event::Deliver(_) => {
                 if !self.deliverable(index) {
@@ -267,8 +327,7 @@ impl World {
                     self.check_room(proto.acceptors as usize, limits)?;
                 }
                 self.network.swap_remove(index);
-                self.deliver(proto, env, sink);
-                Ok(())
+                self.deliver(proto, env, sink)
             }
             Event::Drop(_) => {
                 if self.drops >= limits.max_drops {
@@ -299,36 +358,49 @@ impl World {
         }
     }
 
-    fn deliver(&mut self, proto: &Protocol, env: Envelope, sink: &mut impl FnMut(Observation)) {
+    fn deliver(
+        &mut self,
+        proto: &Protocol,
+        env: Envelope,
+        sink: &mut impl FnMut(Observation),
+    ) -> Result<(), StepError>
+    where
+        A: AcceptorRole,
+        P: ProposerRole,
+    {
         match (env.src, env.dst) {
-            (NodeId::Proposer(p), NodeId::Acceptor(a)) => {
-                let acceptor = &mut self.acceptors[a as usize];
-                if let Some(reply) = acceptor.on_msg(proto, &env.msg) {
-                    observe_reply(a, &reply, sink);
+            (NodeId::Proposer(_), NodeId::Acceptor(a)) => {
+                let reply = self.acceptors[a as usize]
+                    .on_message(proto, &env.msg)
+                    .map_err(|fault| StepError::Fault { acceptor: a, fault })?;
+                if let Some(reply) = reply {
+                    if let Some(obs) = observe::reply(a, &reply) {
+                        sink(obs);
+                    }
                     self.network.push(Envelope {
                         src: env.dst,
                         dst: env.src,
                         msg: reply,
                     });
-                    let _ = p;
                 }
             }
             (NodeId::Acceptor(a), NodeId::Proposer(p)) => {
-                if let Some(action) = self.proposers[p as usize].on_msg(proto, a, &env.msg) {
+                if let Some(action) = self.proposers[p as usize].on_message(proto, a, &env.msg) {
                     self.act(proto, p, action, sink);
                 }
             }
             // Proposers and acceptors only talk across roles; nothing else is ever sent.
             _ => {}
         }
+        Ok(())
     }
 
     fn act(&mut self, proto: &Protocol, p: u8, action: Action, sink: &mut impl FnMut(Observation)) {
+        if let Some(obs) = observe::action(p, &action) {
+            sink(obs);
+        }
         match action {
             Action::Broadcast(msg) => {
-                if let Msg::Accept { ballot, value } = msg {
-                    sink(Observation::Proposal { ballot, value });
-                }
                 let src = NodeId::Proposer(p);
                 for a in 0..proto.acceptors {
                     self.network.push(Envelope {
@@ -338,11 +410,7 @@ impl World {
                     });
                 }
             }
-            Action::Decide { ballot, value } => sink(Observation::Decide {
-                learner: u16::from(p),
-                ballot,
-                value,
-            }),
+            Action::Decide { .. } => self.decided |= 1 << p,
         }
     }
 
@@ -412,17 +480,5 @@ impl World {
         (0..self.proposers.len() as u8)
             .map(NodeId::Proposer)
             .chain((0..self.acceptors.len() as u16).map(NodeId::Acceptor))
-    }
-}
-
-fn observe_reply(acceptor: AcceptorId, reply: &Msg, sink: &mut impl FnMut(Observation)) {
-    match *reply {
-        Msg::Promise { ballot, .. } => sink(Observation::Promise { acceptor, ballot }),
-        Msg::Accepted { ballot, value } => sink(Observation::Vote {
-            acceptor,
-            ballot,
-            value,
-        }),
-        _ => {}
     }
 }

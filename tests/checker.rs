@@ -19,10 +19,21 @@ fn vote(a: u16, b: u64, v: u32) -> Observation {
     }
 }
 
+/// A promise from an acceptor that has not voted.
 fn promise(a: u16, b: u64) -> Observation {
     Observation::Promise {
         acceptor: a,
         ballot: Ballot(b),
+        accepted: None,
+    }
+}
+
+/// A promise reporting the vote `(vb, vv)`.
+fn promise_voted(a: u16, b: u64, vb: u64, vv: u32) -> Observation {
+    Observation::Promise {
+        acceptor: a,
+        ballot: Ballot(b),
+        accepted: Some((Ballot(vb), Value(vv))),
     }
 }
 
@@ -56,7 +67,7 @@ fn a_correct_history_is_safe_and_chooses_the_lowest_quorum_ballot() {
         vote(0, 1, 1),
         vote(1, 1, 1),
         decide(1, 1),
-        promise(1, 5),
+        promise_voted(1, 5, 1, 1),
         promise(2, 5),
         proposal(5, 1),
         vote(2, 5, 1),
@@ -213,4 +224,69 @@ fn large_histories_stay_linear() {
         c.observe(vote(a, 1, 1));
     }
     assert_eq!(c.chosen().map(|x| x.0), Some(Ballot(1)));
+}
+
+#[test]
+fn a_promise_must_report_the_latest_vote_and_never_forget_one() {
+    let voted = [proposal(1, 1), vote(0, 1, 1), proposal(2, 2), vote(0, 2, 2)];
+    let with = |last: Observation| {
+        let mut h = voted.to_vec();
+        h.push(last);
+        first_violation(&h)
+    };
+    assert_eq!(with(promise_voted(0, 3, 2, 2)), None, "the latest vote");
+    assert_eq!(
+        with(promise_voted(0, 3, 1, 1)),
+        Some(Invariant::PromiseReportsVote),
+        "the first vote instead of the latest"
+    );
+    assert_eq!(
+        with(promise_voted(0, 3, 2, 9)),
+        Some(Invariant::PromiseReportsVote),
+        "a value it never voted for"
+    );
+    assert_eq!(
+        with(promise(0, 3)),
+        Some(Invariant::VoteDurable),
+        "no vote after voting"
+    );
+    assert_eq!(
+        first_violation(&[promise_voted(0, 3, 1, 1)]),
+        Some(Invariant::PromiseReportsVote),
+        "a vote never cast"
+    );
+    assert_eq!(
+        with(promise_voted(1, 3, 2, 2)),
+        Some(Invariant::PromiseReportsVote),
+        "another acceptor's vote"
+    );
+}
+
+#[test]
+fn the_new_promise_rules_explain_what_was_reported() {
+    let mut c = Checker::new(2);
+    for o in [proposal(1, 1), vote(0, 1, 1)] {
+        c.observe(o);
+    }
+    let v = c.observe(promise(0, 3)).expect("forgotten vote");
+    let text = v.to_string();
+    assert!(
+        text.contains(
+            "acceptor a1 promised ballot 3 reporting no vote, but its latest vote is (1, v1)"
+        ),
+        "{text}"
+    );
+}
+
+#[test]
+fn every_invariant_has_its_own_bit_and_name() {
+    let names: std::collections::BTreeSet<_> = Invariant::ALL.iter().map(|i| i.name()).collect();
+    assert_eq!(names.len(), Invariant::ALL.len());
+    // One violation of each observable kind leaves exactly its own bit set.
+    let mut c = Checker::new(1);
+    c.observe(promise(0, 5));
+    c.observe(promise(0, 3));
+    for i in Invariant::ALL {
+        assert_eq!(c.holds(i), i != Invariant::PromiseMonotonic, "{i}");
+    }
 }

@@ -56,25 +56,29 @@ fn deliver_runs_the_protocol_and_reports_what_the_checker_needs() {
         "prepare broadcast to three acceptors"
     );
     h.step("deliver p1->a1 prepare 1.1").unwrap();
-    assert_eq!(h.world.acceptors[0].promised, Some(Ballot::new(1, 1)));
+    assert_eq!(
+        h.world.acceptors[0].view().promised,
+        Some(Ballot::new(1, 1))
+    );
     assert_eq!(
         h.seen,
         vec![Observation::Promise {
             acceptor: 0,
-            ballot: Ballot::new(1, 1)
+            ballot: Ballot::new(1, 1),
+            accepted: None,
         }]
     );
     h.step("deliver p1->a2 prepare 1.1").unwrap();
     h.step("deliver a1->p1 promise 1.1").unwrap();
     h.step("deliver a2->p1 promise 1.1").unwrap();
-    assert_eq!(h.world.proposers[0].phase, Phase::Accepting);
+    assert_eq!(h.world.proposers[0].state().phase, Phase::Accepting);
     assert!(h.seen.contains(&Observation::Proposal {
         ballot: Ballot::new(1, 1),
         value: Value(1)
     }));
     h.step("deliver p1->a1 accept 1.1 v1").unwrap();
     assert_eq!(
-        h.world.acceptors[0].accepted,
+        h.world.acceptors[0].view().accepted,
         Some((Ballot::new(1, 1), Value(1)))
     );
     assert_eq!(
@@ -126,10 +130,13 @@ fn an_acceptor_keeps_its_promise_and_vote_across_a_crash() {
     );
     h.step("restart a1").unwrap();
     assert_eq!(
-        h.world.acceptors[0].accepted,
+        h.world.acceptors[0].view().accepted,
         Some((Ballot::new(1, 1), Value(1)))
     );
-    assert_eq!(h.world.acceptors[0].promised, Some(Ballot::new(1, 1)));
+    assert_eq!(
+        h.world.acceptors[0].view().promised,
+        Some(Ballot::new(1, 1))
+    );
 }
 
 #[test]
@@ -152,7 +159,7 @@ fn a_proposer_loses_its_ballot_in_a_crash_but_never_reuses_it() {
     h.step("timeout p1").unwrap();
     h.step("deliver p1->a1 prepare 1.1").unwrap();
     h.step("crash p1").unwrap();
-    assert_eq!(h.world.proposers[0].phase, Phase::Idle);
+    assert_eq!(h.world.proposers[0].state().phase, Phase::Idle);
     assert_eq!(h.step("timeout p1"), Err(StepError::NotEnabled), "down");
     assert_eq!(
         h.step("deliver a1->p1 promise 1.1"),
@@ -161,11 +168,12 @@ fn a_proposer_loses_its_ballot_in_a_crash_but_never_reuses_it() {
     h.step("restart p1").unwrap();
     h.step("deliver a1->p1 promise 1.1").unwrap();
     assert_eq!(
-        h.world.proposers[0].promise_count, 0,
+        h.world.proposers[0].state().promise_count,
+        0,
         "the old ballot is gone"
     );
     h.step("timeout p1").unwrap();
-    assert_eq!(h.world.proposers[0].ballot, Some(Ballot::new(2, 1)));
+    assert_eq!(h.world.proposers[0].state().ballot, Some(Ballot::new(2, 1)));
 }
 
 #[test]

@@ -31,7 +31,8 @@
 use crate::ballot::{AcceptorId, AcceptorSet, Ballot, Value};
 use crate::checker::{Checker, Observation};
 use crate::event::{Envelope, NodeId};
-use crate::protocol::{Acceptor, Msg, Phase, Proposer, Protocol};
+use crate::protocol::{Acceptor, Msg, Phase, Proposer, ProposerState, Protocol};
+use crate::roles::AcceptorView;
 use crate::world::{input_value, World};
 
 const MAX_ACCEPTORS: usize = crate::config::MAX_ACCEPTORS as usize;
@@ -191,7 +192,7 @@ pub(super) fn record_word(b: Ballot, v: Value, proposed: bool) -> u64 {
 
 /// Acceptor `a`'s own state and down bit.
 pub(super) fn acceptor_word(world: &World, a: usize) -> u64 {
-    let acc = &world.acceptors[a];
+    let acc = world.acceptors[a].view();
     opt_ballot(acc.promised)
         | opt_ballot(acc.accepted.map(|x| x.0)) << 14
         | opt_value(acc.accepted.map(|x| x.1)) << 28
@@ -201,6 +202,7 @@ pub(super) fn acceptor_word(world: &World, a: usize) -> u64 {
 /// A proposer's fields that name no acceptor, in two words; the acceptor sets and the
 /// reporter of the highest vote go above bit 22 of the second word.
 pub(super) fn proposer_words(pr: &Proposer) -> (u64, u64) {
+    let pr = pr.state();
     let w0 = pr.round.min(mask(12))
         | pr.round_seen.min(mask(12)) << 12
         | opt_ballot(pr.ballot) << 24
@@ -275,6 +277,7 @@ impl Codec {
         }
         for pr in &world.proposers {
             let (w0, w1) = proposer_words(pr);
+            let pr = pr.state();
             let reporter = pr.highest.map_or(0, |h| u64::from(h.2));
             out.push(w0);
             out.push(
@@ -316,10 +319,10 @@ impl Codec {
         world.acceptors.clear();
         world.acceptors_down = 0;
         for (a, &w) in words[at..at + n_acc].iter().enumerate() {
-            world.acceptors.push(Acceptor {
+            world.acceptors.push(Acceptor::from_view(AcceptorView {
                 promised: un_ballot(w & mask(14)),
                 accepted: un_ballot((w >> 14) & mask(14)).zip(un_value((w >> 28) & mask(4))),
-            });
+            }));
             world.acceptors_down |= (((w >> 32) & 1) as u16) << a;
         }
         at += n_acc;
@@ -330,8 +333,8 @@ impl Codec {
             .enumerate()
         {
             let (w0, w1) = (w[0], w[1]);
-            // A struct literal, so that a field added to `Proposer` cannot be forgotten.
-            world.proposers.push(Proposer {
+            // A struct literal, so that a field added to `ProposerState` cannot be forgotten.
+            let state = ProposerState {
                 id: p as u8,
                 value: input_value(p as u8),
                 round: w0 & mask(12),
@@ -347,7 +350,12 @@ impl Codec {
                 proposal: un_value((w1 >> 18) & mask(4)),
                 promises: set_from_bits((w1 >> 22) & mask(15)),
                 votes: set_from_bits((w1 >> 37) & mask(15)),
-            });
+            };
+            // The world's own counts are the built-in proposer's, which the codec stores.
+            world.ballots_started[p] = state.ballots_started;
+            world.decided =
+                (world.decided & !(1 << p)) | (u8::from(state.phase == Phase::Decided) << p);
+            world.proposers.push(Proposer::from_state(state));
         }
         at += 2 * self.proposers as usize;
 
@@ -394,10 +402,14 @@ impl Codec {
         for a in 0..n_acc {
             let w = words[1 + a / FLOORS_PER_WORD];
             if let Some(b) = un_ballot((w >> (14 * (a % FLOORS_PER_WORD))) & mask(14)) {
-                replay(Observation::Promise {
-                    acceptor: a as AcceptorId,
+                // The promise reports the acceptor's latest vote, as a correct one does.
+                let acceptor = a as AcceptorId;
+                let broke = checker.observe(Observation::Promise {
+                    acceptor,
                     ballot: b,
+                    accepted: checker.vote_of(acceptor),
                 });
+                debug_assert!(broke.is_none(), "rebuilding a safe checker broke {broke:?}");
             }
         }
     }

@@ -170,6 +170,7 @@ impl Fingerprinter {
             };
             *dirty |= 1 << a;
         };
+        let pr = pr.state();
         for_each_bit(pr.promises.low_bits(), |a| apply(a, promised));
         for_each_bit(pr.votes.low_bits(), |a| apply(a, voted));
         if let Some((_, _, reporter)) = pr.highest {
@@ -422,11 +423,13 @@ mod tests {
             };
         }
         for pr in &mut w.proposers {
-            pr.promises = rename_set(&pr.promises, perm);
-            pr.votes = rename_set(&pr.votes, perm);
-            if let Some(h) = &mut pr.highest {
+            let mut st = pr.state().clone();
+            st.promises = rename_set(&st.promises, perm);
+            st.votes = rename_set(&st.votes, perm);
+            if let Some(h) = &mut st.highest {
                 h.2 = perm[h.2 as usize] as AcceptorId;
             }
+            *pr = Proposer::from_state(st);
         }
         let mut c = Checker::new(proto.q2 as usize);
         for p in 0..w.proposers.len() as u8 {
@@ -460,6 +463,7 @@ mod tests {
                 let promise = Observation::Promise {
                     acceptor: to as AcceptorId,
                     ballot: f,
+                    accepted: c.vote_of(to as AcceptorId),
                 };
                 assert!(c.observe(promise).is_none());
             }

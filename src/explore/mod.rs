@@ -126,9 +126,10 @@ use crate::checker::{Checker, Invariant, Observation, Violation};
 use crate::config::Config;
 use crate::counterexample::Counterexample;
 use crate::event::Event;
-use crate::execution::{Ending, Simulator};
+use crate::execution::{Ending, Recorder, Simulator, Step, Visitor};
 use crate::profile::{Profile, Rates};
-use crate::protocol::Protocol;
+use crate::protocol::{Acceptor, Proposer, Protocol};
+use crate::scheduler::{Next, Schedule};
 use crate::world::{reset_checker, Limits, StepError, World};
 
 use codec::Codec;
@@ -615,7 +616,8 @@ impl Worker {
                     successors.push(Successor::None);
                     continue;
                 }
-                Err(StepError::NotEnabled) => {
+                // The built-in roles always answer: a fault is impossible here.
+                Err(StepError::NotEnabled | StepError::Fault { .. }) => {
                     debug_assert!(false, "enabled event {event} was refused");
                     successors.push(Successor::None);
                     continue;
@@ -860,8 +862,9 @@ pub fn explore(config: &Config, options: &Options) -> Result<Report, String> {
 }
 
 /// Turns a path of event numbers (each an index into [`World::enabled`] of the stored
-/// state it leaves) into events, by walking it again from the stored initial state exactly
-/// as the search did, and checks on a fresh simulator that the events break the same
+/// state it leaves) into events, by walking it again from the initial state exactly as the
+/// search did (through the simulator's one loop, each state put through the codec as the
+/// search stored it), and checks on a fresh simulator that the events break the same
 /// invariant at the last step.
 fn rebuild(
     config: &Config,
@@ -871,45 +874,53 @@ fn rebuild(
 ) -> Result<Found, String> {
     let proto = config.protocol();
     let limits = options.limits;
-    let mut codec = Codec::new(proto, config.proposers);
-    let (mut world, mut checker) = initial(&proto, config.proposers);
-    codec.decode(root, &mut world, &mut checker);
-    let mut enabled = Vec::new();
-    let mut events = Vec::with_capacity(path.len());
-    let mut encoded = Vec::new();
-    for (step, &k) in path.iter().enumerate() {
-        world.enabled(&limits, &mut enabled);
-        let event = *enabled
-            .get(k as usize)
-            .ok_or("internal error: a stored event number is out of range")?;
-        events.push(event);
-        world
-            .apply(&proto, &limits, &event, &mut |o| {
-                checker.observe(o);
-            })
-            .map_err(|e| format!("internal error: a stored event was refused: {e:?}"))?;
-        if step + 1 < path.len() {
-            // The search expanded the decoded form of each state; so does the rebuild.
-            encoded.clear();
-            codec.encode(&world, &checker, &mut encoded);
-            codec.decode(&encoded, &mut world, &mut checker);
+    let codec = Codec::new(proto, config.proposers);
+    {
+        // The search starts from the decoded initial state; so does the simulator.
+        let (mut world, mut checker) = initial(&proto, config.proposers);
+        let (fresh, _) = initial(&proto, config.proposers);
+        codec.decode(root, &mut world, &mut checker);
+        if world != fresh {
+            return Err("internal error: the stored initial state is not the initial state".into());
         }
     }
-    let seen_by_search = checker.violation().copied();
-
-    let profile = Profile {
-        rates: Rates {
-            drop: 0,
-            duplicate: 0,
-            crash: 0,
-            restart: 0,
-            timeout: 0,
-        },
+    let mut schedule = PathSchedule {
+        path,
+        at: 0,
+        enabled: Vec::new(),
+        out_of_range: false,
+    };
+    let mut canonical = Canonical {
+        codec,
+        last: path.len() as u32,
+        encoded: Vec::new(),
+    };
+    let walk = Profile {
+        rates: Rates::NONE,
         limits: Limits {
-            max_steps: limits.max_steps.max(events.len() as u32),
+            max_steps: limits.max_steps.max(path.len() as u32),
             ..limits
         },
     };
+    let mut events = Vec::with_capacity(path.len());
+    let outcome = Simulator::new(*config).run(
+        &mut schedule,
+        walk,
+        true,
+        &mut (Recorder(&mut events), &mut canonical),
+    );
+    if schedule.out_of_range {
+        return Err("internal error: a stored event number is out of range".into());
+    }
+    if events.len() != path.len() {
+        return Err(format!(
+            "internal error: a stored event was refused (ending {})",
+            outcome.ending.name()
+        ));
+    }
+    let seen_by_search = outcome.violation.map(|(_, v)| v);
+
+    let profile = walk;
     let outcome = Simulator::new(*config).run_events(&events, profile, true, None);
     match (outcome.ending, outcome.violation, seen_by_search) {
         (Ending::Violation, Some((step, v)), Some(c))
@@ -926,5 +937,48 @@ fn rebuild(
             outcome.ending.name(),
             outcome.violation
         )),
+    }
+}
+
+/// The schedule of a stored path: event number `k` is the `k`-th of [`World::enabled`].
+struct PathSchedule<'a> {
+    path: &'a [u16],
+    at: usize,
+    enabled: Vec<Event>,
+    out_of_range: bool,
+}
+
+impl Schedule for PathSchedule<'_> {
+    fn next<A, P>(&mut self, world: &World<A, P>, limits: &Limits) -> Next {
+        let Some(&k) = self.path.get(self.at) else {
+            return Next::Exhausted;
+        };
+        self.at += 1;
+        world.enabled(limits, &mut self.enabled);
+        match self.enabled.get(k as usize) {
+            Some(&event) => Next::Take(event, None),
+            None => {
+                self.out_of_range = true;
+                Next::Exhausted
+            }
+        }
+    }
+}
+
+/// Puts every state but the last through the codec, as the search stored it: the search
+/// expanded decoded states, so event numbers index their enabled lists.
+struct Canonical {
+    codec: Codec,
+    last: u32,
+    encoded: Vec<u64>,
+}
+
+impl Visitor<Acceptor, Proposer> for Canonical {
+    fn after(&mut self, step: &Step, world: &mut World, checker: &mut Checker) {
+        if step.number < self.last && step.violation.is_none() {
+            self.encoded.clear();
+            self.codec.encode(world, checker, &mut self.encoded);
+            self.codec.decode(&self.encoded, world, checker);
+        }
     }
 }

@@ -31,7 +31,8 @@ use super::values::Values;
 use super::{bool_text, MAX_NODES};
 use crate::ballot::{AcceptorId, Ballot};
 use crate::bug::Bug;
-use crate::checker::{Checker, Observation};
+use crate::checker::Checker;
+use crate::observe;
 use crate::protocol::{Acceptor, Action, Msg, Proposer, Protocol};
 use crate::pyjson;
 use crate::rng::Prng;
@@ -157,7 +158,8 @@ pub fn run<'a>(req: &Request<'a>, bug: Option<Bug>) -> Outcome<'a> {
     let mut new = Proposer::new(NEW_SLOT, own);
     cluster.run_ballot(&mut new, Ballot::new(new_rank, NEW_SLOT), &live);
 
-    let forced_by_promise = new.adopted();
+    let view = new.view(&cluster.proto);
+    let forced_by_promise = view.adopted_from.is_some();
     let ballot_text = |b: Ballot| {
         if b.round() == first_rank && b.proposer() == FIRST_SLOT {
             req.chosen_at_n.to_string()
@@ -166,9 +168,9 @@ pub fn run<'a>(req: &Request<'a>, bug: Option<Bug>) -> Outcome<'a> {
         }
     };
     Outcome {
-        new_proposal_value: new.proposal.and_then(|v| values.json(v)),
+        new_proposal_value: view.proposal.and_then(|v| values.json(v)),
         forced_by_promise,
-        promise_source: new.highest.filter(|_| forced_by_promise).map(|h| h.2),
+        promise_source: view.adopted_from.map(|(a, _)| a),
         safe: cluster.checker.is_safe(),
         violation: cluster
             .checker
@@ -277,41 +279,19 @@ impl Cluster {
             let Some(reply) = acceptor.on_msg(&self.proto, &msg) else {
                 continue;
             };
-            match reply {
-                Msg::Promise { ballot, .. } => {
-                    self.checker.observe(Observation::Promise {
-                        acceptor: a,
-                        ballot,
-                    });
-                }
-                Msg::Accepted { ballot, value } => {
-                    self.checker.observe(Observation::Vote {
-                        acceptor: a,
-                        ballot,
-                        value,
-                    });
-                }
-                _ => {}
+            if let Some(obs) = observe::reply(a, &reply) {
+                self.checker.observe(obs);
             }
-            match proposer.on_msg(&self.proto, a, &reply) {
-                Some(Action::Broadcast(sent)) => {
-                    if let Msg::Accept { ballot, value } = sent {
-                        self.checker
-                            .observe(Observation::Proposal { ballot, value });
-                    }
+            if let Some(action) = proposer.on_msg(&self.proto, a, &reply) {
+                if let Some(obs) = observe::action(proposer.state().id, &action) {
+                    self.checker.observe(obs);
+                }
+                if let Action::Broadcast(sent) = action {
                     next = Some(sent);
                     if until_broadcast {
                         break;
                     }
                 }
-                Some(Action::Decide { ballot, value }) => {
-                    self.checker.observe(Observation::Decide {
-                        learner: u16::from(proposer.id),
-                        ballot,
-                        value,
-                    });
-                }
-                None => {}
             }
         }
         next

@@ -3,27 +3,29 @@
 //! The simulator's [`Outcome`] says *whether* an execution broke an invariant; a reader
 //! needs *how*: which acceptor promised what, which vote was cast, when the value became
 //! chosen, and which step broke the rule. The simulator keeps none of that (its hot path
-//! must stay cheap), so this module steps the recorded events again itself, exactly as
-//! [`crate::execution::Simulator::run`] does (the same [`World::apply`], a [`Checker`] with the
-//! protocol's phase-2 quorum and every proposer's input registered), and compares the
-//! world before and after each step to name the changes that matter.
+//! must stay cheap), so this module replays the recorded events through the same loop,
+//! [`crate::execution::Simulator::run`], with a [`Visitor`] that compares the roles'
+//! views ([`AcceptorView`], [`ProposerView`]) before and after each step to name the
+//! changes that matter. Views are what an implementation says of itself: they shape the
+//! story, never the verdict, which is the checker's.
 //!
-//! Re-stepping independently is also a check: [`Trace::new`] refuses to render when its
-//! verdict disagrees with the simulator's, so a trace never shows a story the checker did
-//! not see.
+//! Replaying is also a check: [`Trace::new`] refuses to render when its verdict disagrees
+//! with the simulator's, so a trace never shows a story the checker did not see.
 //!
 //! Three renderings of a [`Trace`] live in the submodules: [`text`] (one line per step, for
 //! terminals), [`json`] (JSON lines with documented field names, for tools) and [`mermaid`]
 //! (a sequence diagram that renders on GitHub).
 
 use crate::ballot::{AcceptorId, Ballot, Value};
-use crate::checker::{Checker, Observation, Violation};
+use crate::checker::{Checker, Violation};
 use crate::config::Config;
 use crate::event::{Event, NodeId};
-use crate::execution::{Ending, Outcome};
+use crate::execution::{self, Ending, Outcome, Simulator, Visitor};
 use crate::profile::Profile;
-use crate::protocol::{Acceptor, Msg, Phase, Protocol};
-use crate::world::{reset_checker, StepError, World};
+use crate::protocol::{Builtin, Msg, Phase, Protocol};
+use crate::roles::{AcceptorRole, AcceptorView, Implementation, ProposerRole, ProposerView};
+use crate::scheduler::EventSchedule;
+use crate::world::World;
 
 pub mod json;
 pub mod mermaid;
@@ -126,7 +128,7 @@ pub enum Change {
         acceptor: AcceptorId,
         promised: Option<Ballot>,
         accepted: Option<(Ballot, Value)>,
-        forgot: Option<Acceptor>,
+        forgot: Option<AcceptorView>,
     },
     /// A proposer restarted idle; its next ballot is above every one it used.
     ProposerRestarted { proposer: u8, next_ballot: Ballot },
@@ -160,7 +162,7 @@ pub struct Trace {
 }
 
 impl Trace {
-    /// Re-steps `events`, the events the simulator took in the execution that produced
+    /// Replays `events`, the events the simulator took in the execution that produced
     /// `outcome` (its trace), and checks that the verdict comes out the same.
     ///
     /// An event that is not enabled is reported with its 1-based number; so is any
@@ -171,7 +173,19 @@ impl Trace {
         outcome: &Outcome,
         events: &[Event],
     ) -> Result<Trace, String> {
-        let trace = Trace::restep(config, &outcome.profile, seed, events, outcome.ending)?;
+        Trace::new_with(Builtin, config, seed, outcome, events)
+    }
+
+    /// [`Trace::new`] for any implementation.
+    pub fn new_with<I: Implementation>(
+        imp: I,
+        config: &Config,
+        seed: Option<u64>,
+        outcome: &Outcome,
+        events: &[Event],
+    ) -> Result<Trace, String> {
+        let trace =
+            Trace::restep_with(imp, config, &outcome.profile, seed, events, outcome.ending)?;
         if trace.steps.len() != outcome.steps as usize
             || trace.violation != outcome.violation
             || trace.chosen != outcome.chosen
@@ -190,9 +204,10 @@ impl Trace {
         Ok(trace)
     }
 
-    /// Re-steps `events` from the initial state, stopping at the first violation as the
-    /// simulator does. `ending` is how the execution ended when no invariant broke (the
-    /// events alone cannot tell a quiescent run from one cut short by its schedule).
+    /// Re-steps `events` of the built-in protocol from the initial state, stopping at the
+    /// first violation as the simulator does. `ending` is how the execution ended when no
+    /// invariant broke (the events alone cannot tell a quiescent run from one cut short by
+    /// its schedule).
     pub fn restep(
         config: &Config,
         profile: &Profile,
@@ -200,66 +215,68 @@ impl Trace {
         events: &[Event],
         ending: Ending,
     ) -> Result<Trace, String> {
+        Trace::restep_with(Builtin, config, profile, seed, events, ending)
+    }
+
+    /// [`Trace::restep`] for any implementation.
+    pub fn restep_with<I: Implementation>(
+        imp: I,
+        config: &Config,
+        profile: &Profile,
+        seed: Option<u64>,
+        events: &[Event],
+        ending: Ending,
+    ) -> Result<Trace, String> {
         let proto = config.protocol();
-        let limits = profile.limits;
-        let mut world = World::new(&proto, config.proposers);
-        let mut checker = Checker::default();
-        reset_checker(&mut checker, &proto, config.proposers);
-        let mut reported = vec![None; config.proposers as usize];
-        let mut steps = Vec::with_capacity(events.len());
-        let mut violation = None;
-        for (i, event) in events.iter().enumerate() {
-            let number = i as u32 + 1;
-            let before = world.clone();
-            let chosen_before = checker.chosen();
-            let mut broke = None;
-            let mut sink = |obs: Observation| {
-                if let Some(v) = checker.observe(obs) {
-                    broke.get_or_insert(v);
-                }
-            };
-            match world.apply(&proto, &limits, event, &mut sink) {
-                Ok(()) => {}
-                Err(StepError::NotEnabled) => return Err(not_enabled(number, event)),
-                Err(StepError::MessageLimit) => {
-                    return Err(format!(
-                        "event {number} ('{event}') would put more than {} messages in flight",
-                        limits.max_in_flight
-                    ))
-                }
+        // The events alone decide: the step limit must not cut a trace short.
+        let profile_run = Profile {
+            limits: crate::world::Limits {
+                max_steps: profile.limits.max_steps.max(events.len() as u32),
+                ..profile.limits
+            },
+            ..*profile
+        };
+        let mut describer = Describer {
+            proto,
+            before: Snapshot::default(),
+            chosen_before: None,
+            reported: vec![None; config.proposers as usize],
+            steps: Vec::with_capacity(events.len()),
+        };
+        let mut sim = Simulator::with(imp, *config);
+        let outcome = sim.run(
+            &mut EventSchedule::new(events),
+            profile_run,
+            true,
+            &mut describer,
+        );
+        match outcome.ending {
+            Ending::InvalidEvent => {
+                let event = outcome.invalid.unwrap_or(events[outcome.steps as usize]);
+                return Err(not_enabled(outcome.steps + 1, &event));
             }
-            let mut changes = Vec::new();
-            describe(&proto, event, &before, &world, &mut reported, &mut changes);
-            if let Some((ballot, value)) = checker.chosen().filter(|&c| Some(c) != chosen_before) {
-                changes.push(Change::Chosen {
-                    ballot,
-                    value,
-                    quorum: proto.q2,
-                });
+            Ending::MessageLimit => {
+                return Err(format!(
+                    "event {} ('{}') would put more than {} messages in flight",
+                    outcome.steps + 1,
+                    events[outcome.steps as usize],
+                    profile.limits.max_in_flight
+                ))
             }
-            steps.push(Step {
-                number,
-                event: *event,
-                changes,
-                violation: broke,
-            });
-            if let Some(v) = broke {
-                violation = Some((number, v));
-                break;
-            }
+            _ => {}
         }
         Ok(Trace {
             config: *config,
             profile: *profile,
             seed,
-            steps,
-            ending: if violation.is_some() {
+            steps: describer.steps,
+            ending: if outcome.violation.is_some() {
                 Ending::Violation
             } else {
                 ending
             },
-            chosen: checker.chosen(),
-            violation,
+            chosen: outcome.chosen,
+            violation: outcome.violation,
         })
     }
 
@@ -295,13 +312,74 @@ pub fn not_enabled(number: u32, event: &Event) -> String {
 /// current ballot; ties go to the lowest acceptor, as in the proposer's own rule.
 type Reported = Option<(AcceptorId, Ballot, Value)>;
 
+/// Every role's view at one moment.
+#[derive(Clone, Debug, Default)]
+struct Snapshot {
+    acceptors: Vec<AcceptorView>,
+    proposers: Vec<ProposerView>,
+}
+
+impl Snapshot {
+    fn take<A: AcceptorRole, P: ProposerRole>(&mut self, proto: &Protocol, world: &World<A, P>) {
+        self.acceptors.clear();
+        self.acceptors
+            .extend(world.acceptors.iter().map(|a| a.view()));
+        self.proposers.clear();
+        self.proposers
+            .extend(world.proposers.iter().map(|p| p.view(proto)));
+    }
+}
+
+/// The visitor that turns each step into [`Change`]s.
+struct Describer {
+    proto: Protocol,
+    before: Snapshot,
+    chosen_before: Option<(Ballot, Value)>,
+    reported: Vec<Reported>,
+    steps: Vec<Step>,
+}
+
+impl<A: AcceptorRole, P: ProposerRole> Visitor<A, P> for Describer {
+    fn before(&mut self, world: &World<A, P>, checker: &Checker) {
+        self.before.take(&self.proto, world);
+        self.chosen_before = checker.chosen();
+    }
+
+    fn after(&mut self, step: &execution::Step, world: &mut World<A, P>, checker: &mut Checker) {
+        let mut after = Snapshot::default();
+        after.take(&self.proto, world);
+        let mut changes = Vec::new();
+        describe(
+            &self.proto,
+            &step.event,
+            &self.before,
+            &after,
+            &mut self.reported,
+            &mut changes,
+        );
+        if let Some((ballot, value)) = checker.chosen().filter(|&c| Some(c) != self.chosen_before) {
+            changes.push(Change::Chosen {
+                ballot,
+                value,
+                quorum: self.proto.q2,
+            });
+        }
+        self.steps.push(Step {
+            number: step.number,
+            event: step.event,
+            changes,
+            violation: step.violation,
+        });
+    }
+}
+
 /// Appends the changes `event` made from `before` to `after`, in a fixed order: the event's
 /// own node first, then acceptors, then proposers.
 fn describe(
     proto: &Protocol,
     event: &Event,
-    before: &World,
-    after: &World,
+    before: &Snapshot,
+    after: &Snapshot,
     reported: &mut [Reported],
     out: &mut Vec<Change>,
 ) {
@@ -316,11 +394,15 @@ fn describe(
         }
         Event::Crash(NodeId::Proposer(p)) => {
             let was = &before.proposers[p as usize];
+            // The round a proposer keeps is the one below its next ballot.
+            let round = after.proposers[p as usize]
+                .next_ballot
+                .map_or(0, |b| b.round().saturating_sub(1));
             out.push(Change::ProposerCrashed {
                 proposer: p,
                 ballot: was.ballot,
                 phase: was.phase,
-                round: after.proposers[p as usize].round,
+                round,
             });
             reported[p as usize] = None;
         }
@@ -333,10 +415,14 @@ fn describe(
                 forgot: (was != now).then_some(*was),
             });
         }
-        Event::Restart(NodeId::Proposer(p)) => out.push(Change::ProposerRestarted {
-            proposer: p,
-            next_ballot: after.proposers[p as usize].next_ballot(proto),
-        }),
+        Event::Restart(NodeId::Proposer(p)) => {
+            if let Some(next_ballot) = after.proposers[p as usize].next_ballot {
+                out.push(Change::ProposerRestarted {
+                    proposer: p,
+                    next_ballot,
+                });
+            }
+        }
         Event::Timeout(p) => {
             if let Some(ballot) = after.proposers[p as usize].ballot {
                 out.push(Change::Started {
@@ -361,8 +447,8 @@ fn describe(
 /// Folds the vote a delivered promise carried into what its proposer has been told, when
 /// the proposer counted that promise.
 fn note_reported(
-    before: &World,
-    after: &World,
+    before: &Snapshot,
+    after: &Snapshot,
     dst: NodeId,
     from: AcceptorId,
     vote: Option<(Ballot, Value)>,
@@ -371,8 +457,7 @@ fn note_reported(
     let (NodeId::Proposer(p), Some((b, v))) = (dst, vote) else {
         return;
     };
-    let counted =
-        after.proposers[p as usize].promise_count > before.proposers[p as usize].promise_count;
+    let counted = after.proposers[p as usize].promises > before.proposers[p as usize].promises;
     let slot = &mut reported[p as usize];
     let higher = match *slot {
         None => true,
@@ -383,7 +468,7 @@ fn note_reported(
     }
 }
 
-fn acceptor_changes(before: &World, after: &World, out: &mut Vec<Change>) {
+fn acceptor_changes(before: &Snapshot, after: &Snapshot, out: &mut Vec<Change>) {
     for (a, (was, now)) in before.acceptors.iter().zip(&after.acceptors).enumerate() {
         let a = a as AcceptorId;
         if let (Some(ballot), true) = (now.promised, now.promised != was.promised) {
@@ -406,20 +491,23 @@ fn acceptor_changes(before: &World, after: &World, out: &mut Vec<Change>) {
 
 fn proposer_changes(
     proto: &Protocol,
-    before: &World,
-    after: &World,
+    before: &Snapshot,
+    after: &Snapshot,
     reported: &[Reported],
     out: &mut Vec<Change>,
 ) {
     for (p, (was, now)) in before.proposers.iter().zip(&after.proposers).enumerate() {
         let Some(ballot) = now.ballot else { continue };
         let proposer = p as u8;
-        if now.promise_count > was.promise_count {
+        let (q1, q2) = now
+            .quorums
+            .unwrap_or((u32::from(proto.q1), u32::from(proto.q2)));
+        if now.promises > was.promises {
             out.push(Change::PromiseCounted {
                 proposer,
                 ballot,
-                count: now.promise_count,
-                quorum: proto.effective_q1() as u32,
+                count: now.promises,
+                quorum: q1,
             });
         }
         if let (Phase::Preparing, Phase::Accepting, Some(value)) =
@@ -429,16 +517,16 @@ fn proposer_changes(
                 proposer,
                 ballot,
                 value,
-                adopted: now.highest.map(|(b, _, a)| (a, b)),
+                adopted: now.adopted_from,
                 reported: reported[p],
             });
         }
-        if now.votes.len() > was.votes.len() {
+        if now.votes > was.votes {
             out.push(Change::VoteCounted {
                 proposer,
                 ballot,
-                count: now.votes.len() as u32,
-                quorum: proto.effective_q2() as u32,
+                count: now.votes,
+                quorum: q2,
             });
         }
         let decided_now = was.phase != Phase::Decided && now.phase == Phase::Decided;
