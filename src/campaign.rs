@@ -22,7 +22,9 @@ use serde::{Deserialize, Serialize};
 use crate::checker::Violation;
 use crate::config::Config;
 use crate::execution::{Coverage, Ending, Outcome, Simulator};
+use crate::protocol::Builtin;
 use crate::rng::execution_seed;
+use crate::roles::Implementation;
 
 /// Executions per chunk a worker takes at once: large enough that the shared counter is
 /// not contended, small enough that `--time-limit` stops promptly.
@@ -147,6 +149,15 @@ impl Campaign {
     /// Runs the campaign. `progress` is called now and then with the executions done so
     /// far and the violations found (for a progress bar); it must be cheap.
     pub fn run(&self, progress: &(dyn Fn(u64, u64) + Sync)) -> Report {
+        self.run_with(&Builtin, progress)
+    }
+
+    /// Runs the campaign against `imp`: each worker thread drives its own clone.
+    pub fn run_with<I: Implementation>(
+        &self,
+        imp: &I,
+        progress: &(dyn Fn(u64, u64) + Sync),
+    ) -> Report {
         // The clock only decides when --time-limit stops handing out chunks, and elapsed_s;
         // never what an execution does.
         #[allow(clippy::disallowed_methods)]
@@ -165,7 +176,7 @@ impl Campaign {
         std::thread::scope(|scope| {
             for _ in 0..jobs {
                 scope.spawn(|| {
-                    let mut sim = Simulator::new(self.config);
+                    let mut sim = Simulator::with(imp.clone(), self.config);
                     let mut counts = Counts::default();
                     let mut first: Option<Found> = None;
                     loop {

@@ -24,7 +24,9 @@ use serde::{Deserialize, Serialize};
 use crate::checker::Invariant;
 use crate::config::Config;
 use crate::event::Event;
+use crate::execution::{Outcome, Simulator};
 use crate::profile::{Profile, ProfileSpec};
+use crate::roles::Implementation;
 
 /// The `format` tag of files this version writes and reads.
 pub const FORMAT: &str = "paxos-safety-counterexample/1";
@@ -48,6 +50,10 @@ pub struct Counterexample {
     #[serde(default)]
     pub explanation: Option<String>,
     pub events: Vec<String>,
+    /// The acceptor command the file was found with (`fuzz --acceptor-cmd`), if any:
+    /// `replay` uses it unless told another.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub acceptor_cmd: Option<String>,
 }
 
 impl Counterexample {
@@ -64,6 +70,7 @@ impl Counterexample {
             step: None,
             explanation: None,
             events: events.iter().map(Event::to_string).collect(),
+            acceptor_cmd: None,
         }
     }
 
@@ -85,6 +92,23 @@ impl Counterexample {
             .enumerate()
             .map(|(i, e)| e.parse().map_err(|err| format!("event {}: {err}", i + 1)))
             .collect()
+    }
+
+    /// Replays the file's events strictly on fresh roles of `imp`: the verdict of your
+    /// own implementation on the recorded schedule. Every event must be enabled when its
+    /// turn comes (the outcome's ending says otherwise).
+    pub fn replay_with<I: Implementation>(&self, imp: &I) -> Result<(Outcome, Vec<Event>), String> {
+        let events = self.parse_events()?;
+        let mut profile = self.profile();
+        profile.limits.max_steps = profile.limits.max_steps.max(events.len() as u32);
+        let mut taken = Vec::with_capacity(events.len());
+        let outcome = Simulator::with(imp.clone(), self.config).run_events(
+            &events,
+            profile,
+            true,
+            Some(&mut taken),
+        );
+        Ok((outcome, taken))
     }
 
     pub fn to_json(&self) -> String {

@@ -25,6 +25,8 @@ use crate::config::Config;
 use crate::event::Event;
 use crate::execution::{Outcome, Simulator};
 use crate::profile::Profile;
+use crate::protocol::Builtin;
+use crate::roles::Implementation;
 
 /// The result of shrinking.
 #[derive(Clone, Debug)]
@@ -54,7 +56,19 @@ pub fn shrink(
     target: Option<Invariant>,
     max_replays: u64,
 ) -> Option<Shrunk> {
-    let mut sim = Simulator::new(*config);
+    shrink_with(&Builtin, config, profile, events, target, max_replays)
+}
+
+/// [`shrink`] for any implementation: every candidate replays on fresh roles from `imp`.
+pub fn shrink_with<I: Implementation>(
+    imp: &I,
+    config: &Config,
+    profile: Profile,
+    events: &[Event],
+    target: Option<Invariant>,
+    max_replays: u64,
+) -> Option<Shrunk> {
+    let mut sim = Simulator::with(imp.clone(), *config);
     // A Cell, so the budget can be read between attempts while the closure holds it.
     let replays = std::cell::Cell::new(0u64);
     let mut taken = Vec::with_capacity(events.len());
@@ -181,8 +195,18 @@ pub fn shortest_counterexample(
     first: &crate::campaign::Found,
     more: usize,
 ) -> Option<Best> {
+    shortest_counterexample_with(&Builtin, campaign, first, more)
+}
+
+/// [`shortest_counterexample`] for any implementation.
+pub fn shortest_counterexample_with<I: Implementation>(
+    imp: &I,
+    campaign: &crate::campaign::Campaign,
+    first: &crate::campaign::Found,
+    more: usize,
+) -> Option<Best> {
     let config = &campaign.config;
-    let mut sim = Simulator::new(*config);
+    let mut sim = Simulator::with(imp.clone(), *config);
     let mut seeds = vec![first.seed];
     let (_, n) = campaign.shard;
     let mut index = first.index;
@@ -204,7 +228,8 @@ pub fn shortest_counterexample(
     for seed in seeds {
         let mut events = Vec::new();
         let outcome = sim.run_seed(seed, Some(&mut events));
-        let Some(shrunk) = shrink(config, outcome.profile, &events, None, MAX_REPLAYS) else {
+        let Some(shrunk) = shrink_with(imp, config, outcome.profile, &events, None, MAX_REPLAYS)
+        else {
             continue;
         };
         if best

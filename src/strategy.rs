@@ -30,7 +30,9 @@ use crate::config::Config;
 use crate::event::Event;
 use crate::execution::{Outcome, Simulator};
 use crate::profile::{Profile, Rates};
-use crate::shrink::{shrink, MAX_REPLAYS};
+use crate::protocol::Builtin;
+use crate::roles::Implementation;
+use crate::shrink::{shrink, shrink_with, MAX_REPLAYS};
 use crate::world::Limits;
 
 /// One generated execution.
@@ -97,10 +99,19 @@ pub fn executions(configs: impl Strategy<Value = Config>) -> impl Strategy<Value
     })
 }
 
-/// Runs `e`, recording its events.
+/// Runs `e` on the built-in protocol, recording its events.
 pub fn run(e: &Execution) -> (Outcome, Vec<Event>) {
+    run_with(&Builtin, e)
+}
+
+/// Runs `e` on `imp`, recording its events.
+pub fn run_with<I: Implementation>(imp: &I, e: &Execution) -> (Outcome, Vec<Event>) {
     let mut events = Vec::new();
-    let outcome = Simulator::new(e.config).run_choices(&e.choices, e.profile, Some(&mut events));
+    let outcome = Simulator::with(imp.clone(), e.config).run_choices(
+        &e.choices,
+        e.profile,
+        Some(&mut events),
+    );
     (outcome, events)
 }
 
@@ -109,10 +120,16 @@ pub fn run(e: &Execution) -> (Outcome, Vec<Event>) {
 /// shrinker then removes what choice-level shrinking cannot), ready to paste into a
 /// counterexample file.
 pub fn check(e: &Execution) -> Result<Outcome, TestCaseError> {
-    let (outcome, events) = run(e);
+    check_with(&Builtin, e)
+}
+
+/// [`check`] for your own implementation: the same checker, the same shrinking.
+pub fn check_with<I: Implementation>(imp: &I, e: &Execution) -> Result<Outcome, TestCaseError> {
+    let (outcome, events) = run_with(imp, e);
     if let Some((_, v)) = outcome.violation {
         // Describe the listed (shrunk) events, not the longer execution they came from.
-        let (shrunk, (step, v)) = match shrink(&e.config, e.profile, &events, None, MAX_REPLAYS) {
+        let shrunk = shrink_with(imp, &e.config, e.profile, &events, None, MAX_REPLAYS);
+        let (shrunk, (step, v)) = match shrunk {
             Some(s) => {
                 let sv = s.outcome.violation.expect("a shrunk execution still fails");
                 (s.events, sv)
@@ -137,4 +154,11 @@ pub fn shrunk_events(e: &Execution) -> Option<Vec<Event>> {
     let (outcome, events) = run(e);
     outcome.violation?;
     shrink(&e.config, e.profile, &events, None, MAX_REPLAYS).map(|s| s.events)
+}
+
+/// [`shrunk_events`] for your own implementation.
+pub fn shrunk_events_with<I: Implementation>(imp: &I, e: &Execution) -> Option<Vec<Event>> {
+    let (outcome, events) = run_with(imp, e);
+    outcome.violation?;
+    shrink_with(imp, &e.config, e.profile, &events, None, MAX_REPLAYS).map(|s| s.events)
 }
