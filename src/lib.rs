@@ -57,6 +57,7 @@ pub mod event;
 pub mod execution;
 pub mod explore;
 pub mod node;
+pub mod process;
 pub mod observe;
 pub mod profile;
 pub mod protocol;

@@ -11,15 +11,19 @@ use clap::Args;
 use serde_json::{json, Value as Json};
 
 use super::{
-    build_config, usage_error, ClusterArgs, ConfigForm, FaultArgs, EXIT_SAFE, EXIT_VIOLATION,
+    build_config, config_acceptor_cmd, usage_error, AcceptorArgs, ClusterArgs, ConfigForm,
+    FaultArgs, EXIT_SAFE, EXIT_VIOLATION,
 };
 use crate::campaign::{parse_shard, Campaign, Found, Report};
 use crate::checker::Invariant;
 use crate::config::Config;
 use crate::counterexample::Counterexample;
 use crate::execution::{Coverage, Simulator};
-use crate::render::{Format, Trace};
-use crate::shrink::shortest_counterexample;
+use crate::process::ProcessAcceptors;
+use crate::protocol::Builtin;
+use crate::render::{explain_in_context, Format, Trace};
+use crate::roles::Implementation;
+use crate::shrink::shortest_counterexample_with;
 
 #[derive(Args, Debug)]
 #[command(after_help = "Examples:\n  \
@@ -70,6 +74,8 @@ pub struct FuzzArgs {
     pub cluster: ClusterArgs,
     #[command(flatten)]
     pub faults: FaultArgs,
+    #[command(flatten)]
+    pub acceptor: AcceptorArgs,
 }
 
 /// A campaign seed from the OS when the user gives none. It only picks the campaign and
@@ -103,36 +109,49 @@ struct Evidence {
 /// up to this many more that follow it in the campaign).
 const MORE_CANDIDATES: usize = 15;
 
-fn evidence(campaign: &Campaign, found: &Found, args: &FuzzArgs) -> Evidence {
+fn evidence<I: Implementation>(
+    imp: &I,
+    harness: Option<&ProcessAcceptors>,
+    campaign: &Campaign,
+    found: &Found,
+    args: &FuzzArgs,
+) -> Evidence {
     let config = &campaign.config;
-    let mut sim = Simulator::new(*config);
+    let mut sim = Simulator::with(imp.clone(), *config);
     let mut events = Vec::new();
     let outcome = sim.run_seed(found.seed, Some(&mut events));
     let before = events.len();
     let (seed, events, outcome, candidates) = if args.no_shrink {
         (found.seed, events, outcome, 0)
     } else {
-        match shortest_counterexample(campaign, found, MORE_CANDIDATES) {
+        match shortest_counterexample_with(imp, campaign, found, MORE_CANDIDATES) {
             Some(b) => (b.seed, b.shrunk.events, b.shrunk.outcome, b.candidates),
             None => (found.seed, events, outcome, 0),
         }
     };
     let profile = outcome.profile;
     let (step, violation) = outcome.violation.unwrap_or((found.step, found.violation));
-    let explanation = violation.explain(|b| b.sim_label(), |v| v.to_string());
+    // The counterexample as replayed once more, for what the wire says about it.
+    sim.run_events(&events, profile, true, None);
+    let explanation = explain_in_context(&violation, &events, step, sim.detail());
     let mut cx = Counterexample::new(config, &profile, &events);
+    cx.acceptor_cmd = harness.map(|h| h.command().to_string());
     cx.seed = Some(seed);
     cx.invariant = Some(violation.invariant);
     cx.step = Some(step);
     cx.explanation = Some(explanation.clone());
-    let bug = config.bug.map_or("correct".to_string(), |b| b.to_string());
+    let bug = match (harness, config.bug) {
+        (Some(_), _) => "acceptor".to_string(),
+        (None, Some(b)) => b.to_string(),
+        (None, None) => "correct".to_string(),
+    };
     let path = args.out_dir.join(format!("{bug}-seed-{seed}.json"));
     let (file, file_error) = match cx.save(&path) {
         Ok(()) => (Some(path), None),
         Err(e) => (None, Some(e)),
     };
     let diagram = args.diagram.as_ref().map(|path| {
-        let trace = Trace::new(config, Some(seed), &outcome, &events)?;
+        let trace = Trace::new_with(imp.clone(), config, Some(seed), &outcome, &events)?;
         let md = format!(
             "# {explanation}\n\nShrunk counterexample of `paxos-safety fuzz` (execution seed {}); \
              replay it with `paxos-safety replay {}`.\n\n```mermaid\n{}```\n",
@@ -161,14 +180,26 @@ fn evidence(campaign: &Campaign, found: &Found, args: &FuzzArgs) -> Evidence {
     }
 }
 
-fn replay_command(config: &Config, found: &Found) -> String {
+fn replay_command(config: &Config, found: &Found, harness: Option<&ProcessAcceptors>) -> String {
     let profile = Simulator::new(*config).profile_for(found.seed);
+    let acceptor = harness.map_or(String::new(), |h| {
+        format!(
+            " --acceptor-cmd {} --acceptor-crash {}",
+            shell_quote(h.command()),
+            h.crash_mode().name()
+        )
+    });
     format!(
-        "paxos-safety replay --seed {} {} {}",
+        "paxos-safety replay --seed {} {} {}{acceptor}",
         found.seed,
         config.cluster_args(),
         profile.args()
     )
+}
+
+/// `s` as one word for `sh`.
+fn shell_quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "'\\''"))
 }
 
 pub fn run(args: FuzzArgs) -> ExitCode {
@@ -194,6 +225,12 @@ pub fn run(args: FuzzArgs) -> ExitCode {
         Some(j) if j > 1024 => return usage_error("--jobs must be at most 1024"),
         Some(j) => j,
         None => std::thread::available_parallelism().map_or(1, |n| n.get()),
+    };
+    let harness = match config_acceptor_cmd(args.config.as_ref())
+        .and_then(|file| args.acceptor.harness(file))
+    {
+        Ok(h) => h,
+        Err(e) => return usage_error(&e),
     };
     let seed = args.seed.unwrap_or_else(fresh_seed);
     let campaign = Campaign {
@@ -228,6 +265,13 @@ pub fn run(args: FuzzArgs) -> ExitCode {
                 crate::say!("{}", form.render(&config).trim_end());
             }
         }
+        if let Some(h) = &harness {
+            crate::say!(
+                "acceptors: processes of `{}` (crash mode {}), driven by the built-in proposers",
+                h.command(),
+                h.crash_mode().name()
+            );
+        }
         if !config.quorums_intersect() {
             crate::say!("note: q1 + q2 <= acceptors: phase-1 and phase-2 quorums need not meet, so this is expected to be unsafe");
         }
@@ -236,20 +280,36 @@ pub fn run(args: FuzzArgs) -> ExitCode {
         runs,
         !args.json && !args.quiet && std::io::stderr().is_terminal(),
     );
-    let report = campaign.run(&|done, violations| {
+    let progress = |done, violations| {
         if let Some(bar) = &bar {
             bar.set_position(done);
             bar.set_message(format!("{violations} violations"));
         }
-    });
+    };
+    let report = match &harness {
+        Some(h) => campaign.run_with(h, &progress),
+        None => campaign.run(&progress),
+    };
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
-    let evidence = report.first.map(|f| evidence(&campaign, &f, &args));
+    let evidence = report.first.map(|f| match &harness {
+        Some(h) => evidence(h, Some(h), &campaign, &f, &args),
+        None => evidence(&Builtin, None, &campaign, &f, &args),
+    });
     if args.json {
-        crate::say!("{}", summary_json(&campaign, &report, evidence.as_ref()));
+        crate::say!(
+            "{}",
+            summary_json(&campaign, &report, evidence.as_ref(), harness.as_ref())
+        );
     } else {
-        print_text(&campaign, &report, evidence.as_ref(), args.quiet);
+        print_text(
+            &campaign,
+            &report,
+            evidence.as_ref(),
+            args.quiet,
+            harness.as_ref(),
+        );
     }
     if report.counts.violations > 0 {
         ExitCode::from(EXIT_VIOLATION)
@@ -283,7 +343,13 @@ fn percent(n: u64, of: u64) -> f64 {
     }
 }
 
-fn print_text(campaign: &Campaign, report: &Report, evidence: Option<&Evidence>, quiet: bool) {
+fn print_text(
+    campaign: &Campaign,
+    report: &Report,
+    evidence: Option<&Evidence>,
+    quiet: bool,
+    harness: Option<&ProcessAcceptors>,
+) {
     let c = &report.counts;
     let secs = report.elapsed.as_secs_f64();
     if !quiet {
@@ -353,7 +419,7 @@ fn print_text(campaign: &Campaign, report: &Report, evidence: Option<&Evidence>,
             );
             crate::say!(
                 "  replay the execution: {}",
-                replay_command(&campaign.config, &found)
+                replay_command(&campaign.config, &found, harness)
             );
             if ev.candidates > 0 {
                 crate::say!(
@@ -400,7 +466,12 @@ fn print_text(campaign: &Campaign, report: &Report, evidence: Option<&Evidence>,
     }
 }
 
-fn summary_json(campaign: &Campaign, report: &Report, evidence: Option<&Evidence>) -> Json {
+fn summary_json(
+    campaign: &Campaign,
+    report: &Report,
+    evidence: Option<&Evidence>,
+    harness: Option<&ProcessAcceptors>,
+) -> Json {
     let c = &report.counts;
     let mut obj = serde_json::Map::new();
     obj.insert("runs".into(), json!(c.runs));
@@ -435,6 +506,10 @@ fn summary_json(campaign: &Campaign, report: &Report, evidence: Option<&Evidence
         "config".into(),
         serde_json::to_value(campaign.config).expect("a config serialises"),
     );
+    obj.insert(
+        "acceptor_cmd".into(),
+        json!(harness.map(|h| h.command().to_string())),
+    );
     let first = match (report.first, evidence) {
         (Some(f), Some(ev)) => json!({
             "seed": f.seed,
@@ -444,7 +519,7 @@ fn summary_json(campaign: &Campaign, report: &Report, evidence: Option<&Evidence
             "explanation": f.violation.explain(|b| b.sim_label(), |v| v.to_string()),
             "counterexample_invariant": ev.invariant.name(),
             "counterexample_explanation": ev.explanation,
-            "replay": replay_command(&campaign.config, &f),
+            "replay": replay_command(&campaign.config, &f, harness),
             "events_before_shrink": ev.events_before,
             "events_after_shrink": ev.events_after,
             "shrunk_from_seed": ev.seed,

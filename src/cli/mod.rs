@@ -9,6 +9,7 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::bug::Bug;
 use crate::config::Config;
+use crate::process::{CrashMode, ProcessAcceptors};
 
 pub mod bench;
 pub mod explore;
@@ -208,14 +209,94 @@ pub fn load_config(path: Option<&PathBuf>) -> Result<(Config, ConfigForm), Strin
             path.display()
         ));
     }
+    // `acceptor_cmd` belongs to the harness, not to the cluster (see config_acceptor_cmd).
+    let strip = |mut v: serde_json::Value| {
+        if let Some(m) = v.as_object_mut() {
+            m.remove("acceptor_cmd");
+        }
+        v
+    };
+    let bad = |e: String| format!("--config {}: {e}", path.display());
+    if !text.contains("acceptor_cmd") {
+        // The common case keeps the parsers' own error positions.
+        return if ext.as_deref() == Some("toml") {
+            toml::from_str(&text)
+                .map(|c| (c, ConfigForm::Toml))
+                .map_err(|e| bad(e.to_string()))
+        } else {
+            serde_json::from_str(&text)
+                .map(|c| (c, ConfigForm::Json))
+                .map_err(|e| bad(e.to_string()))
+        };
+    }
     if ext.as_deref() == Some("toml") {
-        toml::from_str(&text)
+        let v: serde_json::Value = toml::from_str(&text).map_err(|e| bad(e.to_string()))?;
+        serde_json::from_value(strip(v))
             .map(|c| (c, ConfigForm::Toml))
-            .map_err(|e| format!("--config {}: {e}", path.display()))
+            .map_err(|e| bad(e.to_string()))
     } else {
-        serde_json::from_str(&text)
+        let v: serde_json::Value = serde_json::from_str(&text).map_err(|e| bad(e.to_string()))?;
+        serde_json::from_value(strip(v))
             .map(|c| (c, ConfigForm::Json))
-            .map_err(|e| format!("--config {}: {e}", path.display()))
+            .map_err(|e| bad(e.to_string()))
+    }
+}
+
+/// The user's acceptor process, shared by `fuzz` and `replay`.
+#[derive(Args, Debug, Clone)]
+pub struct AcceptorArgs {
+    /// Test your own acceptor: a command (run by `sh -c`) started once per acceptor and
+    /// execution, speaking the wire protocol of docs/PROTOCOL.md ("The acceptor") on its
+    /// stdin/stdout; the built-in proposers drive it. Also the config key `acceptor_cmd`
+    #[arg(long, value_name = "CMD", help_heading = "Your acceptor")]
+    pub acceptor_cmd: Option<String>,
+    /// What a crash does to an acceptor process: pause keeps it (durable state), restart
+    /// kills it and starts it again on the same PAXOS_DATA_DIR
+    #[arg(long, value_enum, default_value_t = CrashMode::Pause, value_name = "MODE", help_heading = "Your acceptor")]
+    pub acceptor_crash: CrashMode,
+    /// Seconds to wait for each reply line before calling it an acceptor-protocol finding
+    #[arg(long, value_name = "SECONDS", default_value_t = 2.0, help_heading = "Your acceptor")]
+    pub reply_timeout: f64,
+}
+
+impl AcceptorArgs {
+    /// The process harness, when a command is given here or by the config file (`file`),
+    /// checked to start and answer one prepare.
+    pub fn harness(&self, file: Option<String>) -> Result<Option<ProcessAcceptors>, String> {
+        let Some(cmd) = self.acceptor_cmd.clone().or(file) else {
+            return Ok(None);
+        };
+        if cmd.trim().is_empty() {
+            return Err("--acceptor-cmd is empty".into());
+        }
+        if !(self.reply_timeout > 0.0 && self.reply_timeout <= 3600.0) {
+            return Err("--reply-timeout must be a positive number of seconds (at most 3600)".into());
+        }
+        let h = ProcessAcceptors::new(
+            &cmd,
+            self.acceptor_crash,
+            std::time::Duration::from_secs_f64(self.reply_timeout),
+        );
+        h.probe()?;
+        Ok(Some(h))
+    }
+}
+
+/// The `acceptor_cmd` key of a `--config` file, if it has one.
+pub fn config_acceptor_cmd(path: Option<&PathBuf>) -> Result<Option<String>, String> {
+    let Some(path) = path else { return Ok(None) };
+    let Ok(text) = std::fs::read_to_string(path) else {
+        return Ok(None); // load_config reports unreadable files
+    };
+    let value = if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("toml")) {
+        toml::from_str::<serde_json::Value>(&text).ok()
+    } else {
+        serde_json::from_str::<serde_json::Value>(&text).ok()
+    };
+    match value.as_ref().and_then(|v| v.get("acceptor_cmd")) {
+        None | Some(serde_json::Value::Null) => Ok(None),
+        Some(serde_json::Value::String(s)) => Ok(Some(s.clone())),
+        Some(_) => Err(format!("--config {}: acceptor_cmd must be a string", path.display())),
     }
 }
 

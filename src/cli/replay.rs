@@ -16,11 +16,14 @@ use std::process::ExitCode;
 
 use clap::{ArgGroup, Args};
 
-use super::{build_config, ClusterArgs, FaultArgs, EXIT_SAFE, EXIT_VIOLATION};
+use super::{build_config, AcceptorArgs, ClusterArgs, FaultArgs, EXIT_SAFE, EXIT_VIOLATION};
+use crate::config::Config;
 use crate::counterexample::Counterexample;
 use crate::event::Event;
 use crate::execution::{Ending, Outcome, Simulator};
-use crate::render::{not_enabled, text, Format, Trace};
+use crate::protocol::Builtin;
+use crate::render::{explain_in_context, not_enabled, text, Format, Trace};
+use crate::roles::Implementation;
 
 const EXAMPLES: &str = "\
 Examples:
@@ -66,6 +69,8 @@ pub struct ReplayArgs {
     /// the events as run, not shrunk (fuzz writes shrunk ones)
     #[arg(long, value_name = "FILE", help_heading = "Output")]
     pub write_counterexample: Option<PathBuf>,
+    #[command(flatten)]
+    pub acceptor: AcceptorArgs,
 }
 
 pub fn run(args: ReplayArgs) -> ExitCode {
@@ -77,7 +82,7 @@ pub fn run(args: ReplayArgs) -> ExitCode {
 
 fn replay(args: &ReplayArgs) -> Result<u8, String> {
     let trace = match (&args.file, args.seed) {
-        (Some(path), _) => from_file(path)?,
+        (Some(path), _) => from_file(path, &args.acceptor)?,
         (None, Some(seed)) => from_seed(seed, args)?,
         // clap requires one of the two; this keeps a direct caller from a panic.
         (None, None) => return Err("replay needs a counterexample FILE or --seed S".into()),
@@ -132,18 +137,44 @@ fn replay(args: &ReplayArgs) -> Result<u8, String> {
 
 fn from_seed(seed: u64, args: &ReplayArgs) -> Result<Trace, String> {
     let (config, _) = build_config(None, &args.cluster, &args.faults)?;
-    let mut sim = Simulator::new(config);
-    let mut events = Vec::new();
-    let outcome = sim.run_seed(seed, Some(&mut events));
-    Trace::new(&config, Some(seed), &outcome, &events)
+    match args.acceptor.harness(None)? {
+        Some(h) => seed_trace(h, config, seed),
+        None => seed_trace(Builtin, config, seed),
+    }
 }
 
-fn from_file(path: &Path) -> Result<Trace, String> {
+fn seed_trace<I: Implementation>(imp: I, config: Config, seed: u64) -> Result<Trace, String> {
+    let mut sim = Simulator::with(imp.clone(), config);
+    let mut events = Vec::new();
+    let outcome = sim.run_seed(seed, Some(&mut events));
+    note_detail(&sim, &outcome, &events);
+    Trace::new_with(imp, &config, Some(seed), &outcome, &events)
+}
+
+/// What the wire adds to a violation (the acceptor's reply line, a restart that lost
+/// state) goes to stderr: the trace itself stays the same for every implementation.
+fn note_detail<I: Implementation>(sim: &Simulator<I>, outcome: &Outcome, events: &[Event]) {
+    if let Some((step, v)) = &outcome.violation {
+        let full = explain_in_context(v, events, *step, sim.detail());
+        if full != Trace::explain(v) {
+            eprintln!("note: {full}");
+        }
+    }
+}
+
+fn from_file(path: &Path, acceptor: &AcceptorArgs) -> Result<Trace, String> {
     let cx = Counterexample::load(path)?;
+    match acceptor.harness(cx.acceptor_cmd.clone())? {
+        Some(h) => file_trace(h, path, &cx),
+        None => file_trace(Builtin, path, &cx),
+    }
+}
+
+fn file_trace<I: Implementation>(imp: I, path: &Path, cx: &Counterexample) -> Result<Trace, String> {
     let recorded = cx
         .parse_events()
         .map_err(|e| format!("{}: {e}", path.display()))?;
-    let mut sim = Simulator::new(cx.config);
+    let mut sim = Simulator::with(imp.clone(), cx.config);
     let mut events = Vec::new();
     let outcome = sim.run_events(&recorded, cx.profile(), true, Some(&mut events));
     if let (Ending::InvalidEvent, Some(event)) = (outcome.ending, outcome.invalid) {
@@ -153,8 +184,9 @@ fn from_file(path: &Path) -> Result<Trace, String> {
             not_enabled(outcome.steps + 1, &event)
         ));
     }
-    warn_if_different(path, &cx, &outcome, recorded.len());
-    Trace::new(&cx.config, cx.seed, &outcome, &events)
+    warn_if_different(path, cx, &outcome, recorded.len());
+    note_detail(&sim, &outcome, &events);
+    Trace::new_with(imp, &cx.config, cx.seed, &outcome, &events)
 }
 
 /// Says on stderr when a file's replay does not match what the file records, or stops

@@ -17,7 +17,7 @@
 //! (a sequence diagram that renders on GitHub).
 
 use crate::ballot::{AcceptorId, Ballot, Value};
-use crate::checker::{Checker, Violation};
+use crate::checker::{Checker, Invariant, Violation};
 use crate::config::Config;
 use crate::event::{Event, NodeId};
 use crate::execution::{self, Ending, Outcome, Simulator, Visitor};
@@ -294,6 +294,43 @@ impl Trace {
     pub fn explain(violation: &Violation) -> String {
         violation.explain(Ballot::sim_label, |v| v.to_string())
     }
+}
+
+/// The violation at `step` of `events` explained in one sentence, with what the wire adds:
+/// `detail` (the acceptor's reply line, from [`Simulator::detail`]) and, when an acceptor
+/// broke one of its own rules after restarting, that it lost its state on the restart.
+pub fn explain_in_context(
+    violation: &Violation,
+    events: &[Event],
+    step: u32,
+    detail: Option<&str>,
+) -> String {
+    let mut text = Trace::explain(violation);
+    let own_rule = matches!(
+        violation.invariant,
+        Invariant::PromiseMonotonic
+            | Invariant::VoteAbovePromise
+            | Invariant::PromiseReportsVote
+            | Invariant::VoteDurable
+    );
+    if let (true, Some(a)) = (own_rule, violation.acceptor) {
+        let before = &events[..(step as usize).saturating_sub(1).min(events.len())];
+        if let Some(at) = before
+            .iter()
+            .rposition(|e| *e == Event::Restart(NodeId::Acceptor(a)))
+        {
+            text += &format!(
+                "; {} restarted at step {}: state lost on restart",
+                NodeId::Acceptor(a),
+                at + 1
+            );
+        }
+    }
+    if let Some(d) = detail {
+        text += "; ";
+        text += d;
+    }
+    text
 }
 
 /// Why a recorded event could not be taken, naming it by its 1-based number.

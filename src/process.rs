@@ -1,0 +1,609 @@
+//! Acceptor processes in any language, driven deterministically over stdin and stdout.
+//!
+//! [`ProcessAcceptors`] is an [`Implementation`] whose acceptors are processes of a user's
+//! command (run by `sh -c`) speaking the wire protocol of `docs/PROTOCOL.md` ("The
+//! acceptor"), and whose proposers are the built-in ones. Every delivery of a prepare or an
+//! accept to acceptor `aK` is one request line written to its process and exactly one reply
+//! line read back; the reply then enters the simulated network like any message (drops,
+//! duplicates and reordering apply). Nothing else talks to the process, and the harness
+//! waits for each reply before the next step, so the schedule alone decides what happens:
+//! the same seed with a deterministic acceptor gives the same execution, byte for byte.
+//!
+//! Ballots go on the wire as `proposal_n`, the simulator's ballot number itself
+//! (`round * 16 + proposer slot`): unique per proposer and ordered exactly as ballots are.
+//! Values go as the strings `"v1"`..`"vP"`.
+//!
+//! The checker judges the process by its replies (see [`crate::observe`]): a promise is
+//! what `paxos_promise` said, with the vote it reported; a vote is what `paxos_accepted`
+//! echoed. A reply that is not exactly one well-formed line answering the request (garbage,
+//! the wrong `in_reply_to`, a second line, silence past the reply timeout, an exit) is a
+//! [`RoleFault`], which the simulator reports as the `acceptor-protocol` finding.
+//!
+//! Processes are fresh for every execution (and so for every shrinking candidate and every
+//! replay): each gets its own empty directory in `PAXOS_DATA_DIR`, kept across that
+//! acceptor's restarts and removed afterwards. To hide start-up time, the next execution's
+//! process for each acceptor is started while the current one runs. Every process is
+//! started in its own process group and killed with it when its acceptor is dropped.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::PathBuf;
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, TryRecvError};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use serde_json::{json, Value as Json};
+
+use crate::ballot::{AcceptorId, Ballot, Value};
+use crate::protocol::{Msg, Proposer, Protocol};
+use crate::roles::{AcceptorRole, AcceptorView, Implementation, RoleFault};
+
+/// Reply lines longer than this are a protocol fault (a reply is a few hundred bytes).
+pub const MAX_REPLY_BYTES: usize = 1 << 20;
+
+/// What a crash does to an acceptor process.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum CrashMode {
+    /// The process keeps running and keeps its memory; messages to it wait until it is
+    /// back (a crash with durable state, as the simulator models it).
+    Pause,
+    /// The process is killed and started again on the same `PAXOS_DATA_DIR`: only what it
+    /// wrote to disk survives.
+    Restart,
+}
+
+impl CrashMode {
+    pub fn name(self) -> &'static str {
+        match self {
+            CrashMode::Pause => "pause",
+            CrashMode::Restart => "restart",
+        }
+    }
+}
+
+#[derive(Debug)]
+struct Settings {
+    cmd: String,
+    crash: CrashMode,
+    reply_timeout: Duration,
+}
+
+/// Acceptor processes of one command, with the built-in proposers driving them.
+#[derive(Debug)]
+pub struct ProcessAcceptors {
+    settings: Arc<Settings>,
+    /// Per acceptor id, the process of the next execution, started ahead of need. A
+    /// mutex only so that the implementation can be shared with campaign threads (each
+    /// thread drives its own clone, so it is never contended).
+    spare: Mutex<Vec<Option<Proc>>>,
+}
+
+impl Clone for ProcessAcceptors {
+    /// The same command and settings; processes are never shared, so the clone starts its
+    /// own (each campaign thread drives a clone).
+    fn clone(&self) -> ProcessAcceptors {
+        ProcessAcceptors {
+            settings: self.settings.clone(),
+            spare: Mutex::new(Vec::new()),
+        }
+    }
+}
+
+impl ProcessAcceptors {
+    pub fn new(cmd: &str, crash: CrashMode, reply_timeout: Duration) -> ProcessAcceptors {
+        ProcessAcceptors {
+            settings: Arc::new(Settings {
+                cmd: cmd.to_string(),
+                crash,
+                reply_timeout,
+            }),
+            spare: Mutex::new(Vec::new()),
+        }
+    }
+
+    pub fn command(&self) -> &str {
+        &self.settings.cmd
+    }
+
+    pub fn crash_mode(&self) -> CrashMode {
+        self.settings.crash
+    }
+
+    /// Starts one acceptor of a 1-acceptor cluster, checks its `init` handshake and one
+    /// prepare, and ends it: a command that cannot even do that is a usage error, better
+    /// reported before a campaign than as thousands of findings.
+    pub fn probe(&self) -> Result<(), String> {
+        let cluster = Protocol::majority(1, None);
+        let mut a = ProcessAcceptor::start(self.settings.clone(), &cluster, 0);
+        let prepare = Msg::Prepare {
+            ballot: Ballot::new(1, 1),
+        };
+        match a.on_message(&cluster, &prepare) {
+            Ok(Some(Msg::Promise { .. })) => Ok(()),
+            Ok(other) => Err(format!(
+                "the acceptor command answered a first prepare with {other:?}, not a promise"
+            )),
+            Err(fault) => Err(format!("the acceptor command does not work: {fault}")),
+        }
+    }
+}
+
+impl Implementation for ProcessAcceptors {
+    type Acceptor = ProcessAcceptor;
+    type Proposer = Proposer;
+
+    fn acceptor(&mut self, cluster: &Protocol, id: AcceptorId) -> ProcessAcceptor {
+        let i = id as usize;
+        let spare = self.spare.get_mut().unwrap_or_else(|e| e.into_inner());
+        if spare.len() <= i {
+            spare.resize_with(i + 1, || None);
+        }
+        let acceptor = match spare[i].take() {
+            Some(p) if p.cluster_size == cluster.acceptors => {
+                ProcessAcceptor::with(self.settings.clone(), id, p)
+            }
+            _ => ProcessAcceptor::start(self.settings.clone(), cluster, id),
+        };
+        // The next execution's process starts now, while this one runs.
+        spare[i] = Some(Proc::spawn(&self.settings, cluster.acceptors, id, None));
+        acceptor
+    }
+
+    fn proposer(&mut self, _cluster: &Protocol, id: u8, value: Value) -> Proposer {
+        Proposer::new(id, value)
+    }
+}
+
+/// One line from a process's stdout, as its reader thread saw it.
+enum Line {
+    Text(String),
+    TooLong,
+    Eof,
+}
+
+/// A running process: its group, its stdin, and the lines its reader thread forwards.
+#[derive(Debug)]
+struct Proc {
+    /// `None` when it could not be started (`spawn_error` says why).
+    child: Option<Child>,
+    stdin: Option<ChildStdin>,
+    lines: Receiver<Line>,
+    dir: Arc<DataDir>,
+    cluster_size: u16,
+    /// The `init` reply has not been read yet (it is read before the first request, so
+    /// that start-up overlaps with other work).
+    init_pending: bool,
+    spawn_error: Option<String>,
+}
+
+impl std::fmt::Debug for Line {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Line::Text(t) => write!(f, "{t:?}"),
+            Line::TooLong => f.write_str("<too long>"),
+            Line::Eof => f.write_str("<eof>"),
+        }
+    }
+}
+
+/// A fresh empty directory for one acceptor of one execution, removed when the last
+/// process using it is gone.
+#[derive(Debug)]
+struct DataDir(PathBuf);
+
+impl DataDir {
+    fn fresh() -> std::io::Result<DataDir> {
+        static COUNTER: AtomicU64 = AtomicU64::new(0);
+        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+        let path = std::env::temp_dir().join(format!(
+            "paxos-safety-{}-{n}",
+            std::process::id()
+        ));
+        std::fs::create_dir_all(&path)?;
+        Ok(DataDir(path))
+    }
+}
+
+impl Drop for DataDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn node_name(id: AcceptorId) -> String {
+    format!("a{}", u32::from(id) + 1)
+}
+
+impl Proc {
+    /// Starts `cmd` for acceptor `id` and writes its `init`; the reply is read later.
+    /// Failures are kept and reported at the first request.
+    fn spawn(settings: &Settings, acceptors: u16, id: AcceptorId, dir: Option<Arc<DataDir>>) -> Proc {
+        let (tx, lines) = mpsc::channel();
+        let dir = match dir {
+            Some(d) => d,
+            None => match DataDir::fresh() {
+                Ok(d) => Arc::new(d),
+                Err(e) => return Proc::failed(lines, acceptors, format!("no data directory: {e}")),
+            },
+        };
+        let mut command = Command::new("sh");
+        command
+            .arg("-c")
+            .arg(&settings.cmd)
+            .env("PAXOS_DATA_DIR", &dir.0)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null());
+        #[cfg(unix)]
+        {
+            use std::os::unix::process::CommandExt;
+            // Its own group, so that killing it also kills whatever `sh -c` started.
+            command.process_group(0);
+        }
+        let mut child = match command.spawn() {
+            Ok(c) => c,
+            Err(e) => {
+                let mut p = Proc::failed(lines, acceptors, format!("cannot start 'sh -c {}': {e}", settings.cmd));
+                p.dir = dir;
+                return p;
+            }
+        };
+        let stdout = child.stdout.take().expect("stdout is piped");
+        std::thread::spawn(move || forward_lines(stdout, tx));
+        let mut stdin = child.stdin.take();
+        let ids: Vec<String> = (0..acceptors).map(node_name).collect();
+        let init = json!({"src": "c0", "dest": node_name(id), "body": {
+            "type": "init", "msg_id": 0, "node_id": node_name(id), "node_ids": ids}});
+        if let Some(s) = stdin.as_mut() {
+            // A process that already died is noticed when its reply is read.
+            let _ = writeln!(s, "{init}").and_then(|_| s.flush());
+        }
+        Proc {
+            child: Some(child),
+            stdin,
+            lines,
+            dir,
+            cluster_size: acceptors,
+            init_pending: true,
+            spawn_error: None,
+        }
+    }
+
+    fn failed(lines: Receiver<Line>, acceptors: u16, error: String) -> Proc {
+        Proc {
+            child: None,
+            stdin: None,
+            lines,
+            dir: Arc::new(DataDir(std::env::temp_dir().join("paxos-safety-unused"))),
+            cluster_size: acceptors,
+            init_pending: false,
+            spawn_error: Some(error),
+        }
+    }
+
+    /// Why the process is gone, for a fault message.
+    fn exit_status(&mut self) -> String {
+        for _ in 0..50 {
+            let Some(child) = self.child.as_mut() else {
+                break;
+            };
+            if let Ok(Some(status)) = child.try_wait() {
+                return format!("exited ({status})");
+            }
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        "closed its stdout".to_string()
+    }
+
+    /// Reads the next line within `timeout`.
+    fn read(&mut self, timeout: Duration, what: &str) -> Result<String, RoleFault> {
+        match self.lines.recv_timeout(timeout) {
+            Ok(Line::Text(t)) => Ok(t),
+            Ok(Line::TooLong) => Err(RoleFault::new(
+                format!("its reply to {what} is longer than {MAX_REPLY_BYTES} bytes"),
+                None,
+            )),
+            Ok(Line::Eof) | Err(RecvTimeoutError::Disconnected) => {
+                let why = self.exit_status();
+                Err(RoleFault::new(format!("it {why} instead of answering {what}"), None))
+            }
+            Err(RecvTimeoutError::Timeout) => Err(RoleFault::new(
+                format!(
+                    "no reply to {what} within the reply timeout of {:.1} s",
+                    timeout.as_secs_f64()
+                ),
+                None,
+            )),
+        }
+    }
+
+    fn finish_init(&mut self, id: AcceptorId, timeout: Duration) -> Result<(), RoleFault> {
+        if let Some(e) = &self.spawn_error {
+            return Err(RoleFault::new(e.clone(), None));
+        }
+        if !self.init_pending {
+            return Ok(());
+        }
+        self.init_pending = false;
+        let line = self.read(timeout, "init")?;
+        let body = parse_body(&line)?;
+        let ok = body.get("type").and_then(Json::as_str) == Some("init_ok")
+            && body.get("in_reply_to").and_then(Json::as_u64) == Some(0);
+        if !ok {
+            return Err(RoleFault::new(
+                format!("{} answered init with something other than init_ok in reply to 0", node_name(id)),
+                Some(line),
+            ));
+        }
+        Ok(())
+    }
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        self.stdin = None;
+        let Some(child) = self.child.as_mut() else {
+            return;
+        };
+        #[cfg(target_os = "linux")]
+        {
+            // The whole group: `sh -c` may have forked the real acceptor.
+            // SAFETY: kill(2) with a negative pid signals a process group; no memory is
+            // touched. The group id is the child's pid (process_group(0) above).
+            unsafe {
+                libc::kill(-(child.id() as i32), libc::SIGKILL);
+            }
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+}
+
+fn forward_lines(stdout: impl Read, tx: mpsc::Sender<Line>) {
+    let mut reader = BufReader::new(stdout);
+    loop {
+        let mut buf = Vec::new();
+        match (&mut reader)
+            .take(MAX_REPLY_BYTES as u64 + 1)
+            .read_until(b'\n', &mut buf)
+        {
+            Ok(0) | Err(_) => {
+                let _ = tx.send(Line::Eof);
+                return;
+            }
+            Ok(_) => {
+                if buf.len() > MAX_REPLY_BYTES && buf.last() != Some(&b'\n') {
+                    let _ = tx.send(Line::TooLong);
+                    return;
+                }
+                while matches!(buf.last(), Some(b'\n' | b'\r')) {
+                    buf.pop();
+                }
+                if buf.iter().all(u8::is_ascii_whitespace) {
+                    continue; // blank lines are no message
+                }
+                let text = String::from_utf8_lossy(&buf).into_owned();
+                if tx.send(Line::Text(text)).is_err() {
+                    return;
+                }
+            }
+        }
+    }
+}
+
+fn parse_body(line: &str) -> Result<serde_json::Map<String, Json>, RoleFault> {
+    let v: Json = serde_json::from_str(line)
+        .map_err(|e| RoleFault::new(format!("its reply is not JSON ({e})"), Some(line.to_string())))?;
+    match v.get("body").and_then(Json::as_object) {
+        Some(b) => Ok(b.clone()),
+        None => Err(RoleFault::new("its reply has no body object", Some(line.to_string()))),
+    }
+}
+
+/// An acceptor that is a process. See the module documentation.
+#[derive(Debug)]
+pub struct ProcessAcceptor {
+    settings: Arc<Settings>,
+    id: AcceptorId,
+    cluster_size: u16,
+    proc: Option<Proc>,
+    dir: Arc<DataDir>,
+    next_msg_id: u64,
+    last_reply: Option<String>,
+    /// What its replies said it holds: the traces' view.
+    seen: AcceptorView,
+}
+
+impl ProcessAcceptor {
+    fn start(settings: Arc<Settings>, cluster: &Protocol, id: AcceptorId) -> ProcessAcceptor {
+        let p = Proc::spawn(&settings, cluster.acceptors, id, None);
+        ProcessAcceptor::with(settings, id, p)
+    }
+
+    fn with(settings: Arc<Settings>, id: AcceptorId, p: Proc) -> ProcessAcceptor {
+        ProcessAcceptor {
+            settings,
+            id,
+            cluster_size: p.cluster_size,
+            dir: p.dir.clone(),
+            proc: Some(p),
+            next_msg_id: 1,
+            last_reply: None,
+            seen: AcceptorView::default(),
+        }
+    }
+
+    fn fault(&self, problem: impl std::fmt::Display, line: &str) -> RoleFault {
+        RoleFault::new(problem.to_string(), Some(line.to_string()))
+    }
+
+    /// Sends `msg` and turns the one reply line into the message it means.
+    fn exchange(&mut self, msg: &Msg) -> Result<Msg, RoleFault> {
+        let timeout = self.settings.reply_timeout;
+        let id = self.id;
+        let msg_id = self.next_msg_id;
+        self.next_msg_id += 1;
+        let (what, body) = match *msg {
+            Msg::Prepare { ballot } => (
+                "paxos_prepare",
+                json!({"type": "paxos_prepare", "msg_id": msg_id, "proposal_n": ballot.0}),
+            ),
+            Msg::Accept { ballot, value } => (
+                "paxos_accept",
+                json!({"type": "paxos_accept", "msg_id": msg_id, "proposal_n": ballot.0,
+                       "value": value.to_string()}),
+            ),
+            _ => unreachable!("only prepares and accepts are sent to acceptors"),
+        };
+        let proc = self
+            .proc
+            .as_mut()
+            .ok_or_else(|| RoleFault::new("it was sent a message while killed", None))?;
+        proc.finish_init(id, timeout)?;
+        // A line waiting now answered nothing we asked: a second reply to the last request.
+        match proc.lines.try_recv() {
+            Ok(Line::Text(extra)) => {
+                return Err(RoleFault::new(
+                    "it wrote a second line for one request",
+                    Some(extra),
+                ))
+            }
+            Ok(Line::TooLong) => {
+                return Err(RoleFault::new("it wrote an over-long extra line", None))
+            }
+            Ok(Line::Eof) | Err(TryRecvError::Disconnected) => {
+                let why = proc.exit_status();
+                return Err(RoleFault::new(format!("it {why} before {what}"), None));
+            }
+            Err(TryRecvError::Empty) => {}
+        }
+        let request = json!({"src": "c1", "dest": node_name(id), "body": body});
+        let sent = match proc.stdin.as_mut() {
+            Some(s) => writeln!(s, "{request}").and_then(|_| s.flush()),
+            None => Err(std::io::Error::other("no stdin")),
+        };
+        if sent.is_err() {
+            let why = proc.exit_status();
+            return Err(RoleFault::new(format!("it {why} before {what}"), None));
+        }
+        let line = proc.read(timeout, what)?;
+        self.last_reply = Some(line.clone());
+        let reply = self.parse_reply(msg, msg_id, &line)?;
+        Ok(reply)
+    }
+
+    fn parse_reply(&mut self, msg: &Msg, msg_id: u64, line: &str) -> Result<Msg, RoleFault> {
+        let body = parse_body(line)?;
+        let kind = body.get("type").and_then(Json::as_str).unwrap_or("");
+        if body.get("in_reply_to").and_then(Json::as_u64) != Some(msg_id) {
+            return Err(self.fault(
+                format!("its reply is not in_reply_to {msg_id}, the request's msg_id"),
+                line,
+            ));
+        }
+        let field_ballot = |name: &str| -> Result<Ballot, RoleFault> {
+            body.get(name)
+                .and_then(Json::as_u64)
+                .map(Ballot)
+                .ok_or_else(|| self.fault(format!("its reply has no integer {name}"), line))
+        };
+        let field_value = |name: &str| -> Result<Value, RoleFault> {
+            body.get(name)
+                .and_then(Json::as_str)
+                .and_then(|s| s.strip_prefix('v'))
+                .and_then(|k| k.parse::<u32>().ok())
+                .map(Value)
+                .ok_or_else(|| {
+                    self.fault(format!("its {name} is not a value a proposer sent (\"v1\"..)"), line)
+                })
+        };
+        match (*msg, kind) {
+            (Msg::Prepare { ballot }, "paxos_promise") => {
+                match body.get("promised").and_then(Json::as_bool) {
+                    Some(true) => {
+                        let n = body.get("accepted_n").filter(|v| !v.is_null());
+                        let v = body.get("accepted_value").filter(|v| !v.is_null());
+                        let accepted = match (n, v) {
+                            (None, None) => None,
+                            (Some(_), Some(_)) => {
+                                Some((field_ballot("accepted_n")?, field_value("accepted_value")?))
+                            }
+                            _ => {
+                                return Err(self.fault(
+                                    "its promise has only one of accepted_n and accepted_value",
+                                    line,
+                                ))
+                            }
+                        };
+                        self.seen.promised = self.seen.promised.max(Some(ballot));
+                        Ok(Msg::Promise { ballot, accepted })
+                    }
+                    Some(false) => Ok(Msg::Nack {
+                        ballot,
+                        promised: field_ballot("highest_promised")?,
+                    }),
+                    None => Err(self.fault("its paxos_promise has no boolean promised", line)),
+                }
+            }
+            (Msg::Accept { ballot, .. }, "paxos_accepted") => {
+                match body.get("accepted").and_then(Json::as_bool) {
+                    Some(true) => {
+                        // The vote is what the reply says it is: the checker judges that.
+                        let (b, v) = (field_ballot("proposal_n")?, field_value("value")?);
+                        self.seen.accepted = Some((b, v));
+                        self.seen.promised = self.seen.promised.max(Some(b));
+                        Ok(Msg::Accepted { ballot: b, value: v })
+                    }
+                    Some(false) => Ok(Msg::Nack {
+                        ballot,
+                        promised: field_ballot("highest_promised")?,
+                    }),
+                    None => Err(self.fault("its paxos_accepted has no boolean accepted", line)),
+                }
+            }
+            (Msg::Prepare { .. }, _) => {
+                Err(self.fault("it answered paxos_prepare with another type than paxos_promise", line))
+            }
+            _ => Err(self.fault(
+                "it answered paxos_accept with another type than paxos_accepted",
+                line,
+            )),
+        }
+    }
+}
+
+impl AcceptorRole for ProcessAcceptor {
+    fn on_message(&mut self, _cluster: &Protocol, msg: &Msg) -> Result<Option<Msg>, RoleFault> {
+        match msg {
+            Msg::Prepare { .. } | Msg::Accept { .. } => self.exchange(msg).map(Some),
+            _ => Ok(None),
+        }
+    }
+
+    fn on_crash(&mut self, _cluster: &Protocol) {
+        if self.settings.crash == CrashMode::Restart {
+            self.proc = None; // killed, with its group
+        }
+    }
+
+    fn on_restart(&mut self, _cluster: &Protocol) -> Result<(), RoleFault> {
+        if self.settings.crash == CrashMode::Restart {
+            let mut p = Proc::spawn(&self.settings, self.cluster_size, self.id, Some(self.dir.clone()));
+            // A restarted process must be ready before the next step: its first request
+            // may come at once.
+            p.finish_init(self.id, self.settings.reply_timeout)?;
+            self.proc = Some(p);
+            self.next_msg_id = 1;
+        }
+        Ok(())
+    }
+
+    fn view(&self) -> AcceptorView {
+        self.seen
+    }
+
+    fn last_reply(&self) -> Option<&str> {
+        self.last_reply.as_deref()
+    }
+}
