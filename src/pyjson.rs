@@ -47,12 +47,22 @@ pub fn write_value(out: &mut String, v: &Value) {
     }
 }
 
+/// How the grader node spells a lone surrogate inside a Rust string: this mark, then
+/// `char(SURROGATE_BASE + unit - 0xD800)`; a real U+10FFFF is spelled as two marks. Only
+/// the node's reader (`node/json.rs`) produces the spelling, because Python's `json.loads`
+/// takes `"\ud800"` and a `String` cannot hold it; [`write_str`] writes both forms back
+/// as the escapes Python writes.
+pub const SURROGATE_MARK: char = '\u{10FFFF}';
+/// The stand-in for surrogate unit `0xD800 + k` is `SURROGATE_BASE + k` (private use).
+pub const SURROGATE_BASE: u32 = 0xE000;
+
 /// Appends `s` quoted and escaped the way Python's `ensure_ascii` encoder does.
 /// That includes DEL (0x7f), which Python writes as `\u007f`, because Python
 /// leaves only `' '..='~'` unescaped.
 pub fn write_str(out: &mut String, s: &str) {
     out.push('"');
-    for c in s.chars() {
+    let mut chars = s.chars();
+    while let Some(c) = chars.next() {
         match c {
             '"' => out.push_str("\\\""),
             '\\' => out.push_str("\\\\"),
@@ -62,6 +72,15 @@ pub fn write_str(out: &mut String, s: &str) {
             '\u{8}' => out.push_str("\\b"),
             '\u{c}' => out.push_str("\\f"),
             ' '..='~' => out.push(c),
+            SURROGATE_MARK if respelled(chars.clone().next()).is_some() => {
+                // The node's spelling of a lone surrogate or of U+10FFFF (see above).
+                let next = chars.next();
+                if next == Some(SURROGATE_MARK) {
+                    out.push_str("\\udbff\\udfff");
+                } else if let Some(unit) = respelled(next) {
+                    let _ = write!(out, "\\u{unit:04x}");
+                }
+            }
             _ => {
                 let mut units = [0u16; 2];
                 for u in c.encode_utf16(&mut units) {
@@ -71,6 +90,18 @@ pub fn write_str(out: &mut String, s: &str) {
         }
     }
     out.push('"');
+}
+
+/// The code unit the character after a [`SURROGATE_MARK`] stands for (a second mark
+/// stands for U+10FFFF, returned as its high unit). A mark followed by anything else is
+/// not the node's spelling and is written as the character it is.
+fn respelled(next: Option<char>) -> Option<u32> {
+    let next = next?;
+    if next == SURROGATE_MARK {
+        return Some(0xDBFF);
+    }
+    let k = u32::from(next).checked_sub(SURROGATE_BASE)?;
+    (k < 0x800).then_some(0xD800 + k)
 }
 
 /// Returns a string that is equal for two values exactly when Python's `==`

@@ -345,7 +345,7 @@ fn row_out_of_range_fields_are_error_12_naming_the_field() {
         ("paxos_safety_test", r#""nodes": 3, "chosen_value": 1, "chosen_at_n": -1, "new_proposal_n": 2"#, "field 'chosen_at_n' is out of range: must be >= 0"),
         ("paxos_safety_test", r#""nodes": 3, "chosen_value": 1, "chosen_at_n": 1, "new_proposal_n": -2"#, "field 'new_proposal_n' is out of range: must be >= 0"),
         ("paxos_safety_test", r#""nodes": 3, "chosen_value": 1, "chosen_at_n": 1, "new_proposal_n": 2, "seed": -1"#, "field 'seed' is out of range: must be >= 0"),
-        ("paxos_safety_test", r#""nodes": 3, "chosen_value": 1, "chosen_at_n": 1, "new_proposal_n": 2, "seed": 18446744073709551616"#, "field 'seed' is out of range: must be >= 0"),
+        ("paxos_safety_test", r#""nodes": 3, "chosen_value": 1, "chosen_at_n": 1, "new_proposal_n": 2, "seed": 18446744073709551616"#, "field 'seed' is out of range: must be between 0 and 18446744073709551615"),
         ("paxos_invariant_check", r#""proposals": [], "nodes": 0"#, "field 'nodes' is out of range: must be between 1 and 10000"),
         ("paxos_invariant_check", r#""proposals": [{"n": -1, "value": 1, "accepted_by": []}]"#, "field 'proposals[0].n' is out of range: must be >= 0"),
         ("paxos_invariant_check", r#""proposals": [{"n": 1, "value": 1, "accepted_by": ["a", "b", "a", "c"]}], "nodes": 2"#, "field 'proposals[0].accepted_by[3]' is out of range: more distinct acceptor ids than nodes (2)"),
