@@ -88,7 +88,22 @@ fn well_formed_body() -> impl Strategy<Value = (Map<String, Value>, &'static str
             }
             (body, "paxos_invariant_check_ok")
         });
-    prop_oneof![init, safety, invariant].prop_map(|(body, kind)| {
+    // The acceptor's requests; values may be anything, null included.
+    let ballot = prop_oneof![0u64..10, any::<u64>()];
+    let prepare = ballot.clone().prop_map(|n| {
+        (
+            json!({"type": "paxos_prepare", "proposal_n": n}),
+            "paxos_promise",
+        )
+    });
+    let accept = (ballot, json_value()).prop_map(|(n, value)| {
+        (
+            json!({"type": "paxos_accept", "proposal_n": n, "value": value}),
+            "paxos_accepted",
+        )
+    });
+    let chosen = Just((json!({"type": "paxos_chosen"}), "paxos_chosen_ok"));
+    prop_oneof![init, safety, invariant, prepare, accept, chosen].prop_map(|(body, kind)| {
         let Value::Object(body) = body else {
             unreachable!("every body above is an object")
         };
@@ -115,6 +130,8 @@ fn noise() -> impl Strategy<Value = Vec<u8>> {
                 Just("init"),
                 Just("paxos_safety_test"),
                 Just("paxos_invariant_check"),
+                Just("paxos_prepare"),
+                Just("paxos_accept"),
                 Just("init_ok"),
                 Just("x"),
             ],
@@ -124,6 +141,8 @@ fn noise() -> impl Strategy<Value = Vec<u8>> {
                         Just("nodes".to_string()),
                         Just("proposals".to_string()),
                         Just("chosen_value".to_string()),
+                        Just("proposal_n".to_string()),
+                        Just("value".to_string()),
                         Just("in_reply_to".to_string()),
                         Just("msg_id".to_string()),
                         any::<String>(),
