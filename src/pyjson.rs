@@ -72,35 +72,37 @@ pub fn write_str(out: &mut String, s: &str) {
             '\u{8}' => out.push_str("\\b"),
             '\u{c}' => out.push_str("\\f"),
             ' '..='~' => out.push(c),
-            SURROGATE_MARK if respelled(chars.clone().next()).is_some() => {
-                // The node's spelling of a lone surrogate or of U+10FFFF (see above).
-                let next = chars.next();
+            SURROGATE_MARK => {
+                // The node's spelling of U+10FFFF or of a lone surrogate (see above); a
+                // mark followed by anything else is written as the character it is.
+                let next = chars.clone().next();
                 if next == Some(SURROGATE_MARK) {
-                    out.push_str("\\udbff\\udfff");
-                } else if let Some(unit) = respelled(next) {
+                    chars.next();
+                    push_utf16(out, SURROGATE_MARK);
+                } else if let Some(unit) = next.and_then(stand_in_for) {
+                    chars.next();
                     let _ = write!(out, "\\u{unit:04x}");
+                } else {
+                    push_utf16(out, c);
                 }
             }
-            _ => {
-                let mut units = [0u16; 2];
-                for u in c.encode_utf16(&mut units) {
-                    let _ = write!(out, "\\u{u:04x}");
-                }
-            }
+            _ => push_utf16(out, c),
         }
     }
     out.push('"');
 }
 
-/// The code unit the character after a [`SURROGATE_MARK`] stands for (a second mark
-/// stands for U+10FFFF, returned as its high unit). A mark followed by anything else is
-/// not the node's spelling and is written as the character it is.
-fn respelled(next: Option<char>) -> Option<u32> {
-    let next = next?;
-    if next == SURROGATE_MARK {
-        return Some(0xDBFF);
+/// `c` as `\uXXXX` escapes of its UTF-16 code units, lower-case as Python writes them.
+fn push_utf16(out: &mut String, c: char) {
+    let mut units = [0u16; 2];
+    for u in c.encode_utf16(&mut units) {
+        let _ = write!(out, "\\u{u:04x}");
     }
-    let k = u32::from(next).checked_sub(SURROGATE_BASE)?;
+}
+
+/// The surrogate code unit that `c` stands in for after a [`SURROGATE_MARK`], if any.
+fn stand_in_for(c: char) -> Option<u32> {
+    let k = u32::from(c).checked_sub(SURROGATE_BASE)?;
     (k < 0x800).then_some(0xD800 + k)
 }
 

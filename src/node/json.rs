@@ -294,7 +294,10 @@ mod tests {
 
     #[test]
     fn deep_nesting_reads_past_serdes_limit() {
-        let deep = format!("{}{}", "[".repeat(500), "]".repeat(500));
+        let nested = |d: usize| format!("{}{}", "[".repeat(d), "]".repeat(d));
+        assert!(serde_json::from_str::<Value>(&nested(SERDE_DEPTH)).is_ok());
+        assert!(serde_json::from_str::<Value>(&nested(SERDE_DEPTH + 1)).is_err());
+        let deep = nested(500);
         let s = scan(deep.as_bytes());
         assert_eq!(s.depth, 500);
         assert!(serde_json::from_str::<Value>(&deep).is_err());

@@ -294,11 +294,15 @@ impl Node {
                 Ok(("paxos_safety_test_ok", fields))
             }
             "paxos_prepare" => {
-                (self.acceptor.prepare(body, &mut fields)).map_err(Refusal::Malformed)?;
+                self.acceptor
+                    .prepare(body, &mut fields)
+                    .map_err(Refusal::Malformed)?;
                 Ok(("paxos_promise", fields))
             }
             "paxos_accept" => {
-                (self.acceptor.accept(body, &mut fields)).map_err(Refusal::Malformed)?;
+                self.acceptor
+                    .accept(body, &mut fields)
+                    .map_err(Refusal::Malformed)?;
                 Ok(("paxos_accepted", fields))
             }
             "paxos_chosen" => {
