@@ -6,9 +6,9 @@
 //! - **Lone surrogate escapes.** `"\ud800"` is a Python `str` holding one surrogate code
 //!   unit, and `json.dumps` writes it back as `"\ud800"`. A Rust `String` cannot hold it,
 //!   so before serde sees such a line, [`rewrite`] spells every lone surrogate as two
-//!   ordinary characters: [`pyjson::SURROGATE_MARK`] (U+10FFFF) followed by
+//!   ordinary characters: [`crate::pyjson::SURROGATE_MARK`] (U+10FFFF) followed by
 //!   U+E000 + (unit - 0xD800). A real U+10FFFF in the input is doubled, so the spelling is
-//!   one-to-one and string equality is Python's. [`pyjson::write_str`] turns both back
+//!   one-to-one and string equality is Python's. [`crate::pyjson::write_str`] turns both back
 //!   into the `\uXXXX` escapes Python writes. Lines without surrogate escapes or U+10FFFF
 //!   are parsed as they came, so the rewrite costs nothing on ordinary input.
 //! - **Nesting of 128 levels or more.** serde_json stops at 128 to protect its stack;

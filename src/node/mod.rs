@@ -32,7 +32,7 @@
 //! The node must outlive any input. Nothing derived from a request is unwrapped or
 //! indexed blindly; one bad line costs that line's reply and nothing else; a line is kept
 //! to at most 1 MiB however long it is (`input.rs`); a line nested deeper than serde's
-//! limit is handled on a thread whose stack fits [`json::MAX_DEPTH`] levels; only a
+//! limit is handled on a thread whose stack fits `json::MAX_DEPTH` levels; only a
 //! failure to write stdout (the grader is gone) or to read stdin ends the loop before end
 //! of input. Nothing here prints with `println!` or `eprintln!`, which panic when their
 //! pipe is closed: stderr is written with its errors ignored.
