@@ -24,7 +24,9 @@ class DurableAcceptor(Acceptor):
         super().__init__()
         self.directory = directory
         self.path = os.path.join(directory, STATE_FILE)
-        self.saved = None  # the text last written, to skip writes that change nothing
+        # The state as last written (no file: the empty state), to skip writes that
+        # change nothing, such as the one after `init`.
+        self.saved = self.state_text()
         if os.path.exists(self.path):
             with open(self.path) as f:
                 self.saved = f.read()
@@ -33,9 +35,12 @@ class DurableAcceptor(Acceptor):
             self.accepted_n = state["accepted_n"]
             self.accepted_value = state["accepted_value"]
 
-    def persist(self):
-        text = json.dumps({"promised": self.promised, "accepted_n": self.accepted_n,
+    def state_text(self):
+        return json.dumps({"promised": self.promised, "accepted_n": self.accepted_n,
                            "accepted_value": self.accepted_value})
+
+    def persist(self):
+        text = self.state_text()
         if text == self.saved:
             return
         tmp = self.path + ".tmp"
