@@ -87,8 +87,10 @@ impl WireAcceptor {
         };
         match reply {
             Some(Msg::Promise { .. }) => {
-                out.push_str(", \"promised\": true, \"accepted_n\": ");
-                self.write_vote(out, ", \"accepted_value\": ");
+                let (n, value) = self.latest_vote();
+                out.push_str(&format!(
+                    ", \"promised\": true, \"accepted_n\": {n}, \"accepted_value\": {value}"
+                ));
             }
             _ => self.write_refusal(out, "promised"),
         }
@@ -121,31 +123,15 @@ impl WireAcceptor {
     /// `paxos_chosen`: appends the `paxos_chosen_ok` fields after `in_reply_to`. A node
     /// alone is its own majority, so its latest vote is what it has chosen.
     pub fn chosen(&self, out: &mut String) {
-        out.push_str(", \"value\": ");
-        match &self.vote {
-            Some(text) => out.push_str(text),
-            None => out.push_str("null"),
-        }
-        out.push_str(", \"chosen_at_n\": ");
-        match self.state.accepted {
-            Some((ballot, _)) => out.push_str(&ballot.0.to_string()),
-            None => out.push_str("null"),
-        }
+        let (n, value) = self.latest_vote();
+        out.push_str(&format!(", \"value\": {value}, \"chosen_at_n\": {n}"));
     }
 
-    /// The latest vote's ballot, then `value_key`, then its value (nulls before any vote).
-    fn write_vote(&self, out: &mut String, value_key: &str) {
+    /// The latest vote's ballot and value as JSON text: `null` and `null` before any vote.
+    fn latest_vote(&self) -> (String, &str) {
         match (self.state.accepted, &self.vote) {
-            (Some((ballot, _)), Some(text)) => {
-                out.push_str(&ballot.0.to_string());
-                out.push_str(value_key);
-                out.push_str(text);
-            }
-            _ => {
-                out.push_str("null");
-                out.push_str(value_key);
-                out.push_str("null");
-            }
+            (Some((ballot, _)), Some(text)) => (ballot.0.to_string(), text),
+            _ => ("null".to_string(), "null"),
         }
     }
 
