@@ -47,12 +47,22 @@ pub fn write_value(out: &mut String, v: &Value) {
     }
 }
 
+/// How the grader node spells a lone surrogate inside a Rust string: this mark, then
+/// `char(SURROGATE_BASE + unit - 0xD800)`; a real U+10FFFF is spelled as two marks. Only
+/// the node's reader (`node/json.rs`) produces the spelling, because Python's `json.loads`
+/// takes `"\ud800"` and a `String` cannot hold it; [`write_str`] writes both forms back
+/// as the escapes Python writes.
+pub const SURROGATE_MARK: char = '\u{10FFFF}';
+/// The stand-in for surrogate unit `0xD800 + k` is `SURROGATE_BASE + k` (private use).
+pub const SURROGATE_BASE: u32 = 0xE000;
+
 /// Appends `s` quoted and escaped the way Python's `ensure_ascii` encoder does.
 /// That includes DEL (0x7f), which Python writes as `\u007f`, because Python
 /// leaves only `' '..='~'` unescaped.
 pub fn write_str(out: &mut String, s: &str) {
     out.push('"');
-    for c in s.chars() {
+    let mut chars = s.chars();
+    while let Some(c) = chars.next() {
         match c {
             '"' => out.push_str("\\\""),
             '\\' => out.push_str("\\\\"),
@@ -62,15 +72,38 @@ pub fn write_str(out: &mut String, s: &str) {
             '\u{8}' => out.push_str("\\b"),
             '\u{c}' => out.push_str("\\f"),
             ' '..='~' => out.push(c),
-            _ => {
-                let mut units = [0u16; 2];
-                for u in c.encode_utf16(&mut units) {
-                    let _ = write!(out, "\\u{u:04x}");
+            SURROGATE_MARK => {
+                // The node's spelling of U+10FFFF or of a lone surrogate (see above); a
+                // mark followed by anything else is written as the character it is.
+                let next = chars.clone().next();
+                if next == Some(SURROGATE_MARK) {
+                    chars.next();
+                    push_utf16(out, SURROGATE_MARK);
+                } else if let Some(unit) = next.and_then(stand_in_for) {
+                    chars.next();
+                    let _ = write!(out, "\\u{unit:04x}");
+                } else {
+                    push_utf16(out, c);
                 }
             }
+            _ => push_utf16(out, c),
         }
     }
     out.push('"');
+}
+
+/// `c` as `\uXXXX` escapes of its UTF-16 code units, lower-case as Python writes them.
+fn push_utf16(out: &mut String, c: char) {
+    let mut units = [0u16; 2];
+    for u in c.encode_utf16(&mut units) {
+        let _ = write!(out, "\\u{u:04x}");
+    }
+}
+
+/// The surrogate code unit that `c` stands in for after a [`SURROGATE_MARK`], if any.
+fn stand_in_for(c: char) -> Option<u32> {
+    let k = u32::from(c).checked_sub(SURROGATE_BASE)?;
+    (k < 0x800).then_some(0xD800 + k)
 }
 
 /// Returns a string that is equal for two values exactly when Python's `==`

@@ -345,7 +345,7 @@ fn row_out_of_range_fields_are_error_12_naming_the_field() {
         ("paxos_safety_test", r#""nodes": 3, "chosen_value": 1, "chosen_at_n": -1, "new_proposal_n": 2"#, "field 'chosen_at_n' is out of range: must be >= 0"),
         ("paxos_safety_test", r#""nodes": 3, "chosen_value": 1, "chosen_at_n": 1, "new_proposal_n": -2"#, "field 'new_proposal_n' is out of range: must be >= 0"),
         ("paxos_safety_test", r#""nodes": 3, "chosen_value": 1, "chosen_at_n": 1, "new_proposal_n": 2, "seed": -1"#, "field 'seed' is out of range: must be >= 0"),
-        ("paxos_safety_test", r#""nodes": 3, "chosen_value": 1, "chosen_at_n": 1, "new_proposal_n": 2, "seed": 18446744073709551616"#, "field 'seed' is out of range: must be >= 0"),
+        ("paxos_safety_test", r#""nodes": 3, "chosen_value": 1, "chosen_at_n": 1, "new_proposal_n": 2, "seed": 18446744073709551616"#, "field 'seed' is out of range: must be between 0 and 18446744073709551615"),
         ("paxos_invariant_check", r#""proposals": [], "nodes": 0"#, "field 'nodes' is out of range: must be between 1 and 10000"),
         ("paxos_invariant_check", r#""proposals": [{"n": -1, "value": 1, "accepted_by": []}]"#, "field 'proposals[0].n' is out of range: must be >= 0"),
         ("paxos_invariant_check", r#""proposals": [{"n": 1, "value": 1, "accepted_by": ["a", "b", "a", "c"]}], "nodes": 2"#, "field 'proposals[0].accepted_by[3]' is out of range: more distinct acceptor ids than nodes (2)"),
@@ -699,4 +699,632 @@ fn init_renames_the_node_and_before_init_the_dest_speaks() {
         "{}",
         lines[2]
     );
+}
+
+// ---- The acceptor: paxos_prepare, paxos_accept, paxos_chosen ----
+
+/// Feeds `lines` to a fresh `paxos-safety node` with `args` and waits for it to exit.
+fn node_args(args: &[&str], lines: &[&str]) -> Run {
+    let mut child = Command::new(BIN)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary starts");
+    let mut input = lines.join("\n");
+    input.push('\n');
+    let mut stdin = child.stdin.take().expect("stdin is piped");
+    let writer = std::thread::spawn(move || {
+        let _ = stdin.write_all(input.as_bytes());
+    });
+    let output = child.wait_with_output().expect("the node exits");
+    writer.join().expect("the writer thread ends");
+    Run {
+        out: String::from_utf8(output.stdout).expect("stdout is UTF-8"),
+        err: String::from_utf8(output.stderr).expect("stderr is UTF-8"),
+        code: output.status.code(),
+    }
+}
+
+/// An acceptor request from `c1`, as the tasks write them (no spaces).
+fn paxos(kind: &str, msg_id: u64, fields: &str) -> String {
+    let sep = if fields.is_empty() { "" } else { "," };
+    format!(
+        r#"{{"src":"c1","dest":"n1","body":{{"type":"{kind}","msg_id":{msg_id}{sep}{fields}}}}}"#
+    )
+}
+
+/// The reply body of an acceptor request, as the node must write it to `c1`.
+fn paxos_reply(kind: &str, in_reply_to: u64, fields: &str, msg_id: u64) -> String {
+    format!(
+        r#"{{"src": "n1", "dest": "c1", "body": {{"type": "{kind}", "in_reply_to": {in_reply_to}, {fields}, "msg_id": {msg_id}}}}}"#
+    )
+}
+
+/// The replies after `init_ok` to a session of acceptor requests, with `args`.
+fn acceptor_session(args: &[&str], requests: &[String]) -> Vec<String> {
+    let mut lines = vec![INIT];
+    lines.extend(requests.iter().map(String::as_str));
+    let run = node_args(args, &lines);
+    assert_eq!(run.code, Some(0), "stderr: {}", run.err);
+    let mut replies: Vec<String> = run.lines().iter().map(|l| l.to_string()).collect();
+    assert_eq!(replies.first().map(String::as_str), Some(INIT_OK));
+    replies.remove(0);
+    replies
+}
+
+#[test]
+fn example_acceptor_session_byte_for_byte() {
+    let input = concat!(
+        r#"{"src":"c0","dest":"n1","body":{"type":"init","msg_id":1,"node_id":"n1","node_ids":["n1"]}}"#,
+        "\n",
+        r#"{"src":"c1","dest":"n1","body":{"type":"paxos_prepare","msg_id":2,"proposal_n":5}}"#,
+        "\n",
+        r#"{"src":"c1","dest":"n1","body":{"type":"paxos_prepare","msg_id":3,"proposal_n":3}}"#,
+        "\n",
+        r#"{"src":"c1","dest":"n1","body":{"type":"paxos_accept","msg_id":4,"proposal_n":5,"value":"hello"}}"#,
+        "\n",
+        r#"{"src":"c1","dest":"n1","body":{"type":"paxos_accept","msg_id":5,"proposal_n":3,"value":"old"}}"#,
+        "\n",
+    );
+    let expected = concat!(
+        r#"{"src": "n1", "dest": "c0", "body": {"type": "init_ok", "in_reply_to": 1, "msg_id": 0}}"#,
+        "\n",
+        r#"{"src": "n1", "dest": "c1", "body": {"type": "paxos_promise", "in_reply_to": 2, "promised": true, "accepted_n": null, "accepted_value": null, "msg_id": 1}}"#,
+        "\n",
+        r#"{"src": "n1", "dest": "c1", "body": {"type": "paxos_promise", "in_reply_to": 3, "promised": false, "highest_promised": 5, "msg_id": 2}}"#,
+        "\n",
+        r#"{"src": "n1", "dest": "c1", "body": {"type": "paxos_accepted", "in_reply_to": 4, "accepted": true, "proposal_n": 5, "value": "hello", "msg_id": 3}}"#,
+        "\n",
+        r#"{"src": "n1", "dest": "c1", "body": {"type": "paxos_accepted", "in_reply_to": 5, "accepted": false, "highest_promised": 5, "msg_id": 4}}"#,
+        "\n",
+    );
+    for args in [&[][..], &["node"][..]] {
+        let run = node_args(args, &[input.trim_end()]);
+        assert_eq!(run.out, expected, "{args:?}");
+        assert_eq!((run.err.as_str(), run.code), ("", Some(0)));
+    }
+}
+
+#[test]
+fn prepare_promises_only_above_its_promise_and_reports_the_latest_vote() {
+    let replies = acceptor_session(
+        &[],
+        &[
+            paxos("paxos_prepare", 2, r#""proposal_n":0"#),
+            // Equal to the promise: refused on the wire (the simulator would answer it).
+            paxos("paxos_prepare", 3, r#""proposal_n":0"#),
+            paxos("paxos_accept", 4, r#""proposal_n":0,"value":"v0""#),
+            paxos("paxos_prepare", 5, r#""proposal_n":7"#),
+            paxos("paxos_prepare", 6, r#""proposal_n":7"#),
+            paxos(
+                "paxos_accept",
+                7,
+                r#""proposal_n":7,"value":{"b":1,"a":[1.0,"\u00e9"]}"#,
+            ),
+            paxos("paxos_prepare", 8, r#""proposal_n":9223372036854775808"#),
+            paxos("paxos_prepare", 9, r#""proposal_n":18446744073709551615"#),
+        ],
+    );
+    assert_eq!(
+        replies,
+        [
+            paxos_reply(
+                "paxos_promise",
+                2,
+                r#""promised": true, "accepted_n": null, "accepted_value": null"#,
+                1
+            ),
+            paxos_reply(
+                "paxos_promise",
+                3,
+                r#""promised": false, "highest_promised": 0"#,
+                2
+            ),
+            paxos_reply(
+                "paxos_accepted",
+                4,
+                r#""accepted": true, "proposal_n": 0, "value": "v0""#,
+                3
+            ),
+            paxos_reply(
+                "paxos_promise",
+                5,
+                r#""promised": true, "accepted_n": 0, "accepted_value": "v0""#,
+                4
+            ),
+            paxos_reply(
+                "paxos_promise",
+                6,
+                r#""promised": false, "highest_promised": 7"#,
+                5
+            ),
+            paxos_reply(
+                "paxos_accepted",
+                7,
+                r#""accepted": true, "proposal_n": 7, "value": {"b": 1, "a": [1.0, "\u00e9"]}"#,
+                6
+            ),
+            paxos_reply(
+                "paxos_promise",
+                8,
+                r#""promised": true, "accepted_n": 7, "accepted_value": {"b": 1, "a": [1.0, "\u00e9"]}"#,
+                7
+            ),
+            paxos_reply(
+                "paxos_promise",
+                9,
+                r#""promised": true, "accepted_n": 7, "accepted_value": {"b": 1, "a": [1.0, "\u00e9"]}"#,
+                8
+            ),
+        ]
+    );
+}
+
+#[test]
+fn accept_votes_at_or_above_its_promise_and_raises_it() {
+    let replies = acceptor_session(
+        &[],
+        &[
+            // Nothing promised: any ballot gets the vote.
+            paxos("paxos_accept", 2, r#""proposal_n":4,"value":"a""#),
+            paxos("paxos_accept", 3, r#""proposal_n":4,"value":"b""#),
+            paxos("paxos_accept", 4, r#""proposal_n":3,"value":"c""#),
+            paxos("paxos_prepare", 5, r#""proposal_n":4"#),
+            paxos("paxos_accept", 6, r#""proposal_n":9,"value":null"#),
+            paxos("paxos_prepare", 7, r#""proposal_n":8"#),
+            paxos("paxos_prepare", 8, r#""proposal_n":10"#),
+        ],
+    );
+    assert_eq!(
+        replies,
+        [
+            paxos_reply(
+                "paxos_accepted",
+                2,
+                r#""accepted": true, "proposal_n": 4, "value": "a""#,
+                1
+            ),
+            paxos_reply(
+                "paxos_accepted",
+                3,
+                r#""accepted": true, "proposal_n": 4, "value": "b""#,
+                2
+            ),
+            paxos_reply(
+                "paxos_accepted",
+                4,
+                r#""accepted": false, "highest_promised": 4"#,
+                3
+            ),
+            paxos_reply(
+                "paxos_promise",
+                5,
+                r#""promised": false, "highest_promised": 4"#,
+                4
+            ),
+            paxos_reply(
+                "paxos_accepted",
+                6,
+                r#""accepted": true, "proposal_n": 9, "value": null"#,
+                5
+            ),
+            paxos_reply(
+                "paxos_promise",
+                7,
+                r#""promised": false, "highest_promised": 9"#,
+                6
+            ),
+            paxos_reply(
+                "paxos_promise",
+                8,
+                r#""promised": true, "accepted_n": 9, "accepted_value": null"#,
+                7
+            ),
+        ]
+    );
+}
+
+#[test]
+fn chosen_is_null_before_any_vote_and_the_latest_vote_after() {
+    let replies = acceptor_session(
+        &[],
+        &[
+            paxos("paxos_chosen", 2, ""),
+            paxos("paxos_prepare", 3, r#""proposal_n":5"#),
+            paxos("paxos_chosen", 4, r#""extra":[1]"#),
+            paxos("paxos_accept", 5, r#""proposal_n":5,"value":"hello""#),
+            paxos("paxos_chosen", 6, ""),
+            paxos("paxos_accept", 7, r#""proposal_n":6,"value":"v2""#),
+            paxos("paxos_accept", 8, r#""proposal_n":5,"value":"late""#),
+            paxos("paxos_chosen", 9, ""),
+        ],
+    );
+    let chosen = |id, fields, msg_id| paxos_reply("paxos_chosen_ok", id, fields, msg_id);
+    assert_eq!(
+        replies[0],
+        chosen(2, r#""value": null, "chosen_at_n": null"#, 1)
+    );
+    assert_eq!(
+        replies[2],
+        chosen(4, r#""value": null, "chosen_at_n": null"#, 3)
+    );
+    assert_eq!(
+        replies[4],
+        chosen(6, r#""value": "hello", "chosen_at_n": 5"#, 5)
+    );
+    assert_eq!(
+        replies[7],
+        chosen(9, r#""value": "v2", "chosen_at_n": 6"#, 8)
+    );
+}
+
+#[test]
+fn acceptor_requests_tolerate_extra_fields_and_answer_without_msg_id() {
+    let run = node_lines(&[
+        INIT,
+        r#"{"src": "c1", "dest": "n1", "id": 3, "body": {"type": "paxos_prepare", "reason": "x", "proposal_n": 2, "src": "p1", "msg_id": 2}}"#,
+        r#"{"src": "c1", "dest": "n1", "body": {"type": "paxos_accept", "proposal_n": 2, "value": "v1"}}"#,
+    ]);
+    assert_eq!(
+        run.lines()[1..],
+        [
+            paxos_reply("paxos_promise", 2, r#""promised": true, "accepted_n": null, "accepted_value": null"#, 1),
+            r#"{"src": "n1", "dest": "c1", "body": {"type": "paxos_accepted", "accepted": true, "proposal_n": 2, "value": "v1", "msg_id": 2}}"#.to_string(),
+        ]
+    );
+}
+
+#[test]
+fn acceptor_fields_missing_or_ill_typed_are_error_12_naming_the_field() {
+    let cases = [
+        ("paxos_prepare", "", "field 'proposal_n' is missing"),
+        (
+            "paxos_prepare",
+            r#""proposal_n": "5""#,
+            "field 'proposal_n' must be an integer, not a string",
+        ),
+        (
+            "paxos_prepare",
+            r#""proposal_n": 5.0"#,
+            "field 'proposal_n' must be an integer, not a float",
+        ),
+        (
+            "paxos_prepare",
+            r#""proposal_n": true"#,
+            "field 'proposal_n' must be an integer, not a boolean",
+        ),
+        (
+            "paxos_prepare",
+            r#""proposal_n": null"#,
+            "field 'proposal_n' must be an integer, not null",
+        ),
+        (
+            "paxos_prepare",
+            r#""proposal_n": -1"#,
+            "field 'proposal_n' is out of range: must be >= 0",
+        ),
+        (
+            "paxos_prepare",
+            r#""proposal_n": 18446744073709551616"#,
+            "field 'proposal_n' is out of range: must be between 0 and 18446744073709551615",
+        ),
+        (
+            "paxos_accept",
+            r#""value": "v""#,
+            "field 'proposal_n' is missing",
+        ),
+        (
+            "paxos_accept",
+            r#""proposal_n": [1]"#,
+            "field 'proposal_n' must be an integer, not an array",
+        ),
+        (
+            "paxos_accept",
+            r#""proposal_n": 1"#,
+            "field 'value' is missing",
+        ),
+        (
+            "paxos_accept",
+            r#""proposal_n": 1e3, "value": "v""#,
+            "field 'proposal_n' must be an integer, not a float",
+        ),
+    ];
+    assert_malformed(cases);
+    // A refused request changes nothing: the acceptor has promised and voted nothing.
+    let replies = acceptor_session(
+        &[],
+        &[
+            paxos("paxos_accept", 2, r#""proposal_n":-4,"value":"x""#),
+            paxos("paxos_chosen", 3, ""),
+        ],
+    );
+    assert_eq!(
+        replies[1],
+        paxos_reply(
+            "paxos_chosen_ok",
+            3,
+            r#""value": null, "chosen_at_n": null"#,
+            2
+        )
+    );
+}
+
+#[test]
+fn node_bug_accept_below_promise_votes_under_its_promise() {
+    let requests = [
+        paxos("paxos_prepare", 2, r#""proposal_n":5"#),
+        paxos("paxos_accept", 3, r#""proposal_n":3,"value":"old""#),
+        paxos("paxos_prepare", 4, r#""proposal_n":6"#),
+    ];
+    let correct = acceptor_session(&["node"], &requests);
+    let buggy = acceptor_session(&["node", "--bug", "accept-below-promise"], &requests);
+    assert_eq!(
+        correct[1],
+        paxos_reply(
+            "paxos_accepted",
+            3,
+            r#""accepted": false, "highest_promised": 5"#,
+            2
+        )
+    );
+    assert_eq!(
+        buggy[1],
+        paxos_reply(
+            "paxos_accepted",
+            3,
+            r#""accepted": true, "proposal_n": 3, "value": "old""#,
+            2
+        )
+    );
+    assert_eq!(
+        buggy[2],
+        paxos_reply(
+            "paxos_promise",
+            4,
+            r#""promised": true, "accepted_n": 3, "accepted_value": "old""#,
+            3
+        )
+    );
+}
+
+#[test]
+fn node_bug_no_promise_on_accept_lets_a_lower_accept_overwrite_a_vote() {
+    let requests = [
+        paxos("paxos_prepare", 2, r#""proposal_n":5"#),
+        paxos("paxos_accept", 3, r#""proposal_n":8,"value":"high""#),
+        paxos("paxos_accept", 4, r#""proposal_n":6,"value":"low""#),
+        paxos("paxos_chosen", 5, ""),
+    ];
+    let correct = acceptor_session(&["node"], &requests);
+    let buggy = acceptor_session(&["node", "--bug", "no-promise-on-accept"], &requests);
+    assert_eq!(
+        correct[2],
+        paxos_reply(
+            "paxos_accepted",
+            4,
+            r#""accepted": false, "highest_promised": 8"#,
+            3
+        )
+    );
+    assert_eq!(
+        correct[3],
+        paxos_reply(
+            "paxos_chosen_ok",
+            5,
+            r#""value": "high", "chosen_at_n": 8"#,
+            4
+        )
+    );
+    assert_eq!(
+        buggy[2],
+        paxos_reply(
+            "paxos_accepted",
+            4,
+            r#""accepted": true, "proposal_n": 6, "value": "low""#,
+            3
+        )
+    );
+    assert_eq!(
+        buggy[3],
+        paxos_reply(
+            "paxos_chosen_ok",
+            5,
+            r#""value": "low", "chosen_at_n": 6"#,
+            4
+        )
+    );
+}
+
+#[test]
+fn node_bug_amnesia_changes_nothing_within_one_process() {
+    let requests = [
+        paxos("paxos_prepare", 2, r#""proposal_n":5"#),
+        paxos("paxos_accept", 3, r#""proposal_n":5,"value":"v""#),
+        paxos("paxos_prepare", 4, r#""proposal_n":4"#),
+        paxos("paxos_prepare", 5, r#""proposal_n":6"#),
+    ];
+    assert_eq!(
+        acceptor_session(&["node", "--bug", "amnesia"], &requests),
+        acceptor_session(&["node"], &requests)
+    );
+}
+
+#[test]
+fn node_refuses_proposer_side_bugs_with_exit_2() {
+    for bug in [
+        "no-adopt",
+        "adopt-lowest",
+        "small-quorum",
+        "ballot-collision",
+        "count-duplicates",
+        "stale-promise",
+        "learn-mixed-ballots",
+    ] {
+        let run = node_args(&["node", "--bug", bug], &[INIT]);
+        assert_eq!(run.code, Some(2), "{bug}");
+        assert_eq!(run.out, "", "{bug}: no reply from a refused node");
+        assert_eq!(
+            run.err,
+            format!("error: --bug {bug} is a proposer-side bug, and the node is an acceptor; the node takes accept-below-promise, no-promise-on-accept, amnesia\n")
+        );
+    }
+    let run = node_args(&["node", "--bug", "no-such-bug"], &[INIT]);
+    assert_eq!(run.code, Some(2));
+    assert!(run.err.contains("unknown bug 'no-such-bug'"), "{}", run.err);
+}
+
+// ---- What json.loads reads and serde_json alone does not (issue 15, item 10) ----
+
+#[test]
+fn lone_surrogate_escapes_are_json_and_echo_as_python_writes_them() {
+    // Expectations are `json.dumps(json.loads(...))` by CPython 3.11.
+    let cases = [
+        (r#""\ud800""#, r#""\ud800""#),
+        (r#""a\uDC00b\ud800""#, r#""a\udc00b\ud800""#),
+        (
+            r#"["\ud83d\ude00", "\udbff\udfff", "\ud800\ud800\udc00"]"#,
+            r#"["\ud83d\ude00", "\udbff\udfff", "\ud800\ud800\udc00"]"#,
+        ),
+        (r#"{"\udfff": "\ue000"}"#, r#"{"\udfff": "\ue000"}"#),
+    ];
+    for (input, echoed) in cases {
+        let fields = format!(
+            r#""nodes": 3, "chosen_value": {input}, "chosen_at_n": 1, "new_proposal_n": 2"#
+        );
+        assert_eq!(
+            safety(&fields),
+            safety_ok(echoed, true, "\"n2\"", true),
+            "{input}"
+        );
+        let replies = acceptor_session(
+            &[],
+            &[paxos(
+                "paxos_accept",
+                2,
+                &format!(r#""proposal_n":1,"value":{input}"#),
+            )],
+        );
+        assert_eq!(
+            replies[0],
+            paxos_reply(
+                "paxos_accepted",
+                2,
+                &format!(r#""accepted": true, "proposal_n": 1, "value": {echoed}"#),
+                1
+            )
+        );
+    }
+    // Distinct surrogates are distinct values; the same one written in two cases is one.
+    let history = |b: &str| {
+        invariant(&format!(
+            r#""proposals": [{{"n": 1, "value": "\ud800", "accepted_by": ["n1", "n2"]}}, {{"n": 2, "value": {b}, "accepted_by": []}}]"#
+        ))
+    };
+    assert_eq!(
+        history(r#""\uD800""#),
+        invariant_ok(r#""\ud800""#, "1", true, true)
+    );
+    assert_eq!(
+        history(r#""\ud801""#),
+        invariant_ok(r#""\ud800""#, "1", false, false)
+    );
+    assert_eq!(
+        history("\"\u{10FFFF}\u{E000}\""),
+        invariant_ok(r#""\ud800""#, "1", false, false)
+    );
+    // In the envelope too: the reply goes back to the sender as it named itself.
+    let run = node_lines(&[
+        r#"{"src": "c\udc00", "dest": "n\ud800", "body": {"type": "x\ud800", "msg_id": 1}}"#,
+    ]);
+    assert_eq!(
+        run.out,
+        "{\"src\": \"n\\ud800\", \"dest\": \"c\\udc00\", \"body\": {\"type\": \"error\", \"in_reply_to\": 1, \"code\": 10, \"text\": \"unsupported message type \\\"x\\ud800\\\"\", \"msg_id\": 0}}\n"
+    );
+}
+
+#[test]
+fn nesting_past_128_levels_is_json_up_to_the_nodes_limit() {
+    let nested = |depth: usize| format!("{}{}", "[".repeat(depth), "]".repeat(depth));
+    // The line's depth counts the envelope and the body: two levels above the value.
+    for depth in [126, 127, 128, 1_000, 9_998] {
+        let value = nested(depth);
+        let fields = format!(
+            r#""nodes": 3, "chosen_value": {value}, "chosen_at_n": 1, "new_proposal_n": 2"#
+        );
+        assert_eq!(
+            safety(&fields),
+            safety_ok(&value, true, "\"n2\"", true),
+            "depth {depth}"
+        );
+        let replies = acceptor_session(
+            &[],
+            &[
+                paxos(
+                    "paxos_accept",
+                    2,
+                    &format!(r#""proposal_n":1,"value":{value}"#),
+                ),
+                paxos("paxos_prepare", 3, r#""proposal_n":2"#),
+            ],
+        );
+        assert_eq!(
+            replies[1],
+            paxos_reply(
+                "paxos_promise",
+                3,
+                &format!(r#""promised": true, "accepted_n": 1, "accepted_value": {value}"#),
+                2
+            )
+        );
+    }
+    // Envelope, body, proposals, a proposal: four levels above the value.
+    let objects = format!("{}1{}", r#"{"a": "#.repeat(9_996), "}".repeat(9_996));
+    let fields = format!(
+        r#""proposals": [{{"n": 1, "value": {objects}, "accepted_by": ["n1"]}}, {{"n": 2, "value": {objects}, "accepted_by": ["n1"]}}]"#
+    );
+    assert_eq!(invariant(&fields), invariant_ok(&objects, "1", true, true));
+
+    // Deeper than the node reads: skipped with a diagnostic, the next line is served.
+    let too_deep = format!(
+        r#"{{"src": "c0", "dest": "n1", "body": {{"type": "paxos_chosen", "msg_id": 2, "x": {}}}}}"#,
+        nested(9_999)
+    );
+    let run = node_lines(&[INIT, &too_deep, &request("paxos_chosen", 3, "")]);
+    assert_eq!(run.lines().len(), 2, "{}", run.out);
+    assert!(run.lines()[1].contains(r#""in_reply_to": 3"#));
+    assert_eq!(
+        run.err,
+        "line 2: nested 10001 levels deep, over the limit of 10000 (json.loads raises RecursionError well before); skipped\n"
+    );
+}
+
+#[test]
+fn closed_stdout_and_stderr_end_the_node_without_a_panic() {
+    // Both pipes are closed before the node writes: its first reply fails, and so does
+    // every word it would say about that on stderr.
+    for args in [&[][..], &["node"][..], &["node", "--bug", "no-adopt"][..]] {
+        let mut child = Command::new(BIN)
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("the binary starts");
+        drop(child.stdout.take());
+        drop(child.stderr.take());
+        let mut stdin = child.stdin.take().expect("stdin is piped");
+        let mut input = format!("garbage\n{INIT}\n");
+        input.push_str(&request("paxos_chosen", 2, ""));
+        let _ = stdin.write_all(input.as_bytes());
+        drop(stdin);
+        let status = child.wait().expect("the node exits");
+        let expected = if args.len() == 3 { 2 } else { 1 };
+        assert_eq!(
+            status.code(),
+            Some(expected),
+            "{args:?}: exit 101 is a panic"
+        );
+    }
 }

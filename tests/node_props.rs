@@ -88,7 +88,22 @@ fn well_formed_body() -> impl Strategy<Value = (Map<String, Value>, &'static str
             }
             (body, "paxos_invariant_check_ok")
         });
-    prop_oneof![init, safety, invariant].prop_map(|(body, kind)| {
+    // The acceptor's requests; values may be anything, null included.
+    let ballot = prop_oneof![0u64..10, any::<u64>()];
+    let prepare = ballot.clone().prop_map(|n| {
+        (
+            json!({"type": "paxos_prepare", "proposal_n": n}),
+            "paxos_promise",
+        )
+    });
+    let accept = (ballot, json_value()).prop_map(|(n, value)| {
+        (
+            json!({"type": "paxos_accept", "proposal_n": n, "value": value}),
+            "paxos_accepted",
+        )
+    });
+    let chosen = Just((json!({"type": "paxos_chosen"}), "paxos_chosen_ok"));
+    prop_oneof![init, safety, invariant, prepare, accept, chosen].prop_map(|(body, kind)| {
         let Value::Object(body) = body else {
             unreachable!("every body above is an object")
         };
@@ -96,11 +111,24 @@ fn well_formed_body() -> impl Strategy<Value = (Map<String, Value>, &'static str
     })
 }
 
-/// One input line: a well-formed request (its reply type) or noise.
+/// One input line: a well-formed request (its reply type, and the JSON text of an extra
+/// envelope field) or noise.
 #[derive(Clone, Debug)]
 enum Input {
-    Request(Map<String, Value>, &'static str),
+    Request(Map<String, Value>, &'static str, String),
     Noise(Vec<u8>),
+}
+
+/// JSON text that Python's `json.loads` reads and serde_json alone does not: lone
+/// surrogate escapes, U+10FFFF beside the node's own stand-ins, nesting past 128 levels.
+fn python_only_json() -> impl Strategy<Value = String> {
+    prop_oneof![
+        Just("null".to_string()),
+        (0xD800u32..=0xDFFF, 0xD800u32..=0xDFFF)
+            .prop_map(|(a, b)| format!(r#"["\u{a:04x}", "x\u{b:04X}y"]"#)),
+        Just("\"\u{10FFFF}\u{E000}\u{10FFFF}\"".to_string()),
+        (126usize..400).prop_map(|d| format!("{}{}", "[".repeat(d), "]".repeat(d))),
+    ]
 }
 
 fn noise() -> impl Strategy<Value = Vec<u8>> {
@@ -115,6 +143,8 @@ fn noise() -> impl Strategy<Value = Vec<u8>> {
                 Just("init"),
                 Just("paxos_safety_test"),
                 Just("paxos_invariant_check"),
+                Just("paxos_prepare"),
+                Just("paxos_accept"),
                 Just("init_ok"),
                 Just("x"),
             ],
@@ -124,6 +154,8 @@ fn noise() -> impl Strategy<Value = Vec<u8>> {
                         Just("nodes".to_string()),
                         Just("proposals".to_string()),
                         Just("chosen_value".to_string()),
+                        Just("proposal_n".to_string()),
+                        Just("value".to_string()),
                         Just("in_reply_to".to_string()),
                         Just("msg_id".to_string()),
                         any::<String>(),
@@ -159,7 +191,8 @@ fn noise() -> impl Strategy<Value = Vec<u8>> {
 fn inputs() -> impl Strategy<Value = Vec<Input>> {
     prop::collection::vec(
         prop_oneof![
-            well_formed_body().prop_map(|(body, kind)| Input::Request(body, kind)),
+            (well_formed_body(), python_only_json())
+                .prop_map(|((body, kind), extra)| Input::Request(body, kind, extra)),
             noise().prop_map(Input::Noise),
         ],
         0..24,
@@ -183,11 +216,12 @@ proptest! {
         let mut expected = Vec::new();
         for (i, line) in lines.iter().enumerate() {
             match line {
-                Input::Request(body, kind) => {
+                Input::Request(body, kind, extra) => {
                     let id = WELL_FORMED_IDS + i as u64;
                     let mut body = body.clone();
                     body.insert("msg_id".into(), json!(id));
-                    text.extend(json!({"src": "c0", "dest": "n1", "body": body}).to_string().into_bytes());
+                    let body = Value::Object(body);
+                    text.extend(format!(r#"{{"src": "c0", "dest": "n1", "x": {extra}, "body": {body}}}"#).into_bytes());
                     expected.push((id, *kind));
                 }
                 Input::Noise(bytes) => text.extend_from_slice(bytes),

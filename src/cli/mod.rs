@@ -2,6 +2,7 @@
 //! to one function per subcommand. Each subcommand's file maps its result to an exit code:
 //! 0 safe, 1 a violation, 2 bad usage (clap's own errors exit 2 as well).
 
+use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -53,9 +54,21 @@ pub enum Command {
     /// Run as the grader node on stdin/stdout (the same as no subcommand).
     #[command(after_help = "Example:\n  \
         printf '%s\\n' '{\"src\":\"c0\",\"dest\":\"n1\",\"body\":{\"type\":\"init\",\"msg_id\":1,\"node_id\":\"n1\",\"node_ids\":[\"n1\"]}}' | paxos-safety node\n\n\
-        Requests: init, paxos_safety_test, paxos_invariant_check (see the README). Replies go to\n\
-        stdout one per line, diagnostics to stderr; EOF ends the node with exit status 0.")]
-    Node,
+        Requests: init, paxos_safety_test, paxos_invariant_check, and the acceptor's\n\
+        paxos_prepare, paxos_accept, paxos_chosen (see PROTOCOL.md). Replies go to stdout one\n\
+        per line, diagnostics to stderr; EOF ends the node with exit status 0.")]
+    Node(NodeArgs),
+}
+
+/// Flags of the grader node.
+#[derive(Args, Clone, Debug, Default)]
+pub struct NodeArgs {
+    /// Switch on an acceptor-side bug in the node's acceptor, making it a known-bad
+    /// acceptor for testing a harness: accept-below-promise, no-promise-on-accept, or
+    /// amnesia (which changes nothing: the node keeps its state in memory, so a restarted
+    /// process has forgotten everything anyway). Proposer-side bugs are refused.
+    #[arg(long, value_name = "NAME")]
+    pub bug: Option<Bug>,
 }
 
 /// The cluster flags every simulating subcommand shares.
@@ -348,10 +361,32 @@ pub fn usage_error(msg: &str) -> ExitCode {
     ExitCode::from(EXIT_USAGE)
 }
 
+/// `node [--bug B]`: refuses a bug the node's acceptor cannot have, then serves.
+fn run_node(args: &NodeArgs) -> ExitCode {
+    match args.bug {
+        Some(bug) if !crate::node::ACCEPTOR_BUGS.contains(&bug) => {
+            let names: Vec<&str> = crate::node::ACCEPTOR_BUGS
+                .iter()
+                .map(|b| b.name())
+                .collect();
+            // Not `usage_error`: its `eprintln!` panics when stderr is a closed pipe.
+            let _ = writeln!(
+                std::io::stderr(),
+                "error: --bug {bug} is a proposer-side bug, and the node is an acceptor; \
+                 the node takes {}",
+                names.join(", ")
+            );
+            ExitCode::from(EXIT_USAGE)
+        }
+        bug => crate::node::run_stdio(bug),
+    }
+}
+
 /// Runs the parsed command line.
 pub fn run(cli: Cli) -> ExitCode {
     match cli.command {
-        None | Some(Command::Node) => crate::node::run_stdio(),
+        None => crate::node::run_stdio(None),
+        Some(Command::Node(args)) => run_node(&args),
         Some(Command::Fuzz(args)) => fuzz::run(*args),
         Some(Command::Replay(args)) => replay::run(args),
         Some(Command::Explore(args)) => explore::run(args),

@@ -156,20 +156,24 @@ pub fn nat(v: &Value) -> Result<Nat, Problem> {
 
 /// Reads a JSON integer in `lo..=hi`.
 pub fn int_in(v: &Value, lo: u64, hi: u64) -> Result<u64, Problem> {
-    let range = || {
+    // A field bounded only by `u64` reads "must be >= 0" when negative, but the bound
+    // must be spelled out when it is too large: "must be >= 0" for 2^64 would be false.
+    let below = || {
         if hi == u64::MAX {
             Problem::Range(format!("must be >= {lo}"))
         } else {
             Problem::Range(format!("must be between {lo} and {hi}"))
         }
     };
+    let above = || Problem::Range(format!("must be between {lo} and {hi}"));
     let n = nat(v).map_err(|p| match p {
-        Problem::Range(_) => range(),
+        Problem::Range(_) => below(),
         other => other,
     })?;
     match n.to_u64() {
         Some(x) if (lo..=hi).contains(&x) => Ok(x),
-        _ => Err(range()),
+        Some(x) if x < lo => Err(below()),
+        _ => Err(above()),
     }
 }
 
@@ -270,10 +274,16 @@ mod tests {
             int_in(&num("18446744073709551615"), 0, u64::MAX),
             Ok(u64::MAX)
         );
-        assert!(matches!(
+        assert_eq!(
             int_in(&num("18446744073709551616"), 0, u64::MAX),
-            Err(Problem::Range(_))
-        ));
+            Err(Problem::Range(
+                "must be between 0 and 18446744073709551615".to_string()
+            ))
+        );
+        assert_eq!(
+            int_in(&num("-1"), 0, u64::MAX),
+            Err(Problem::Range("must be >= 0".to_string()))
+        );
         assert!(matches!(
             int_in(&json!(true), 0, 9),
             Err(Problem::Type { .. })

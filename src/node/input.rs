@@ -14,6 +14,8 @@ use std::io::{self, BufRead};
 
 use serde_json::Value;
 
+use super::json;
+
 /// The longest line the node parses: 1 MiB, not counting the newline.
 pub const LINE_LIMIT: usize = 1 << 20;
 
@@ -114,6 +116,17 @@ pub fn glimpse(text: &[u8]) -> Glimpse {
     found
 }
 
+/// Reads one whole value the way the node reads a line (`json.rs`: lone surrogates as
+/// Python has them), but never deeper than serde's own limit: a glimpse runs on the
+/// node's ordinary stack, and the fields it looks for are short.
+fn read_whole(text: &[u8]) -> Option<Value> {
+    let shape = json::scan(text);
+    if shape.depth > json::SERDE_DEPTH {
+        return None;
+    }
+    json::parse(text, shape).ok()
+}
+
 /// A position in a JSON text that may stop anywhere. Every method returns `None` when the
 /// text ends (or stops being JSON) before the thing it reads does.
 struct Cursor<'a> {
@@ -148,7 +161,10 @@ impl Cursor<'_> {
             self.ws();
             let start = self.at;
             self.skip_string()?;
-            let key: String = serde_json::from_slice(&self.text[start..self.at]).ok()?;
+            let key = match read_whole(&self.text[start..self.at])? {
+                Value::String(key) => key,
+                _ => return None,
+            };
             self.ws();
             self.eat(b':')?;
             self.ws();
@@ -169,7 +185,7 @@ impl Cursor<'_> {
     fn value(&mut self) -> Option<Option<Value>> {
         let start = self.at;
         self.skip()?;
-        Some(serde_json::from_slice(&self.text[start..self.at]).ok())
+        Some(read_whole(&self.text[start..self.at]))
     }
 
     /// Steps over the value at the cursor without building it. Nesting is counted, not
@@ -283,6 +299,15 @@ mod tests {
         assert_eq!(g.body_type, Some(json!("paxos_invariant_check")));
         assert_eq!(g.msg_id, Some(json!(7)));
         assert!(!g.in_reply_to);
+    }
+
+    #[test]
+    fn glimpse_reads_lone_surrogates_as_the_node_does() {
+        let g = glimpse(br#"{"src": "c\ud800", "body": {"type": "x\udfff", "msg_id": 1, "p": ["#);
+        let mut src = String::new();
+        crate::pyjson::write_value(&mut src, &g.src.expect("src is whole"));
+        assert_eq!(src, r#""c\ud800""#);
+        assert!(g.body_type.is_some_and(|t| t.is_string()));
     }
 
     #[test]

@@ -2,10 +2,12 @@
 //!
 //! This is the third driver of the protocol code, beside the simulator and the unit tests:
 //! `paxos_safety_test` runs a scenario through the real acceptors and proposers with the
-//! real checker watching (`safety_test.rs`), and `paxos_invariant_check` feeds a history to
-//! that same checker (`invariant_check.rs`). This module owns only the wire: reading lines,
-//! telling requests from noise, and writing replies byte for byte as Python's
-//! `json.dumps` would, because the grader compares bytes.
+//! real checker watching (`safety_test.rs`), `paxos_invariant_check` feeds a history to
+//! that same checker (`invariant_check.rs`), and `paxos_prepare`, `paxos_accept` and
+//! `paxos_chosen` make the process one acceptor (`acceptor.rs`). This module owns only the
+//! wire: reading lines as Python's `json.loads` would (`json.rs`), telling requests from
+//! noise, and writing replies byte for byte as Python's `json.dumps` would, because the
+//! grader compares bytes.
 //!
 //! Replies are written by hand through [`pyjson`], not through serde, for two reasons:
 //! keys must come in the protocol's order (with `msg_id` last), and echoed values must keep
@@ -29,21 +31,29 @@
 //!
 //! The node must outlive any input. Nothing derived from a request is unwrapped or
 //! indexed blindly; one bad line costs that line's reply and nothing else; a line is kept
-//! to at most 1 MiB however long it is (`input.rs`); only a failure to write stdout (the
-//! grader is gone) or to read stdin ends the loop before end of input.
+//! to at most 1 MiB however long it is (`input.rs`); a line nested deeper than serde's
+//! limit is handled on a thread whose stack fits `json::MAX_DEPTH` levels; only a
+//! failure to write stdout (the grader is gone) or to read stdin ends the loop before end
+//! of input. Nothing here prints with `println!` or `eprintln!`, which panic when their
+//! pipe is closed: stderr is written with its errors ignored.
 
 use std::io::{self, BufRead, Write};
 use std::process::ExitCode;
 
 use serde_json::{Map, Value as Json};
 
+use crate::bug::Bug;
 use crate::pyjson;
 
+mod acceptor;
 mod fields;
 mod input;
 mod invariant_check;
+mod json;
 mod safety_test;
 mod values;
+
+pub use acceptor::ACCEPTOR_BUGS;
 
 use fields::{array, field, nat, string, FieldError};
 use input::{Glimpse, Line, LINE_LIMIT};
@@ -58,20 +68,22 @@ const NOT_SUPPORTED: u32 = 10;
 /// Maelstrom's error code for a malformed request.
 const MALFORMED_REQUEST: u32 = 12;
 
-/// Serves the grader protocol on this process's stdin and stdout until end of input.
-pub fn run_stdio() -> ExitCode {
+/// Serves the grader protocol on this process's stdin and stdout until end of input, with
+/// `bug` (one of [`ACCEPTOR_BUGS`]) switched on in the node's acceptor.
+pub fn run_stdio(bug: Option<Bug>) -> ExitCode {
     let (stdin, stdout, stderr) = (io::stdin(), io::stdout(), io::stderr());
     if io::IsTerminal::is_terminal(&stdin) {
         // Someone typed the bare command: say what it is waiting for (stderr is not graded).
-        eprintln!(
+        let _ = writeln!(
+            stderr.lock(),
             "paxos-safety: grader node, reading JSON messages on stdin (Ctrl-D ends); \
              try `paxos-safety --help` for the simulator"
         );
     }
-    match serve(stdin.lock(), stdout.lock(), stderr.lock()) {
+    match serve_with_bug(bug, stdin.lock(), stdout.lock(), stderr.lock()) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("paxos-safety node: stopping: {e}");
+            let _ = writeln!(stderr.lock(), "paxos-safety node: stopping: {e}");
             ExitCode::FAILURE
         }
     }
@@ -81,8 +93,20 @@ pub fn run_stdio() -> ExitCode {
 /// (flushed line by line) and every diagnostic line to `err`. Returns early only if
 /// reading `input` or writing `out` fails; a failure to write `err` is ignored, because
 /// diagnostics must never cost a reply.
-pub fn serve(mut input: impl BufRead, mut out: impl Write, mut err: impl Write) -> io::Result<()> {
-    let mut node = Node::default();
+pub fn serve(input: impl BufRead, out: impl Write, err: impl Write) -> io::Result<()> {
+    serve_with_bug(None, input, out, err)
+}
+
+/// [`serve`] with `bug` switched on in the node's acceptor (`None`: the correct node).
+/// A bug outside [`ACCEPTOR_BUGS`] would change nothing the node does; the command line
+/// refuses it before calling this.
+pub fn serve_with_bug(
+    bug: Option<Bug>,
+    mut input: impl BufRead,
+    mut out: impl Write,
+    mut err: impl Write,
+) -> io::Result<()> {
+    let mut node = Node::new(bug);
     let mut line = Vec::new();
     let mut reply = String::new();
     let mut diagnostic = String::new();
@@ -93,7 +117,7 @@ pub fn serve(mut input: impl BufRead, mut out: impl Write, mut err: impl Write) 
         diagnostic.clear();
         match kind {
             Line::Whole if input::is_blank(&line) => continue,
-            Line::Whole => node.handle(&line, &mut reply, &mut diagnostic),
+            Line::Whole => node.handle_line(&line, &mut reply, &mut diagnostic),
             Line::Oversized { len } => {
                 node.handle_oversized(&line, len, &mut reply, &mut diagnostic)
             }
@@ -110,13 +134,21 @@ pub fn serve(mut input: impl BufRead, mut out: impl Write, mut err: impl Write) 
     Ok(())
 }
 
-/// The node's state across lines: its name once `init` gave it one, and how many
-/// messages it has written.
-#[derive(Debug, Default)]
+/// The node's state across lines: its name once `init` gave it one, how many messages it
+/// has written, and its acceptor.
+#[derive(Debug)]
 struct Node {
     node_id: Option<String>,
     sent: u64,
+    acceptor: acceptor::WireAcceptor,
 }
+
+/// The stack for a line nested up to [`json::MAX_DEPTH`] levels. Parsing, comparing,
+/// writing and dropping such a value each recurse once per level. Measured on a debug
+/// build with values 10,000 levels deep in every request type: 1,280 bytes a level
+/// suffice and 1,024 overflow (nested objects); 4 KiB a level leaves three times that.
+/// The memory is reserved, and touched only as deep as a line goes.
+const DEEP_STACK_BYTES: usize = json::MAX_DEPTH * 4096 + (1 << 20);
 
 /// Where a reply goes and what it answers.
 struct Address<'a> {
@@ -135,10 +167,57 @@ enum Refusal {
 }
 
 impl Node {
+    fn new(bug: Option<Bug>) -> Node {
+        Node {
+            node_id: None,
+            sent: 0,
+            acceptor: acceptor::WireAcceptor::new(bug),
+        }
+    }
+
     /// Handles one whole line: writes the reply line (if any) to `reply` and a diagnostic
-    /// (if any) to `diagnostic`.
-    fn handle(&mut self, line: &[u8], reply: &mut String, diagnostic: &mut String) {
-        let message: Json = match serde_json::from_slice(line) {
+    /// (if any) to `diagnostic`. A line nested deeper than serde's limit goes to a thread
+    /// with a stack that fits it; deeper than the node reads, it is skipped.
+    fn handle_line(&mut self, line: &[u8], reply: &mut String, diagnostic: &mut String) {
+        let shape = json::scan(line);
+        if shape.depth <= json::SERDE_DEPTH {
+            return self.handle(line, shape, reply, diagnostic);
+        }
+        if shape.depth > json::MAX_DEPTH {
+            diagnostic.push_str(&format!(
+                "nested {} levels deep, over the limit of {} (json.loads raises \
+                 RecursionError well before); skipped",
+                shape.depth,
+                json::MAX_DEPTH
+            ));
+            return;
+        }
+        let spawned = std::thread::scope(|scope| {
+            std::thread::Builder::new()
+                .name("deep-line".to_string())
+                .stack_size(DEEP_STACK_BYTES)
+                .spawn_scoped(scope, || self.handle(line, shape, reply, diagnostic))
+                .map(|handle| handle.join())
+        });
+        match spawned {
+            Ok(Ok(())) => {}
+            Ok(Err(_)) => diagnostic.push_str("handling this deeply nested line panicked"),
+            Err(e) => diagnostic.push_str(&format!(
+                "nested {} levels deep, and no thread could be started for it ({e}); skipped",
+                shape.depth
+            )),
+        }
+    }
+
+    /// Handles one whole line whose [`json::scan`] is `shape`, on a stack that fits it.
+    fn handle(
+        &mut self,
+        line: &[u8],
+        shape: json::Shape,
+        reply: &mut String,
+        diagnostic: &mut String,
+    ) {
+        let message: Json = match json::parse(line, shape) {
             Ok(v) => v,
             Err(e) => {
                 diagnostic.push_str(&format!("not JSON ({e}); skipped"));
@@ -213,6 +292,22 @@ impl Node {
                 }
                 outcome.write_fields(&mut fields);
                 Ok(("paxos_safety_test_ok", fields))
+            }
+            "paxos_prepare" => {
+                self.acceptor
+                    .prepare(body, &mut fields)
+                    .map_err(Refusal::Malformed)?;
+                Ok(("paxos_promise", fields))
+            }
+            "paxos_accept" => {
+                self.acceptor
+                    .accept(body, &mut fields)
+                    .map_err(Refusal::Malformed)?;
+                Ok(("paxos_accepted", fields))
+            }
+            "paxos_chosen" => {
+                self.acceptor.chosen(&mut fields);
+                Ok(("paxos_chosen_ok", fields))
             }
             "paxos_invariant_check" => {
                 let verdict = invariant_check::check(body).map_err(Refusal::Malformed)?;
