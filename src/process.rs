@@ -39,6 +39,10 @@ use crate::ballot::{AcceptorId, Ballot, Value};
 use crate::protocol::{Msg, Proposer, Protocol};
 use crate::roles::{AcceptorRole, AcceptorView, Implementation, RoleFault};
 
+/// How long a process may take to start and answer `init` (at least; the reply timeout
+/// when that is longer).
+pub const INIT_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// Reply lines longer than this are a protocol fault (a reply is a few hundred bytes).
 pub const MAX_REPLY_BYTES: usize = 1 << 20;
 
@@ -196,10 +200,7 @@ impl DataDir {
     fn fresh() -> std::io::Result<DataDir> {
         static COUNTER: AtomicU64 = AtomicU64::new(0);
         let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-        let path = std::env::temp_dir().join(format!(
-            "paxos-safety-{}-{n}",
-            std::process::id()
-        ));
+        let path = std::env::temp_dir().join(format!("paxos-safety-{}-{n}", std::process::id()));
         std::fs::create_dir_all(&path)?;
         Ok(DataDir(path))
     }
@@ -218,7 +219,12 @@ fn node_name(id: AcceptorId) -> String {
 impl Proc {
     /// Starts `cmd` for acceptor `id` and writes its `init`; the reply is read later.
     /// Failures are kept and reported at the first request.
-    fn spawn(settings: &Settings, acceptors: u16, id: AcceptorId, dir: Option<Arc<DataDir>>) -> Proc {
+    fn spawn(
+        settings: &Settings,
+        acceptors: u16,
+        id: AcceptorId,
+        dir: Option<Arc<DataDir>>,
+    ) -> Proc {
         let (tx, lines) = mpsc::channel();
         let dir = match dir {
             Some(d) => d,
@@ -241,10 +247,27 @@ impl Proc {
             // Its own group, so that killing it also kills whatever `sh -c` started.
             command.process_group(0);
         }
+        #[cfg(target_os = "linux")]
+        {
+            use std::os::unix::process::CommandExt;
+            // SAFETY: prctl(2) is async-signal-safe and touches no memory of ours. It makes
+            // the kernel kill the child if the harness dies first (Ctrl-C twice, a kill),
+            // since a group of its own no longer gets the terminal's signals.
+            unsafe {
+                command.pre_exec(|| {
+                    libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+                    Ok(())
+                });
+            }
+        }
         let mut child = match command.spawn() {
             Ok(c) => c,
             Err(e) => {
-                let mut p = Proc::failed(lines, acceptors, format!("cannot start 'sh -c {}': {e}", settings.cmd));
+                let mut p = Proc::failed(
+                    lines,
+                    acceptors,
+                    format!("cannot start 'sh -c {}': {e}", settings.cmd),
+                );
                 p.dir = dir;
                 return p;
             }
@@ -306,7 +329,10 @@ impl Proc {
             )),
             Ok(Line::Eof) | Err(RecvTimeoutError::Disconnected) => {
                 let why = self.exit_status();
-                Err(RoleFault::new(format!("it {why} instead of answering {what}"), None))
+                Err(RoleFault::new(
+                    format!("it {why} instead of answering {what}"),
+                    None,
+                ))
             }
             Err(RecvTimeoutError::Timeout) => Err(RoleFault::new(
                 format!(
@@ -326,13 +352,17 @@ impl Proc {
             return Ok(());
         }
         self.init_pending = false;
-        let line = self.read(timeout, "init")?;
+        // Start-up is not a reply: an interpreter on a loaded machine may take seconds.
+        let line = self.read(timeout.max(INIT_TIMEOUT), "init")?;
         let body = parse_body(&line)?;
         let ok = body.get("type").and_then(Json::as_str) == Some("init_ok")
             && body.get("in_reply_to").and_then(Json::as_u64) == Some(0);
         if !ok {
             return Err(RoleFault::new(
-                format!("{} answered init with something other than init_ok in reply to 0", node_name(id)),
+                format!(
+                    "{} answered init with something other than init_ok in reply to 0",
+                    node_name(id)
+                ),
                 Some(line),
             ));
         }
@@ -393,11 +423,18 @@ fn forward_lines(stdout: impl Read, tx: mpsc::Sender<Line>) {
 }
 
 fn parse_body(line: &str) -> Result<serde_json::Map<String, Json>, RoleFault> {
-    let v: Json = serde_json::from_str(line)
-        .map_err(|e| RoleFault::new(format!("its reply is not JSON ({e})"), Some(line.to_string())))?;
+    let v: Json = serde_json::from_str(line).map_err(|e| {
+        RoleFault::new(
+            format!("its reply is not JSON ({e})"),
+            Some(line.to_string()),
+        )
+    })?;
     match v.get("body").and_then(Json::as_object) {
         Some(b) => Ok(b.clone()),
-        None => Err(RoleFault::new("its reply has no body object", Some(line.to_string()))),
+        None => Err(RoleFault::new(
+            "its reply has no body object",
+            Some(line.to_string()),
+        )),
     }
 }
 
@@ -515,7 +552,10 @@ impl ProcessAcceptor {
                 .and_then(|k| k.parse::<u32>().ok())
                 .map(Value)
                 .ok_or_else(|| {
-                    self.fault(format!("its {name} is not a value a proposer sent (\"v1\"..)"), line)
+                    self.fault(
+                        format!("its {name} is not a value a proposer sent (\"v1\"..)"),
+                        line,
+                    )
                 })
         };
         match (*msg, kind) {
@@ -553,7 +593,10 @@ impl ProcessAcceptor {
                         let (b, v) = (field_ballot("proposal_n")?, field_value("value")?);
                         self.seen.accepted = Some((b, v));
                         self.seen.promised = self.seen.promised.max(Some(b));
-                        Ok(Msg::Accepted { ballot: b, value: v })
+                        Ok(Msg::Accepted {
+                            ballot: b,
+                            value: v,
+                        })
                     }
                     Some(false) => Ok(Msg::Nack {
                         ballot,
@@ -562,9 +605,10 @@ impl ProcessAcceptor {
                     None => Err(self.fault("its paxos_accepted has no boolean accepted", line)),
                 }
             }
-            (Msg::Prepare { .. }, _) => {
-                Err(self.fault("it answered paxos_prepare with another type than paxos_promise", line))
-            }
+            (Msg::Prepare { .. }, _) => Err(self.fault(
+                "it answered paxos_prepare with another type than paxos_promise",
+                line,
+            )),
             _ => Err(self.fault(
                 "it answered paxos_accept with another type than paxos_accepted",
                 line,
@@ -589,7 +633,12 @@ impl AcceptorRole for ProcessAcceptor {
 
     fn on_restart(&mut self, _cluster: &Protocol) -> Result<(), RoleFault> {
         if self.settings.crash == CrashMode::Restart {
-            let mut p = Proc::spawn(&self.settings, self.cluster_size, self.id, Some(self.dir.clone()));
+            let mut p = Proc::spawn(
+                &self.settings,
+                self.cluster_size,
+                self.id,
+                Some(self.dir.clone()),
+            );
             // A restarted process must be ready before the next step: its first request
             // may come at once.
             p.finish_init(self.id, self.settings.reply_timeout)?;

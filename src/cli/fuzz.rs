@@ -108,6 +108,7 @@ struct Evidence {
 /// Failing executions shrunk to pick the shortest counterexample from (the first, and
 /// up to this many more that follow it in the campaign).
 const MORE_CANDIDATES: usize = 15;
+const MORE_CANDIDATES_PROCESSES: usize = 2;
 
 fn evidence<I: Implementation>(
     imp: &I,
@@ -124,7 +125,14 @@ fn evidence<I: Implementation>(
     let (seed, events, outcome, candidates) = if args.no_shrink {
         (found.seed, events, outcome, 0)
     } else {
-        match shortest_counterexample_with(imp, campaign, found, MORE_CANDIDATES) {
+        // Every shrinking candidate of a process acceptor starts fresh processes, so fewer
+        // starting points are shrunk there.
+        let more = if harness.is_some() {
+            MORE_CANDIDATES_PROCESSES
+        } else {
+            MORE_CANDIDATES
+        };
+        match shortest_counterexample_with(imp, campaign, found, more) {
             Some(b) => (b.seed, b.shrunk.events, b.shrunk.outcome, b.candidates),
             None => (found.seed, events, outcome, 0),
         }
@@ -438,6 +446,9 @@ fn print_text(
                     "  the shortest counterexample breaks another invariant: {}",
                     ev.explanation
                 );
+            } else if harness.is_some() {
+                // What the acceptor process wrote, quoted: the finding in its own words.
+                crate::say!("  the shrunk counterexample: {}", ev.explanation);
             }
             match (&ev.file, &ev.file_error) {
                 (Some(path), _) => crate::say!(

@@ -268,7 +268,12 @@ pub struct AcceptorArgs {
     #[arg(long, value_enum, default_value_t = CrashMode::Pause, value_name = "MODE", help_heading = "Your acceptor")]
     pub acceptor_crash: CrashMode,
     /// Seconds to wait for each reply line before calling it an acceptor-protocol finding
-    #[arg(long, value_name = "SECONDS", default_value_t = 2.0, help_heading = "Your acceptor")]
+    #[arg(
+        long,
+        value_name = "SECONDS",
+        default_value_t = 2.0,
+        help_heading = "Your acceptor"
+    )]
     pub reply_timeout: f64,
 }
 
@@ -283,7 +288,9 @@ impl AcceptorArgs {
             return Err("--acceptor-cmd is empty".into());
         }
         if !(self.reply_timeout > 0.0 && self.reply_timeout <= 3600.0) {
-            return Err("--reply-timeout must be a positive number of seconds (at most 3600)".into());
+            return Err(
+                "--reply-timeout must be a positive number of seconds (at most 3600)".into(),
+            );
         }
         let h = ProcessAcceptors::new(
             &cmd,
@@ -301,7 +308,10 @@ pub fn config_acceptor_cmd(path: Option<&PathBuf>) -> Result<Option<String>, Str
     let Ok(text) = std::fs::read_to_string(path) else {
         return Ok(None); // load_config reports unreadable files
     };
-    let value = if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("toml")) {
+    let value = if path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("toml"))
+    {
         toml::from_str::<serde_json::Value>(&text).ok()
     } else {
         serde_json::from_str::<serde_json::Value>(&text).ok()
@@ -309,7 +319,10 @@ pub fn config_acceptor_cmd(path: Option<&PathBuf>) -> Result<Option<String>, Str
     match value.as_ref().and_then(|v| v.get("acceptor_cmd")) {
         None | Some(serde_json::Value::Null) => Ok(None),
         Some(serde_json::Value::String(s)) => Ok(Some(s.clone())),
-        Some(_) => Err(format!("--config {}: acceptor_cmd must be a string", path.display())),
+        Some(_) => Err(format!(
+            "--config {}: acceptor_cmd must be a string",
+            path.display()
+        )),
     }
 }
 

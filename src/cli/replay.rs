@@ -170,7 +170,11 @@ fn from_file(path: &Path, acceptor: &AcceptorArgs) -> Result<Trace, String> {
     }
 }
 
-fn file_trace<I: Implementation>(imp: I, path: &Path, cx: &Counterexample) -> Result<Trace, String> {
+fn file_trace<I: Implementation>(
+    imp: I,
+    path: &Path,
+    cx: &Counterexample,
+) -> Result<Trace, String> {
     let recorded = cx
         .parse_events()
         .map_err(|e| format!("{}: {e}", path.display()))?;

@@ -80,7 +80,7 @@ impl WireAcceptor {
     ) -> Result<(), FieldError> {
         let ballot = Ballot(proposal_n(body)?);
         // Strict on the wire, unlike the simulator's acceptor: see the module docs.
-        let reply = if self.state.promised == Some(ballot) {
+        let reply = if self.state.view().promised == Some(ballot) {
             None
         } else {
             self.state.on_msg(&self.proto, &Msg::Prepare { ballot })
@@ -129,7 +129,7 @@ impl WireAcceptor {
 
     /// The latest vote's ballot and value as JSON text: `null` and `null` before any vote.
     fn latest_vote(&self) -> (String, &str) {
-        match (self.state.accepted, &self.vote) {
+        match (self.state.view().accepted, &self.vote) {
             (Some((ballot, _)), Some(text)) => (ballot.0.to_string(), text),
             _ => ("null".to_string(), "null"),
         }
@@ -138,7 +138,7 @@ impl WireAcceptor {
     /// `"<key>": false, "highest_promised": H`. A refusal needs a promise above the
     /// request, so one exists; 0 stands in only if the protocol code says otherwise.
     fn write_refusal(&self, out: &mut String, key: &str) {
-        let h = self.state.promised.unwrap_or_default().0;
+        let h = self.state.view().promised.unwrap_or_default().0;
         out.push_str(&format!(", \"{key}\": false, \"highest_promised\": {h}"));
     }
 }

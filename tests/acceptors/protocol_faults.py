@@ -1,0 +1,39 @@
+#!/usr/bin/env python3
+"""BROKEN on purpose, in the wire protocol rather than in Paxos: after a correct init it
+answers requests in the way named by its argument, so the harness's acceptor-protocol
+findings can be tested.
+
+  garbage         a line that is not JSON
+  wrong-reply-to  a well-formed reply to another msg_id
+  two-lines       every reply written twice
+  silent          no reply at all
+  exit            exits with status 3 at the first request
+"""
+import json
+import sys
+
+mode = sys.argv[1]
+for line in sys.stdin:
+    body = json.loads(line)["body"]
+    if body["type"] == "init":
+        reply = {"type": "init_ok", "in_reply_to": body["msg_id"]}
+    elif mode == "exit":
+        sys.exit(3)
+    elif mode == "silent":
+        continue
+    elif mode == "garbage":
+        print("this is not json", flush=True)
+        continue
+    else:
+        reply = {"type": "paxos_promise", "promised": True, "accepted_n": None,
+                 "accepted_value": None, "in_reply_to": body["msg_id"]}
+        if body["type"] == "paxos_accept":
+            reply = {"type": "paxos_accepted", "accepted": True,
+                     "proposal_n": body["proposal_n"], "value": body["value"],
+                     "in_reply_to": body["msg_id"]}
+        if mode == "wrong-reply-to":
+            reply["in_reply_to"] = body["msg_id"] + 100
+    text = json.dumps({"src": "a", "dest": "c1", "body": reply})
+    print(text, flush=True)
+    if mode == "two-lines" and body["type"] != "init":
+        print(text, flush=True)
