@@ -462,7 +462,9 @@ impl<I: Implementation> Simulator<I> {
         outcome
     }
 
-    /// Applies one event, with the lenient replay's fallback, feeding the checker.
+    /// Applies one event, with the lenient replay's fallback, feeding the checker. Inlined:
+    /// it is the hot loop's body, split out only for reading.
+    #[inline(always)]
     fn step(
         &mut self,
         event: Event,
@@ -492,7 +494,7 @@ impl<I: Implementation> Simulator<I> {
                 .apply_at(&self.proto, limits, &event, i, &mut sink),
             None => self.world.apply(&self.proto, limits, &event, &mut sink),
         };
-        if applied == Err(StepError::NotEnabled) && !strict {
+        if matches!(applied, Err(StepError::NotEnabled)) && !strict {
             // Lenient replay: take the message the event most plausibly meant.
             if let Some(i) = self.world.similar(&event) {
                 let env = self.world.network[i];
