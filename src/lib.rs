@@ -34,8 +34,13 @@
 //! ```
 //!
 //! The parts, one job each:
-//! - [`protocol`]: acceptor and proposer as pure state machines (message in, messages out);
-//! - [`checker`]: the incremental safety checker, an observer of every step;
+//! - [`roles`]: the roles as an interface ([`roles::AcceptorRole`], [`roles::ProposerRole`],
+//!   [`roles::Implementation`]), so that everything below drives your own Paxos too;
+//! - [`protocol`]: the built-in acceptor and proposer as pure state machines (message in,
+//!   messages out), one implementation of the roles, with the bug zoo's switches;
+//! - [`process`]: acceptor processes in any language driven over stdin/stdout, another;
+//! - [`checker`] and [`observe`]: the incremental safety checker, an observer of every step,
+//!   and the one mapping from what the roles put on the wire to what it observes;
 //! - [`world`] and [`event`]: the cluster state, its one step function, and the events a
 //!   schedule is made of;
 //! - [`scheduler`], [`rng`], [`profile`]: who decides the next event (seeded ChaCha with a

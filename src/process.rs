@@ -114,6 +114,26 @@ impl ProcessAcceptors {
         self.settings.crash
     }
 
+    /// The ceiling that process start-up alone sets: executions per second when each
+    /// "execution" only starts `acceptors` processes, waits for their `init_ok` and ends
+    /// them, one execution after another. `paxos-safety bench` prints the harness's rate
+    /// beside it.
+    pub fn startup_ceiling(&self, acceptors: u16, executions: u64) -> Result<f64, String> {
+        // The clock measures; it shapes nothing.
+        #[allow(clippy::disallowed_methods)]
+        let start = std::time::Instant::now();
+        for _ in 0..executions {
+            let mut procs: Vec<Proc> = (0..acceptors)
+                .map(|a| Proc::spawn(&self.settings, acceptors, a, None))
+                .collect();
+            for (a, p) in procs.iter_mut().enumerate() {
+                p.finish_init(a as AcceptorId, self.settings.reply_timeout)
+                    .map_err(|f| f.to_string())?;
+            }
+        }
+        Ok(executions as f64 / start.elapsed().as_secs_f64().max(1e-9))
+    }
+
     /// Starts one acceptor of a 1-acceptor cluster, checks its `init` handshake and one
     /// prepare, and ends it: a command that cannot even do that is a usage error, better
     /// reported before a campaign than as thousands of findings.

@@ -7,7 +7,9 @@ use serde_json::json;
 
 use crate::bench;
 use crate::bug::Bug;
+use crate::campaign::Campaign;
 use crate::config::Config;
+use crate::process::{CrashMode, ProcessAcceptors};
 
 #[derive(Args, Debug)]
 #[command(after_help = "Examples:\n  \
@@ -114,10 +116,12 @@ pub fn run(args: BenchArgs) -> ExitCode {
         );
         zoo.push(json!({"bug": bug.name(), "median_ms": (median.as_secs_f64() * 1e6).round() / 1e3, "found": found}));
     }
+    let acceptors = acceptor_processes(args.quick);
     if args.json {
         crate::say!(
             "{}",
             json!({
+                "acceptor_processes": acceptors,
                 "profiles": profiles,
                 "jobs1_runs_per_s": one.round(),
                 "jobs2_runs_per_s": two.round(),
@@ -130,4 +134,73 @@ pub fn run(args: BenchArgs) -> ExitCode {
         );
     }
     ExitCode::SUCCESS
+}
+
+/// Executions per second with acceptor processes (`fuzz --acceptor-cmd`), one thread,
+/// beside the ceiling that starting the processes alone sets: the reference node (this
+/// binary) and, when python3 is there, the Python example.
+fn acceptor_processes(quick: bool) -> Vec<serde_json::Value> {
+    let mut out = Vec::new();
+    let mut cmds = Vec::new();
+    match std::env::current_exe() {
+        Ok(exe) => cmds.push((
+            "paxos-safety (the reference node)",
+            exe.display().to_string(),
+        )),
+        Err(e) => crate::say!("acceptor processes: cannot find this binary ({e})"),
+    }
+    let example =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/acceptors/acceptor.py");
+    let python = std::process::Command::new("python3")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if python && example.exists() {
+        cmds.push((
+            "examples/acceptors/acceptor.py",
+            format!("python3 {}", example.display()),
+        ));
+    } else {
+        crate::say!(
+            "acceptor processes: python3 or the example is missing, the Python figure is skipped"
+        );
+    }
+    crate::say!("acceptor processes (fuzz --acceptor-cmd, 3 acceptors, one thread):");
+    for (label, cmd) in cmds {
+        let runs: u64 = match (label.starts_with("paxos"), quick) {
+            (true, true) => 200,
+            (true, false) => 1_000,
+            (false, true) => 40,
+            (false, false) => 200,
+        };
+        let harness =
+            ProcessAcceptors::new(&cmd, CrashMode::Pause, std::time::Duration::from_secs(5));
+        let campaign = Campaign {
+            config: Config::default(),
+            seed: 1,
+            runs: Some(runs),
+            time_limit: None,
+            jobs: 1,
+            shard: (1, 1),
+            stop_on_violation: false,
+        };
+        let report = campaign.run_with(&harness, &|_, _| {});
+        let rate = report.counts.runs as f64 / report.elapsed.as_secs_f64().max(1e-9);
+        match harness.startup_ceiling(3, runs) {
+            Ok(ceiling) => {
+                crate::say!(
+                    "  {label:<36} {rate:>8.1} executions/s; starting 3 processes alone: {ceiling:>8.1}/s ({:.0}% of that ceiling); {} violations",
+                    100.0 * rate / ceiling.max(1e-9),
+                    report.counts.violations
+                );
+                out.push(
+                    json!({"acceptor": label, "executions_per_s": (rate * 10.0).round() / 10.0,
+                    "startup_ceiling_per_s": (ceiling * 10.0).round() / 10.0,
+                    "violations": report.counts.violations}),
+                );
+            }
+            Err(e) => crate::say!("  {label}: the processes do not start: {e}"),
+        }
+    }
+    out
 }

@@ -31,6 +31,9 @@ pub const DEFAULT_MAX_MEMORY_MIB: u64 = 4096;
     paxos-safety explore --bug no-adopt                the shortest schedule that breaks it (12 events)\n  \
     paxos-safety explore --max-crashes 0 --max-duplicates 1 --jobs 2 --json\n  \
     paxos-safety explore --max-ballots 2 --depth 14    bound the depth when the space is too large\n\n\
+    The explorer is specialised to the built-in protocol and its bug switches: it encodes and\n\
+    permutes the built-in roles' state. Your own roles (the library's traits) and acceptor\n\
+    processes (--acceptor-cmd) are verified by fuzz campaigns, shrinking and replay.\n\n\
     Exit status: 0 no violation, 1 a violation, 2 bad usage.")]
 pub struct ExploreArgs {
     #[command(flatten)]

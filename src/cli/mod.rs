@@ -41,11 +41,13 @@ pub struct Cli {
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
-    /// Run a campaign of seeded random executions, checking every step.
+    /// Run a campaign of seeded random executions, checking every step (of the built-in
+    /// protocol, or of your acceptor processes with --acceptor-cmd).
     Fuzz(Box<fuzz::FuzzArgs>),
     /// Rerun one execution (by seed, or from a counterexample file) and print its trace.
     Replay(replay::ReplayArgs),
-    /// Enumerate every interleaving of a small cluster (breadth-first, shortest counterexample).
+    /// Enumerate every interleaving of a small cluster of the built-in protocol (breadth-first,
+    /// shortest counterexample); your own roles and --acceptor-cmd go through fuzz instead.
     Explore(explore::ExploreArgs),
     /// Measure checked steps per second, checker cost, scaling, memory, time to find each bug.
     Bench(bench::BenchArgs),

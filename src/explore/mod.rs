@@ -7,6 +7,13 @@
 //! When the search completes without a violation, no execution within the bounds breaks any
 //! invariant: a proof for that model, not a sample.
 //!
+//! **Specialised to the built-in protocol.** Campaigns, shrinking and replay drive any
+//! [`crate::roles::Implementation`]; the explorer does not. It stores each state in a few
+//! machine words (its codec), hashes it field by field and permutes acceptors for the
+//! symmetry reduction, all of which needs the built-in roles' state
+//! ([`crate::protocol::ProposerState`], [`crate::roles::AcceptorView`]), which a user's roles
+//! or a process do not expose.
+//!
 //! **Breadth-first gives the shortest counterexample.** States are expanded level by level
 //! (level `n` holds the states first reached after `n` events), so the first level at which
 //! a step breaks an invariant is the length of the shortest violating execution. Each state
