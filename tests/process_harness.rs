@@ -240,3 +240,77 @@ fn no_acceptor_process_outlives_its_execution() {
         "acceptor processes left running after the campaign"
     );
 }
+
+#[test]
+fn fuzz_writes_a_file_that_replay_reruns_on_fresh_processes() {
+    let dir = std::env::temp_dir().join(format!("paxos-harness-cli-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let cmd = format!("{NODE} node --bug accept-below-promise");
+    let out = std::process::Command::new(NODE)
+        .args([
+            "fuzz",
+            "--runs",
+            "300",
+            "--seed",
+            "4",
+            "--jobs",
+            "1",
+            "--json",
+            "--out-dir",
+        ])
+        .arg(&dir)
+        .args(["--acceptor-cmd", &cmd])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let summary: serde_json::Value = serde_json::from_str(stdout.lines().last().unwrap()).unwrap();
+    assert_eq!(summary["acceptor_cmd"], serde_json::json!(cmd));
+    let first = &summary["first_violation"];
+    assert!(first["counterexample_explanation"]
+        .as_str()
+        .unwrap()
+        .contains("replied: "));
+    assert!(first["replay"].as_str().unwrap().contains("--acceptor-cmd"));
+    let file = first["counterexample"].as_str().unwrap();
+    assert!(file.contains("acceptor-seed-"), "{file}");
+    let cx: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(file).unwrap()).unwrap();
+    assert_eq!(cx["acceptor_cmd"], serde_json::json!(cmd));
+    // The file names its command: replay needs nothing else, and reruns it on fresh processes.
+    let replay = std::process::Command::new(NODE)
+        .args(["replay", file])
+        .output()
+        .unwrap();
+    assert_eq!(replay.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&replay.stdout);
+    assert!(text.contains("vote-above-promise violated"), "{text}");
+    // The correct node survives the very same schedule.
+    let correct = std::process::Command::new(NODE)
+        .args(["replay", file, "--acceptor-cmd", NODE])
+        .output()
+        .unwrap();
+    assert_eq!(
+        correct.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&correct.stdout)
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_command_that_cannot_start_is_a_usage_error() {
+    let out = std::process::Command::new(NODE)
+        .args(["fuzz", "--runs", "10", "--acceptor-cmd", "exit 7"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("the acceptor command does not work"), "{err}");
+}
