@@ -406,7 +406,29 @@ impl Drop for Proc {
             }
         }
         let _ = child.kill();
-        let _ = child.wait();
+        // Reaping waits for the kernel to tear the process down; a thread of its own does
+        // that, so the next execution need not wait for it.
+        if let Some(child) = self.child.take() {
+            reap(child);
+        }
+    }
+}
+
+/// Hands a killed child to the one reaper thread, which waits for it (no zombies).
+fn reap(child: Child) {
+    static REAPER: Mutex<Option<mpsc::Sender<Child>>> = Mutex::new(None);
+    let mut guard = REAPER.lock().unwrap_or_else(|e| e.into_inner());
+    let sender = guard.get_or_insert_with(|| {
+        let (tx, rx) = mpsc::channel::<Child>();
+        std::thread::spawn(move || {
+            for mut c in rx {
+                let _ = c.wait();
+            }
+        });
+        tx
+    });
+    if let Err(mpsc::SendError(mut c)) = sender.send(child) {
+        let _ = c.wait();
     }
 }
 
