@@ -85,14 +85,83 @@ fn a_buggy_campaign_exits_1_with_a_shrunk_counterexample_that_replays() {
     let file = fv["counterexample"].as_str().unwrap();
     let cx = paxos_safety::counterexample::Counterexample::load(file.as_ref()).unwrap();
     assert_eq!(cx.events.len() as u64, after);
-    // The printed replay command is ready to paste: run it, it finds the same violation.
-    let replay = fv["replay"].as_str().unwrap();
-    let words: Vec<&str> = replay.split_whitespace().collect();
-    assert_eq!(words[0], "paxos-safety");
-    let r = run(&words[1..]);
+    // The printed replay command is ready to paste: run it as printed, by a shell in the
+    // same directory, and it finds the same violation.
+    let r = shell(fv["replay"].as_str().unwrap(), None, None);
     assert_eq!(r.status.code(), Some(1), "{}", stdout(&r));
     assert!(stdout(&r).contains("immutability"));
     std::fs::remove_dir_all(dir).ok();
+}
+
+/// Runs `command` with `sh -c`, in `cwd` and with `path` as the PATH when given.
+fn shell(command: &str, cwd: Option<&std::path::Path>, path: Option<&std::ffi::OsStr>) -> Output {
+    let mut sh = Command::new("sh");
+    sh.arg("-c").arg(command);
+    if let Some(cwd) = cwd {
+        sh.current_dir(cwd);
+    }
+    if let Some(path) = path {
+        sh.env("PATH", path);
+    }
+    sh.output().expect("sh runs")
+}
+
+/// The replay commands that `fuzz` and `explore` print run as printed from where the user
+/// is: `paxos-safety` when that name on the PATH is this binary (after `cargo install
+/// --path .`), else the binary's own path (after `cargo run`, from anywhere).
+#[test]
+fn printed_commands_run_as_printed() {
+    let exe = std::path::PathBuf::from(env!("CARGO_BIN_EXE_paxos-safety"));
+    let bin_dir = exe.parent().unwrap().to_path_buf();
+    let elsewhere = std::env::temp_dir().join(format!("paxos-safety-cwd-{}", std::process::id()));
+    std::fs::create_dir_all(&elsewhere).unwrap();
+    let with_bin = std::env::join_paths(std::iter::once(bin_dir.clone()).chain(
+        std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()),
+    ))
+    .unwrap();
+    let without_bin = std::env::join_paths(
+        std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())
+            .filter(|d| d.join("paxos-safety").canonicalize().ok() != exe.canonicalize().ok()),
+    )
+    .unwrap();
+    for (cwd, path, installed) in [
+        (None, &without_bin, false),
+        (Some(elsewhere.as_path()), &without_bin, false),
+        (Some(elsewhere.as_path()), &with_bin, true),
+    ] {
+        let mut cmd = bin();
+        cmd.env("PATH", path);
+        if let Some(cwd) = cwd {
+            cmd.current_dir(cwd);
+        }
+        let cx_dir = elsewhere.join("cx");
+        let o = cmd
+            .args(["fuzz", "--bug", "no-adopt", "--runs", "200", "--seed", "1"])
+            .args(["--out-dir", cx_dir.to_str().unwrap()])
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(1));
+        let out = stdout(&o);
+        let prefix = "  replay the execution: ";
+        let replay = out
+            .lines()
+            .find_map(|l| l.strip_prefix(prefix))
+            .unwrap_or_else(|| panic!("no replay command: {out}"));
+        assert_eq!(replay.starts_with("paxos-safety "), installed, "{replay}");
+        let r = shell(replay, cwd, Some(path));
+        assert_eq!(r.status.code(), Some(1), "{replay}: {:?}", r);
+        assert!(stdout(&r).contains("immutability violated"), "{replay}");
+        let hint = out
+            .lines()
+            .find_map(|l| {
+                l.split_once("(replay it: ")
+                    .map(|(_, c)| c.trim_end_matches(')'))
+            })
+            .unwrap_or_else(|| panic!("no counterexample replay command: {out}"));
+        let r = shell(hint, cwd, Some(path));
+        assert_eq!(r.status.code(), Some(1), "{hint}: {:?}", r);
+    }
+    std::fs::remove_dir_all(elsewhere).ok();
 }
 
 #[test]
@@ -318,29 +387,94 @@ fn a_toml_config_is_printed_back_as_toml() {
     std::fs::remove_file(path).ok();
 }
 
+/// Every subcommand, every output path, with stdout a pipe whose reader has gone (as in
+/// `paxos-safety explore | head -2`): no panic, and the exit status of the verdict.
 #[test]
 fn a_closed_stdout_is_not_a_panic_and_keeps_the_exit_status() {
     use std::process::Stdio;
-    let mut child = bin()
-        .args([
-            "fuzz",
-            "--bug",
-            "no-adopt",
-            "--runs",
-            "300",
-            "--seed",
-            "1",
-            "--out-dir",
-            "/tmp/paxos-safety-cli-pipe",
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    drop(child.stdout.take()); // the reader goes away before the first line
-    let o = child.wait_with_output().unwrap();
-    assert_eq!(o.status.code(), Some(1));
-    assert!(!String::from_utf8_lossy(&o.stderr).contains("panicked"));
+    let dir = std::env::temp_dir().join(format!("paxos-safety-pipe-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let summary = dir.join("shard.out");
+    std::fs::write(
+        &summary,
+        run(&["fuzz", "--runs", "100", "--seed", "1", "--json"]).stdout,
+    )
+    .unwrap();
+    let cx = dir.join("explore.json");
+    let (out_dir, cx, summary) = (
+        dir.to_str().unwrap(),
+        cx.to_str().unwrap(),
+        summary.to_str().unwrap(),
+    );
+    let cases: &[(&[&str], i32)] = &[
+        (&["--help"], 0),
+        (&["fuzz", "--help"], 0),
+        (&["--version"], 0),
+        (&["fuzz", "--runs", "300", "--seed", "1"], 0),
+        (&["fuzz", "--runs", "300", "--seed", "1", "--json"], 0),
+        (&["fuzz", "--runs", "300", "--seed", "1", "--quiet"], 0),
+        (
+            &[
+                "fuzz",
+                "--bug",
+                "no-adopt",
+                "--runs",
+                "300",
+                "--seed",
+                "1",
+                "--out-dir",
+                out_dir,
+            ],
+            1,
+        ),
+        (
+            &[
+                "fuzz",
+                "--bug",
+                "no-adopt",
+                "--runs",
+                "300",
+                "--seed",
+                "1",
+                "--json",
+                "--out-dir",
+                out_dir,
+            ],
+            1,
+        ),
+        (&["explore", "--max-crashes", "0"], 0),
+        (&["explore", "--max-crashes", "0", "--json"], 0),
+        (&["explore", "--bug", "no-adopt", "--out", cx], 1),
+        (&["replay", "tests/counterexamples/no-adopt.json"], 1),
+        (
+            &[
+                "replay",
+                "tests/counterexamples/no-adopt.json",
+                "--format",
+                "mermaid",
+            ],
+            1,
+        ),
+        (&["replay", "--seed", "3"], 0),
+        (&["bench", "--runs", "1000", "--quick"], 0),
+        (&["merge", summary], 0),
+        (&["merge", summary, summary], 2),
+    ];
+    for (args, status) in cases {
+        let mut child = bin()
+            .args(*args)
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        drop(child.stdout.take()); // the reader goes away before the first line
+        let o = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+        assert_eq!(o.status.code(), Some(*status), "{args:?}: {stderr}");
+    }
+    std::fs::remove_dir_all(dir).ok();
 }
 
 #[test]

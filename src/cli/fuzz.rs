@@ -164,7 +164,8 @@ fn evidence(campaign: &Campaign, found: &Found, args: &FuzzArgs) -> Evidence {
 fn replay_command(config: &Config, found: &Found) -> String {
     let profile = Simulator::new(*config).profile_for(found.seed);
     format!(
-        "paxos-safety replay --seed {} {} {}",
+        "{} replay --seed {} {} {}",
+        super::program(),
         found.seed,
         config.cluster_args(),
         profile.args()
@@ -375,9 +376,10 @@ fn print_text(campaign: &Campaign, report: &Report, evidence: Option<&Evidence>,
             }
             match (&ev.file, &ev.file_error) {
                 (Some(path), _) => crate::say!(
-                    "  counterexample: {}  (replay it: paxos-safety replay {})",
+                    "  counterexample: {}  (replay it: {} replay {})",
                     path.display(),
-                    path.display()
+                    super::program(),
+                    super::shell_word(&path.display().to_string())
                 ),
                 (None, Some(e)) => crate::say!("  counterexample not written: {e}"),
                 _ => {}

@@ -232,6 +232,45 @@ pub fn build_config(
     Ok((config, form))
 }
 
+/// How to name this program in a command printed for the user to paste: `paxos-safety`
+/// when that name on the `PATH` is this very binary (after `cargo install --path .`), else
+/// the path of this binary, relative to the working directory when it lies below it
+/// (`target/release/paxos-safety` after `cargo run --release`). A printed command then
+/// runs as printed from where the user is, and never runs another build by accident.
+pub fn program() -> String {
+    let Ok(exe) = std::env::current_exe().and_then(std::fs::canonicalize) else {
+        return "paxos-safety".to_string();
+    };
+    let on_path = std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|dir| dir.join("paxos-safety"))
+            .find(|p| p.is_file())
+    });
+    if on_path.and_then(|p| std::fs::canonicalize(p).ok()).as_ref() == Some(&exe) {
+        return "paxos-safety".to_string();
+    }
+    let cwd = std::env::current_dir().and_then(std::fs::canonicalize);
+    let shown = match cwd.as_ref().map(|d| exe.strip_prefix(d)) {
+        // A bare name would be looked up on the PATH: `./paxos-safety` runs this one.
+        Ok(Ok(rel)) if rel.parent() == Some(std::path::Path::new("")) => {
+            std::path::Path::new(".").join(rel)
+        }
+        Ok(Ok(rel)) => rel.to_path_buf(),
+        _ => exe,
+    };
+    shell_word(&shown.display().to_string())
+}
+
+/// `word` quoted for a POSIX shell when it needs it.
+pub fn shell_word(word: &str) -> String {
+    let plain = |c: char| c.is_ascii_alphanumeric() || "/._-+=:,@%".contains(c);
+    if !word.is_empty() && word.chars().all(plain) {
+        word.to_string()
+    } else {
+        format!("'{}'", word.replace('\'', "'\\''"))
+    }
+}
+
 /// Set once stdout is gone (the reader of a pipe exited, as `| head` does): later output is
 /// dropped quietly and the subcommand still ends with the exit status of its verdict.
 static STDOUT_CLOSED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
@@ -261,9 +300,23 @@ macro_rules! say {
     ($($arg:tt)*) => { $crate::cli::emit(format_args!($($arg)*)) };
 }
 
+/// Writes one line to stderr. `eprintln!` panics too when stderr is a closed pipe
+/// (`2>&1 | head`); a diagnostic nobody reads is dropped instead.
+pub fn emit_err(args: std::fmt::Arguments<'_>) {
+    use std::io::Write;
+    let mut err = std::io::stderr().lock();
+    let _ = err.write_fmt(args).and_then(|()| err.write_all(b"\n"));
+}
+
+/// `eprintln!` for subcommands: see [`emit_err`].
+#[macro_export]
+macro_rules! warn {
+    ($($arg:tt)*) => { $crate::cli::emit_err(format_args!($($arg)*)) };
+}
+
 /// Prints a usage error the way every subcommand does, and returns exit status 2.
 pub fn usage_error(msg: &str) -> ExitCode {
-    eprintln!("error: {msg}");
+    crate::warn!("error: {msg}");
     ExitCode::from(EXIT_USAGE)
 }
 

@@ -117,7 +117,7 @@ fn replay(args: &ReplayArgs) -> Result<u8, String> {
         }
         cx.save(path)
             .map_err(|e| format!("--write-counterexample {e}"))?;
-        eprintln!(
+        crate::warn!(
             "wrote counterexample {} ({} events, as run: not shrunk)",
             path.display(),
             events.len()
@@ -170,7 +170,7 @@ fn warn_if_different(path: &Path, cx: &Counterexample, outcome: &Outcome, record
                 Some((inv, step)) => format!("{inv} at step {step}"),
                 None => "no violation".to_string(),
             };
-            eprintln!(
+            crate::warn!(
                 "warning: {} records {claimed}{at}, but this replay finds {now}",
                 path.display()
             );
@@ -178,7 +178,7 @@ fn warn_if_different(path: &Path, cx: &Counterexample, outcome: &Outcome, record
     }
     let unreplayed = recorded.saturating_sub(outcome.steps as usize);
     if unreplayed > 0 {
-        eprintln!(
+        crate::warn!(
             "note: {}: the last {unreplayed} of its {recorded} events were not replayed \
              (the execution ended with {} at step {})",
             path.display(),
