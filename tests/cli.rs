@@ -309,6 +309,10 @@ fn bad_usage_exits_2_and_says_what_is_allowed() {
         (vec!["fuzz", "--drop-rate", "2000"], "per mille"),
         (vec!["fuzz", "--shard", "4/3"], "--shard takes K/N"),
         (vec!["fuzz", "--runs", "0"], "--runs must be at least 1"),
+        (
+            vec!["fuzz", "--seed", "9007199254740992"],
+            "--seed must be below 2^53",
+        ),
         (vec!["fuzz", "--jobs", "0"], "--jobs must be at least 1"),
         (vec!["fuzz", "--time-limit", "0"], "--time-limit"),
         (

@@ -33,7 +33,8 @@ pub struct FuzzArgs {
     /// Executions in the campaign [default: 10000, or unbounded with --time-limit]
     #[arg(long, value_name = "N")]
     pub runs: Option<u64>,
-    /// Campaign seed; execution i runs from a seed derived from it [default: random, printed]
+    /// Campaign seed, below 2^53; execution i runs from a seed derived from it [default:
+    /// random, printed]
     #[arg(long, value_name = "S")]
     pub seed: Option<u64>,
     /// Worker threads [default: the machine's cores]; results do not depend on it
@@ -78,7 +79,8 @@ pub struct FuzzArgs {
 fn fresh_seed() -> u64 {
     let mut h = std::collections::hash_map::RandomState::new().build_hasher();
     h.write_u64(std::process::id().into());
-    h.finish()
+    // Below 2^53, like every seed the tool prints: see `rng::SEED_LIMIT`.
+    h.finish() >> 11
 }
 
 /// The shrunk (or raw) counterexample of a campaign's first violation.
@@ -196,7 +198,11 @@ pub fn run(args: FuzzArgs) -> ExitCode {
         Some(j) => j,
         None => std::thread::available_parallelism().map_or(1, |n| n.get()),
     };
-    let seed = args.seed.unwrap_or_else(fresh_seed);
+    let seed = match args.seed.map(|s| crate::rng::check_seed("--seed", s)) {
+        Some(Ok(s)) => s,
+        Some(Err(e)) => return usage_error(&e),
+        None => fresh_seed(),
+    };
     let campaign = Campaign {
         config,
         seed,

@@ -131,6 +131,11 @@ fn replay(args: &ReplayArgs) -> Result<u8, String> {
 }
 
 fn from_seed(seed: u64, args: &ReplayArgs) -> Result<Trace, String> {
+    if let Err(e) = crate::rng::check_seed("--seed", seed) {
+        // Not refused: versions before 0.1 derived 64-bit execution seeds, and those are
+        // still the executions they were. But this one cannot go through a JSON reader.
+        crate::warn!("note: {e}; replaying it as given");
+    }
     let (config, _) = build_config(None, &args.cluster, &args.faults)?;
     let mut sim = Simulator::new(config);
     let mut events = Vec::new();
