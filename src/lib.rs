@@ -56,6 +56,7 @@ pub mod counterexample;
 pub mod event;
 pub mod execution;
 pub mod explore;
+pub mod interrupt;
 pub mod node;
 pub mod profile;
 pub mod protocol;

@@ -269,7 +269,14 @@ fn shards_merge_into_the_whole_campaign() {
     );
     for j in [&mut m, &mut whole] {
         let o = j.as_object_mut().unwrap();
-        for k in ["elapsed_s", "shard", "shards_merged", "complete", "jobs"] {
+        for k in [
+            "elapsed_s",
+            "shard",
+            "shards_merged",
+            "complete",
+            "missing_shards",
+            "jobs",
+        ] {
             o.remove(k);
         }
     }
@@ -527,8 +534,20 @@ fn merge_refuses_missing_shards_and_shards_of_another_campaign() {
     let (a, b, c) = (shard("3000", 1), shard("3000", 2), shard("2000", 3));
     let missing = run(&["merge", &a, &b]);
     assert_eq!(missing.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&missing.stderr).contains("shards are missing"));
+    // It names the missing shard, and says the verdict in words too.
+    assert!(
+        String::from_utf8_lossy(&missing.stderr).contains("missing shard 3/3"),
+        "{}",
+        String::from_utf8_lossy(&missing.stderr)
+    );
     assert_eq!(last_json(&missing)["complete"], false);
+    assert_eq!(
+        last_json(&missing)["missing_shards"],
+        serde_json::json!(["3/3"])
+    );
+    assert!(stdout(&missing).starts_with(
+        "verdict: no violation in 2000 runs (2 shard(s) merged); INCOMPLETE: missing shard 3/3\n"
+    ));
     assert_eq!(
         run(&["merge", "--allow-incomplete", &a, &b]).status.code(),
         Some(0)
@@ -548,4 +567,150 @@ fn a_config_file_must_say_its_format() {
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains(".json or .toml"));
     std::fs::remove_file(path).ok();
+}
+
+/// Starts the binary with `args`, waits a moment, sends it SIGINT as Ctrl-C would, and
+/// returns its output. With `twice`, waits until it says it is stopping and sends a second
+/// SIGINT; it returns `None` if the process had already finished by then (the test tries
+/// again, starting later).
+#[cfg(unix)]
+fn interrupted(args: &[&str], after_ms: u64, twice: bool) -> Option<Output> {
+    use std::io::{BufRead, BufReader, Read};
+    use std::process::Stdio;
+    let mut child = bin()
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let sigint = |pid: u32| {
+        let kill = Command::new("kill")
+            .args(["-INT", &pid.to_string()])
+            .status();
+        assert!(kill.unwrap().success());
+    };
+    // Read stdout on the side, so that a full pipe never blocks the child.
+    let mut stdout = child.stdout.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        let mut s = Vec::new();
+        stdout.read_to_end(&mut s).unwrap();
+        s
+    });
+    std::thread::sleep(std::time::Duration::from_millis(after_ms));
+    sigint(child.id());
+    let mut err = BufReader::new(child.stderr.take().unwrap());
+    let mut said = String::new();
+    err.read_line(&mut said).unwrap();
+    assert!(said.starts_with("interrupted: stopping"), "{said}");
+    let mut again = false;
+    if twice {
+        if child.try_wait().unwrap().is_some() {
+            return None;
+        }
+        sigint(child.id());
+        again = true;
+    }
+    let mut rest = String::new();
+    err.read_to_string(&mut rest).unwrap();
+    let status = child.wait().unwrap();
+    if again && !rest.contains("interrupted twice") && status.code() == Some(130) {
+        // It finished on its own between try_wait and the second signal.
+        return None;
+    }
+    Some(Output {
+        status,
+        stdout: reader.join().unwrap(),
+        stderr: (said + &rest).into_bytes(),
+    })
+}
+
+/// The first Ctrl-C stops a campaign cleanly: the summary so far, the first violation
+/// shrunk and written, exit 1 as for any violation.
+#[cfg(unix)]
+#[test]
+fn ctrl_c_stops_a_campaign_and_keeps_its_counterexample() {
+    let dir = std::env::temp_dir().join(format!("paxos-safety-sigint-{}", std::process::id()));
+    let o = interrupted(
+        &[
+            "fuzz",
+            "--runs",
+            "1000000000",
+            "--bug",
+            "adopt-lowest",
+            "--seed",
+            "5",
+            "--out-dir",
+            dir.to_str().unwrap(),
+        ],
+        1000,
+        false,
+    )
+    .unwrap();
+    let out = stdout(&o);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{out}{err}");
+    assert!(out.contains("interrupted by Ctrl-C after "), "{out}");
+    assert!(out.contains("VIOLATION in execution "), "{out}");
+    let written = std::fs::read_dir(&dir).unwrap().count();
+    assert_eq!(written, 1, "the shrunk counterexample is written");
+    assert!(out.contains("verdict: "), "{out}");
+    std::fs::remove_dir_all(dir).ok();
+}
+
+/// Nothing found: the partial summary and exit 130; in JSON, `"interrupted": true`.
+/// Explore reports its partial search the same way.
+#[cfg(unix)]
+#[test]
+fn ctrl_c_with_nothing_found_exits_130_with_the_summary_so_far() {
+    let o = interrupted(
+        &["fuzz", "--runs", "1000000000", "--seed", "5"],
+        1000,
+        false,
+    )
+    .unwrap();
+    let out = stdout(&o);
+    assert_eq!(o.status.code(), Some(130), "{out}");
+    assert!(out.contains("interrupted by Ctrl-C after "), "{out}");
+    assert!(out.contains("verdict: no violation in "), "{out}");
+
+    let args = ["fuzz", "--time-limit", "600", "--seed", "5", "--json"];
+    let o = interrupted(&args, 1000, false).unwrap();
+    assert_eq!(o.status.code(), Some(130));
+    let j = last_json(&o);
+    assert_eq!(j["interrupted"], true);
+    assert_eq!(j["timed_out"], false);
+    assert!(j["runs"].as_u64().unwrap() > 0);
+
+    let args = [
+        "explore",
+        "--max-ballots",
+        "2",
+        "--max-crashes",
+        "2",
+        "--json",
+    ];
+    let o = interrupted(&args, 1000, false).unwrap();
+    let out = stdout(&o);
+    assert_eq!(o.status.code(), Some(130), "{out}");
+    assert!(out.contains("incomplete: interrupted by Ctrl-C"), "{out}");
+    let j = last_json(&o);
+    assert_eq!(j["interrupted"], true);
+    assert_eq!(j["complete"], false);
+}
+
+/// A second Ctrl-C does not wait for anything. (The first one has to find the search in
+/// a long level for there to be time for a second: each try starts it later.)
+#[cfg(unix)]
+#[test]
+fn a_second_ctrl_c_exits_at_once() {
+    let args = ["explore", "--max-ballots", "2", "--max-crashes", "2"];
+    let o = [1000, 2000, 4000]
+        .into_iter()
+        .find_map(|ms| interrupted(&args, ms, true))
+        .expect("one of the tries catches the search between two Ctrl-Cs");
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(130), "{err}");
+    assert!(err.contains("interrupted twice: exiting at once"), "{err}");
+    // Exited at once: no report.
+    assert!(!stdout(&o).contains("incomplete"), "{}", stdout(&o));
 }

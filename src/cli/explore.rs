@@ -161,6 +161,8 @@ pub fn run(args: ExploreArgs) -> ExitCode {
             " --no-symmetry"
         },
     );
+    // The first Ctrl-C stops the search between two levels; the partial search is reported.
+    crate::interrupt::install();
     let report = match explore(&config, &options) {
         Ok(r) => r,
         Err(e) => {
@@ -196,6 +198,11 @@ pub fn run(args: ExploreArgs) -> ExitCode {
     );
     if report.complete() {
         crate::say!("complete: every state within the bounds was explored");
+    } else if report.cuts.interrupted {
+        crate::say!(
+            "incomplete: interrupted by Ctrl-C after {} levels; the figures cover those",
+            report.depth
+        );
     } else {
         crate::say!(
             "incomplete: the search was cut by {}",
@@ -242,6 +249,7 @@ pub fn run(args: ExploreArgs) -> ExitCode {
             "depth": report.depth,
             "elapsed_s": secs,
             "complete": report.complete(),
+            "interrupted": report.cuts.interrupted,
             "violation": violation_json,
             "cut_by": report.cuts.names(),
             "states_per_s": report.states_per_second(),
@@ -262,6 +270,8 @@ pub fn run(args: ExploreArgs) -> ExitCode {
     }
     ExitCode::from(if report.violation.is_some() {
         EXIT_VIOLATION
+    } else if report.cuts.interrupted {
+        crate::interrupt::EXIT_INTERRUPTED
     } else {
         EXIT_SAFE
     })

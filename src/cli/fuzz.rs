@@ -239,47 +239,120 @@ pub fn run(args: FuzzArgs) -> ExitCode {
             crate::say!("note: q1 + q2 <= acceptors: phase-1 and phase-2 quorums need not meet, so this is expected to be unsafe");
         }
     }
-    let bar = progress_bar(
-        runs,
+    let bar = Progress::new(
+        // This shard's share of the runs: what the campaign's `done` counts up to.
+        runs.map(|r| {
+            let (k, n) = campaign.shard;
+            r / n + u64::from(r % n >= k)
+        }),
+        campaign.time_limit,
         !args.json && !args.quiet && std::io::stderr().is_terminal(),
     );
-    let report = campaign.run(&|done, violations| {
-        if let Some(bar) = &bar {
-            bar.set_position(done);
-            bar.set_message(format!("{violations} violations"));
-        }
-    });
-    if let Some(bar) = bar {
-        bar.finish_and_clear();
-    }
+    // The first Ctrl-C stops the campaign at the next chunk; what ran is reported below.
+    crate::interrupt::install();
+    let report = campaign.run(&|done, violations| bar.update(done, violations));
+    let interrupted = crate::interrupt::requested();
+    bar.clear();
     let evidence = report.first.map(|f| evidence(&campaign, &f, &args));
     if args.json {
-        crate::say!("{}", summary_json(&campaign, &report, evidence.as_ref()));
+        crate::say!(
+            "{}",
+            summary_json(&campaign, &report, evidence.as_ref(), interrupted)
+        );
     } else {
-        print_text(&campaign, &report, evidence.as_ref(), args.quiet);
+        print_text(
+            &campaign,
+            &report,
+            evidence.as_ref(),
+            args.quiet,
+            interrupted,
+        );
     }
     if report.counts.violations > 0 {
         ExitCode::from(EXIT_VIOLATION)
+    } else if interrupted {
+        ExitCode::from(crate::interrupt::EXIT_INTERRUPTED)
     } else {
         ExitCode::from(EXIT_SAFE)
     }
 }
 
-fn progress_bar(runs: Option<u64>, show: bool) -> Option<indicatif::ProgressBar> {
-    if !show {
-        return None;
+/// The progress bar on stderr (a terminal only). Every field has a fixed width and the
+/// line is at most 80 columns. With `--runs` it counts runs toward the shard's share;
+/// under `--time-limit` alone it fills with time, since the number of runs is unknown.
+struct Progress {
+    bar: Option<indicatif::ProgressBar>,
+    /// Milliseconds of the time limit, when the bar shows time.
+    time_ms: Option<u64>,
+}
+
+impl Progress {
+    fn new(runs: Option<u64>, limit: Option<Duration>, show: bool) -> Progress {
+        let hidden = Progress {
+            bar: None,
+            time_ms: None,
+        };
+        if !show {
+            return hidden;
+        }
+        let (len, time_ms, template) = match (runs, limit) {
+            (Some(r), _) => (
+                r,
+                None,
+                "{bar:10} {pos:>9}/{len:<9} {msg} eta {eta_precise}".to_string(),
+            ),
+            (None, Some(t)) => {
+                let ms = (t.as_millis() as u64).max(1);
+                let s = t.as_secs();
+                let limit = format!("{:02}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60);
+                (
+                    ms,
+                    Some(ms),
+                    format!("{{bar:10}} {{elapsed_precise}}/{limit} {{msg}}"),
+                )
+            }
+            (None, None) => return hidden,
+        };
+        let Ok(style) = indicatif::ProgressStyle::with_template(&template) else {
+            return hidden;
+        };
+        let bar = indicatif::ProgressBar::with_draw_target(
+            Some(len),
+            indicatif::ProgressDrawTarget::stderr_with_hz(8),
+        );
+        bar.set_style(style.progress_chars("=> "));
+        Progress {
+            bar: Some(bar),
+            time_ms,
+        }
     }
-    let bar = match runs {
-        Some(r) => indicatif::ProgressBar::new(r),
-        None => indicatif::ProgressBar::no_length(),
-    };
-    bar.set_draw_target(indicatif::ProgressDrawTarget::stderr_with_hz(8));
-    let style = indicatif::ProgressStyle::with_template(
-        "{bar:30} {pos}/{len} runs  {per_sec}  {msg}  elapsed {elapsed}  eta {eta}",
-    )
-    .expect("the progress template is valid");
-    bar.set_style(style);
-    Some(bar)
+
+    /// Called by the campaign after each chunk, from any worker thread.
+    fn update(&self, done: u64, violations: u64) {
+        let Some(bar) = &self.bar else { return };
+        let secs = bar.elapsed().as_secs_f64().max(1e-3);
+        let rate = format!(
+            "{:>7.0} runs/s {violations:>6} violations",
+            done as f64 / secs
+        );
+        match self.time_ms {
+            Some(ms) => {
+                bar.set_position((bar.elapsed().as_millis() as u64).min(ms));
+                bar.set_message(format!("{done:>9} runs {rate}"));
+            }
+            None => {
+                bar.set_position(done);
+                bar.set_message(rate);
+            }
+        }
+    }
+
+    /// Takes the bar off the screen (also after an interruption).
+    fn clear(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
 }
 
 fn percent(n: u64, of: u64) -> f64 {
@@ -290,7 +363,13 @@ fn percent(n: u64, of: u64) -> f64 {
     }
 }
 
-fn print_text(campaign: &Campaign, report: &Report, evidence: Option<&Evidence>, quiet: bool) {
+fn print_text(
+    campaign: &Campaign,
+    report: &Report,
+    evidence: Option<&Evidence>,
+    quiet: bool,
+    interrupted: bool,
+) {
     let c = &report.counts;
     let secs = report.elapsed.as_secs_f64();
     if !quiet {
@@ -327,6 +406,12 @@ fn print_text(campaign: &Campaign, report: &Report, evidence: Option<&Evidence>,
         if report.timed_out {
             crate::say!("time limit reached after {} runs", c.runs);
         }
+    }
+    if interrupted {
+        crate::say!(
+            "interrupted by Ctrl-C after {} runs: the figures cover those runs",
+            c.runs
+        );
     }
     // Even --quiet says when a campaign proved nothing: that is part of the verdict.
     let never = c.never_exercised();
@@ -408,7 +493,12 @@ fn print_text(campaign: &Campaign, report: &Report, evidence: Option<&Evidence>,
     }
 }
 
-fn summary_json(campaign: &Campaign, report: &Report, evidence: Option<&Evidence>) -> Json {
+fn summary_json(
+    campaign: &Campaign,
+    report: &Report,
+    evidence: Option<&Evidence>,
+    interrupted: bool,
+) -> Json {
     let c = &report.counts;
     let mut obj = serde_json::Map::new();
     obj.insert("runs".into(), json!(c.runs));
@@ -429,6 +519,7 @@ fn summary_json(campaign: &Campaign, report: &Report, evidence: Option<&Evidence
         json!(format!("{}/{}", campaign.shard.0, campaign.shard.1)),
     );
     obj.insert("timed_out".into(), json!(report.timed_out));
+    obj.insert("interrupted".into(), json!(interrupted));
     for ((name, _), n) in Coverage::NAMED.iter().zip(c.marks) {
         if *name != "chosen_runs" {
             obj.insert((*name).into(), json!(n));
