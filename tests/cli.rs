@@ -714,3 +714,37 @@ fn a_second_ctrl_c_exits_at_once() {
     // Exited at once: no report.
     assert!(!stdout(&o).contains("incomplete"), "{}", stdout(&o));
 }
+
+/// `--quiet` prints the violation and the verdict only, from its first line; a campaign
+/// whose quorums need not meet names that cause in its counterexample file.
+#[test]
+fn quiet_output_starts_with_the_violation_and_files_name_their_cause() {
+    let dir = std::env::temp_dir().join(format!("paxos-safety-quiet-{}", std::process::id()));
+    let o = run(&[
+        "fuzz",
+        "--acceptors",
+        "5",
+        "--q1",
+        "2",
+        "--q2",
+        "3",
+        "--seed",
+        "1",
+        "--quiet",
+        "--out-dir",
+        dir.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    let out = stdout(&o);
+    assert!(out.starts_with("VIOLATION in execution "), "{out:?}");
+    let names: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names.len(), 1);
+    assert!(
+        names[0].starts_with("non-intersecting-quorums-q1-2-q2-3-of-5-seed-"),
+        "{names:?}"
+    );
+    std::fs::remove_dir_all(dir).ok();
+}

@@ -131,7 +131,7 @@ fn cpu_seconds() -> Option<f64> {
 }
 
 fn default_out(config: &Config, report: &Report) -> PathBuf {
-    let bug = config.bug.map_or("correct", |b| b.name());
+    let bug = super::cause_name(config);
     let invariant = report
         .violation
         .as_ref()

@@ -127,8 +127,8 @@ fn evidence(campaign: &Campaign, found: &Found, args: &FuzzArgs) -> Evidence {
     cx.invariant = Some(violation.invariant);
     cx.step = Some(step);
     cx.explanation = Some(explanation.clone());
-    let bug = config.bug.map_or("correct".to_string(), |b| b.to_string());
-    let path = args.out_dir.join(format!("{bug}-seed-{seed}.json"));
+    let cause = super::cause_name(config);
+    let path = args.out_dir.join(format!("{cause}-seed-{seed}.json"));
     let (file, file_error) = match cx.save(&path) {
         Ok(()) => (Some(path), None),
         Err(e) => (None, Some(e)),
@@ -422,7 +422,10 @@ fn print_text(
     }
     match (report.first, evidence) {
         (Some(found), Some(ev)) => {
-            crate::say!();
+            if !quiet {
+                // A blank line between the summary and the violation; --quiet has no summary.
+                crate::say!();
+            }
             crate::say!(
                 "VIOLATION in execution {} of campaign seed {} (execution seed {}), step {}:",
                 found.index,

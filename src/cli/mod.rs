@@ -232,6 +232,27 @@ pub fn build_config(
     Ok((config, form))
 }
 
+/// What a counterexample file is named after: the bug, and quorums that need not meet
+/// (`non-intersecting-quorums-q1-2-q2-3-of-5`), the two causes of a violation this tool can
+/// switch on; `correct` when there is neither.
+pub fn cause_name(config: &Config) -> String {
+    let mut parts = Vec::new();
+    if let Some(bug) = config.bug {
+        parts.push(bug.name().to_string());
+    }
+    if !config.quorums_intersect() {
+        let p = config.protocol();
+        parts.push(format!(
+            "non-intersecting-quorums-q1-{}-q2-{}-of-{}",
+            p.q1, p.q2, p.acceptors
+        ));
+    }
+    if parts.is_empty() {
+        parts.push("correct".to_string());
+    }
+    parts.join("-")
+}
+
 /// How to name this program in a command printed for the user to paste: `paxos-safety`
 /// when that name on the `PATH` is this very binary (after `cargo install --path .`), else
 /// the path of this binary, relative to the working directory when it lies below it
