@@ -748,3 +748,30 @@ fn quiet_output_starts_with_the_violation_and_files_name_their_cause() {
     );
     std::fs::remove_dir_all(dir).ok();
 }
+
+/// `--help` points at docs/PROTOCOL.md, and that file is there and covers every request
+/// the node handles, its error codes, its limits and its exit status.
+#[test]
+fn the_protocol_the_help_points_at_is_in_the_repository() {
+    let help = stdout(&run(&["--help"]));
+    assert!(help.contains("docs/PROTOCOL.md"), "{help}");
+    assert!(stdout(&run(&["node", "--help"])).contains("docs/PROTOCOL.md"));
+    let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/PROTOCOL.md"))
+        .expect("docs/PROTOCOL.md exists");
+    for needle in [
+        "## init",
+        "## paxos_safety_test",
+        "## paxos_invariant_check",
+        "paxos_prepare",
+        "paxos_accept",
+        "paxos_chosen",
+        "code 10",
+        "\"code\": 12",
+        "1 MiB",
+        "10,000 nodes",
+        "100,000 proposals",
+        "## Exit status",
+    ] {
+        assert!(doc.contains(needle), "docs/PROTOCOL.md lacks {needle:?}");
+    }
+}

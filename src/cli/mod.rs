@@ -30,7 +30,11 @@ pub const EXIT_USAGE: u8 = 2;
     about = "Proves by search that single-decree Paxos never un-chooses a value.",
     long_about = "Proves by search that single-decree Paxos never un-chooses a value.\n\n\
         With no subcommand, runs as a grader node: JSON messages on stdin, one reply per line on stdout \
-        (see PROTOCOL.md).\n\nExit status: 0 no violation, 1 a violation, 2 bad usage."
+        (docs/PROTOCOL.md in the repository has every request, reply, error code, limit and the \
+        node's exit status).\n\n\
+        Exit status of fuzz, replay, explore and merge: 0 no violation, 1 a violation, 2 bad usage \
+        (130 after Ctrl-C with nothing found). The node exits 0 at the end of its input \
+        whatever its verdicts, 1 if stdin or stdout fails."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -52,8 +56,10 @@ pub enum Command {
     /// Run as the grader node on stdin/stdout (the same as no subcommand).
     #[command(after_help = "Example:\n  \
         printf '%s\\n' '{\"src\":\"c0\",\"dest\":\"n1\",\"body\":{\"type\":\"init\",\"msg_id\":1,\"node_id\":\"n1\",\"node_ids\":[\"n1\"]}}' | paxos-safety node\n\n\
-        Requests: init, paxos_safety_test, paxos_invariant_check (see the README). Replies go to\n\
-        stdout one per line, diagnostics to stderr; EOF ends the node with exit status 0.")]
+        Requests: init, paxos_safety_test, paxos_invariant_check, and the acceptor's paxos_prepare,\n\
+        paxos_accept, paxos_chosen; docs/PROTOCOL.md specifies each, with error codes and limits.\n\
+        Replies go to stdout one per line, diagnostics to stderr. Exit status: 0 at EOF whatever\n\
+        the verdicts (safe: false is a reply, not a failure), 1 if stdin or stdout fails.")]
     Node,
 }
 
