@@ -775,3 +775,34 @@ fn the_protocol_the_help_points_at_is_in_the_repository() {
         assert!(doc.contains(needle), "docs/PROTOCOL.md lacks {needle:?}");
     }
 }
+
+/// The README names every field `fuzz --json` prints, the first violation's too.
+#[test]
+fn the_readme_lists_every_json_field() {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"))
+        .expect("README.md");
+    let dir = std::env::temp_dir().join(format!("paxos-safety-fields-{}", std::process::id()));
+    let o = run(&[
+        "fuzz",
+        "--bug",
+        "no-adopt",
+        "--runs",
+        "200",
+        "--seed",
+        "1",
+        "--json",
+        "--out-dir",
+        dir.to_str().unwrap(),
+    ]);
+    let j = last_json(&o);
+    let fields = j.as_object().unwrap().keys().map(|k| format!("`{k}`"));
+    let first = j["first_violation"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(|k| format!("\"{k}\""));
+    for field in fields.chain(first) {
+        assert!(readme.contains(&field), "README.md does not name {field}");
+    }
+    std::fs::remove_dir_all(dir).ok();
+}

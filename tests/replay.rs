@@ -739,3 +739,16 @@ fn every_zoo_diagram_shows_its_cause_at_its_step() {
         }
     }
 }
+
+/// The README's diagram is the no-adopt golden, as `fuzz --diagram` writes it.
+#[test]
+fn the_readme_diagram_is_the_golden_one() {
+    let readme = std::fs::read_to_string(Path::new(ROOT).join("README.md")).unwrap();
+    let block = readme
+        .split_once("```mermaid\n")
+        .and_then(|(_, rest)| rest.split_once("```\n"))
+        .expect("a mermaid block in README.md")
+        .0;
+    let golden = std::fs::read_to_string(golden_path("zoo-no-adopt.mmd")).unwrap();
+    assert_eq!(block, golden);
+}
