@@ -513,7 +513,11 @@ fn a_diagram_of_the_shrunk_counterexample_is_written_as_markdown() {
         md.to_str().unwrap()
     );
     let text = std::fs::read_to_string(&md).unwrap();
-    assert!(text.contains("```mermaid\nsequenceDiagram\n"));
+    let font = paxos_safety::render::mermaid::FONT_DIRECTIVE;
+    assert!(
+        text.contains(&format!("```mermaid\n{font}\nsequenceDiagram\n")),
+        "{text}"
+    );
     assert!(text.contains("immutability violated"));
     std::fs::remove_dir_all(dir).ok();
 }
