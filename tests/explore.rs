@@ -8,8 +8,8 @@
 //! search, and either deserves a look.
 //!
 //! Everything here runs at three acceptors and two proposers. Everything but one search
-//! runs under plain `cargo test` (the test profile optimises) in about fifteen seconds.
-//! The exception is adopt-lowest's 28 million states (5 GiB, a minute on two threads):
+//! runs under plain `cargo test` (the test profile optimises) in under half a minute.
+//! The exception is adopt-lowest's 28 million states (7 GB resident, a minute on two threads):
 //! it is the second tier, `cargo test --release --features heavy --test explore`, which
 //! CI runs too (`.ci/run`).
 
@@ -150,7 +150,7 @@ fn adopt_lowest_search_is_in_the_heavy_tier() {
     use std::io::Write as _;
     let _ = writeln!(
         std::io::stderr(),
-        "notice: adopt_lowest_is_found (28 million states, 5 GiB) runs only in the heavy \
+        "notice: adopt_lowest_is_found (28 million states, 7 GB) runs only in the heavy \
          tier: cargo test --release --features heavy --test explore"
     );
 }
