@@ -180,6 +180,10 @@ impl Campaign {
                     let mut counts = Counts::default();
                     let mut first: Option<Found> = None;
                     loop {
+                        // Ctrl-C (see `crate::interrupt`): stop handing out chunks.
+                        if crate::interrupt::requested() {
+                            break;
+                        }
                         if let Some(limit) = self.time_limit {
                             if start.elapsed() >= limit {
                                 timed_out.store(true, Ordering::Relaxed);

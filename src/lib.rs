@@ -61,6 +61,7 @@ pub mod counterexample;
 pub mod event;
 pub mod execution;
 pub mod explore;
+pub mod interrupt;
 pub mod node;
 pub mod observe;
 pub mod process;

@@ -276,6 +276,7 @@ impl Proposer {
             ballot: self.s.ballot,
             phase: self.s.phase,
             promises: self.s.promise_count,
+            promised_by: self.s.promises.low_bits(),
             votes: self.s.votes.len() as u32,
             proposal: self.s.proposal,
             adopted_from: self

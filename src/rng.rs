@@ -49,11 +49,31 @@ impl Prng {
     }
 }
 
+/// Seeds the tool prints or writes are below this: 2^53, the largest range of integers
+/// a JSON reader that holds numbers as doubles (jq, JavaScript) reads exactly. A seed
+/// above it would come back rounded, and replaying the rounded seed would silently run
+/// another execution.
+pub const SEED_LIMIT: u64 = 1 << 53;
+
 /// The seed of execution `index` of the campaign with seed `campaign`: two rounds of
 /// SplitMix64, so neighbouring indices and neighbouring campaign seeds give unrelated
-/// executions, and any execution can be rerun alone from its own seed.
+/// executions, and any execution can be rerun alone from its own seed. The top 11 bits
+/// are dropped so that the seed is below [`SEED_LIMIT`] and survives every JSON reader.
 pub fn execution_seed(campaign: u64, index: u64) -> u64 {
-    splitmix64(splitmix64(campaign) ^ index)
+    splitmix64(splitmix64(campaign) ^ index) >> 11
+}
+
+/// `Err` with an explanation when a seed given by the user is not below [`SEED_LIMIT`].
+pub fn check_seed(flag: &str, seed: u64) -> Result<u64, String> {
+    if seed < SEED_LIMIT {
+        Ok(seed)
+    } else {
+        Err(format!(
+            "{flag} must be below 2^53 = {SEED_LIMIT}, got {seed}: JSON readers that hold \
+             numbers as doubles (jq, JavaScript) would round a larger seed, and the rounded \
+             seed is another execution"
+        ))
+    }
 }
 
 fn splitmix64(x: u64) -> u64 {

@@ -106,6 +106,9 @@ pub struct ProposerView {
     pub phase: Phase,
     /// Promises counted toward the phase-1 quorum of `ballot`.
     pub promises: u32,
+    /// Bit `a` set: acceptor `a`'s promise for `ballot` has been counted (acceptors below
+    /// 64), so a trace can tell a promise counted twice.
+    pub promised_by: u64,
     /// Votes counted toward the phase-2 quorum of `ballot`.
     pub votes: u32,
     /// The value it sent in phase 2 of `ballot`.

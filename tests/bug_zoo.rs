@@ -164,3 +164,48 @@ fn proptest_catches_every_bug_and_shrinks_the_choices() {
     }
     println!("{}", report.join("\n"));
 }
+
+/// The README's zoo table is what `paxos-safety fuzz --bug BUG --seed 1` reports: the first
+/// violation's invariant, the invariant its shrunk counterexample breaks, and its length.
+#[test]
+fn the_readme_zoo_table_is_what_fuzz_reports() {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"))
+        .expect("README.md");
+    let zoo = readme
+        .split_once("## The bug zoo")
+        .expect("a bug zoo section")
+        .1;
+    let dir = std::env::temp_dir().join(format!("paxos-safety-zoo-{}", std::process::id()));
+    let mut rows = 0;
+    let rows_of_bugs = zoo
+        .lines()
+        .filter(|l| l.starts_with("| `") && !l.starts_with("| `--bug`"));
+    for line in rows_of_bugs {
+        let cells: Vec<&str> = line.split('|').map(str::trim).collect();
+        let (bug, first, breaks, events) =
+            (cells[1].trim_matches('`'), cells[3], cells[4], cells[5]);
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_paxos-safety"))
+            .args(["fuzz", "--bug", bug, "--seed", "1", "--json", "--out-dir"])
+            .arg(&dir)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "{bug}");
+        let stdout = String::from_utf8(out.stdout).unwrap();
+        let summary: serde_json::Value =
+            serde_json::from_str(stdout.lines().last().unwrap()).unwrap();
+        let fv = &summary["first_violation"];
+        let got = (
+            fv["invariant"].as_str().unwrap(),
+            fv["counterexample_invariant"].as_str().unwrap(),
+            fv["events_after_shrink"].to_string(),
+        );
+        assert_eq!(
+            got,
+            (first, breaks, events.to_string()),
+            "README row for {bug}"
+        );
+        rows += 1;
+    }
+    assert_eq!(rows, Bug::ALL.len(), "one README row per bug");
+    std::fs::remove_dir_all(dir).ok();
+}

@@ -85,14 +85,83 @@ fn a_buggy_campaign_exits_1_with_a_shrunk_counterexample_that_replays() {
     let file = fv["counterexample"].as_str().unwrap();
     let cx = paxos_safety::counterexample::Counterexample::load(file.as_ref()).unwrap();
     assert_eq!(cx.events.len() as u64, after);
-    // The printed replay command is ready to paste: run it, it finds the same violation.
-    let replay = fv["replay"].as_str().unwrap();
-    let words: Vec<&str> = replay.split_whitespace().collect();
-    assert_eq!(words[0], "paxos-safety");
-    let r = run(&words[1..]);
+    // The printed replay command is ready to paste: run it as printed, by a shell in the
+    // same directory, and it finds the same violation.
+    let r = shell(fv["replay"].as_str().unwrap(), None, None);
     assert_eq!(r.status.code(), Some(1), "{}", stdout(&r));
     assert!(stdout(&r).contains("immutability"));
     std::fs::remove_dir_all(dir).ok();
+}
+
+/// Runs `command` with `sh -c`, in `cwd` and with `path` as the PATH when given.
+fn shell(command: &str, cwd: Option<&std::path::Path>, path: Option<&std::ffi::OsStr>) -> Output {
+    let mut sh = Command::new("sh");
+    sh.arg("-c").arg(command);
+    if let Some(cwd) = cwd {
+        sh.current_dir(cwd);
+    }
+    if let Some(path) = path {
+        sh.env("PATH", path);
+    }
+    sh.output().expect("sh runs")
+}
+
+/// The replay commands that `fuzz` and `explore` print run as printed from where the user
+/// is: `paxos-safety` when that name on the PATH is this binary (after `cargo install
+/// --path .`), else the binary's own path (after `cargo run`, from anywhere).
+#[test]
+fn printed_commands_run_as_printed() {
+    let exe = std::path::PathBuf::from(env!("CARGO_BIN_EXE_paxos-safety"));
+    let bin_dir = exe.parent().unwrap().to_path_buf();
+    let elsewhere = std::env::temp_dir().join(format!("paxos-safety-cwd-{}", std::process::id()));
+    std::fs::create_dir_all(&elsewhere).unwrap();
+    let with_bin = std::env::join_paths(std::iter::once(bin_dir.clone()).chain(
+        std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()),
+    ))
+    .unwrap();
+    let without_bin = std::env::join_paths(
+        std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())
+            .filter(|d| d.join("paxos-safety").canonicalize().ok() != exe.canonicalize().ok()),
+    )
+    .unwrap();
+    for (cwd, path, installed) in [
+        (None, &without_bin, false),
+        (Some(elsewhere.as_path()), &without_bin, false),
+        (Some(elsewhere.as_path()), &with_bin, true),
+    ] {
+        let mut cmd = bin();
+        cmd.env("PATH", path);
+        if let Some(cwd) = cwd {
+            cmd.current_dir(cwd);
+        }
+        let cx_dir = elsewhere.join("cx");
+        let o = cmd
+            .args(["fuzz", "--bug", "no-adopt", "--runs", "200", "--seed", "1"])
+            .args(["--out-dir", cx_dir.to_str().unwrap()])
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(1));
+        let out = stdout(&o);
+        let prefix = "  replay the execution: ";
+        let replay = out
+            .lines()
+            .find_map(|l| l.strip_prefix(prefix))
+            .unwrap_or_else(|| panic!("no replay command: {out}"));
+        assert_eq!(replay.starts_with("paxos-safety "), installed, "{replay}");
+        let r = shell(replay, cwd, Some(path));
+        assert_eq!(r.status.code(), Some(1), "{replay}: {:?}", r);
+        assert!(stdout(&r).contains("immutability violated"), "{replay}");
+        let hint = out
+            .lines()
+            .find_map(|l| {
+                l.split_once("(replay it: ")
+                    .map(|(_, c)| c.trim_end_matches(')'))
+            })
+            .unwrap_or_else(|| panic!("no counterexample replay command: {out}"));
+        let r = shell(hint, cwd, Some(path));
+        assert_eq!(r.status.code(), Some(1), "{hint}: {:?}", r);
+    }
+    std::fs::remove_dir_all(elsewhere).ok();
 }
 
 #[test]
@@ -200,7 +269,14 @@ fn shards_merge_into_the_whole_campaign() {
     );
     for j in [&mut m, &mut whole] {
         let o = j.as_object_mut().unwrap();
-        for k in ["elapsed_s", "shard", "shards_merged", "complete", "jobs"] {
+        for k in [
+            "elapsed_s",
+            "shard",
+            "shards_merged",
+            "complete",
+            "missing_shards",
+            "jobs",
+        ] {
             o.remove(k);
         }
     }
@@ -240,6 +316,10 @@ fn bad_usage_exits_2_and_says_what_is_allowed() {
         (vec!["fuzz", "--drop-rate", "2000"], "per mille"),
         (vec!["fuzz", "--shard", "4/3"], "--shard takes K/N"),
         (vec!["fuzz", "--runs", "0"], "--runs must be at least 1"),
+        (
+            vec!["fuzz", "--seed", "9007199254740992"],
+            "--seed must be below 2^53",
+        ),
         (vec!["fuzz", "--jobs", "0"], "--jobs must be at least 1"),
         (vec!["fuzz", "--time-limit", "0"], "--time-limit"),
         (
@@ -318,29 +398,94 @@ fn a_toml_config_is_printed_back_as_toml() {
     std::fs::remove_file(path).ok();
 }
 
+/// Every subcommand, every output path, with stdout a pipe whose reader has gone (as in
+/// `paxos-safety explore | head -2`): no panic, and the exit status of the verdict.
 #[test]
 fn a_closed_stdout_is_not_a_panic_and_keeps_the_exit_status() {
     use std::process::Stdio;
-    let mut child = bin()
-        .args([
-            "fuzz",
-            "--bug",
-            "no-adopt",
-            "--runs",
-            "300",
-            "--seed",
-            "1",
-            "--out-dir",
-            "/tmp/paxos-safety-cli-pipe",
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    drop(child.stdout.take()); // the reader goes away before the first line
-    let o = child.wait_with_output().unwrap();
-    assert_eq!(o.status.code(), Some(1));
-    assert!(!String::from_utf8_lossy(&o.stderr).contains("panicked"));
+    let dir = std::env::temp_dir().join(format!("paxos-safety-pipe-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let summary = dir.join("shard.out");
+    std::fs::write(
+        &summary,
+        run(&["fuzz", "--runs", "100", "--seed", "1", "--json"]).stdout,
+    )
+    .unwrap();
+    let cx = dir.join("explore.json");
+    let (out_dir, cx, summary) = (
+        dir.to_str().unwrap(),
+        cx.to_str().unwrap(),
+        summary.to_str().unwrap(),
+    );
+    let cases: &[(&[&str], i32)] = &[
+        (&["--help"], 0),
+        (&["fuzz", "--help"], 0),
+        (&["--version"], 0),
+        (&["fuzz", "--runs", "300", "--seed", "1"], 0),
+        (&["fuzz", "--runs", "300", "--seed", "1", "--json"], 0),
+        (&["fuzz", "--runs", "300", "--seed", "1", "--quiet"], 0),
+        (
+            &[
+                "fuzz",
+                "--bug",
+                "no-adopt",
+                "--runs",
+                "300",
+                "--seed",
+                "1",
+                "--out-dir",
+                out_dir,
+            ],
+            1,
+        ),
+        (
+            &[
+                "fuzz",
+                "--bug",
+                "no-adopt",
+                "--runs",
+                "300",
+                "--seed",
+                "1",
+                "--json",
+                "--out-dir",
+                out_dir,
+            ],
+            1,
+        ),
+        (&["explore", "--max-crashes", "0"], 0),
+        (&["explore", "--max-crashes", "0", "--json"], 0),
+        (&["explore", "--bug", "no-adopt", "--out", cx], 1),
+        (&["replay", "tests/counterexamples/no-adopt.json"], 1),
+        (
+            &[
+                "replay",
+                "tests/counterexamples/no-adopt.json",
+                "--format",
+                "mermaid",
+            ],
+            1,
+        ),
+        (&["replay", "--seed", "3"], 0),
+        (&["bench", "--runs", "1000", "--quick"], 0),
+        (&["merge", summary], 0),
+        (&["merge", summary, summary], 2),
+    ];
+    for (args, status) in cases {
+        let mut child = bin()
+            .args(*args)
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        drop(child.stdout.take()); // the reader goes away before the first line
+        let o = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+        assert_eq!(o.status.code(), Some(*status), "{args:?}: {stderr}");
+    }
+    std::fs::remove_dir_all(dir).ok();
 }
 
 #[test]
@@ -368,7 +513,11 @@ fn a_diagram_of_the_shrunk_counterexample_is_written_as_markdown() {
         md.to_str().unwrap()
     );
     let text = std::fs::read_to_string(&md).unwrap();
-    assert!(text.contains("```mermaid\nsequenceDiagram\n"));
+    let font = paxos_safety::render::mermaid::FONT_DIRECTIVE;
+    assert!(
+        text.contains(&format!("```mermaid\n{font}\nsequenceDiagram\n")),
+        "{text}"
+    );
     assert!(text.contains("immutability violated"));
     std::fs::remove_dir_all(dir).ok();
 }
@@ -389,8 +538,20 @@ fn merge_refuses_missing_shards_and_shards_of_another_campaign() {
     let (a, b, c) = (shard("3000", 1), shard("3000", 2), shard("2000", 3));
     let missing = run(&["merge", &a, &b]);
     assert_eq!(missing.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&missing.stderr).contains("shards are missing"));
+    // It names the missing shard, and says the verdict in words too.
+    assert!(
+        String::from_utf8_lossy(&missing.stderr).contains("missing shard 3/3"),
+        "{}",
+        String::from_utf8_lossy(&missing.stderr)
+    );
     assert_eq!(last_json(&missing)["complete"], false);
+    assert_eq!(
+        last_json(&missing)["missing_shards"],
+        serde_json::json!(["3/3"])
+    );
+    assert!(stdout(&missing).starts_with(
+        "verdict: no violation in 2000 runs (2 shard(s) merged); INCOMPLETE: missing shard 3/3\n"
+    ));
     assert_eq!(
         run(&["merge", "--allow-incomplete", &a, &b]).status.code(),
         Some(0)
@@ -410,4 +571,242 @@ fn a_config_file_must_say_its_format() {
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains(".json or .toml"));
     std::fs::remove_file(path).ok();
+}
+
+/// Starts the binary with `args`, waits a moment, sends it SIGINT as Ctrl-C would, and
+/// returns its output. With `twice`, waits until it says it is stopping and sends a second
+/// SIGINT; it returns `None` if the process had already finished by then (the test tries
+/// again, starting later).
+#[cfg(unix)]
+fn interrupted(args: &[&str], after_ms: u64, twice: bool) -> Option<Output> {
+    use std::io::{BufRead, BufReader, Read};
+    use std::process::Stdio;
+    let mut child = bin()
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let sigint = |pid: u32| {
+        let kill = Command::new("kill")
+            .args(["-INT", &pid.to_string()])
+            .status();
+        assert!(kill.unwrap().success());
+    };
+    // Read stdout on the side, so that a full pipe never blocks the child.
+    let mut stdout = child.stdout.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        let mut s = Vec::new();
+        stdout.read_to_end(&mut s).unwrap();
+        s
+    });
+    std::thread::sleep(std::time::Duration::from_millis(after_ms));
+    sigint(child.id());
+    let mut err = BufReader::new(child.stderr.take().unwrap());
+    let mut said = String::new();
+    err.read_line(&mut said).unwrap();
+    assert!(said.starts_with("interrupted: stopping"), "{said}");
+    let mut again = false;
+    if twice {
+        if child.try_wait().unwrap().is_some() {
+            return None;
+        }
+        sigint(child.id());
+        again = true;
+    }
+    let mut rest = String::new();
+    err.read_to_string(&mut rest).unwrap();
+    let status = child.wait().unwrap();
+    if again && !rest.contains("interrupted twice") && status.code() == Some(130) {
+        // It finished on its own between try_wait and the second signal.
+        return None;
+    }
+    Some(Output {
+        status,
+        stdout: reader.join().unwrap(),
+        stderr: (said + &rest).into_bytes(),
+    })
+}
+
+/// The first Ctrl-C stops a campaign cleanly: the summary so far, the first violation
+/// shrunk and written, exit 1 as for any violation.
+#[cfg(unix)]
+#[test]
+fn ctrl_c_stops_a_campaign_and_keeps_its_counterexample() {
+    let dir = std::env::temp_dir().join(format!("paxos-safety-sigint-{}", std::process::id()));
+    let o = interrupted(
+        &[
+            "fuzz",
+            "--runs",
+            "1000000000",
+            "--bug",
+            "adopt-lowest",
+            "--seed",
+            "5",
+            "--out-dir",
+            dir.to_str().unwrap(),
+        ],
+        1000,
+        false,
+    )
+    .unwrap();
+    let out = stdout(&o);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{out}{err}");
+    assert!(out.contains("interrupted by Ctrl-C after "), "{out}");
+    assert!(out.contains("VIOLATION in execution "), "{out}");
+    let written = std::fs::read_dir(&dir).unwrap().count();
+    assert_eq!(written, 1, "the shrunk counterexample is written");
+    assert!(out.contains("verdict: "), "{out}");
+    std::fs::remove_dir_all(dir).ok();
+}
+
+/// Nothing found: the partial summary and exit 130; in JSON, `"interrupted": true`.
+/// Explore reports its partial search the same way.
+#[cfg(unix)]
+#[test]
+fn ctrl_c_with_nothing_found_exits_130_with_the_summary_so_far() {
+    let o = interrupted(
+        &["fuzz", "--runs", "1000000000", "--seed", "5"],
+        1000,
+        false,
+    )
+    .unwrap();
+    let out = stdout(&o);
+    assert_eq!(o.status.code(), Some(130), "{out}");
+    assert!(out.contains("interrupted by Ctrl-C after "), "{out}");
+    assert!(out.contains("verdict: no violation in "), "{out}");
+
+    let args = ["fuzz", "--time-limit", "600", "--seed", "5", "--json"];
+    let o = interrupted(&args, 1000, false).unwrap();
+    assert_eq!(o.status.code(), Some(130));
+    let j = last_json(&o);
+    assert_eq!(j["interrupted"], true);
+    assert_eq!(j["timed_out"], false);
+    assert!(j["runs"].as_u64().unwrap() > 0);
+
+    let args = [
+        "explore",
+        "--max-ballots",
+        "2",
+        "--max-crashes",
+        "2",
+        "--json",
+    ];
+    let o = interrupted(&args, 1000, false).unwrap();
+    let out = stdout(&o);
+    assert_eq!(o.status.code(), Some(130), "{out}");
+    assert!(out.contains("incomplete: interrupted by Ctrl-C"), "{out}");
+    let j = last_json(&o);
+    assert_eq!(j["interrupted"], true);
+    assert_eq!(j["complete"], false);
+}
+
+/// A second Ctrl-C does not wait for anything. (The first one has to find the search in
+/// a long level for there to be time for a second: each try starts it later.)
+#[cfg(unix)]
+#[test]
+fn a_second_ctrl_c_exits_at_once() {
+    let args = ["explore", "--max-ballots", "2", "--max-crashes", "2"];
+    let o = [1000, 2000, 4000]
+        .into_iter()
+        .find_map(|ms| interrupted(&args, ms, true))
+        .expect("one of the tries catches the search between two Ctrl-Cs");
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(130), "{err}");
+    assert!(err.contains("interrupted twice: exiting at once"), "{err}");
+    // Exited at once: no report.
+    assert!(!stdout(&o).contains("incomplete"), "{}", stdout(&o));
+}
+
+/// `--quiet` prints the violation and the verdict only, from its first line; a campaign
+/// whose quorums need not meet names that cause in its counterexample file.
+#[test]
+fn quiet_output_starts_with_the_violation_and_files_name_their_cause() {
+    let dir = std::env::temp_dir().join(format!("paxos-safety-quiet-{}", std::process::id()));
+    let o = run(&[
+        "fuzz",
+        "--acceptors",
+        "5",
+        "--q1",
+        "2",
+        "--q2",
+        "3",
+        "--seed",
+        "1",
+        "--quiet",
+        "--out-dir",
+        dir.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    let out = stdout(&o);
+    assert!(out.starts_with("VIOLATION in execution "), "{out:?}");
+    let names: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names.len(), 1);
+    assert!(
+        names[0].starts_with("non-intersecting-quorums-q1-2-q2-3-of-5-seed-"),
+        "{names:?}"
+    );
+    std::fs::remove_dir_all(dir).ok();
+}
+
+/// `--help` points at docs/PROTOCOL.md, and that file is there and covers every request
+/// the node handles, its error codes, its limits and its exit status.
+#[test]
+fn the_protocol_the_help_points_at_is_in_the_repository() {
+    let help = stdout(&run(&["--help"]));
+    assert!(help.contains("docs/PROTOCOL.md"), "{help}");
+    assert!(stdout(&run(&["node", "--help"])).contains("docs/PROTOCOL.md"));
+    let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/PROTOCOL.md"))
+        .expect("docs/PROTOCOL.md exists");
+    for needle in [
+        "## init",
+        "## paxos_safety_test",
+        "## paxos_invariant_check",
+        "paxos_prepare",
+        "paxos_accept",
+        "paxos_chosen",
+        "code 10",
+        "\"code\": 12",
+        "1 MiB",
+        "10,000 nodes",
+        "100,000 proposals",
+        "## Exit status",
+    ] {
+        assert!(doc.contains(needle), "docs/PROTOCOL.md lacks {needle:?}");
+    }
+}
+
+/// The README names every field `fuzz --json` prints, the first violation's too.
+#[test]
+fn the_readme_lists_every_json_field() {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"))
+        .expect("README.md");
+    let dir = std::env::temp_dir().join(format!("paxos-safety-fields-{}", std::process::id()));
+    let o = run(&[
+        "fuzz",
+        "--bug",
+        "no-adopt",
+        "--runs",
+        "200",
+        "--seed",
+        "1",
+        "--json",
+        "--out-dir",
+        dir.to_str().unwrap(),
+    ]);
+    let j = last_json(&o);
+    let fields = j.as_object().unwrap().keys().map(|k| format!("`{k}`"));
+    let first = j["first_violation"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(|k| format!("\"{k}\""));
+    for field in fields.chain(first) {
+        assert!(readme.contains(&field), "README.md does not name {field}");
+    }
+    std::fs::remove_dir_all(dir).ok();
 }

@@ -137,8 +137,10 @@ fn an_in_memory_acceptor_under_restart_is_caught_losing_its_state() {
     assert_clean(&campaign(crashy(), 300, false).run_with(&pause, &|_, _| {}));
 }
 
+/// The everyday tier: the in-memory example survives a short campaign and one buggy
+/// example is caught. The heavy tier runs them all, longer, and shrinks the buggy ones.
 #[test]
-fn the_python_examples_survive_and_the_buggy_ones_are_caught() {
+fn the_python_example_survives_and_a_buggy_one_is_caught() {
     if !python() {
         return;
     }
@@ -147,28 +149,109 @@ fn the_python_examples_survive_and_the_buggy_ones_are_caught() {
         &format!("python3 {dir}/examples/acceptors/acceptor.py"),
         CrashMode::Pause,
     );
-    assert_clean(&campaign(Config::default(), 20, false).run_with(&correct, &|_, _| {}));
+    assert_clean(&campaign(Config::default(), 10, false).run_with(&correct, &|_, _| {}));
+    let h = harness(
+        &format!("python3 {dir}/tests/acceptors/reports_first_vote.py"),
+        CrashMode::Pause,
+    );
+    let report = campaign(Config::default(), 400, true).run_with(&h, &|_, _| {});
+    let first = report.first.expect("reports_first_vote survived");
+    assert_eq!(first.violation.invariant, Invariant::PromiseReportsVote);
+}
+
+#[cfg(feature = "heavy")]
+#[test]
+fn every_python_example_survives_and_every_buggy_one_is_caught_and_shrunk() {
+    if !python() {
+        return;
+    }
+    let dir = root();
+    let correct = harness(
+        &format!("python3 {dir}/examples/acceptors/acceptor.py"),
+        CrashMode::Pause,
+    );
+    assert_clean(&campaign(Config::default(), 300, false).run_with(&correct, &|_, _| {}));
     let durable = harness(
         &format!("python3 {dir}/examples/acceptors/durable_acceptor.py"),
         CrashMode::Restart,
     );
-    assert_clean(&campaign(crashy(), 16, false).run_with(&durable, &|_, _| {}));
-    for (script, broken) in [
-        ("accept_below_promise", Invariant::VoteAbovePromise),
-        ("reports_first_vote", Invariant::PromiseReportsVote),
-        ("reports_no_vote", Invariant::VoteDurable),
-        ("refuses_nothing", Invariant::PromiseMonotonic),
+    assert_clean(&campaign(crashy(), 100, false).run_with(&durable, &|_, _| {}));
+    // The in-memory example under restart is the fifth bad acceptor.
+    let in_memory = harness(
+        &format!("python3 {dir}/examples/acceptors/acceptor.py"),
+        CrashMode::Restart,
+    );
+    for (h, broken) in [
+        (
+            harness(
+                &format!("python3 {dir}/tests/acceptors/accept_below_promise.py"),
+                CrashMode::Pause,
+            ),
+            &[Invariant::VoteAbovePromise][..],
+        ),
+        (
+            harness(
+                &format!("python3 {dir}/tests/acceptors/reports_first_vote.py"),
+                CrashMode::Pause,
+            ),
+            &[Invariant::PromiseReportsVote][..],
+        ),
+        (
+            harness(
+                &format!("python3 {dir}/tests/acceptors/reports_no_vote.py"),
+                CrashMode::Pause,
+            ),
+            &[Invariant::VoteDurable][..],
+        ),
+        (
+            harness(
+                &format!("python3 {dir}/tests/acceptors/refuses_nothing.py"),
+                CrashMode::Pause,
+            ),
+            &[Invariant::PromiseMonotonic][..],
+        ),
+        (
+            in_memory,
+            &[
+                Invariant::PromiseMonotonic,
+                Invariant::VoteDurable,
+                Invariant::VoteAbovePromise,
+            ][..],
+        ),
     ] {
-        let h = harness(
-            &format!("python3 {dir}/tests/acceptors/{script}.py"),
-            CrashMode::Pause,
-        );
-        let report = campaign(Config::default(), 400, true).run_with(&h, &|_, _| {});
-        let first = report.first.unwrap_or_else(|| panic!("{script} survived"));
-        assert_eq!(
-            first.violation.invariant, broken,
-            "{script}: {:?}",
+        let config = if h.crash_mode() == CrashMode::Restart {
+            crashy()
+        } else {
+            Config::default()
+        };
+        let c = campaign(config, 2_000, true);
+        let report = c.run_with(&h, &|_, _| {});
+        let first = report
+            .first
+            .unwrap_or_else(|| panic!("{} survived", h.command()));
+        assert!(
+            broken.contains(&first.violation.invariant),
+            "{}: {:?}",
+            h.command(),
             first.violation
+        );
+        let mut sim = Simulator::with(h.clone(), c.config);
+        let mut events = Vec::new();
+        let outcome = sim.run_seed(first.seed, Some(&mut events));
+        let shrunk = shrink_with(&h, &c.config, outcome.profile, &events, None, MAX_REPLAYS)
+            .unwrap_or_else(|| panic!("{}: the failure does not replay", h.command()));
+        assert!(shrunk.events.len() <= events.len());
+        let o = sim.run_events(&shrunk.events, shrunk.outcome.profile, true, None);
+        let (step, v) = o
+            .violation
+            .expect("the shrunk schedule fails on fresh processes");
+        let text = explain_in_context(&v, &shrunk.events, step, sim.detail());
+        assert!(text.contains("replied: "), "{text}");
+        eprintln!(
+            "{}: {} -> {} events: {text}",
+            h.command(),
+            events.len(),
+            shrunk.events.len()
         );
     }
 }

@@ -1,7 +1,9 @@
 //! `paxos-safety replay` through the real binary, and the three trace renderings.
 //!
-//! The golden files in `tests/golden/` pin each rendering byte for byte for two recorded
-//! executions: `no-adopt.json` (seed 6 of `--bug no-adopt`, an immutability violation) and
+//! The golden diagrams `tests/golden/zoo-BUG.mmd` pin the Mermaid rendering of each zoo
+//! bug's committed counterexample, and a test checks that each shows its cause at the step
+//! where it happens (`tests/browser.rs` draws them all in Chromium). The golden files in
+//! `tests/golden/` also pin each rendering byte for byte for two recorded executions: `no-adopt.json` (seed 6 of `--bug no-adopt`, an immutability violation) and
 //! `faults.json` (a hand-written safe execution with every kind of event: drop, duplicate,
 //! acceptor and proposer crashes and restarts, adoption, a refusal). After an intended change
 //! to a rendering, regenerate them with `UPDATE_GOLDEN=1 cargo test --test replay` and read
@@ -474,8 +476,11 @@ fn check_mermaid(text: &str) -> Result<(), String> {
         .strip_suffix('\n')
         .ok_or("the diagram must end with a newline")?;
     let mut lines = body.split('\n');
+    if lines.next() != Some(paxos_safety::render::mermaid::FONT_DIRECTIVE) {
+        return Err("the first line must be the font directive".into());
+    }
     if lines.next() != Some("sequenceDiagram") {
-        return Err("the first line must be sequenceDiagram".into());
+        return Err("the second line must be sequenceDiagram".into());
     }
     let mut participants: Vec<String> = Vec::new();
     let mut in_rect = false;
@@ -549,7 +554,11 @@ fn check_mermaid(text: &str) -> Result<(), String> {
 
 #[test]
 fn the_mermaid_grammar_check_rejects_what_mermaid_rejects() {
-    let head = "sequenceDiagram\n    participant p1\n    participant a1\n";
+    let head = format!(
+        "{}\nsequenceDiagram\n    participant p1\n    participant a1\n",
+        paxos_safety::render::mermaid::FONT_DIRECTIVE
+    );
+    let head = head.as_str();
     let ok = format!("{head}    p1->>a1: 2. prepare 1.1 #59;<br/>x\n");
     assert_eq!(check_mermaid(&ok), Ok(()));
     for bad in [
@@ -564,7 +573,11 @@ fn the_mermaid_grammar_check_rejects_what_mermaid_rejects() {
         format!("{head}    rect rgb(255, 221, 221)\n    end\n"),
         format!("{head}  p1->>a1: 2. prepare 1.1\n"),
         format!("{head}    p1->>a1: 2. prepare 1.1"),
-        "sequenceDiagram\n    participant a1\n    participant p1\n".to_string(),
+        "sequenceDiagram\n    participant p1\n    participant a1\n".to_string(),
+        format!(
+            "{}\nsequenceDiagram\n    participant a1\n    participant p1\n",
+            paxos_safety::render::mermaid::FONT_DIRECTIVE
+        ),
     ] {
         assert!(check_mermaid(&bad).is_err(), "accepted {bad:?}");
     }
@@ -605,7 +618,12 @@ fn mermaid_renderings_parse_with_mermaid_itself() {
     // The goldens hold every construct the renderer emits. Mermaid parses a few hundred
     // lines a second here, so of the samples (all of which pass the strict grammar) one
     // process checks a few per bug: every bug's first seeds.
-    let mut files = vec![golden_path("no-adopt.mmd"), golden_path("faults.mmd")];
+    let mut files: Vec<PathBuf> = std::fs::read_dir(golden_path(""))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "mmd"))
+        .collect();
+    files.sort();
     let few = |t: &Trace| t.seed < Some(2) && (t.config.acceptors == 3 || t.seed == Some(0));
     for (name, trace) in sample_traces().into_iter().filter(|(_, t)| few(t)) {
         let path = dir.join(format!("{name}.mmd"));
@@ -623,4 +641,114 @@ fn mermaid_renderings_parse_with_mermaid_itself() {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+/// Where each bug of the zoo does its damage in its committed counterexample, and the
+/// words its diagram must show there: the step, and a phrase of a note of that step.
+/// (The violation itself is often later: the diagram must show why, not only what.)
+const ZOO_CAUSES: [(Bug, u32, &str); 10] = [
+    (Bug::NoAdopt, 12, "its own value, ignoring the vote"),
+    (Bug::AdoptLowest, 18, "though a2 reported the higher vote"),
+    (
+        Bug::AcceptBelowPromise,
+        8,
+        "a1 votes (1.2, v2), below its promise 2.2",
+    ),
+    (Bug::Amnesia, 5, "a2 restarts having forgotten promise 1.2"),
+    (Bug::SmallQuorum, 3, "a quorum of 1 of 3 acceptors"),
+    (Bug::BallotCollision, 2, "the ballot p2 is using too"),
+    (
+        Bug::NoPromiseOnAccept,
+        6,
+        "a3 votes (1.2, v2), but does not promise 1.2",
+    ),
+    (
+        Bug::CountDuplicates,
+        12,
+        "p2 counts a3's promise 1.2 a second time",
+    ),
+    (
+        Bug::StalePromise,
+        12,
+        "counts a1's promise for 1.1 toward 2.1",
+    ),
+    (
+        Bug::LearnMixedBallots,
+        13,
+        "p1 counts a2's vote at 1.1 toward 2.1",
+    ),
+];
+
+/// The statements of step `n` of a diagram: its arrow or note (labelled `n. `) and the
+/// notes after it, up to the next step's.
+fn diagram_step(diagram: &str, n: u32) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut inside = false;
+    let numbered = |l: &str| {
+        l.split_once(": ")
+            .and_then(|(_, label)| label.split_once(". "))
+            .and_then(|(k, _)| k.parse::<u32>().ok())
+    };
+    for line in diagram.lines().map(str::trim) {
+        match numbered(line) {
+            Some(k) if k == n => inside = true,
+            Some(_) => inside = false,
+            None => {}
+        }
+        if inside {
+            lines.push(line.to_string());
+        }
+    }
+    lines
+}
+
+/// Every zoo bug's diagram, pinned (`tests/golden/zoo-BUG.mmd`, from its committed
+/// counterexample), shows its cause in a note at the step where it happens, and the
+/// "chosen" notes name the voters.
+#[test]
+fn every_zoo_diagram_shows_its_cause_at_its_step() {
+    let update = std::env::var_os("UPDATE_GOLDEN").is_some();
+    for (bug, step, cause) in ZOO_CAUSES {
+        let file = format!("tests/counterexamples/{bug}.json");
+        let (_, diagram, _) = replay(&[&file, "--format", "mermaid"]);
+        check_mermaid(&diagram).unwrap_or_else(|e| panic!("{bug}: {e}"));
+        let golden = golden_path(&format!("zoo-{bug}.mmd"));
+        if update {
+            std::fs::write(&golden, &diagram).unwrap();
+        }
+        let want = std::fs::read_to_string(&golden)
+            .unwrap_or_else(|e| panic!("{}: {e} (UPDATE_GOLDEN=1 creates it)", golden.display()));
+        assert_eq!(
+            diagram,
+            want,
+            "{bug}: the diagram differs from {}",
+            golden.display()
+        );
+        let notes = diagram_step(&diagram, step);
+        assert!(
+            notes
+                .iter()
+                .any(|l| l.starts_with("Note over ") && l.replace("<br/>", " ").contains(cause)),
+            "{bug}: step {step} has no note saying {cause:?}: {notes:#?}"
+        );
+        let chosen_notes = diagram
+            .lines()
+            .filter(|l| !l.contains("!! step") && l.contains(" is chosen at "));
+        for chosen in chosen_notes {
+            assert!(chosen.contains(" voted for it (quorum "), "{bug}: {chosen}");
+        }
+    }
+}
+
+/// The README's diagram is the no-adopt golden, as `fuzz --diagram` writes it.
+#[test]
+fn the_readme_diagram_is_the_golden_one() {
+    let readme = std::fs::read_to_string(Path::new(ROOT).join("README.md")).unwrap();
+    let block = readme
+        .split_once("```mermaid\n")
+        .and_then(|(_, rest)| rest.split_once("```\n"))
+        .expect("a mermaid block in README.md")
+        .0;
+    let golden = std::fs::read_to_string(golden_path("zoo-no-adopt.mmd")).unwrap();
+    assert_eq!(block, golden);
 }

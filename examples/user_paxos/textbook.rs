@@ -200,6 +200,7 @@ impl ProposerRole for TextbookProposer {
             ballot: self.current,
             phase: self.phase,
             promises: self.promised_by.len() as u32,
+            promised_by: self.promised_by.low_bits(),
             votes: self.accepted_by.len() as u32,
             proposal: self.proposed,
             adopted_from: self

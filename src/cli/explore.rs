@@ -134,7 +134,7 @@ fn cpu_seconds() -> Option<f64> {
 }
 
 fn default_out(config: &Config, report: &Report) -> PathBuf {
-    let bug = config.bug.map_or("correct", |b| b.name());
+    let bug = super::cause_name(config);
     let invariant = report
         .violation
         .as_ref()
@@ -148,7 +148,7 @@ pub fn run(args: ExploreArgs) -> ExitCode {
         Err(e) => return super::usage_error(&e),
     };
     let l = options.limits;
-    println!(
+    crate::say!(
         "explore {} --max-ballots {} --max-crashes {} --max-duplicates {} --max-drops {}{}{}",
         config.cluster_args(),
         l.max_ballots,
@@ -164,17 +164,19 @@ pub fn run(args: ExploreArgs) -> ExitCode {
             " --no-symmetry"
         },
     );
+    // The first Ctrl-C stops the search between two levels; the partial search is reported.
+    crate::interrupt::install();
     let report = match explore(&config, &options) {
         Ok(r) => r,
         Err(e) => {
-            eprintln!("error: {e}");
+            crate::warn!("error: {e}");
             return ExitCode::from(EXIT_USAGE);
         }
     };
     let secs = report.elapsed.as_secs_f64();
     let rss = peak_rss_mib();
     let cpu = cpu_seconds();
-    println!(
+    crate::say!(
         "{} unique states, {} transitions, depth {}, {:.2} s, {:.0} states/s, {} thread{}, symmetry {}",
         report.unique_states,
         report.transitions,
@@ -186,21 +188,26 @@ pub fn run(args: ExploreArgs) -> ExitCode {
         if options.symmetry { "on" } else { "off" },
     );
     if let Some(cpu) = cpu {
-        println!(
+        crate::say!(
             "cpu: {:.2} s, {:.0} states per cpu second",
             cpu,
             report.unique_states as f64 / cpu.max(0.01)
         );
     }
-    println!(
+    crate::say!(
         "memory: {:.1} MiB explorer structures at peak{}",
         report.peak_bytes as f64 / (1 << 20) as f64,
         rss.map_or(String::new(), |m| format!(", {m:.1} MiB peak resident")),
     );
     if report.complete() {
-        println!("complete: every state within the bounds was explored");
+        crate::say!("complete: every state within the bounds was explored");
+    } else if report.cuts.interrupted {
+        crate::say!(
+            "incomplete: interrupted by Ctrl-C after {} levels; the figures cover those",
+            report.depth
+        );
     } else {
-        println!(
+        crate::say!(
             "incomplete: the search was cut by {}",
             report.cuts.names().join(", ")
         );
@@ -211,20 +218,24 @@ pub fn run(args: ExploreArgs) -> ExitCode {
             .out
             .clone()
             .unwrap_or_else(|| default_out(&config, &report));
-        println!(
+        crate::say!(
             "VIOLATION after {} events (shortest within the bounds):",
             found.events.len()
         );
         for e in &found.events {
-            println!("  {e}");
+            crate::say!("  {e}");
         }
-        println!("{}", found.explanation());
+        crate::say!("{}", found.explanation());
         if let Err(e) = found.counterexample(&config).save(&path) {
-            eprintln!("error: cannot write the counterexample: {e}");
+            crate::warn!("error: cannot write the counterexample: {e}");
             return ExitCode::from(EXIT_USAGE);
         }
-        println!("counterexample written to {}", path.display());
-        println!("replay: paxos-safety replay {}", path.display());
+        crate::say!("counterexample written to {}", path.display());
+        crate::say!(
+            "replay: {} replay {}",
+            super::program(),
+            super::shell_word(&path.display().to_string())
+        );
         violation_json = json!({
             "invariant": found.invariant().name(),
             "events": found.events.len(),
@@ -232,7 +243,7 @@ pub fn run(args: ExploreArgs) -> ExitCode {
             "explanation": found.explanation(),
         });
     } else {
-        println!("no violation");
+        crate::say!("no violation");
     }
     if args.json {
         let line = json!({
@@ -241,6 +252,7 @@ pub fn run(args: ExploreArgs) -> ExitCode {
             "depth": report.depth,
             "elapsed_s": secs,
             "complete": report.complete(),
+            "interrupted": report.cuts.interrupted,
             "violation": violation_json,
             "cut_by": report.cuts.names(),
             "states_per_s": report.states_per_second(),
@@ -257,10 +269,12 @@ pub fn run(args: ExploreArgs) -> ExitCode {
                 "depth": options.max_depth,
             },
         });
-        println!("{line}");
+        crate::say!("{line}");
     }
     ExitCode::from(if report.violation.is_some() {
         EXIT_VIOLATION
+    } else if report.cuts.interrupted {
+        crate::interrupt::EXIT_INTERRUPTED
     } else {
         EXIT_SAFE
     })

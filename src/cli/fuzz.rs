@@ -37,7 +37,8 @@ pub struct FuzzArgs {
     /// Executions in the campaign [default: 10000, or unbounded with --time-limit]
     #[arg(long, value_name = "N")]
     pub runs: Option<u64>,
-    /// Campaign seed; execution i runs from a seed derived from it [default: random, printed]
+    /// Campaign seed, below 2^53; execution i runs from a seed derived from it [default:
+    /// random, printed]
     #[arg(long, value_name = "S")]
     pub seed: Option<u64>,
     /// Worker threads [default: the machine's cores]; results do not depend on it
@@ -84,7 +85,8 @@ pub struct FuzzArgs {
 fn fresh_seed() -> u64 {
     let mut h = std::collections::hash_map::RandomState::new().build_hasher();
     h.write_u64(std::process::id().into());
-    h.finish()
+    // Below 2^53, like every seed the tool prints: see `rng::SEED_LIMIT`.
+    h.finish() >> 11
 }
 
 /// The shrunk (or raw) counterexample of a campaign's first violation.
@@ -148,12 +150,11 @@ fn evidence<I: Implementation>(
     cx.invariant = Some(violation.invariant);
     cx.step = Some(step);
     cx.explanation = Some(explanation.clone());
-    let bug = match (harness, config.bug) {
-        (Some(_), _) => "acceptor".to_string(),
-        (None, Some(b)) => b.to_string(),
-        (None, None) => "correct".to_string(),
+    let cause = match harness {
+        Some(_) => "acceptor".to_string(),
+        None => super::cause_name(config),
     };
-    let path = args.out_dir.join(format!("{bug}-seed-{seed}.json"));
+    let path = args.out_dir.join(format!("{cause}-seed-{seed}.json"));
     let (file, file_error) = match cx.save(&path) {
         Ok(()) => (Some(path), None),
         Err(e) => (None, Some(e)),
@@ -198,7 +199,8 @@ fn replay_command(config: &Config, found: &Found, harness: Option<&ProcessAccept
         )
     });
     format!(
-        "paxos-safety replay --seed {} {} {}{acceptor}",
+        "{} replay --seed {} {} {}{acceptor}",
+        super::program(),
         found.seed,
         config.cluster_args(),
         profile.args()
@@ -240,7 +242,11 @@ pub fn run(args: FuzzArgs) -> ExitCode {
         Ok(h) => h,
         Err(e) => return usage_error(&e),
     };
-    let seed = args.seed.unwrap_or_else(fresh_seed);
+    let seed = match args.seed.map(|s| crate::rng::check_seed("--seed", s)) {
+        Some(Ok(s)) => s,
+        Some(Err(e)) => return usage_error(&e),
+        None => fresh_seed(),
+    };
     let campaign = Campaign {
         config,
         seed,
@@ -284,23 +290,24 @@ pub fn run(args: FuzzArgs) -> ExitCode {
             crate::say!("note: q1 + q2 <= acceptors: phase-1 and phase-2 quorums need not meet, so this is expected to be unsafe");
         }
     }
-    let bar = progress_bar(
-        runs,
+    let bar = Progress::new(
+        // This shard's share of the runs: what the campaign's `done` counts up to.
+        runs.map(|r| {
+            let (k, n) = campaign.shard;
+            r / n + u64::from(r % n >= k)
+        }),
+        campaign.time_limit,
         !args.json && !args.quiet && std::io::stderr().is_terminal(),
     );
-    let progress = |done, violations| {
-        if let Some(bar) = &bar {
-            bar.set_position(done);
-            bar.set_message(format!("{violations} violations"));
-        }
-    };
+    // The first Ctrl-C stops the campaign at the next chunk; what ran is reported below.
+    crate::interrupt::install();
+    let progress = |done, violations| bar.update(done, violations);
     let report = match &harness {
         Some(h) => campaign.run_with(h, &progress),
         None => campaign.run(&progress),
     };
-    if let Some(bar) = bar {
-        bar.finish_and_clear();
-    }
+    let interrupted = crate::interrupt::requested();
+    bar.clear();
     let evidence = report.first.map(|f| match &harness {
         Some(h) => evidence(h, Some(h), &campaign, &f, &args),
         None => evidence(&Builtin, None, &campaign, &f, &args),
@@ -308,7 +315,13 @@ pub fn run(args: FuzzArgs) -> ExitCode {
     if args.json {
         crate::say!(
             "{}",
-            summary_json(&campaign, &report, evidence.as_ref(), harness.as_ref())
+            summary_json(
+                &campaign,
+                &report,
+                evidence.as_ref(),
+                interrupted,
+                harness.as_ref()
+            )
         );
     } else {
         print_text(
@@ -316,31 +329,95 @@ pub fn run(args: FuzzArgs) -> ExitCode {
             &report,
             evidence.as_ref(),
             args.quiet,
+            interrupted,
             harness.as_ref(),
         );
     }
     if report.counts.violations > 0 {
         ExitCode::from(EXIT_VIOLATION)
+    } else if interrupted {
+        ExitCode::from(crate::interrupt::EXIT_INTERRUPTED)
     } else {
         ExitCode::from(EXIT_SAFE)
     }
 }
 
-fn progress_bar(runs: Option<u64>, show: bool) -> Option<indicatif::ProgressBar> {
-    if !show {
-        return None;
+/// The progress bar on stderr (a terminal only). Every field has a fixed width and the
+/// line is at most 80 columns. With `--runs` it counts runs toward the shard's share;
+/// under `--time-limit` alone it fills with time, since the number of runs is unknown.
+struct Progress {
+    bar: Option<indicatif::ProgressBar>,
+    /// Milliseconds of the time limit, when the bar shows time.
+    time_ms: Option<u64>,
+}
+
+impl Progress {
+    fn new(runs: Option<u64>, limit: Option<Duration>, show: bool) -> Progress {
+        let hidden = Progress {
+            bar: None,
+            time_ms: None,
+        };
+        if !show {
+            return hidden;
+        }
+        let (len, time_ms, template) = match (runs, limit) {
+            (Some(r), _) => (
+                r,
+                None,
+                "{bar:10} {pos:>9}/{len:<9} {msg} eta {eta_precise}".to_string(),
+            ),
+            (None, Some(t)) => {
+                let ms = (t.as_millis() as u64).max(1);
+                let s = t.as_secs();
+                let limit = format!("{:02}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60);
+                (
+                    ms,
+                    Some(ms),
+                    format!("{{bar:10}} {{elapsed_precise}}/{limit} {{msg}}"),
+                )
+            }
+            (None, None) => return hidden,
+        };
+        let Ok(style) = indicatif::ProgressStyle::with_template(&template) else {
+            return hidden;
+        };
+        let bar = indicatif::ProgressBar::with_draw_target(
+            Some(len),
+            indicatif::ProgressDrawTarget::stderr_with_hz(8),
+        );
+        bar.set_style(style.progress_chars("=> "));
+        Progress {
+            bar: Some(bar),
+            time_ms,
+        }
     }
-    let bar = match runs {
-        Some(r) => indicatif::ProgressBar::new(r),
-        None => indicatif::ProgressBar::no_length(),
-    };
-    bar.set_draw_target(indicatif::ProgressDrawTarget::stderr_with_hz(8));
-    let style = indicatif::ProgressStyle::with_template(
-        "{bar:30} {pos}/{len} runs  {per_sec}  {msg}  elapsed {elapsed}  eta {eta}",
-    )
-    .expect("the progress template is valid");
-    bar.set_style(style);
-    Some(bar)
+
+    /// Called by the campaign after each chunk, from any worker thread.
+    fn update(&self, done: u64, violations: u64) {
+        let Some(bar) = &self.bar else { return };
+        let secs = bar.elapsed().as_secs_f64().max(1e-3);
+        let rate = format!(
+            "{:>7.0} runs/s {violations:>6} violations",
+            done as f64 / secs
+        );
+        match self.time_ms {
+            Some(ms) => {
+                bar.set_position((bar.elapsed().as_millis() as u64).min(ms));
+                bar.set_message(format!("{done:>9} runs {rate}"));
+            }
+            None => {
+                bar.set_position(done);
+                bar.set_message(rate);
+            }
+        }
+    }
+
+    /// Takes the bar off the screen (also after an interruption).
+    fn clear(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
 }
 
 fn percent(n: u64, of: u64) -> f64 {
@@ -356,6 +433,7 @@ fn print_text(
     report: &Report,
     evidence: Option<&Evidence>,
     quiet: bool,
+    interrupted: bool,
     harness: Option<&ProcessAcceptors>,
 ) {
     let c = &report.counts;
@@ -395,6 +473,12 @@ fn print_text(
             crate::say!("time limit reached after {} runs", c.runs);
         }
     }
+    if interrupted {
+        crate::say!(
+            "interrupted by Ctrl-C after {} runs: the figures cover those runs",
+            c.runs
+        );
+    }
     // Even --quiet says when a campaign proved nothing: that is part of the verdict.
     let never = c.never_exercised();
     if c.mark(Coverage::CHOSEN) == 0 {
@@ -404,7 +488,10 @@ fn print_text(
     }
     match (report.first, evidence) {
         (Some(found), Some(ev)) => {
-            crate::say!();
+            if !quiet {
+                // A blank line between the summary and the violation; --quiet has no summary.
+                crate::say!();
+            }
             crate::say!(
                 "VIOLATION in execution {} of campaign seed {} (execution seed {}), step {}:",
                 found.index,
@@ -452,9 +539,10 @@ fn print_text(
             }
             match (&ev.file, &ev.file_error) {
                 (Some(path), _) => crate::say!(
-                    "  counterexample: {}  (replay it: paxos-safety replay {})",
+                    "  counterexample: {}  (replay it: {} replay {})",
                     path.display(),
-                    path.display()
+                    super::program(),
+                    super::shell_word(&path.display().to_string())
                 ),
                 (None, Some(e)) => crate::say!("  counterexample not written: {e}"),
                 _ => {}
@@ -481,6 +569,7 @@ fn summary_json(
     campaign: &Campaign,
     report: &Report,
     evidence: Option<&Evidence>,
+    interrupted: bool,
     harness: Option<&ProcessAcceptors>,
 ) -> Json {
     let c = &report.counts;
@@ -503,6 +592,7 @@ fn summary_json(
         json!(format!("{}/{}", campaign.shard.0, campaign.shard.1)),
     );
     obj.insert("timed_out".into(), json!(report.timed_out));
+    obj.insert("interrupted".into(), json!(interrupted));
     for ((name, _), n) in Coverage::NAMED.iter().zip(c.marks) {
         if *name != "chosen_runs" {
             obj.insert((*name).into(), json!(n));

@@ -85,6 +85,8 @@ pub fn merge(summaries: &[(String, Map<String, Json>)]) -> Result<Map<String, Js
     let mut elapsed: f64 = 0.0;
     let mut first_violation = Json::Null;
     let mut timed_out = false;
+    // A shard stopped by Ctrl-C ran only part of its slice: the merge is not complete.
+    let mut interrupted = false;
     for (name, m) in summaries {
         for key in ["seed", "config", "campaign_runs"] {
             if m.get(key) != first.get(key) {
@@ -110,6 +112,10 @@ pub fn merge(summaries: &[(String, Map<String, Json>)]) -> Result<Map<String, Js
         }
         elapsed = elapsed.max(m.get("elapsed_s").and_then(Json::as_f64).unwrap_or(0.0));
         timed_out |= m.get("timed_out").and_then(Json::as_bool).unwrap_or(false);
+        interrupted |= m
+            .get("interrupted")
+            .and_then(Json::as_bool)
+            .unwrap_or(false);
         if let Some(fv) = m.get("first_violation").filter(|v| !v.is_null()) {
             let index = |v: &Json| v.get("index").and_then(Json::as_u64).unwrap_or(u64::MAX);
             if first_violation.is_null() || index(fv) < index(&first_violation) {
@@ -121,7 +127,16 @@ pub fn merge(summaries: &[(String, Map<String, Json>)]) -> Result<Map<String, Js
     out.insert("timed_out".into(), Json::from(timed_out));
     out.insert("shard".into(), Json::from(format!("merged/{n}")));
     out.insert("shards_merged".into(), Json::from(summaries.len() as u64));
-    out.insert("complete".into(), Json::from(seen.iter().all(|&s| s)));
+    let missing: Vec<Json> = (1..=n)
+        .filter(|k| !seen[(k - 1) as usize])
+        .map(|k| Json::from(format!("{k}/{n}")))
+        .collect();
+    out.insert("missing_shards".into(), Json::Array(missing));
+    out.insert("interrupted".into(), Json::from(interrupted));
+    out.insert(
+        "complete".into(),
+        Json::from(seen.iter().all(|&s| s) && !interrupted),
+    );
     // Never-exercised marks are those still at zero after the sum.
     let never: Vec<Json> = out
         .iter()
@@ -145,16 +160,61 @@ pub fn run(args: MergeArgs) -> ExitCode {
         Ok(m) => {
             let violations = m.get("violations").and_then(Json::as_u64).unwrap_or(0);
             let complete = m.get("complete") == Some(&Json::Bool(true));
-            crate::say!("{}", Json::Object(m));
+            let missing: Vec<&str> = m
+                .get("missing_shards")
+                .and_then(Json::as_array)
+                .map(|a| a.iter().filter_map(Json::as_str).collect())
+                .unwrap_or_default();
+            let missing = missing.join(", ");
+            // The verdict in words first; the merged summary stays the last line for tools.
+            crate::say!("{}", verdict(&m, &missing));
+            crate::say!("{}", Json::Object(m.clone()));
             if violations > 0 {
                 ExitCode::from(EXIT_VIOLATION)
             } else if !complete && !args.allow_incomplete {
                 // A lost shard must not pass for a clean campaign.
-                usage_error("shards are missing (\"complete\": false); pass --allow-incomplete to accept a partial merge")
+                let why = if missing.is_empty() {
+                    "a shard was interrupted by Ctrl-C".to_string()
+                } else {
+                    format!("missing shard {missing}")
+                };
+                usage_error(&format!(
+                    "the merge is incomplete ({why}; \"complete\": false): pass \
+                     --allow-incomplete to accept a partial merge"
+                ))
             } else {
                 ExitCode::from(EXIT_SAFE)
             }
         }
         Err(e) => usage_error(&e),
     }
+}
+
+/// The merged verdict in one line of words, as `fuzz` ends its own output.
+fn verdict(m: &Map<String, Json>, missing: &str) -> String {
+    let num = |k: &str| m.get(k).and_then(Json::as_u64).unwrap_or(0);
+    let (runs, violations) = (num("runs"), num("violations"));
+    let shards = format!(
+        "{} shard(s) merged",
+        m.get("shards_merged").and_then(Json::as_u64).unwrap_or(0)
+    );
+    let mut line = if violations == 0 {
+        format!("verdict: no violation in {runs} runs ({shards})")
+    } else {
+        let first = m.get("first_violation");
+        let field = |k: &str| first.and_then(|f| f.get(k)).cloned().unwrap_or(Json::Null);
+        format!(
+            "verdict: {violations} violation(s) in {runs} runs ({shards}); the first, execution {} \
+             (execution seed {}): {}",
+            field("index"),
+            field("seed"),
+            field("explanation").as_str().unwrap_or("?")
+        )
+    };
+    if !missing.is_empty() {
+        line += &format!("; INCOMPLETE: missing shard {missing}");
+    } else if m.get("interrupted") == Some(&Json::Bool(true)) {
+        line += "; INCOMPLETE: a shard was interrupted by Ctrl-C";
+    }
+    line
 }

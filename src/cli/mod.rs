@@ -32,7 +32,11 @@ pub const EXIT_USAGE: u8 = 2;
     about = "Proves by search that single-decree Paxos never un-chooses a value.",
     long_about = "Proves by search that single-decree Paxos never un-chooses a value.\n\n\
         With no subcommand, runs as a grader node: JSON messages on stdin, one reply per line on stdout \
-        (see PROTOCOL.md).\n\nExit status: 0 no violation, 1 a violation, 2 bad usage."
+        (docs/PROTOCOL.md in the repository has every request, reply, error code, limit and the \
+        node's exit status).\n\n\
+        Exit status of fuzz, replay, explore and merge: 0 no violation, 1 a violation, 2 bad usage \
+        (130 after Ctrl-C with nothing found). The node exits 0 at the end of its input \
+        whatever its verdicts, 1 if stdin or stdout fails."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -56,9 +60,11 @@ pub enum Command {
     /// Run as the grader node on stdin/stdout (the same as no subcommand).
     #[command(after_help = "Example:\n  \
         printf '%s\\n' '{\"src\":\"c0\",\"dest\":\"n1\",\"body\":{\"type\":\"init\",\"msg_id\":1,\"node_id\":\"n1\",\"node_ids\":[\"n1\"]}}' | paxos-safety node\n\n\
-        Requests: init, paxos_safety_test, paxos_invariant_check, and the acceptor's\n\
-        paxos_prepare, paxos_accept, paxos_chosen (see PROTOCOL.md). Replies go to stdout one\n\
-        per line, diagnostics to stderr; EOF ends the node with exit status 0.")]
+        Requests: init, paxos_safety_test, paxos_invariant_check, and the acceptor's paxos_prepare,\n\
+        paxos_accept, paxos_chosen; docs/PROTOCOL.md specifies each, with error codes and limits.\n\
+        Replies go to stdout one per line, diagnostics to stderr. Exit status: 0 at EOF whatever\n\
+        the verdicts (safe: false is a reply, not a failure), 1 if stdin or stdout fails, 2 for a\n\
+        refused --bug.")]
     Node(NodeArgs),
 }
 
@@ -341,6 +347,66 @@ pub fn build_config(
     Ok((config, form))
 }
 
+/// What a counterexample file is named after: the bug, and quorums that need not meet
+/// (`non-intersecting-quorums-q1-2-q2-3-of-5`), the two causes of a violation this tool can
+/// switch on; `correct` when there is neither.
+pub fn cause_name(config: &Config) -> String {
+    let mut parts = Vec::new();
+    if let Some(bug) = config.bug {
+        parts.push(bug.name().to_string());
+    }
+    if !config.quorums_intersect() {
+        let p = config.protocol();
+        parts.push(format!(
+            "non-intersecting-quorums-q1-{}-q2-{}-of-{}",
+            p.q1, p.q2, p.acceptors
+        ));
+    }
+    if parts.is_empty() {
+        parts.push("correct".to_string());
+    }
+    parts.join("-")
+}
+
+/// How to name this program in a command printed for the user to paste: `paxos-safety`
+/// when that name on the `PATH` is this very binary (after `cargo install --path .`), else
+/// the path of this binary, relative to the working directory when it lies below it
+/// (`target/release/paxos-safety` after `cargo run --release`). A printed command then
+/// runs as printed from where the user is, and never runs another build by accident.
+pub fn program() -> String {
+    let Ok(exe) = std::env::current_exe().and_then(std::fs::canonicalize) else {
+        return "paxos-safety".to_string();
+    };
+    let on_path = std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|dir| dir.join("paxos-safety"))
+            .find(|p| p.is_file())
+    });
+    if on_path.and_then(|p| std::fs::canonicalize(p).ok()).as_ref() == Some(&exe) {
+        return "paxos-safety".to_string();
+    }
+    let cwd = std::env::current_dir().and_then(std::fs::canonicalize);
+    let shown = match cwd.as_ref().map(|d| exe.strip_prefix(d)) {
+        // A bare name would be looked up on the PATH: `./paxos-safety` runs this one.
+        Ok(Ok(rel)) if rel.parent() == Some(std::path::Path::new("")) => {
+            std::path::Path::new(".").join(rel)
+        }
+        Ok(Ok(rel)) => rel.to_path_buf(),
+        _ => exe,
+    };
+    shell_word(&shown.display().to_string())
+}
+
+/// `word` quoted for a POSIX shell when it needs it.
+pub fn shell_word(word: &str) -> String {
+    let plain = |c: char| c.is_ascii_alphanumeric() || "/._-+=:,@%".contains(c);
+    if !word.is_empty() && word.chars().all(plain) {
+        word.to_string()
+    } else {
+        format!("'{}'", word.replace('\'', "'\\''"))
+    }
+}
+
 /// Set once stdout is gone (the reader of a pipe exited, as `| head` does): later output is
 /// dropped quietly and the subcommand still ends with the exit status of its verdict.
 static STDOUT_CLOSED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
@@ -370,9 +436,23 @@ macro_rules! say {
     ($($arg:tt)*) => { $crate::cli::emit(format_args!($($arg)*)) };
 }
 
+/// Writes one line to stderr. `eprintln!` panics too when stderr is a closed pipe
+/// (`2>&1 | head`); a diagnostic nobody reads is dropped instead.
+pub fn emit_err(args: std::fmt::Arguments<'_>) {
+    use std::io::Write;
+    let mut err = std::io::stderr().lock();
+    let _ = err.write_fmt(args).and_then(|()| err.write_all(b"\n"));
+}
+
+/// `eprintln!` for subcommands: see [`emit_err`].
+#[macro_export]
+macro_rules! warn {
+    ($($arg:tt)*) => { $crate::cli::emit_err(format_args!($($arg)*)) };
+}
+
 /// Prints a usage error the way every subcommand does, and returns exit status 2.
 pub fn usage_error(msg: &str) -> ExitCode {
-    eprintln!("error: {msg}");
+    crate::warn!("error: {msg}");
     ExitCode::from(EXIT_USAGE)
 }
 

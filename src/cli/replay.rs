@@ -122,7 +122,7 @@ fn replay(args: &ReplayArgs) -> Result<u8, String> {
         }
         cx.save(path)
             .map_err(|e| format!("--write-counterexample {e}"))?;
-        eprintln!(
+        crate::warn!(
             "wrote counterexample {} ({} events, as run: not shrunk)",
             path.display(),
             events.len()
@@ -136,6 +136,11 @@ fn replay(args: &ReplayArgs) -> Result<u8, String> {
 }
 
 fn from_seed(seed: u64, args: &ReplayArgs) -> Result<Trace, String> {
+    if let Err(e) = crate::rng::check_seed("--seed", seed) {
+        // Not refused: versions before 0.1 derived 64-bit execution seeds, and those are
+        // still the executions they were. But this one cannot go through a JSON reader.
+        crate::warn!("note: {e}; replaying it as given");
+    }
     let (config, _) = build_config(None, &args.cluster, &args.faults)?;
     match args.acceptor.harness(None)? {
         Some(h) => seed_trace(h, config, seed),
@@ -154,11 +159,10 @@ fn seed_trace<I: Implementation>(imp: I, config: Config, seed: u64) -> Result<Tr
 /// What the wire adds to a violation (the acceptor's reply line, a restart that lost
 /// state) goes to stderr: the trace itself stays the same for every implementation.
 fn note_detail<I: Implementation>(sim: &Simulator<I>, outcome: &Outcome, events: &[Event]) {
-    if let Some((step, v)) = &outcome.violation {
-        let full = explain_in_context(v, events, *step, sim.detail());
-        if full != Trace::explain(v) {
-            eprintln!("note: {full}");
-        }
+    // In-process roles have no wire to quote, and their trace shows every restart.
+    if let (Some((step, v)), Some(detail)) = (&outcome.violation, sim.detail()) {
+        let full = explain_in_context(v, events, *step, Some(detail));
+        super::emit_err(format_args!("note: {full}"));
     }
 }
 
@@ -206,7 +210,7 @@ fn warn_if_different(path: &Path, cx: &Counterexample, outcome: &Outcome, record
                 Some((inv, step)) => format!("{inv} at step {step}"),
                 None => "no violation".to_string(),
             };
-            eprintln!(
+            crate::warn!(
                 "warning: {} records {claimed}{at}, but this replay finds {now}",
                 path.display()
             );
@@ -214,7 +218,7 @@ fn warn_if_different(path: &Path, cx: &Counterexample, outcome: &Outcome, record
     }
     let unreplayed = recorded.saturating_sub(outcome.steps as usize);
     if unreplayed > 0 {
-        eprintln!(
+        crate::warn!(
             "note: {}: the last {unreplayed} of its {recorded} events were not replayed \
              (the execution ended with {} at step {})",
             path.display(),

@@ -242,11 +242,13 @@ pub struct Cuts {
     pub memory: bool,
     /// A step would have put more messages in flight than the limit allows.
     pub in_flight: bool,
+    /// Ctrl-C stopped the search (see `crate::interrupt`).
+    pub interrupted: bool,
 }
 
 impl Cuts {
     pub fn any(&self) -> bool {
-        self.depth || self.states || self.memory || self.in_flight
+        self.depth || self.states || self.memory || self.in_flight || self.interrupted
     }
 
     /// The names of the limits that were hit, as their flags say them.
@@ -256,6 +258,7 @@ impl Cuts {
             ("max-states", self.states),
             ("max-memory", self.memory),
             ("max-in-flight", self.in_flight),
+            ("ctrl-c", self.interrupted),
         ]
         .iter()
         .filter(|x| x.1)
@@ -811,6 +814,11 @@ pub fn explore(config: &Config, options: &Options) -> Result<Report, String> {
     };
     let mut level = 0u32;
     while frontier.len > 0 {
+        // Ctrl-C: checked between levels, so the report covers whole levels.
+        if crate::interrupt::requested() {
+            report.cuts.interrupted = true;
+            break;
+        }
         let fixed =
             graph.bytes() + frontier.bytes() + workers.iter().map(Worker::bytes).sum::<u64>();
         report.peak_bytes = report.peak_bytes.max(fixed);

@@ -31,13 +31,13 @@
 //! | `kind` | fields |
 //! |---|---|
 //! | `promised` | `node`, `ballot`, `previous` (ballot or null) |
-//! | `voted` | `node`, `ballot`, `value`, `previous` (vote or null) |
-//! | `started` | `node`, `ballot` |
-//! | `promise-counted` | `node`, `ballot`, `count`, `quorum` |
+//! | `voted` | `node`, `ballot`, `value`, `previous` (vote or null), `promised` (the promise before the vote, or null), `kept` (the promise after it, or null) |
+//! | `started` | `node`, `ballot`, `collides` (another proposer whose current ballot is the same, or null) |
+//! | `promise-counted` | `node`, `ballot`, `count`, `quorum`, `from` (the acceptor), `promise` (the ballot the promise was for), `again` (its promise was counted before) |
 //! | `proposed` | `node`, `ballot`, `value`, `adopted` (`{"node", "ballot"}` or null), `reported` (`{"node", "ballot", "value"}` or null: the highest vote the counted promises carried) |
-//! | `vote-counted` | `node`, `ballot`, `count`, `quorum` |
+//! | `vote-counted` | `node`, `ballot`, `count`, `quorum`, `from` (the acceptor), `vote` (the ballot of its vote) |
 //! | `decided` | `node`, `ballot`, `value` |
-//! | `chosen` | `ballot`, `value`, `quorum` |
+//! | `chosen` | `ballot`, `value`, `quorum`, `voters` (the acceptors that voted for it) |
 //! | `acceptor-crashed` | `node`, `promised`, `accepted` (what it keeps on disk) |
 //! | `proposer-crashed` | `node`, `ballot` (lost, or null), `phase` (`idle`, `preparing`, `accepting`, `decided`), `round` (integer, kept) |
 //! | `acceptor-restarted` | `node`, `promised`, `accepted` (what it now has), `forgot` (`{"promised", "accepted"}` or null) |
@@ -47,7 +47,7 @@
 //! `ending` (`quiescent`, `schedule-end`, `step-limit`, `message-limit`, `violation`),
 //! `chosen` (vote or null), `verdict` (`safe` or `violation`), `invariant` (string or null),
 //! `violation_step` (integer or null), `explanation` (string or null), `seed` (integer or
-//! null; a u64, so JavaScript's numbers may round it), `config` (the configuration with every fault field pinned, the same object a
+//! null; the seeds this version derives or picks are below 2^53, so every JSON reader reads them exactly; a larger one from an older version or a user may be rounded by readers that hold numbers as doubles), `config` (the configuration with every fault field pinned, the same object a
 //! counterexample file's `config` is).
 
 use serde_json::{json, Value as Json};
@@ -175,19 +175,28 @@ fn change_object(change: &Change) -> Json {
             ballot: b,
             value: v,
             previous,
+            promised,
+            kept,
         } => json!({"kind": "voted", "node": acceptor(a), "ballot": ballot(b), "value": value(v),
-                    "previous": vote(previous)}),
+                    "previous": vote(previous), "promised": opt_ballot(promised),
+                    "kept": opt_ballot(kept)}),
         Change::Started {
             proposer: p,
             ballot: b,
-        } => json!({"kind": "started", "node": proposer(p), "ballot": ballot(b)}),
+            collides,
+        } => json!({"kind": "started", "node": proposer(p), "ballot": ballot(b),
+                    "collides": collides.map_or(Json::Null, proposer)}),
         Change::PromiseCounted {
             proposer: p,
             ballot: b,
             count,
             quorum,
+            from,
+            promise,
+            again,
         } => json!({"kind": "promise-counted", "node": proposer(p), "ballot": ballot(b),
-                    "count": count, "quorum": quorum}),
+                    "count": count, "quorum": quorum, "from": acceptor(from),
+                    "promise": ballot(promise), "again": again}),
         Change::Proposed {
             proposer: p,
             ballot: b,
@@ -206,8 +215,11 @@ fn change_object(change: &Change) -> Json {
             ballot: b,
             count,
             quorum,
+            from,
+            vote: vb,
         } => json!({"kind": "vote-counted", "node": proposer(p), "ballot": ballot(b),
-                    "count": count, "quorum": quorum}),
+                    "count": count, "quorum": quorum, "from": acceptor(from),
+                    "vote": ballot(vb)}),
         Change::Decided {
             proposer: p,
             ballot: b,
@@ -219,7 +231,13 @@ fn change_object(change: &Change) -> Json {
             ballot: b,
             value: v,
             quorum,
-        } => json!({"kind": "chosen", "ballot": ballot(b), "value": value(v), "quorum": quorum}),
+            voters,
+            acceptors,
+        } => json!({"kind": "chosen", "ballot": ballot(b), "value": value(v), "quorum": quorum,
+                    "voters": (0..acceptors.min(16))
+                        .filter(|&a| voters & (1 << a) != 0)
+                        .map(|a| acceptor(a as AcceptorId))
+                        .collect::<Vec<_>>()}),
         Change::AcceptorCrashed {
             acceptor: a,
             promised,

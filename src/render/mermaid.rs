@@ -30,9 +30,16 @@ const NOTE_WIDTH: usize = 60;
 /// The background of the violating step: a light red that reads on light and dark themes.
 const VIOLATION_FILL: &str = "rgb(255, 221, 221)";
 
+/// The first line of every diagram: Mermaid sizes a note's box by measuring its text in the
+/// configured font, and its default list (`"trebuchet ms", verdana, arial`) is measured and
+/// drawn in different fonts where Trebuchet and Verdana are missing (Linux, headless
+/// Chromium), so the text ran out of its box. Naming fonts every system has or maps keeps
+/// the measurement and the drawing in the same font (`tests/browser.rs` checks it).
+pub const FONT_DIRECTIVE: &str = r#"%%{init: {"fontFamily": "arial, sans-serif"}}%%"#;
+
 /// Renders `trace` as a Mermaid sequence diagram; the result ends with a newline.
 pub fn render(trace: &Trace) -> String {
-    let mut out = String::from("sequenceDiagram\n");
+    let mut out = format!("{FONT_DIRECTIVE}\nsequenceDiagram\n");
     let proposers = trace.config.proposers;
     let acceptors = trace.config.acceptors;
     for p in 0..proposers {
@@ -43,6 +50,8 @@ pub fn render(trace: &Trace) -> String {
     }
     let everyone = span(NodeId::Proposer(0), NodeId::Acceptor(acceptors - 1));
     let all_acceptors = span(NodeId::Acceptor(0), NodeId::Acceptor(acceptors - 1));
+    let proto = trace.config.protocol();
+    let quorums_meet = proto.effective_q1() + proto.effective_q2() > usize::from(acceptors);
     for step in &trace.steps {
         let indent = if step.violation.is_some() {
             let _ = writeln!(out, "    rect {VIOLATION_FILL}");
@@ -50,7 +59,7 @@ pub fn render(trace: &Trace) -> String {
         } else {
             "    "
         };
-        for line in step_lines(step, &all_acceptors) {
+        for line in step_lines(step, &all_acceptors, acceptors, quorums_meet) {
             let _ = writeln!(out, "{indent}{line}");
         }
         if let Some(v) = &step.violation {
@@ -81,8 +90,9 @@ fn message(env: &Envelope) -> String {
     }
 }
 
-/// The statements of one step, without indentation.
-fn step_lines(step: &Step, all_acceptors: &str) -> Vec<String> {
+/// The statements of one step, without indentation. `quorums_meet` says whether every
+/// phase-1 quorum the proposers use meets every phase-2 quorum, as Paxos needs.
+fn step_lines(step: &Step, all_acceptors: &str, acceptors: u16, quorums_meet: bool) -> Vec<String> {
     let n = step.number;
     let mut lines = Vec::new();
     match step.event {
@@ -122,9 +132,63 @@ fn step_lines(step: &Step, all_acceptors: &str) -> Vec<String> {
                 NodeId::Proposer(proposer).to_string()
             }
             Change::Chosen { .. } => all_acceptors.to_string(),
-            // Promises, votes and counts show in the arrows that follow, and the changes of
-            // crash, restart and timeout steps are in the step's own note; the text
-            // rendering lists them all.
+            // A count that breaks the rules is the cause of what follows, so it gets a
+            // note at the step it happens: a promise counted twice, a promise or a vote
+            // for another ballot counted toward this one.
+            Change::PromiseCounted {
+                proposer,
+                ballot,
+                promise,
+                again,
+                ..
+            } if again || promise != ballot => NodeId::Proposer(proposer).to_string(),
+            Change::VoteCounted {
+                proposer,
+                ballot,
+                vote,
+                ..
+            } if vote != ballot => NodeId::Proposer(proposer).to_string(),
+            // Likewise a vote below the acceptor's promise, or one that leaves its promise
+            // below the vote.
+            Change::Voted {
+                acceptor,
+                ballot,
+                promised,
+                kept,
+                ..
+            } if promised.is_some_and(|p| ballot < p) || kept.is_none_or(|k| ballot > k) => {
+                NodeId::Acceptor(acceptor).to_string()
+            }
+            // Quorums that need not meet (too small, or flexible ones with q1 + q2 <= A):
+            // the count that reaches one is where two decisions can part ways.
+            Change::PromiseCounted {
+                proposer,
+                count,
+                quorum,
+                ..
+            }
+            | Change::VoteCounted {
+                proposer,
+                count,
+                quorum,
+                ..
+            } if count == quorum && !quorums_meet => {
+                let text = format!(
+                    "{} (a quorum of {quorum} of {} acceptors: {})",
+                    change.text(),
+                    acceptors,
+                    "two such quorums need not meet"
+                );
+                lines.push(format!(
+                    "Note over {}: {}",
+                    NodeId::Proposer(proposer),
+                    wrap(&text)
+                ));
+                continue;
+            }
+            // Ordinary promises, votes and counts show in the arrows that follow, and the
+            // changes of crash, restart and timeout steps are in the step's own note; the
+            // text rendering lists them all.
             _ => continue,
         };
         lines.push(format!("Note over {over}: {}", wrap(&change.text())));

@@ -64,20 +64,35 @@ pub enum Change {
         previous: Option<Ballot>,
     },
     /// An acceptor voted for `(ballot, value)`, replacing its earlier vote, if any.
+    /// `promised` is its promise before the vote and `kept` its promise after it: a vote
+    /// below the first, or a vote above the second (a vote is a promise too), breaks an
+    /// acceptor's rules, and the diagram says so at this step.
     Voted {
         acceptor: AcceptorId,
         ballot: Ballot,
         value: Value,
         previous: Option<(Ballot, Value)>,
+        promised: Option<Ballot>,
+        kept: Option<Ballot>,
     },
     /// A proposer timed out and started phase 1 of a fresh ballot (only a timeout does).
-    Started { proposer: u8, ballot: Ballot },
-    /// A proposer counted a promise toward its phase-1 quorum.
+    /// `collides` names another proposer whose current ballot is the same one.
+    Started {
+        proposer: u8,
+        ballot: Ballot,
+        collides: Option<u8>,
+    },
+    /// A proposer counted a promise from `from` toward its phase-1 quorum. `promise` is
+    /// the ballot the promise was for (not `ballot` only under a bug), and `again` says
+    /// that `from`'s promise had been counted already for this ballot.
     PromiseCounted {
         proposer: u8,
         ballot: Ballot,
         count: u32,
         quorum: u32,
+        from: AcceptorId,
+        promise: Ballot,
+        again: bool,
     },
     /// A proposer reached its phase-1 quorum and sent `Accept(ballot, value)`. `adopted` is
     /// the vote it took the value from; `reported` is the highest vote the promises it counted
@@ -89,12 +104,15 @@ pub enum Change {
         adopted: Option<(AcceptorId, Ballot)>,
         reported: Option<(AcceptorId, Ballot, Value)>,
     },
-    /// A proposer counted a vote for its ballot.
+    /// A proposer counted a vote from `from` toward its ballot; `vote` is the ballot of
+    /// that vote (not `ballot` only under a bug).
     VoteCounted {
         proposer: u8,
         ballot: Ballot,
         count: u32,
         quorum: u32,
+        from: AcceptorId,
+        vote: Ballot,
     },
     /// A proposer learned that its value is chosen.
     Decided {
@@ -103,11 +121,14 @@ pub enum Change {
         value: Value,
     },
     /// A phase-2 quorum has voted for `(ballot, value)`: the value is chosen (the checker's
-    /// lowest chosen ballot changed).
+    /// lowest chosen ballot changed). `voters` has bit `a` set for each acceptor `a` that
+    /// voted for it so far; `acceptors` is the cluster's size.
     Chosen {
         ballot: Ballot,
         value: Value,
         quorum: u16,
+        voters: u16,
+        acceptors: u16,
     },
     /// An acceptor crashed; its promise and vote are on stable storage and survive.
     AcceptorCrashed {
@@ -241,6 +262,7 @@ impl Trace {
             before: Snapshot::default(),
             chosen_before: None,
             reported: vec![None; config.proposers as usize],
+            voters: Vec::new(),
             steps: Vec::with_capacity(events.len()),
         };
         let mut sim = Simulator::with(imp, *config);
@@ -293,6 +315,28 @@ impl Trace {
     /// `round.proposer`, values `v1..`, acceptors `a1..`).
     pub fn explain(violation: &Violation) -> String {
         violation.explain(Ballot::sim_label, |v| v.to_string())
+    }
+}
+
+/// Adds this step's votes to the record of who voted for what.
+fn note_voters(changes: &[Change], voters: &mut Vec<(Ballot, Value, u16)>) {
+    for change in changes {
+        if let Change::Voted {
+            acceptor,
+            ballot,
+            value,
+            ..
+        } = *change
+        {
+            let bit = 1u16.checked_shl(u32::from(acceptor)).unwrap_or(0);
+            match voters
+                .iter_mut()
+                .find(|(b, v, _)| (*b, *v) == (ballot, value))
+            {
+                Some((_, _, mask)) => *mask |= bit,
+                None => voters.push((ballot, value, bit)),
+            }
+        }
     }
 }
 
@@ -373,6 +417,9 @@ struct Describer {
     before: Snapshot,
     chosen_before: Option<(Ballot, Value)>,
     reported: Vec<Reported>,
+    /// Every (ballot, value) voted for, with the acceptors that voted for it (one bit
+    /// each), so that the step at which a value is chosen can name its voters.
+    voters: Vec<(Ballot, Value, u16)>,
     steps: Vec<Step>,
 }
 
@@ -394,11 +441,18 @@ impl<A: AcceptorRole, P: ProposerRole> Visitor<A, P> for Describer {
             &mut self.reported,
             &mut changes,
         );
+        note_voters(&changes, &mut self.voters);
         if let Some((ballot, value)) = checker.chosen().filter(|&c| Some(c) != self.chosen_before) {
             changes.push(Change::Chosen {
                 ballot,
                 value,
                 quorum: self.proto.q2,
+                voters: self
+                    .voters
+                    .iter()
+                    .find(|&&(b, v, _)| (b, v) == (ballot, value))
+                    .map_or(0, |&(_, _, m)| m),
+                acceptors: self.proto.acceptors,
             });
         }
         self.steps.push(Step {
@@ -462,9 +516,16 @@ fn describe(
         }
         Event::Timeout(p) => {
             if let Some(ballot) = after.proposers[p as usize].ballot {
+                let collides = after
+                    .proposers
+                    .iter()
+                    .enumerate()
+                    .find(|&(q, other)| q != p as usize && other.ballot == Some(ballot))
+                    .map(|(q, _)| q as u8);
                 out.push(Change::Started {
                     proposer: p,
                     ballot,
+                    collides,
                 });
             }
             reported[p as usize] = None;
@@ -474,7 +535,11 @@ fn describe(
                 note_reported(before, after, env.dst, a, accepted, reported);
             }
             acceptor_changes(before, after, out);
-            proposer_changes(proto, before, after, reported, out);
+            let reply = match env.src {
+                NodeId::Acceptor(a) => Some((a, env.msg)),
+                NodeId::Proposer(_) => None,
+            };
+            proposer_changes(proto, before, after, reported, reply, out);
         }
         // The network's faults change no node; the event's text says all there is.
         Event::Drop(_) | Event::Duplicate(_) => {}
@@ -521,16 +586,21 @@ fn acceptor_changes(before: &Snapshot, after: &Snapshot, out: &mut Vec<Change>) 
                 ballot,
                 value,
                 previous: was.accepted,
+                promised: was.promised,
+                kept: now.promised,
             });
         }
     }
 }
 
+/// `reply` is the acceptor and message of a delivered reply: the one thing a proposer can
+/// have counted in this step.
 fn proposer_changes(
     proto: &Protocol,
     before: &Snapshot,
     after: &Snapshot,
     reported: &[Reported],
+    reply: Option<(AcceptorId, Msg)>,
     out: &mut Vec<Change>,
 ) {
     for (p, (was, now)) in before.proposers.iter().zip(&after.proposers).enumerate() {
@@ -539,12 +609,27 @@ fn proposer_changes(
         let (q1, q2) = now
             .quorums
             .unwrap_or((u32::from(proto.q1), u32::from(proto.q2)));
-        if now.promises > was.promises {
+        if let (
+            true,
+            Some((
+                from,
+                Msg::Promise {
+                    ballot: promise, ..
+                },
+            )),
+        ) = (now.promises > was.promises, reply)
+        {
             out.push(Change::PromiseCounted {
                 proposer,
                 ballot,
                 count: now.promises,
                 quorum: q1,
+                from,
+                promise,
+                // Counted before for this very ballot: a duplicate counted twice.
+                again: was.ballot == now.ballot
+                    && from < 64
+                    && was.promised_by & (1u64 << from) != 0,
             });
         }
         if let (Phase::Preparing, Phase::Accepting, Some(value)) =
@@ -558,12 +643,16 @@ fn proposer_changes(
                 reported: reported[p],
             });
         }
-        if now.votes > was.votes {
+        if let (true, Some((from, Msg::Accepted { ballot: vote, .. }))) =
+            (now.votes > was.votes, reply)
+        {
             out.push(Change::VoteCounted {
                 proposer,
                 ballot,
                 count: now.votes,
                 quorum: q2,
+                from,
+                vote,
             });
         }
         let decided_now = was.phase != Phase::Decided && now.phase == Phase::Decided;
@@ -643,28 +732,68 @@ impl Change {
                 ballot,
                 value,
                 previous,
+                promised,
+                kept,
             } => {
                 let mut s = format!("{} votes {}", ac(acceptor), vote_label((ballot, value)));
                 if let Some(prev) = previous {
                     s += &format!(" replacing {}", vote_label(prev));
                 }
+                if let Some(p) = promised.filter(|&p| ballot < p) {
+                    s += &format!(", below its promise {}", p.sim_label());
+                } else if kept.is_none_or(|k| ballot > k) {
+                    // A vote is a promise too: a correct acceptor's promise is now `ballot`.
+                    match kept {
+                        Some(k) => s += &format!(", but its promise stays at {}", k.sim_label()),
+                        None => s += &format!(", but does not promise {}", ballot.sim_label()),
+                    }
+                }
                 s
             }
-            Change::Started { proposer, ballot } => format!(
-                "{} times out, starts ballot {} and sends prepare",
-                pr(proposer),
-                ballot.sim_label()
-            ),
+            Change::Started {
+                proposer,
+                ballot,
+                collides,
+            } => {
+                let mut s = format!(
+                    "{} times out, starts ballot {} and sends prepare",
+                    pr(proposer),
+                    ballot.sim_label()
+                );
+                if let Some(q) = collides {
+                    s += &format!(", the ballot {} is using too", pr(q));
+                }
+                s
+            }
             Change::PromiseCounted {
                 proposer,
                 ballot,
                 count,
                 quorum,
-            } => format!(
-                "{} has {count} of {quorum} promises for {}",
-                pr(proposer),
-                ballot.sim_label()
-            ),
+                from,
+                promise,
+                again,
+            } => {
+                let counts = format!("{count} of {quorum} promises for {}", ballot.sim_label());
+                if again {
+                    format!(
+                        "{} counts {}'s promise {} a second time, so has {counts}",
+                        pr(proposer),
+                        ac(from),
+                        promise.sim_label()
+                    )
+                } else if promise != ballot {
+                    format!(
+                        "{} counts {}'s promise for {} toward {}, so has {counts}",
+                        pr(proposer),
+                        ac(from),
+                        promise.sim_label(),
+                        ballot.sim_label()
+                    )
+                } else {
+                    format!("{} has {counts}", pr(proposer))
+                }
+            }
             Change::Proposed {
                 proposer,
                 ballot,
@@ -701,11 +830,22 @@ impl Change {
                 ballot,
                 count,
                 quorum,
-            } => format!(
-                "{} has {count} of {quorum} votes for {}",
-                pr(proposer),
-                ballot.sim_label()
-            ),
+                from,
+                vote,
+            } => {
+                let counts = format!("{count} of {quorum} votes for {}", ballot.sim_label());
+                if vote == ballot {
+                    format!("{} has {counts}", pr(proposer))
+                } else {
+                    format!(
+                        "{} counts {}'s vote at {} toward {}, so has {counts}",
+                        pr(proposer),
+                        ac(from),
+                        vote.sim_label(),
+                        ballot.sim_label()
+                    )
+                }
+            }
             Change::Decided {
                 proposer,
                 ballot,
@@ -719,10 +859,23 @@ impl Change {
                 ballot,
                 value,
                 quorum,
-            } => format!(
-                "{value} is chosen at {} (a quorum of {quorum} voted for it)",
-                ballot.sim_label()
-            ),
+                voters,
+                acceptors,
+            } => {
+                let names: Vec<String> = (0..acceptors.min(16))
+                    .filter(|&a| voters & (1 << a) != 0)
+                    .map(|a| ac(a as AcceptorId).to_string())
+                    .collect();
+                let who = match names.as_slice() {
+                    [] => "a quorum".to_string(),
+                    [one] => one.clone(),
+                    [init @ .., last] => format!("{} and {last}", init.join(", ")),
+                };
+                format!(
+                    "{value} is chosen at {}: {who} voted for it (quorum {quorum} of {acceptors})",
+                    ballot.sim_label()
+                )
+            }
             Change::AcceptorCrashed {
                 acceptor,
                 promised,
