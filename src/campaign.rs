@@ -199,7 +199,20 @@ impl Campaign {
                         }
                         let hi = (lo + CHUNK).min(total);
                         let mut found_here = 0;
+                        let mut ran = 0;
+                        let mut cut = false;
                         for j in lo..hi {
+                            // Within a chunk too, for implementations whose executions are
+                            // slow (acceptor processes): the flag is one relaxed load, the
+                            // clock is read every 16 executions.
+                            if crate::interrupt::requested()
+                                || (ran % 16 == 15
+                                    && self.time_limit.is_some_and(|l| start.elapsed() >= l))
+                            {
+                                cut = true;
+                                break;
+                            }
+                            ran += 1;
                             let index = self.index(j);
                             let seed = execution_seed(self.seed, index);
                             let o = sim.run_seed(seed, None);
@@ -220,9 +233,15 @@ impl Campaign {
                                 }
                             }
                         }
-                        let d = done.fetch_add(hi - lo, Ordering::Relaxed) + (hi - lo);
+                        let d = done.fetch_add(ran, Ordering::Relaxed) + ran;
                         let v = violations.fetch_add(found_here, Ordering::Relaxed) + found_here;
                         progress(d, v);
+                        if cut {
+                            if !crate::interrupt::requested() {
+                                timed_out.store(true, Ordering::Relaxed);
+                            }
+                            break;
+                        }
                     }
                     results
                         .lock()

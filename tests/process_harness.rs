@@ -290,33 +290,12 @@ fn no_acceptor_process_outlives_its_execution() {
     let marker = std::env::temp_dir().join(format!("paxos-orphan-check-{}", std::process::id()));
     std::fs::copy(NODE, &marker).unwrap();
     let cmd = format!("{} node --bug accept-below-promise", marker.display());
-    let count = || {
-        std::fs::read_dir("/proc")
-            .map(|d| {
-                d.flatten()
-                    .filter(|e| {
-                        std::fs::read(e.path().join("cmdline")).is_ok_and(|c| {
-                            String::from_utf8_lossy(&c).contains(marker.to_str().unwrap())
-                        })
-                    })
-                    .count()
-            })
-            .unwrap_or(0)
-    };
     {
         let h = harness(&cmd, CrashMode::Restart);
         let report = campaign(crashy(), 300, true).run_with(&h, &|_, _| {});
         assert!(report.first.is_some(), "the bad node is caught");
     }
-    // Killed processes may take a moment to leave /proc.
-    let mut left = count();
-    for _ in 0..50 {
-        if left == 0 {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-        left = count();
-    }
+    let left = processes_left(&marker);
     let _ = std::fs::remove_file(&marker);
     assert_eq!(
         left, 0,
@@ -396,4 +375,74 @@ fn a_command_that_cannot_start_is_a_usage_error() {
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("the acceptor command does not work"), "{err}");
+}
+
+#[test]
+fn ctrl_c_stops_a_process_campaign_and_leaves_no_process_behind() {
+    let marker = std::env::temp_dir().join(format!("paxos-ctrlc-check-{}", std::process::id()));
+    std::fs::copy(NODE, &marker).unwrap();
+    let out_dir = std::env::temp_dir().join(format!("paxos-ctrlc-out-{}", std::process::id()));
+    let child = std::process::Command::new(NODE)
+        .args([
+            "fuzz",
+            "--runs",
+            "1000000",
+            "--seed",
+            "3",
+            "--jobs",
+            "2",
+            "--quiet",
+            "--out-dir",
+        ])
+        .arg(&out_dir)
+        .args(["--acceptor-cmd", marker.to_str().unwrap()])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(1500));
+    let pid = child.id().to_string();
+    std::process::Command::new("kill")
+        .args(["-INT", &pid])
+        .status()
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(130),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("no violation"), "{stdout}");
+    let left = processes_left(&marker);
+    let _ = std::fs::remove_file(&marker);
+    let _ = std::fs::remove_dir_all(&out_dir);
+    assert_eq!(left, 0, "acceptor processes left running after Ctrl-C");
+}
+
+/// How many processes run `marker`, after giving killed ones a second to leave /proc.
+fn processes_left(marker: &std::path::Path) -> usize {
+    let marker = marker.to_str().unwrap();
+    let count = || {
+        std::fs::read_dir("/proc")
+            .map(|d| {
+                d.flatten()
+                    .filter(|e| {
+                        std::fs::read(e.path().join("cmdline"))
+                            .is_ok_and(|c| String::from_utf8_lossy(&c).contains(marker))
+                    })
+                    .count()
+            })
+            .unwrap_or(0)
+    };
+    let mut left = count();
+    for _ in 0..50 {
+        if left == 0 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+        left = count();
+    }
+    left
 }
