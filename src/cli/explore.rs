@@ -34,7 +34,8 @@ pub const DEFAULT_MAX_MEMORY_MIB: u64 = 4096;
     The explorer is specialised to the built-in protocol and its bug switches: it encodes and\n\
     permutes the built-in roles' state. Your own roles (the library's traits) and acceptor\n\
     processes (--acceptor-cmd) are verified by fuzz campaigns, shrinking and replay.\n\n\
-    Exit status: 0 no violation, 1 a violation, 2 bad usage.")]
+    Ctrl-C stops the search and reports what it did; a second Ctrl-C exits at once.\n\
+    Exit status: 0 no violation, 1 a violation, 2 bad usage, 130 stopped by Ctrl-C with nothing found.")]
 pub struct ExploreArgs {
     #[command(flatten)]
     pub cluster: ClusterArgs,

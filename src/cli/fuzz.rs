@@ -32,7 +32,8 @@ use crate::shrink::shortest_counterexample_with;
     paxos-safety fuzz --bug no-adopt                   watch the checker catch a classic bug\n  \
     paxos-safety fuzz --acceptors 5 --q1 2 --q2 3      flexible quorums that do not intersect\n  \
     paxos-safety fuzz --shard 3/8 --json               the third of eight disjoint slices\n\n\
-    Exit status: 0 no violation, 1 a violation, 2 bad usage.")]
+    Ctrl-C stops the campaign and reports what it did; a second Ctrl-C exits at once.\n\
+    Exit status: 0 no violation, 1 a violation, 2 bad usage, 130 stopped by Ctrl-C with nothing found.")]
 pub struct FuzzArgs {
     /// Executions in the campaign [default: 10000, or unbounded with --time-limit]
     #[arg(long, value_name = "N")]
