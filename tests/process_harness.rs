@@ -77,7 +77,7 @@ fn assert_clean(report: &Report) {
 fn the_reference_node_survives_a_campaign_and_replays_byte_for_byte() {
     let h = harness(NODE, CrashMode::Pause);
     h.probe().unwrap();
-    let report = campaign(Config::default(), 400, false).run_with(&h, &|_, _| {});
+    let report = campaign(Config::default(), 200, false).run_with(&h, &|_, _| {});
     assert_clean(&report);
     // The same seed twice: the same events, the same outcome.
     let mut sim = Simulator::with(h.clone(), Config::default());
@@ -317,6 +317,7 @@ fn fuzz_writes_a_file_that_replay_reruns_on_fresh_processes() {
             "4",
             "--jobs",
             "1",
+            "--stop-on-violation",
             "--json",
             "--out-dir",
         ])
