@@ -238,7 +238,8 @@ fn every_python_example_survives_and_every_buggy_one_is_caught_and_shrunk() {
         let mut sim = Simulator::with(h.clone(), c.config);
         let mut events = Vec::new();
         let outcome = sim.run_seed(first.seed, Some(&mut events));
-        let shrunk = shrink_with(&h, &c.config, outcome.profile, &events, None, MAX_REPLAYS)
+        // Every candidate starts three interpreters: a budget keeps the tier's time sane.
+        let shrunk = shrink_with(&h, &c.config, outcome.profile, &events, None, 200)
             .unwrap_or_else(|| panic!("{}: the failure does not replay", h.command()));
         assert!(shrunk.events.len() <= events.len());
         let o = sim.run_events(&shrunk.events, shrunk.outcome.profile, true, None);
