@@ -644,6 +644,9 @@ impl Checker {
         }
         match self.chosen {
             Some((cb, cv)) if cv != value => {
+                // The first chosen value stays the one later proposals are held to. The
+                // check below still runs: a choice below an already chosen ballot with
+                // another value breaks immutability too, not only agreement.
                 self.flag(
                     found,
                     Invariant::Agreement,
@@ -652,7 +655,6 @@ impl Checker {
                     Some((cb, cv)),
                     None,
                 );
-                return;
             }
             Some((cb, _)) if cb <= ballot => return,
             _ => self.chosen = Some((ballot, value)),

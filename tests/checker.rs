@@ -290,3 +290,29 @@ fn every_invariant_has_its_own_bit_and_name() {
         assert_eq!(c.holds(i), i != Invariant::PromiseMonotonic, "{i}");
     }
 }
+
+#[test]
+fn a_lower_choice_of_another_value_breaks_immutability_as_well_as_agreement() {
+    // v1 is chosen at ballot 5, then v2 at ballot 3: ballot 5 carries another value above
+    // the chosen ballot 3, so immutability is broken too (agreement is reported first).
+    let history = [
+        proposal(5, 1),
+        vote(0, 5, 1),
+        vote(1, 5, 1),
+        proposal(3, 2),
+        vote(2, 3, 2),
+        vote(3, 3, 2),
+    ];
+    assert_eq!(first_violation(&history), Some(Invariant::Agreement));
+    let mut c = Checker::new(2);
+    for o in history {
+        c.observe(o);
+    }
+    assert!(!c.holds(Invariant::Agreement));
+    assert!(!c.holds(Invariant::Immutability));
+    assert_eq!(
+        c.chosen(),
+        Some((Ballot(5), Value(1))),
+        "the first choice stays"
+    );
+}
