@@ -316,3 +316,78 @@ fn a_lower_choice_of_another_value_breaks_immutability_as_well_as_agreement() {
         "the first choice stays"
     );
 }
+
+fn fed(quorum: usize, history: &[Observation]) -> Checker {
+    let mut c = Checker::new(quorum);
+    for &o in history {
+        c.observe(o);
+    }
+    c
+}
+
+#[test]
+fn checkers_that_know_the_same_are_equal_whatever_the_order_they_learned_it() {
+    // Records first seen in another order, below and above the size at which the checker
+    // builds its hash index.
+    for n in [3u64, 40] {
+        let up: Vec<Observation> = (0..n).map(|b| proposal(b, 1)).collect();
+        let down: Vec<Observation> = (0..n).rev().map(|b| proposal(b, 1)).collect();
+        assert_eq!(fed(2, &up), fed(2, &down), "{n} records");
+    }
+    // Inputs declared in another order, or twice.
+    let mut a = Checker::new(2);
+    a.register_input(Value(1));
+    a.register_input(Value(2));
+    let mut b = Checker::new(2);
+    b.register_input(Value(2));
+    b.register_input(Value(1));
+    b.register_input(Value(2));
+    assert_eq!(a, b);
+    // A reset checker equals a new one, whatever it held (it keeps its allocations).
+    let mut used = fed(2, &[proposal(1, 1), vote(0, 1, 1), promise(1, 4)]);
+    used.register_input(Value(1));
+    used.reset(3);
+    assert_eq!(used, Checker::new(3));
+    assert_eq!(used.clone(), used);
+}
+
+#[test]
+fn checkers_that_differ_in_one_thing_are_not_equal() {
+    let base = [proposal(1, 1), vote(0, 1, 1), promise(1, 3)];
+    let c = fed(2, &base);
+    assert_eq!(c, fed(2, &base));
+    // Only the quorum.
+    assert_ne!(c, fed(3, &base));
+    // Only whether (1, v1) was proposed.
+    assert_ne!(c, fed(2, &[vote(0, 1, 1), promise(1, 3)]));
+    // Only who voted.
+    assert_ne!(
+        fed(3, &[proposal(1, 1), vote(0, 1, 1), promise(1, 1)]),
+        fed(3, &[proposal(1, 1), vote(1, 1, 1), promise(0, 1)])
+    );
+    // Only a floor.
+    assert_ne!(c, fed(2, &[proposal(1, 1), vote(0, 1, 1), promise(1, 4)]));
+    // Only the declared inputs.
+    let mut x = Checker::new(2);
+    x.register_input(Value(1));
+    let mut y = Checker::new(2);
+    y.register_input(Value(2));
+    assert_ne!(x, y);
+    assert_ne!(x, Checker::new(2));
+    // Only the verdict: the same floor reached with and without going down.
+    assert_ne!(
+        fed(2, &[promise(0, 5), promise(0, 3)]),
+        fed(2, &[promise(0, 3), promise(0, 5)])
+    );
+    // Only which violation came first.
+    assert_ne!(
+        fed(
+            2,
+            &[promise(0, 5), promise(0, 3), proposal(4, 1), proposal(4, 2)]
+        ),
+        fed(
+            2,
+            &[proposal(4, 1), proposal(4, 2), promise(0, 5), promise(0, 3)]
+        )
+    );
+}
