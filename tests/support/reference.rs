@@ -88,10 +88,20 @@ fn chosen(h: &[Observation], quorum: usize) -> Vec<Chosen> {
     out
 }
 
-/// The lowest ballot chosen in `h`, with its value (the checker's `chosen()`).
+/// The value chosen first in `h` (whose quorum completed first): "the" chosen value, also
+/// once agreement is broken and several are.
+fn first_chosen_value(chosen: &[Chosen]) -> Option<Value> {
+    chosen.iter().min_by_key(|c| c.at).map(|c| c.value)
+}
+
+/// The lowest ballot at which the first chosen value is chosen in `h`, with that value (the
+/// checker's `chosen()`; while agreement holds, simply the lowest chosen ballot).
 fn lowest_chosen(h: &[Observation], quorum: usize) -> Option<(Ballot, Value)> {
-    chosen(h, quorum)
+    let chosen = chosen(h, quorum);
+    let first = first_chosen_value(&chosen)?;
+    chosen
         .iter()
+        .filter(|c| c.value == first)
         .map(|c| (c.ballot, c.value))
         .min_by_key(|&(b, _)| b)
 }
@@ -187,12 +197,13 @@ pub fn broken(r: &Reference, h: &[Observation]) -> Vec<Invariant> {
             .any(|&(b, v)| pairs.iter().any(|&(b2, v2)| b == b2 && v != v2)),
     );
 
-    // Learner agreement: a decision for a value not chosen before it.
+    // Learner agreement: a decision for anything but the value chosen (first) before it.
     check(
         Invariant::LearnerAgreement,
         h.iter().enumerate().any(|(i, o)| match *o {
             Observation::Decide { value, .. } => {
-                !chosen.iter().any(|c| c.value == value && c.at < i)
+                let before: Vec<Chosen> = chosen.iter().copied().filter(|c| c.at < i).collect();
+                first_chosen_value(&before) != Some(value)
             }
             _ => false,
         }),
