@@ -116,11 +116,7 @@ fn floor(h: &[Observation], a: AcceptorId) -> Option<Ballot> {
             }
             | Observation::Vote {
                 acceptor, ballot, ..
-            } if acceptor == a => {
-                if Some(ballot) > out {
-                    out = Some(ballot);
-                }
-            }
+            } if acceptor == a && Some(ballot) > out => out = Some(ballot),
             _ => {}
         }
     }
