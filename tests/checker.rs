@@ -391,3 +391,35 @@ fn checkers_that_differ_in_one_thing_are_not_equal() {
         )
     );
 }
+
+#[test]
+fn clone_from_copies_everything_the_checker_knows() {
+    let source = fed(
+        2,
+        &[proposal(1, 1), vote(0, 1, 1), promise(1, 3), promise(1, 2)],
+    );
+    let mut c = fed(3, &[proposal(7, 2), vote(2, 7, 2)]);
+    c.clone_from(&source);
+    assert_eq!(c, source);
+    assert_eq!(c.clone(), source);
+}
+
+#[test]
+fn records_past_the_linear_scan_are_found_again() {
+    // Forty records: past the size at which the checker switches from a linear scan to its
+    // index. Every vote must land on the record its proposal made.
+    let mut c = Checker::new(2);
+    for b in 0..40 {
+        c.observe(proposal(b, 1));
+    }
+    for b in 0..40 {
+        c.observe(vote(0, b, 1));
+        c.observe(vote(1, b, 1));
+    }
+    assert!(c.is_safe());
+    assert_eq!(c.records().count(), 40);
+    assert!(c
+        .records()
+        .all(|(_, _, proposed, voters)| proposed && voters.len() == 2));
+    assert_eq!(c.chosen(), Some((Ballot(0), Value(1))));
+}
