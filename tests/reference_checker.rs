@@ -10,7 +10,7 @@
 //! floor and latest vote; at the first violation, on the step and on the whole `Violation`
 //! (invariant, ballots, values, acceptor, reported vote).
 //!
-//! `cargo test` runs a quick share (40,000 sequences). `PAXOS_DIFF_CASES=1000000` (best
+//! `cargo test` runs a quick share (60,000 sequences). `PAXOS_DIFF_CASES=1000000` (best
 //! with `--release`) runs that many in all, 70% random and 30% from the simulator;
 //! `PAXOS_DIFF_SEED` changes the random ones.
 
@@ -32,7 +32,7 @@ fn total_cases() -> u64 {
     std::env::var("PAXOS_DIFF_CASES")
         .ok()
         .map(|s| s.parse().expect("PAXOS_DIFF_CASES must be a number"))
-        .unwrap_or(40_000)
+        .unwrap_or(60_000)
 }
 
 fn random_cases() -> u64 {
