@@ -262,7 +262,7 @@ impl fmt::Display for Violation {
     }
 }
 
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 struct Record {
     ballot: Ballot,
     value: Value,
@@ -348,6 +348,106 @@ impl Clone for Checker {
         self.broken = *broken;
         self.first = *first;
     }
+}
+
+/// Equality of what the checker knows, not of how it is laid out: two checkers are equal
+/// when they give the same verdicts on every history that may follow (the exhaustive
+/// explorer relies on its codec giving back such a checker).
+///
+/// The codec rebuilds a checker by replaying its records in ballot order, so internal
+/// orderings legitimately differ, and equality compares a canonical form of every field
+/// (both checkers are destructured, so a field added to `Checker` breaks the build here):
+/// - `quorum`, `first_value`, `chosen`, `highest`, `highest_other`, `broken`, `first`:
+///   as they are (maps compare as sets);
+/// - `records`: as the set of `(ballot, value, proposed, voters)`, whatever their order;
+/// - `index`: each entry resolved to the record it points at, as a set, so that a stale or
+///   partial index differs while positions that merely differ with the order do not;
+/// - `floors`, `votes`: per acceptor, with a missing entry the same as `None` (what
+///   `floor_of` and `vote_of` answer; the vectors only grow to the highest id seen);
+/// - `inputs` with `inputs_declared`: the set of declared inputs, or none declared (a reset
+///   keeps the emptied vector's allocation).
+impl PartialEq for Checker {
+    fn eq(&self, other: &Checker) -> bool {
+        let Checker {
+            quorum,
+            records,
+            index,
+            first_value,
+            chosen,
+            highest,
+            highest_other,
+            floors,
+            votes,
+            inputs,
+            inputs_declared,
+            broken,
+            first,
+        } = self;
+        let Checker {
+            quorum: quorum2,
+            records: records2,
+            index: index2,
+            first_value: first_value2,
+            chosen: chosen2,
+            highest: highest2,
+            highest_other: highest_other2,
+            floors: floors2,
+            votes: votes2,
+            inputs: inputs2,
+            inputs_declared: inputs_declared2,
+            broken: broken2,
+            first: first2,
+        } = other;
+        /// Per acceptor, up to the longer of the two vectors; a missing entry is `None`.
+        fn same_per_acceptor<T: PartialEq>(a: &[Option<T>], b: &[Option<T>]) -> bool {
+            (0..a.len().max(b.len()))
+                .all(|i| a.get(i).unwrap_or(&None) == b.get(i).unwrap_or(&None))
+        }
+        quorum == quorum2
+            && record_set(records) == record_set(records2)
+            && resolved_index(index, records) == resolved_index(index2, records2)
+            && first_value == first_value2
+            && chosen == chosen2
+            && highest == highest2
+            && highest_other == highest_other2
+            && same_per_acceptor(floors, floors2)
+            && same_per_acceptor(votes, votes2)
+            && declared_inputs(inputs, *inputs_declared)
+                == declared_inputs(inputs2, *inputs_declared2)
+            && broken == broken2
+            && first == first2
+    }
+}
+
+impl Eq for Checker {}
+
+/// The records sorted by `(ballot, value)`, which is unique to each: the set of records.
+fn record_set(records: &[Record]) -> Vec<&Record> {
+    let mut out: Vec<&Record> = records.iter().collect();
+    out.sort_unstable_by_key(|r| (r.ballot, r.value));
+    out
+}
+
+/// Each index entry with the record it points at (`None`: out of range), sorted by key.
+fn resolved_index<'a>(
+    index: &FxHashMap<(Ballot, Value), u32>,
+    records: &'a [Record],
+) -> Vec<((Ballot, Value), Option<&'a Record>)> {
+    let mut out: Vec<_> = index
+        .iter()
+        .map(|(&k, &i)| (k, records.get(i as usize)))
+        .collect();
+    out.sort_unstable_by_key(|&(k, _)| k);
+    out
+}
+
+fn declared_inputs(inputs: &Option<Vec<Value>>, declared: bool) -> Option<Vec<Value>> {
+    declared.then(|| {
+        let mut v = inputs.clone().unwrap_or_default();
+        v.sort_unstable();
+        v.dedup();
+        v
+    })
 }
 
 impl Checker {
@@ -644,6 +744,9 @@ impl Checker {
         }
         match self.chosen {
             Some((cb, cv)) if cv != value => {
+                // The first chosen value stays the one later proposals are held to. The
+                // check below still runs: a choice below an already chosen ballot with
+                // another value breaks immutability too, not only agreement.
                 self.flag(
                     found,
                     Invariant::Agreement,
@@ -652,7 +755,6 @@ impl Checker {
                     Some((cb, cv)),
                     None,
                 );
-                return;
             }
             Some((cb, _)) if cb <= ballot => return,
             _ => self.chosen = Some((ballot, value)),

@@ -290,3 +290,136 @@ fn every_invariant_has_its_own_bit_and_name() {
         assert_eq!(c.holds(i), i != Invariant::PromiseMonotonic, "{i}");
     }
 }
+
+#[test]
+fn a_lower_choice_of_another_value_breaks_immutability_as_well_as_agreement() {
+    // v1 is chosen at ballot 5, then v2 at ballot 3: ballot 5 carries another value above
+    // the chosen ballot 3, so immutability is broken too (agreement is reported first).
+    let history = [
+        proposal(5, 1),
+        vote(0, 5, 1),
+        vote(1, 5, 1),
+        proposal(3, 2),
+        vote(2, 3, 2),
+        vote(3, 3, 2),
+    ];
+    assert_eq!(first_violation(&history), Some(Invariant::Agreement));
+    let mut c = Checker::new(2);
+    for o in history {
+        c.observe(o);
+    }
+    assert!(!c.holds(Invariant::Agreement));
+    assert!(!c.holds(Invariant::Immutability));
+    assert_eq!(
+        c.chosen(),
+        Some((Ballot(5), Value(1))),
+        "the first choice stays"
+    );
+}
+
+fn fed(quorum: usize, history: &[Observation]) -> Checker {
+    let mut c = Checker::new(quorum);
+    for &o in history {
+        c.observe(o);
+    }
+    c
+}
+
+#[test]
+fn checkers_that_know_the_same_are_equal_whatever_the_order_they_learned_it() {
+    // Records first seen in another order, below and above the size at which the checker
+    // builds its hash index.
+    for n in [3u64, 40] {
+        let up: Vec<Observation> = (0..n).map(|b| proposal(b, 1)).collect();
+        let down: Vec<Observation> = (0..n).rev().map(|b| proposal(b, 1)).collect();
+        assert_eq!(fed(2, &up), fed(2, &down), "{n} records");
+    }
+    // Inputs declared in another order, or twice.
+    let mut a = Checker::new(2);
+    a.register_input(Value(1));
+    a.register_input(Value(2));
+    let mut b = Checker::new(2);
+    b.register_input(Value(2));
+    b.register_input(Value(1));
+    b.register_input(Value(2));
+    assert_eq!(a, b);
+    // A reset checker equals a new one, whatever it held (it keeps its allocations).
+    let mut used = fed(2, &[proposal(1, 1), vote(0, 1, 1), promise(1, 4)]);
+    used.register_input(Value(1));
+    used.reset(3);
+    assert_eq!(used, Checker::new(3));
+    assert_eq!(used.clone(), used);
+}
+
+#[test]
+fn checkers_that_differ_in_one_thing_are_not_equal() {
+    let base = [proposal(1, 1), vote(0, 1, 1), promise(1, 3)];
+    let c = fed(2, &base);
+    assert_eq!(c, fed(2, &base));
+    // Only the quorum.
+    assert_ne!(c, fed(3, &base));
+    // Only whether (1, v1) was proposed.
+    assert_ne!(c, fed(2, &[vote(0, 1, 1), promise(1, 3)]));
+    // Only who voted.
+    assert_ne!(
+        fed(3, &[proposal(1, 1), vote(0, 1, 1), promise(1, 1)]),
+        fed(3, &[proposal(1, 1), vote(1, 1, 1), promise(0, 1)])
+    );
+    // Only a floor.
+    assert_ne!(c, fed(2, &[proposal(1, 1), vote(0, 1, 1), promise(1, 4)]));
+    // Only the declared inputs.
+    let mut x = Checker::new(2);
+    x.register_input(Value(1));
+    let mut y = Checker::new(2);
+    y.register_input(Value(2));
+    assert_ne!(x, y);
+    assert_ne!(x, Checker::new(2));
+    // Only the verdict: the same floor reached with and without going down.
+    assert_ne!(
+        fed(2, &[promise(0, 5), promise(0, 3)]),
+        fed(2, &[promise(0, 3), promise(0, 5)])
+    );
+    // Only which violation came first.
+    assert_ne!(
+        fed(
+            2,
+            &[promise(0, 5), promise(0, 3), proposal(4, 1), proposal(4, 2)]
+        ),
+        fed(
+            2,
+            &[proposal(4, 1), proposal(4, 2), promise(0, 5), promise(0, 3)]
+        )
+    );
+}
+
+#[test]
+fn clone_from_copies_everything_the_checker_knows() {
+    let source = fed(
+        2,
+        &[proposal(1, 1), vote(0, 1, 1), promise(1, 3), promise(1, 2)],
+    );
+    let mut c = fed(3, &[proposal(7, 2), vote(2, 7, 2)]);
+    c.clone_from(&source);
+    assert_eq!(c, source);
+    assert_eq!(c.clone(), source);
+}
+
+#[test]
+fn records_past_the_linear_scan_are_found_again() {
+    // Forty records: past the size at which the checker switches from a linear scan to its
+    // index. Every vote must land on the record its proposal made.
+    let mut c = Checker::new(2);
+    for b in 0..40 {
+        c.observe(proposal(b, 1));
+    }
+    for b in 0..40 {
+        c.observe(vote(0, b, 1));
+        c.observe(vote(1, b, 1));
+    }
+    assert!(c.is_safe());
+    assert_eq!(c.records().count(), 40);
+    assert!(c
+        .records()
+        .all(|(_, _, proposed, voters)| proposed && voters.len() == 2));
+    assert_eq!(c.chosen(), Some((Ballot(0), Value(1))));
+}

@@ -487,4 +487,88 @@ mod tests {
             }
         }
     }
+    /// Random walks under every bug and several cluster shapes: each safe state met decodes
+    /// to a checker equal to the original in everything that decides later verdicts
+    /// (`Checker`'s `PartialEq` compares every field, up to internal order), also when
+    /// decoded into a checker that held another state. And the equality sees what a codec
+    /// could forget: rebuilding without the floors, or without the last record's votes,
+    /// gives a different checker in many of the same states.
+    #[test]
+    fn decoding_gives_back_an_equal_checker() {
+        let limits = Limits {
+            max_crashes: 2,
+            max_drops: 1,
+            max_duplicates: 2,
+            max_ballots: 3,
+            ..Limits::default()
+        };
+        let shapes: [(u16, u8); 6] = [(1, 1), (2, 2), (3, 2), (3, 3), (4, 2), (5, 3)];
+        let bugs = std::iter::once(None).chain(Bug::ALL.iter().copied().map(Some));
+        let (mut states, mut floors_matter, mut votes_matter) = (0u32, 0u32, 0u32);
+        // Decoded into over and over: it always holds the previous state first.
+        let mut reused = Checker::new(1);
+        let mut enabled = Vec::new();
+        for (b, bug) in bugs.enumerate() {
+            for (s, &(acceptors, proposers)) in shapes.iter().enumerate() {
+                let proto = Protocol::majority(acceptors, bug);
+                let mut codec = Codec::new(proto, proposers);
+                let mut rng = Prng::new((b * shapes.len() + s) as u64);
+                let mut w2 = World::new(&proto, proposers);
+                for _walk in 0..25 {
+                    let mut world = World::new(&proto, proposers);
+                    let mut checker = Checker::default();
+                    crate::world::reset_checker(&mut checker, &proto, proposers);
+                    for _step in 0..60 {
+                        world.enabled(&limits, &mut enabled);
+                        if enabled.is_empty() {
+                            break;
+                        }
+                        let e = enabled[rng.below(enabled.len() as u32) as usize];
+                        let mut broke = false;
+                        let applied = world.apply(&proto, &limits, &e, &mut |o| {
+                            broke |= checker.observe(o).is_some();
+                        });
+                        // The explorer never stores a state that broke an invariant.
+                        if broke || applied.is_err() {
+                            break;
+                        }
+                        let mut words = Vec::new();
+                        codec.encode(&world, &checker, &mut words);
+                        codec.decode(&words, &mut w2, &mut reused);
+                        assert!(
+                            reused == checker,
+                            "{bug:?} {acceptors}/{proposers} after {e}:\n{checker:?}\n{reused:?}"
+                        );
+                        let mut fresh = Checker::new(1);
+                        codec.decode_checker(&words, &mut fresh);
+                        assert!(
+                            fresh == checker,
+                            "{bug:?} {acceptors}/{proposers} after {e}"
+                        );
+                        states += 1;
+
+                        // The same words with the floors zeroed, or the proposed bits cleared.
+                        let fw = floor_words(acceptors as usize);
+                        let records = ((words[0] >> 32) & 0xffff) as usize;
+                        let mut no_floors = words.clone();
+                        no_floors[1..1 + fw].fill(0);
+                        let mut forgot = Checker::new(1);
+                        codec.decode_checker(&no_floors, &mut forgot);
+                        floors_matter += u32::from(forgot != checker);
+                        let mut fewer_votes = words.clone();
+                        if records > 0 {
+                            fewer_votes[fw + records] &= !mask(15);
+                        }
+                        let mut forgot = Checker::new(1);
+                        codec.decode_checker(&fewer_votes, &mut forgot);
+                        votes_matter += u32::from(forgot != checker);
+                    }
+                }
+            }
+        }
+        assert!(states > 10_000, "only {states} states");
+        assert!(floors_matter > states / 10, "{floors_matter} of {states}");
+        assert!(votes_matter > states / 10, "{votes_matter} of {states}");
+        eprintln!("{states} states; floors matter in {floors_matter}, votes in {votes_matter}");
+    }
 }
