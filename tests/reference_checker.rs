@@ -10,9 +10,10 @@
 //! floor and latest vote; at the first violation, on the step and on the whole `Violation`
 //! (invariant, ballots, values, acceptor, reported vote).
 //!
-//! `cargo test` runs a quick share (60,000 sequences). `PAXOS_DIFF_CASES=1000000` (best
-//! with `--release`) runs that many in all, 70% random and 30% from the simulator;
-//! `PAXOS_DIFF_SEED` changes the random ones.
+//! `cargo test` runs a quick share (60,000 sequences); the heavy tier
+//! (`cargo test --release --features heavy --test reference_checker`, which CI runs) runs
+//! 1,000,000, 70% random and 30% from the simulator. `PAXOS_DIFF_CASES=N` sets the number
+//! either way; `PAXOS_DIFF_SEED` changes the random ones.
 
 #[path = "support/reference.rs"]
 mod reference;
@@ -27,12 +28,18 @@ use proptest::prelude::*;
 use proptest::test_runner::{Config as ProptestConfig, RngAlgorithm, TestRng, TestRunner};
 use reference::Reference;
 
-/// Sequences in all for one run of this file: `PAXOS_DIFF_CASES`, else a quick share.
+/// Sequences in all for one run of this file: `PAXOS_DIFF_CASES`, else the heavy tier's
+/// million, else a quick share.
 fn total_cases() -> u64 {
+    let default = if cfg!(feature = "heavy") {
+        1_000_000
+    } else {
+        60_000
+    };
     std::env::var("PAXOS_DIFF_CASES")
         .ok()
         .map(|s| s.parse().expect("PAXOS_DIFF_CASES must be a number"))
-        .unwrap_or(60_000)
+        .unwrap_or(default)
 }
 
 fn random_cases() -> u64 {
