@@ -6,7 +6,9 @@ use std::process::ExitCode;
 use clap::Args;
 use serde_json::json;
 
-use super::{build_config, ClusterArgs, FaultArgs, EXIT_SAFE, EXIT_USAGE, EXIT_VIOLATION};
+use super::{
+    build_config, ClusterArgs, FaultArgs, EXIT_SAFE, EXIT_USAGE, EXIT_VACUOUS, EXIT_VIOLATION,
+};
 use crate::config::Config;
 use crate::explore::{explore, Options, Report};
 use crate::world::Limits;
@@ -31,7 +33,9 @@ pub const DEFAULT_MAX_MEMORY_MIB: u64 = 4096;
     paxos-safety explore --bug no-adopt                the shortest schedule that breaks it (12 events)\n  \
     paxos-safety explore --max-crashes 0 --max-duplicates 1 --jobs 2 --json\n  \
     paxos-safety explore --max-ballots 2 --depth 14    bound the depth when the space is too large\n\n\
-    Exit status: 0 no violation, 1 a violation, 2 bad usage.")]
+    Exit status: 0 no violation, 1 a violation, 2 bad usage or a state the explorer cannot\n\
+    encode, 3 vacuous: no violation, but no state reached has a chosen value\n\
+    (--allow-vacuous: a warning, 0).")]
 pub struct ExploreArgs {
     #[command(flatten)]
     pub cluster: ClusterArgs,
@@ -70,6 +74,10 @@ pub struct ExploreArgs {
     /// Print the result as one JSON object on the last line of stdout
     #[arg(long)]
     pub json: bool,
+    /// A search that never reaches a state with a chosen value exits 0 with a warning
+    /// instead of 3
+    #[arg(long)]
+    pub allow_vacuous: bool,
     /// Where to write the counterexample [default: counterexamples/explore-BUG-INVARIANT.json]
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
@@ -231,6 +239,18 @@ pub fn run(args: ExploreArgs) -> ExitCode {
     } else {
         println!("no violation");
     }
+    // A search that never saw a value chosen checked agreement on nothing.
+    let vacuous = report.violation.is_none() && !report.chosen;
+    if vacuous {
+        println!(
+            "{}: no state reached has a chosen value: this search has proven nothing",
+            if args.allow_vacuous {
+                "warning"
+            } else {
+                "VACUOUS"
+            }
+        );
+    }
     if args.json {
         let line = json!({
             "unique_states": report.unique_states,
@@ -238,6 +258,8 @@ pub fn run(args: ExploreArgs) -> ExitCode {
             "depth": report.depth,
             "elapsed_s": secs,
             "complete": report.complete(),
+            "chosen": report.chosen,
+            "vacuous": vacuous,
             "violation": violation_json,
             "cut_by": report.cuts.names(),
             "states_per_s": report.states_per_second(),
@@ -258,6 +280,8 @@ pub fn run(args: ExploreArgs) -> ExitCode {
     }
     ExitCode::from(if report.violation.is_some() {
         EXIT_VIOLATION
+    } else if vacuous && !args.allow_vacuous {
+        EXIT_VACUOUS
     } else {
         EXIT_SAFE
     })
