@@ -111,6 +111,25 @@ impl Counts {
             .map_or(0, |i| self.marks[i])
     }
 
+    /// What never happened in the whole campaign that a campaign must show to prove
+    /// anything: a campaign in which no value was ever chosen checked agreement on nothing,
+    /// and one in which no proposer ever learned a value never exercised the learner. Empty
+    /// when the campaign is not vacuous. `fuzz` fails such a campaign (exit status 3) unless
+    /// `--allow-vacuous`.
+    pub fn vacuity(&self) -> Vec<&'static str> {
+        let mut never = Vec::new();
+        if self.runs == 0 {
+            never.push("no execution ran");
+        }
+        if self.mark(Coverage::CHOSEN) == 0 {
+            never.push("no execution chose a value");
+        }
+        if self.mark(Coverage::DECIDED) == 0 {
+            never.push("no proposer ever learned a value");
+        }
+        never
+    }
+
     /// Sometimes-properties that never fired: a campaign that never chose a value, never
     /// dropped a message or never crashed a voter has not tested what it claims to.
     pub fn never_exercised(&self) -> Vec<&'static str> {

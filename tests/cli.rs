@@ -827,3 +827,54 @@ fn the_readme_lists_every_json_field() {
     }
     std::fs::remove_dir_all(dir).ok();
 }
+
+/// A campaign in which every message is lost never chooses a value: it proved nothing and
+/// exits 3, saying what never happened, unless --allow-vacuous makes it a warning.
+#[test]
+fn a_vacuous_campaign_exits_3_and_says_what_never_happened() {
+    let lossy = [
+        "fuzz",
+        "--runs",
+        "300",
+        "--seed",
+        "5",
+        "--jobs",
+        "1",
+        "--drop-rate",
+        "1000",
+        "--max-drops",
+        "1000",
+    ];
+    let o = run(&lossy);
+    assert_eq!(o.status.code(), Some(3), "{}", stdout(&o));
+    let out = stdout(&o);
+    assert!(
+        out.contains("VACUOUS: no execution chose a value, no proposer ever learned a value"),
+        "{out}"
+    );
+    assert!(out.contains("verdict: vacuous"), "{out}");
+    let quiet = run(&[&lossy[..], &["--quiet"]].concat());
+    assert_eq!(quiet.status.code(), Some(3));
+    assert!(stdout(&quiet).contains("VACUOUS"), "--quiet still says it");
+
+    let o = run(&[&lossy[..], &["--json"]].concat());
+    assert_eq!(o.status.code(), Some(3));
+    let j = last_json(&o);
+    assert_eq!(j["violations"], 0);
+    assert_eq!(
+        j["vacuous"],
+        serde_json::json!([
+            "no execution chose a value",
+            "no proposer ever learned a value"
+        ])
+    );
+
+    let o = run(&[&lossy[..], &["--allow-vacuous"]].concat());
+    assert_eq!(o.status.code(), Some(0));
+    assert!(stdout(&o).contains("warning: no execution chose a value"));
+
+    // A campaign that chooses reports nothing vacuous.
+    let o = run(&["fuzz", "--runs", "300", "--seed", "5", "--json"]);
+    assert_eq!(o.status.code(), Some(0));
+    assert_eq!(last_json(&o)["vacuous"], serde_json::json!([]));
+}

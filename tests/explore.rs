@@ -433,6 +433,9 @@ fn cli_exits_0_when_safe_and_2_on_bad_usage() {
     assert_eq!(json["violation"], serde_json::Value::Null);
     assert_eq!(json["complete"], false);
     assert_eq!(json["depth"], 8);
+    // Seven events choose a value (a timeout, two prepares, two promises, two accepts).
+    assert_eq!(json["chosen"], true);
+    assert_eq!(json["vacuous"], false);
 
     for bad in [
         &["--max-ballots", "0"][..],
@@ -470,4 +473,45 @@ fn fuzz_shrinks_to_within_two_events_of_the_shortest() {
         );
     }
     println!("{}", report.join("\n"));
+}
+
+/// Six events cannot choose a value (seven are the fewest, see above): a search cut there
+/// proved nothing about agreement and must not look green.
+#[test]
+fn cli_exits_3_when_no_state_reached_has_a_chosen_value() {
+    let args = ["--max-crashes", "0", "--depth", "6", "--json"];
+    let (code, stdout, _) = cli(&args);
+    assert_eq!(code, 3, "{stdout}");
+    assert!(
+        stdout.contains("VACUOUS: no state reached has a chosen value"),
+        "{stdout}"
+    );
+    let json = last_json(&stdout);
+    assert_eq!(json["violation"], serde_json::Value::Null);
+    assert_eq!(json["chosen"], false);
+    assert_eq!(json["vacuous"], true);
+
+    let (code, stdout, _) = cli(&[&args[..], &["--allow-vacuous"]].concat());
+    assert_eq!(code, 0, "{stdout}");
+    assert!(
+        stdout.contains("warning: no state reached has a chosen value"),
+        "{stdout}"
+    );
+    // The library says the same.
+    let r = run(
+        None,
+        Options {
+            max_depth: Some(6),
+            ..Options::new(limits(1, 0, 0))
+        },
+    );
+    assert!(!r.chosen && r.violation.is_none());
+    let r = run(
+        None,
+        Options {
+            max_depth: Some(7),
+            ..Options::new(limits(1, 0, 0))
+        },
+    );
+    assert!(r.chosen);
 }

@@ -6,7 +6,9 @@ use std::process::ExitCode;
 use clap::Args;
 use serde_json::json;
 
-use super::{build_config, ClusterArgs, FaultArgs, EXIT_SAFE, EXIT_USAGE, EXIT_VIOLATION};
+use super::{
+    build_config, ClusterArgs, FaultArgs, EXIT_SAFE, EXIT_USAGE, EXIT_VACUOUS, EXIT_VIOLATION,
+};
 use crate::config::Config;
 use crate::explore::{explore, Options, Report};
 use crate::world::Limits;
@@ -35,7 +37,9 @@ pub const DEFAULT_MAX_MEMORY_MIB: u64 = 4096;
     permutes the built-in roles' state. Your own roles (the library's traits) and acceptor\n\
     processes (--acceptor-cmd) are verified by fuzz campaigns, shrinking and replay.\n\n\
     Ctrl-C stops the search and reports what it did; a second Ctrl-C exits at once.\n\
-    Exit status: 0 no violation, 1 a violation, 2 bad usage, 130 stopped by Ctrl-C with nothing found.")]
+    Exit status: 0 no violation, 1 a violation, 2 bad usage or a state the explorer cannot\n\
+    encode, 3 vacuous: no violation, but no state reached has a chosen value\n\
+    (--allow-vacuous: a warning, 0), 130 stopped by Ctrl-C with nothing found.")]
 pub struct ExploreArgs {
     #[command(flatten)]
     pub cluster: ClusterArgs,
@@ -74,6 +78,10 @@ pub struct ExploreArgs {
     /// Print the result as one JSON object on the last line of stdout
     #[arg(long)]
     pub json: bool,
+    /// A search that never reaches a state with a chosen value exits 0 with a warning
+    /// instead of 3
+    #[arg(long)]
+    pub allow_vacuous: bool,
     /// Where to write the counterexample [default: counterexamples/explore-BUG-INVARIANT.json]
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
@@ -246,6 +254,18 @@ pub fn run(args: ExploreArgs) -> ExitCode {
     } else {
         crate::say!("no violation");
     }
+    // A search that never saw a value chosen checked agreement on nothing.
+    let vacuous = report.violation.is_none() && !report.chosen;
+    if vacuous {
+        println!(
+            "{}: no state reached has a chosen value: this search has proven nothing",
+            if args.allow_vacuous {
+                "warning"
+            } else {
+                "VACUOUS"
+            }
+        );
+    }
     if args.json {
         let line = json!({
             "unique_states": report.unique_states,
@@ -254,6 +274,8 @@ pub fn run(args: ExploreArgs) -> ExitCode {
             "elapsed_s": secs,
             "complete": report.complete(),
             "interrupted": report.cuts.interrupted,
+            "chosen": report.chosen,
+            "vacuous": vacuous,
             "violation": violation_json,
             "cut_by": report.cuts.names(),
             "states_per_s": report.states_per_second(),
@@ -276,6 +298,8 @@ pub fn run(args: ExploreArgs) -> ExitCode {
         EXIT_VIOLATION
     } else if report.cuts.interrupted {
         crate::interrupt::EXIT_INTERRUPTED
+    } else if vacuous && !args.allow_vacuous {
+        EXIT_VACUOUS
     } else {
         EXIT_SAFE
     })

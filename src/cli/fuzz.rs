@@ -12,7 +12,7 @@ use serde_json::{json, Value as Json};
 
 use super::{
     build_config, config_acceptor_cmd, usage_error, AcceptorArgs, ClusterArgs, ConfigForm,
-    FaultArgs, EXIT_SAFE, EXIT_VIOLATION,
+    FaultArgs, EXIT_SAFE, EXIT_VACUOUS, EXIT_VIOLATION,
 };
 use crate::campaign::{parse_shard, Campaign, Found, Report};
 use crate::checker::Invariant;
@@ -33,7 +33,9 @@ use crate::shrink::shortest_counterexample_with;
     paxos-safety fuzz --acceptors 5 --q1 2 --q2 3      flexible quorums that do not intersect\n  \
     paxos-safety fuzz --shard 3/8 --json               the third of eight disjoint slices\n\n\
     Ctrl-C stops the campaign and reports what it did; a second Ctrl-C exits at once.\n\
-    Exit status: 0 no violation, 1 a violation, 2 bad usage, 130 stopped by Ctrl-C with nothing found.")]
+    Exit status: 0 no violation, 1 a violation, 2 bad usage, 3 vacuous: no violation, but no\n\
+    execution chose a value or no proposer ever learned one (--allow-vacuous: a warning, 0),\n\
+    130 stopped by Ctrl-C with nothing found.")]
 pub struct FuzzArgs {
     /// Executions in the campaign [default: 10000, or unbounded with --time-limit]
     #[arg(long, value_name = "N")]
@@ -72,6 +74,10 @@ pub struct FuzzArgs {
     /// Print only the verdict (and the violation, if any)
     #[arg(long)]
     pub quiet: bool,
+    /// A campaign that never chose a value or never saw one learned exits 0 with a warning
+    /// instead of 3
+    #[arg(long)]
+    pub allow_vacuous: bool,
     #[command(flatten)]
     pub cluster: ClusterArgs,
     #[command(flatten)]
@@ -332,12 +338,15 @@ pub fn run(args: FuzzArgs) -> ExitCode {
             args.quiet,
             interrupted,
             harness.as_ref(),
+            args.allow_vacuous,
         );
     }
     if report.counts.violations > 0 {
         ExitCode::from(EXIT_VIOLATION)
     } else if interrupted {
         ExitCode::from(crate::interrupt::EXIT_INTERRUPTED)
+    } else if !report.counts.vacuity().is_empty() && !args.allow_vacuous {
+        ExitCode::from(EXIT_VACUOUS)
     } else {
         ExitCode::from(EXIT_SAFE)
     }
@@ -436,6 +445,7 @@ fn print_text(
     quiet: bool,
     interrupted: bool,
     harness: Option<&ProcessAcceptors>,
+    allow_vacuous: bool,
 ) {
     let c = &report.counts;
     let secs = report.elapsed.as_secs_f64();
@@ -482,8 +492,13 @@ fn print_text(
     }
     // Even --quiet says when a campaign proved nothing: that is part of the verdict.
     let never = c.never_exercised();
-    if c.mark(Coverage::CHOSEN) == 0 {
-        crate::say!("warning: no execution chose a value: this campaign has proven nothing");
+    let vacuity = c.vacuity();
+    if !vacuity.is_empty() {
+        crate::say!(
+            "{}: {}: this campaign has proven nothing",
+            if allow_vacuous { "warning" } else { "VACUOUS" },
+            vacuity.join(", ")
+        );
     } else if !never.is_empty() && !quiet {
         crate::say!("warning: never exercised: {}", never.join(", "));
     }
@@ -562,6 +577,11 @@ fn print_text(
                 report.counts.runs
             );
         }
+        _ if !vacuity.is_empty() && !allow_vacuous => crate::say!(
+            "verdict: vacuous: no violation in {} runs, but {}",
+            report.counts.runs,
+            vacuity.join(", ")
+        ),
         _ => crate::say!("verdict: no violation in {} runs", report.counts.runs),
     }
 }
@@ -604,6 +624,9 @@ fn summary_json(
     obj.insert("message_limit_runs".into(), json!(c.message_limit));
     obj.insert("ballot_limit_runs".into(), json!(c.ballot_limit));
     obj.insert("never_exercised".into(), json!(c.never_exercised()));
+    // What never happened that a campaign must show: non-empty means exit status 3
+    // (or 0 with --allow-vacuous, which the caller knows).
+    obj.insert("vacuous".into(), json!(c.vacuity()));
     obj.insert(
         "config".into(),
         serde_json::to_value(campaign.config).expect("a config serialises"),

@@ -12,7 +12,7 @@ use std::process::ExitCode;
 use clap::Args;
 use serde_json::{Map, Value as Json};
 
-use super::{usage_error, EXIT_SAFE, EXIT_VIOLATION};
+use super::{usage_error, EXIT_SAFE, EXIT_VACUOUS, EXIT_VIOLATION};
 use crate::execution::Coverage;
 
 #[derive(Args, Debug)]
@@ -21,7 +21,8 @@ use crate::execution::Coverage;
     paxos-safety merge shard-*.out\n\n\
     Each file may be the whole stdout of `fuzz --json`: its last line is the summary.\n\
     Exit status: 0 no violation and every shard present, 1 a violation, 2 bad input or\n\
-    shards missing (unless --allow-incomplete).")]
+    shards missing (unless --allow-incomplete), 3 vacuous: the shards together never chose\n\
+    a value or never saw one learned (unless --allow-vacuous).")]
 pub struct MergeArgs {
     /// Summary files (the stdout of `fuzz --json`); `-` reads one from stdin
     #[arg(required = true, value_name = "FILE")]
@@ -29,6 +30,9 @@ pub struct MergeArgs {
     /// Exit 0 even when some shards are missing (a violation still exits 1)
     #[arg(long)]
     pub allow_incomplete: bool,
+    /// Exit 0 even when no execution of any shard chose a value or saw one learned
+    #[arg(long)]
+    pub allow_vacuous: bool,
 }
 
 /// Integer fields that describe the campaign rather than count its executions.
@@ -144,6 +148,18 @@ pub fn merge(summaries: &[(String, Map<String, Json>)]) -> Result<Map<String, Js
         .map(|(k, _)| Json::from(k.clone()))
         .collect();
     out.insert("never_exercised".into(), Json::Array(never));
+    // Vacuity is judged on the sums, as `Counts::vacuity` judges one campaign.
+    let count = |k: &str| out.get(k).and_then(Json::as_u64).unwrap_or(0);
+    let vacuous: Vec<Json> = [
+        ("runs", "no execution ran"),
+        ("chosen_runs", "no execution chose a value"),
+        ("decided_runs", "no proposer ever learned a value"),
+    ]
+    .iter()
+    .filter(|(k, _)| count(k) == 0)
+    .map(|(_, what)| Json::from(*what))
+    .collect();
+    out.insert("vacuous".into(), Json::Array(vacuous));
     out.insert("first_violation".into(), first_violation);
     Ok(out)
 }
@@ -169,6 +185,10 @@ pub fn run(args: MergeArgs) -> ExitCode {
             // The verdict in words first; the merged summary stays the last line for tools.
             crate::say!("{}", verdict(&m, &missing));
             crate::say!("{}", Json::Object(m.clone()));
+            let vacuous = m
+                .get("vacuous")
+                .and_then(Json::as_array)
+                .is_some_and(|v| !v.is_empty());
             if violations > 0 {
                 ExitCode::from(EXIT_VIOLATION)
             } else if !complete && !args.allow_incomplete {
@@ -182,6 +202,9 @@ pub fn run(args: MergeArgs) -> ExitCode {
                     "the merge is incomplete ({why}; \"complete\": false): pass \
                      --allow-incomplete to accept a partial merge"
                 ))
+            } else if vacuous && !args.allow_vacuous {
+                crate::warn!("error: vacuous: the merged campaign never chose a value or never saw one learned (see \"vacuous\")");
+                ExitCode::from(EXIT_VACUOUS)
             } else {
                 ExitCode::from(EXIT_SAFE)
             }

@@ -1,6 +1,7 @@
 //! The command line: raw arguments parsed by clap, validated into a [`Config`], and handed
 //! to one function per subcommand. Each subcommand's file maps its result to an exit code:
-//! 0 safe, 1 a violation, 2 bad usage (clap's own errors exit 2 as well).
+//! 0 safe, 1 a violation, 2 bad usage (clap's own errors exit 2 as well), 3 a vacuous run
+//! (`fuzz` or `explore` never saw a value chosen, or `fuzz` never saw one learned).
 
 use std::io::Write as _;
 use std::path::PathBuf;
@@ -24,6 +25,10 @@ pub const EXIT_SAFE: u8 = 0;
 pub const EXIT_VIOLATION: u8 = 1;
 /// Exit status for bad usage: a bad flag, a bad file, an impossible configuration.
 pub const EXIT_USAGE: u8 = 2;
+/// Exit status for a vacuous run: no violation, but the run never reached what it must
+/// reach to prove anything (a chosen value; for `fuzz`, also a proposer that learned one).
+/// `--allow-vacuous` turns it into a warning and exit status 0.
+pub const EXIT_VACUOUS: u8 = 3;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -34,9 +39,10 @@ pub const EXIT_USAGE: u8 = 2;
         With no subcommand, runs as a grader node: JSON messages on stdin, one reply per line on stdout \
         (docs/PROTOCOL.md in the repository has every request, reply, error code, limit and the \
         node's exit status).\n\n\
-        Exit status of fuzz, replay, explore and merge: 0 no violation, 1 a violation, 2 bad usage \
-        (130 after Ctrl-C with nothing found). The node exits 0 at the end of its input \
-        whatever its verdicts, 1 if stdin or stdout fails."
+        Exit status of fuzz, replay, explore and merge: 0 no violation, 1 a violation, 2 bad usage, \
+        3 vacuous (fuzz, merge and explore: no value was ever chosen, or for fuzz never learned; \
+        --allow-vacuous makes it 0), 130 after Ctrl-C with nothing found. The node exits 0 at the \
+        end of its input whatever its verdicts, 1 if stdin or stdout fails."
 )]
 pub struct Cli {
     #[command(subcommand)]

@@ -56,6 +56,88 @@ pub(super) fn ballot(b: Ballot) -> u64 {
     b.0 + 1
 }
 
+/// The largest ballot the encoding holds: 14 bits, plus one so that zero means none.
+pub const MAX_BALLOT: u64 = (1 << 14) - 2;
+/// The largest value the encoding holds: 4 bits, plus one.
+pub const MAX_VALUE: u32 = 14;
+/// The largest round (and round seen) of a proposer the encoding holds: 12 bits.
+pub const MAX_ROUND: u64 = (1 << 12) - 1;
+/// The most ballots a proposer may have started for the encoding: 8 bits.
+pub const MAX_STARTED: u16 = 255;
+
+/// Checks that every ballot, value, round and counter of `world` fits the encoding, so
+/// that a state is never stored as another one (the fields would spill into their
+/// neighbours' bits). The bounds `Options::validate` accepts keep the built-in protocol
+/// inside (see the module's header); this catches what no bound can promise, such as a
+/// mutated proposer whose round counter wraps. The error names the limit.
+pub(super) fn representable(world: &World) -> Result<(), String> {
+    let mut top = 0u64;
+    let mut top_value = 0u32;
+    let mut ballot = |b: Option<Ballot>| top = top.max(b.map_or(0, |b| b.0));
+    for a in &world.acceptors {
+        let v = a.view();
+        ballot(v.promised);
+        ballot(v.accepted.map(|x| x.0));
+        top_value = top_value.max(v.accepted.map_or(0, |x| x.1 .0));
+    }
+    for p in &world.proposers {
+        let s = p.state();
+        ballot(s.ballot);
+        ballot(s.highest.map(|h| h.0));
+        top_value = top_value
+            .max(s.value.0)
+            .max(s.proposal.map_or(0, |v| v.0))
+            .max(s.highest.map_or(0, |h| h.1 .0));
+        let round = s.round.max(s.round_seen);
+        if round > MAX_ROUND {
+            return Err(format!(
+                "proposer p{} reached round {round}, above the explorer's limit of {MAX_ROUND} \
+                 (12 bits): a round counter that runs away (or wraps) cannot be explored",
+                s.id + 1
+            ));
+        }
+        if s.ballots_started > MAX_STARTED {
+            return Err(format!(
+                "proposer p{} started {} ballots, above the explorer's limit of {MAX_STARTED}",
+                s.id + 1,
+                s.ballots_started
+            ));
+        }
+    }
+    for env in &world.network {
+        let (b, v) = match env.msg {
+            Msg::Prepare { ballot } => (ballot, 0),
+            Msg::Promise { ballot, accepted } => {
+                top = top.max(accepted.map_or(0, |x| x.0 .0));
+                (ballot, accepted.map_or(0, |x| x.1 .0))
+            }
+            Msg::Accept { ballot, value } | Msg::Accepted { ballot, value } => (ballot, value.0),
+            Msg::Nack { ballot, promised } => {
+                top = top.max(promised.0);
+                (ballot, 0)
+            }
+        };
+        top = top.max(b.0);
+        top_value = top_value.max(v);
+    }
+    if top > MAX_BALLOT {
+        return Err(format!(
+            "ballot {} (round {}, slot {}) is above the explorer's limit of {MAX_BALLOT} \
+             (14 bits): this state cannot be encoded, so the search stops rather than \
+             confuse it with another",
+            top,
+            Ballot(top).round(),
+            Ballot(top).proposer()
+        ));
+    }
+    if top_value > MAX_VALUE {
+        return Err(format!(
+            "value v{top_value} is above the explorer's limit of v{MAX_VALUE} (4 bits)"
+        ));
+    }
+    Ok(())
+}
+
 fn opt_value(v: Option<Value>) -> u64 {
     v.map_or(0, value)
 }
@@ -570,5 +652,53 @@ mod tests {
         assert!(floors_matter > states / 10, "{floors_matter} of {states}");
         assert!(votes_matter > states / 10, "{votes_matter} of {states}");
         eprintln!("{states} states; floors matter in {floors_matter}, votes in {votes_matter}");
+    }
+
+    #[test]
+    fn states_outside_the_encoding_are_refused_with_the_limit_named() {
+        let proto = Protocol::majority(3, None);
+        let world = World::new(&proto, 2);
+        assert_eq!(representable(&world), Ok(()));
+        let with = |f: &dyn Fn(&mut ProposerState)| {
+            let mut w = world.clone();
+            let mut s = w.proposers[0].state().clone();
+            f(&mut s);
+            w.proposers[0] = Proposer::from_state(s);
+            representable(&w)
+        };
+        let wrapped = with(&|s| {
+            s.round = u64::MAX;
+        });
+        assert!(wrapped.unwrap_err().contains("limit of 4095"));
+        let high = with(&|s| {
+            s.ballot = Some(Ballot(MAX_BALLOT + 1));
+        });
+        assert!(high.unwrap_err().contains("limit of 16382 (14 bits)"));
+        assert_eq!(
+            with(&|s| {
+                s.ballot = Some(Ballot(MAX_BALLOT));
+                s.round = MAX_ROUND;
+            }),
+            Ok(()),
+            "the largest encodable ballot and round are accepted"
+        );
+        let value = with(&|s| {
+            s.proposal = Some(Value(15));
+        });
+        assert!(value.unwrap_err().contains("limit of v14"));
+        let started = with(&|s| {
+            s.ballots_started = 256;
+        });
+        assert!(started.unwrap_err().contains("limit of 255"));
+        let mut w = world.clone();
+        w.network.push(Envelope {
+            src: NodeId::Acceptor(0),
+            dst: NodeId::Proposer(0),
+            msg: Msg::Nack {
+                ballot: Ballot(1),
+                promised: Ballot(1 << 20),
+            },
+        });
+        assert!(representable(&w).unwrap_err().contains("ballot 1048576"));
     }
 }

@@ -311,6 +311,10 @@ pub struct Report {
     pub elapsed: Duration,
     pub cuts: Cuts,
     pub violation: Option<Found>,
+    /// Some state reached (within the bounds, not beyond the depth bound) has a chosen
+    /// value. A search that never gets there checked agreement on nothing: `explore`
+    /// fails it as vacuous (exit status 3).
+    pub chosen: bool,
     /// The largest estimated size of the explorer's own structures (visited set, parent
     /// pointers, frontiers, per-thread scratch), in bytes.
     pub peak_bytes: u64,
@@ -392,6 +396,10 @@ struct Expansion {
     violation: Option<(u32, u16)>,
     in_flight: bool,
     memory: bool,
+    /// Some new state has a chosen value.
+    chosen: bool,
+    /// A successor the codec cannot hold (see `codec::representable`): the search stops.
+    unrepresentable: Option<String>,
     /// The states are already in the visited set (see [`Visited::Insert`]).
     inserted: bool,
 }
@@ -620,7 +628,13 @@ impl Worker {
                 )
             };
             match step {
-                Ok(()) => {}
+                Ok(()) => {
+                    if let Err(e) = codec::representable(next) {
+                        out.unrepresentable.get_or_insert(e);
+                        successors.push(Successor::None);
+                        continue;
+                    }
+                }
                 Err(StepError::MessageLimit) => {
                     out.in_flight = true;
                     successors.push(Successor::None);
@@ -649,6 +663,8 @@ impl Worker {
                     successors.push(Successor::None);
                     continue;
                 }
+                // Only an observed step can choose a value.
+                out.chosen |= c.chosen().is_some();
                 &*c
             } else {
                 &*base_checker
@@ -810,6 +826,7 @@ pub fn explore(config: &Config, options: &Options) -> Result<Report, String> {
         elapsed: Duration::ZERO,
         cuts: Cuts::default(),
         violation: None,
+        chosen: false,
         peak_bytes: 0,
     };
     let mut level = 0u32;
@@ -836,6 +853,9 @@ pub fn explore(config: &Config, options: &Options) -> Result<Report, String> {
             probe,
         };
         let expansions = expand_level(&mut workers, &shared, &mut graph.visited);
+        if let Some(e) = expansions.iter().find_map(|e| e.unrepresentable.clone()) {
+            return Err(format!("cannot explore: {e}"));
+        }
         if probe {
             // Beyond the bound: anything new or broken there means the bound cut the search.
             report.cuts.depth = expansions
@@ -853,6 +873,7 @@ pub fn explore(config: &Config, options: &Options) -> Result<Report, String> {
             report.cuts.in_flight |= exp.in_flight;
             report.cuts.memory |= exp.memory;
             violation = violation.or(exp.violation);
+            report.chosen |= exp.chosen;
             next.push(graph.merge(exp, max_states, &mut report.cuts));
         }
         if next.len > 0 {
