@@ -193,7 +193,8 @@ struct Proc {
     child: Option<Child>,
     stdin: Option<ChildStdin>,
     lines: Receiver<Line>,
-    dir: Arc<DataDir>,
+    /// `None` only when no directory could be made (`spawn_error` says so).
+    dir: Option<Arc<DataDir>>,
     cluster_size: u16,
     /// The `init` reply has not been read yet (it is read before the first request, so
     /// that start-up overlaps with other work).
@@ -288,7 +289,7 @@ impl Proc {
                     acceptors,
                     format!("cannot start 'sh -c {}': {e}", settings.cmd),
                 );
-                p.dir = dir;
+                p.dir = Some(dir);
                 return p;
             }
         };
@@ -306,7 +307,7 @@ impl Proc {
             child: Some(child),
             stdin,
             lines,
-            dir,
+            dir: Some(dir),
             cluster_size: acceptors,
             init_pending: true,
             spawn_error: None,
@@ -318,7 +319,7 @@ impl Proc {
             child: None,
             stdin: None,
             lines,
-            dir: Arc::new(DataDir(std::env::temp_dir().join("paxos-safety-unused"))),
+            dir: None,
             cluster_size: acceptors,
             init_pending: false,
             spawn_error: Some(error),
@@ -487,7 +488,8 @@ pub struct ProcessAcceptor {
     id: AcceptorId,
     cluster_size: u16,
     proc: Option<Proc>,
-    dir: Arc<DataDir>,
+    /// Kept across restarts; `None` when it could not be made (its process never started).
+    dir: Option<Arc<DataDir>>,
     next_msg_id: u64,
     last_reply: Option<String>,
     /// What its replies said it holds: the traces' view.
@@ -675,12 +677,7 @@ impl AcceptorRole for ProcessAcceptor {
 
     fn on_restart(&mut self, _cluster: &Protocol) -> Result<(), RoleFault> {
         if self.settings.crash == CrashMode::Restart {
-            let mut p = Proc::spawn(
-                &self.settings,
-                self.cluster_size,
-                self.id,
-                Some(self.dir.clone()),
-            );
+            let mut p = Proc::spawn(&self.settings, self.cluster_size, self.id, self.dir.clone());
             // A restarted process must be ready before the next step: its first request
             // may come at once.
             p.finish_init(self.id, self.settings.reply_timeout)?;
