@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use crate::bug::Bug;
 use crate::campaign::Campaign;
-use crate::config::Config;
+use crate::config::{Config, ShapeSwarm};
 use crate::execution::Simulator;
 use crate::rng::execution_seed;
 
@@ -90,6 +90,7 @@ fn campaign(config: Config, seed: u64, runs: u64, jobs: usize, stop: bool) -> Ca
         jobs,
         shard: (1, 1),
         stop_on_violation: stop,
+        shape: ShapeSwarm::FIXED,
     }
 }
 

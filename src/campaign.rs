@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 use serde::{Deserialize, Serialize};
 
 use crate::checker::Violation;
-use crate::config::Config;
+use crate::config::{Config, ShapeSwarm};
 use crate::execution::{Coverage, Ending, Outcome, Simulator};
 use crate::protocol::Builtin;
 use crate::rng::execution_seed;
@@ -44,6 +44,9 @@ pub struct Campaign {
     pub shard: (u64, u64),
     /// Stop at the first violation (the lowest-index one is still the one reported).
     pub stop_on_violation: bool,
+    /// The parts of the cluster's shape each execution draws from its seed instead of
+    /// taking them from `config` ([`ShapeSwarm::FIXED`]: none).
+    pub shape: ShapeSwarm,
 }
 
 /// The first violation of a campaign: enough to rerun it alone.
@@ -53,6 +56,8 @@ pub struct Found {
     pub index: u64,
     /// The execution's own seed.
     pub seed: u64,
+    /// The configuration it ran: the campaign's, with the drawn shape.
+    pub config: Config,
     /// The 1-based step of the violation.
     pub step: u32,
     pub violation: Violation,
@@ -165,6 +170,12 @@ impl Campaign {
         self.runs.map(|r| r / n + u64::from(r % n >= k))
     }
 
+    /// The configuration of the execution with `seed`: the campaign's, with the shape
+    /// drawn as [`Campaign::shape`] says.
+    pub fn config_for(&self, seed: u64) -> Config {
+        self.shape.draw(&self.config, seed)
+    }
+
     /// Runs the campaign. `progress` is called now and then with the executions done so
     /// far and the violations found (for a progress bar); it must be cheap.
     pub fn run(&self, progress: &(dyn Fn(u64, u64) + Sync)) -> Report {
@@ -234,6 +245,10 @@ impl Campaign {
                             ran += 1;
                             let index = self.index(j);
                             let seed = execution_seed(self.seed, index);
+                            let config = self.config_for(seed);
+                            if config != *sim.config() {
+                                sim.set_config(config);
+                            }
                             let o = sim.run_seed(seed, None);
                             counts.add_outcome(&o);
                             if let Some((step, violation)) = o.violation {
@@ -243,6 +258,7 @@ impl Campaign {
                                     first = Some(Found {
                                         index,
                                         seed,
+                                        config,
                                         step,
                                         violation,
                                     });

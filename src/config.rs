@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use crate::bug::Bug;
 use crate::profile::ProfileSpec;
 use crate::protocol::Protocol;
+use crate::rng::{execution_seed, Prng};
 
 pub const MAX_ACCEPTORS: u16 = 15;
 pub const MAX_PROPOSERS: u8 = 8;
@@ -96,5 +97,167 @@ impl Config {
             s += &format!(" --bug {b}");
         }
         s
+    }
+}
+
+/// Which parts of the cluster's shape a campaign draws per execution instead of taking
+/// them from its [`Config`]: swarm testing over the shape, as [`crate::profile`] does over
+/// the faults.
+///
+/// A wrong quorum formula or an off-by-one over the acceptors often agrees with the right
+/// one at three acceptors and two proposers, and a campaign that never leaves that shape
+/// cannot see it. So unless the user fixes a field (a flag or a config-file key), each
+/// execution draws it from its own seed. The draw uses its own random stream
+/// ([`SHAPE_STREAM`]), so the schedule an execution's seed means is the same with the shape
+/// drawn or fixed, and always consumes the same randomness, so fixing one field never
+/// changes what the others draw.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct ShapeSwarm {
+    /// Draw the number of acceptors (1..=7).
+    pub acceptors: bool,
+    /// Draw the number of proposers (1..=4).
+    pub proposers: bool,
+    /// Sometimes draw flexible quorums with `q1 + q2 > acceptors` (otherwise majorities).
+    pub quorums: bool,
+}
+
+/// The stream of [`crate::rng::execution_seed`] the shape is drawn from: far from any
+/// campaign index a real campaign reaches, so it is unrelated to every schedule's stream.
+pub const SHAPE_STREAM: u64 = 0x5348_4150_4500_0000;
+
+// The menus. Three and five acceptors, and two proposers, come up most: they are the shapes
+// people deploy. The rest are there to break formulas that only agree at those.
+const SWARM_ACCEPTORS: [u16; 10] = [1, 2, 3, 3, 3, 4, 5, 5, 6, 7];
+const SWARM_PROPOSERS: [u8; 6] = [1, 2, 2, 2, 3, 4];
+/// Per mille of executions that draw flexible quorums when the quorums are drawn.
+const FLEXIBLE_PER_MILLE: u16 = 250;
+
+impl ShapeSwarm {
+    /// Nothing drawn: every execution has the configuration's shape.
+    pub const FIXED: ShapeSwarm = ShapeSwarm {
+        acceptors: false,
+        proposers: false,
+        quorums: false,
+    };
+
+    /// Everything drawn: a campaign's default.
+    pub const ALL: ShapeSwarm = ShapeSwarm {
+        acceptors: true,
+        proposers: true,
+        quorums: true,
+    };
+
+    pub fn is_fixed(&self) -> bool {
+        *self == ShapeSwarm::FIXED
+    }
+
+    /// The names of the drawn fields, for the banner and `--json`.
+    pub fn drawn(&self) -> Vec<&'static str> {
+        [
+            (self.acceptors, "acceptors"),
+            (self.proposers, "proposers"),
+            (self.quorums, "quorums"),
+        ]
+        .into_iter()
+        .filter_map(|(on, name)| on.then_some(name))
+        .collect()
+    }
+
+    /// The configuration execution `seed` runs: `base` with the drawn fields replaced.
+    /// Always valid when `base` is.
+    pub fn draw(&self, base: &Config, seed: u64) -> Config {
+        if self.is_fixed() {
+            return *base;
+        }
+        let mut rng = Prng::new(execution_seed(seed, SHAPE_STREAM));
+        // Every draw is made whether it is used or not (see the type's docs).
+        let acceptors = rng.pick(&SWARM_ACCEPTORS);
+        let proposers = rng.pick(&SWARM_PROPOSERS);
+        let flexible = rng.chance(FLEXIBLE_PER_MILLE);
+        let (x, y) = (rng.next_u64(), rng.next_u64());
+        let mut config = *base;
+        if self.acceptors {
+            config.acceptors = acceptors;
+        }
+        if self.proposers {
+            config.proposers = proposers;
+        }
+        if self.quorums {
+            let a = u64::from(config.acceptors);
+            if flexible {
+                // Any q2 in 1..=A, and q1 just large enough to meet every q2-quorum or more:
+                // q1 + q2 > A, so the configuration stays safe.
+                let q2 = (x % a) as u16 + 1;
+                let q1 = config.acceptors - q2 + 1 + (y % u64::from(q2)) as u16;
+                config.q1 = Some(q1);
+                config.q2 = Some(q2);
+            } else {
+                config.q1 = None;
+                config.q2 = None;
+            }
+        }
+        config
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn drawn_shapes_are_valid_cover_the_menus_and_keep_quorums_intersecting() {
+        let base = Config::default();
+        let mut acceptors = [0u32; 8];
+        let mut proposers = [0u32; 5];
+        let mut flexible = 0;
+        for seed in 0..20_000 {
+            let c = ShapeSwarm::ALL.draw(&base, seed);
+            assert_eq!(
+                c,
+                ShapeSwarm::ALL.draw(&base, seed),
+                "a function of the seed"
+            );
+            c.validate().unwrap();
+            assert!(c.quorums_intersect(), "{c:?}");
+            acceptors[c.acceptors as usize] += 1;
+            proposers[c.proposers as usize] += 1;
+            flexible += u32::from(c.q1.is_some());
+            assert_eq!(c.q1.is_some(), c.q2.is_some());
+            assert_eq!(c.faults, base.faults);
+        }
+        assert!(acceptors[1..=7].iter().all(|&n| n > 1000), "{acceptors:?}");
+        assert!(proposers[1..=4].iter().all(|&n| n > 2000), "{proposers:?}");
+        // One in four, give or take.
+        assert!((4_000..6_000).contains(&flexible), "{flexible}");
+    }
+
+    #[test]
+    fn fixed_fields_stay_and_fixing_one_does_not_move_the_others() {
+        let base = Config {
+            acceptors: 5,
+            proposers: 3,
+            q1: Some(4),
+            q2: Some(2),
+            ..Config::default()
+        };
+        let only_proposers = ShapeSwarm {
+            proposers: true,
+            ..ShapeSwarm::FIXED
+        };
+        for seed in 0..2_000 {
+            assert_eq!(ShapeSwarm::FIXED.draw(&base, seed), base);
+            let all = ShapeSwarm::ALL.draw(&base, seed);
+            let some = only_proposers.draw(&base, seed);
+            assert_eq!((some.acceptors, some.q1, some.q2), (5, Some(4), Some(2)));
+            assert_eq!(
+                some.proposers, all.proposers,
+                "the same draw, pinned or not"
+            );
+        }
+        assert_eq!(ShapeSwarm::FIXED.drawn(), Vec::<&str>::new());
+        assert_eq!(
+            ShapeSwarm::ALL.drawn(),
+            vec!["acceptors", "proposers", "quorums"]
+        );
     }
 }

@@ -285,6 +285,15 @@ impl<I: Implementation> Simulator<I> {
         &self.config
     }
 
+    /// Runs later executions under `config` (which must be valid): a campaign that draws
+    /// the cluster's shape per execution ([`crate::config::ShapeSwarm`]) reuses one
+    /// simulator across shapes. Every execution rebuilds the world and the checker from the
+    /// configuration anyway, so nothing of the old shape survives.
+    pub fn set_config(&mut self, config: Config) {
+        self.config = config;
+        self.proto = config.protocol();
+    }
+
     /// The implementation under test.
     pub fn implementation(&self) -> &I {
         &self.imp

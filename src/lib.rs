@@ -12,7 +12,7 @@
 //! use paxos_safety::bug::Bug;
 //! use paxos_safety::campaign::Campaign;
 //! use paxos_safety::checker::Invariant;
-//! use paxos_safety::config::Config;
+//! use paxos_safety::config::{Config, ShapeSwarm};
 //!
 //! let campaign = Campaign {
 //!     // The proposer ignores the votes reported in promises and proposes its own value.
@@ -23,6 +23,7 @@
 //!     jobs: 1,
 //!     shard: (1, 1),
 //!     stop_on_violation: true,
+//!     shape: ShapeSwarm::FIXED,
 //! };
 //! let report = campaign.run(&|_done, _violations| {});
 //! let found = report.first.expect("the checker catches no-adopt");

@@ -175,6 +175,9 @@ pub fn shrink_with<I: Implementation>(
 pub struct Best {
     /// The seed of the execution the counterexample was shrunk from.
     pub seed: u64,
+    /// The configuration that execution ran (its shape may be drawn, see
+    /// [`crate::config::ShapeSwarm`]).
+    pub config: Config,
     /// Its length before shrinking.
     pub events_before: usize,
     /// How many failing executions were shrunk to choose from.
@@ -205,8 +208,7 @@ pub fn shortest_counterexample_with<I: Implementation>(
     first: &crate::campaign::Found,
     more: usize,
 ) -> Option<Best> {
-    let config = &campaign.config;
-    let mut sim = Simulator::with(imp.clone(), *config);
+    let mut sim = Simulator::with(imp.clone(), first.config);
     let mut seeds = vec![first.seed];
     let (_, n) = campaign.shard;
     let mut index = first.index;
@@ -219,6 +221,7 @@ pub fn shortest_counterexample_with<I: Implementation>(
             break;
         }
         let seed = crate::rng::execution_seed(campaign.seed, index);
+        sim.set_config(campaign.config_for(seed));
         if sim.run_seed(seed, None).violation.is_some() {
             seeds.push(seed);
         }
@@ -226,9 +229,11 @@ pub fn shortest_counterexample_with<I: Implementation>(
     let mut best: Option<Best> = None;
     let candidates = seeds.len();
     for seed in seeds {
+        let config = campaign.config_for(seed);
+        sim.set_config(config);
         let mut events = Vec::new();
         let outcome = sim.run_seed(seed, Some(&mut events));
-        let Some(shrunk) = shrink_with(imp, config, outcome.profile, &events, None, MAX_REPLAYS)
+        let Some(shrunk) = shrink_with(imp, &config, outcome.profile, &events, None, MAX_REPLAYS)
         else {
             continue;
         };
@@ -238,6 +243,7 @@ pub fn shortest_counterexample_with<I: Implementation>(
         {
             best = Some(Best {
                 seed,
+                config,
                 events_before: events.len(),
                 candidates,
                 shrunk,

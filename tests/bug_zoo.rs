@@ -10,7 +10,7 @@ use std::path::PathBuf;
 
 use paxos_safety::bug::Bug;
 use paxos_safety::campaign::Campaign;
-use paxos_safety::config::Config;
+use paxos_safety::config::{Config, ShapeSwarm};
 use paxos_safety::counterexample::Counterexample;
 use paxos_safety::execution::{Ending, Simulator};
 use paxos_safety::shrink::shortest_counterexample;
@@ -53,6 +53,7 @@ fn every_bug_is_found_by_a_campaign_and_shrunk() {
             jobs: 2,
             shard: (1, 1),
             stop_on_violation: true,
+            shape: ShapeSwarm::FIXED,
         };
         let found = campaign
             .run(&|_, _| {})

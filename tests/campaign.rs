@@ -5,7 +5,7 @@
 //! `PROPTEST_CASES` scales the proptest parts up.
 
 use paxos_safety::campaign::{Campaign, Counts};
-use paxos_safety::config::Config;
+use paxos_safety::config::{Config, ShapeSwarm};
 use paxos_safety::execution::{Coverage, Simulator};
 use paxos_safety::strategy;
 use proptest::prelude::*;
@@ -115,6 +115,7 @@ fn a_seeded_campaign_exercises_every_fault_and_finds_nothing() {
         jobs: 2,
         shard: (1, 1),
         stop_on_violation: false,
+        shape: ShapeSwarm::FIXED,
     }
     .run(&|_, _| {});
     let c = &report.counts;
@@ -143,6 +144,7 @@ fn quorums_that_do_not_intersect_are_caught() {
         jobs: 2,
         shard: (1, 1),
         stop_on_violation: true,
+        shape: ShapeSwarm::FIXED,
     }
     .run(&|_, _| {});
     assert!(report.first.is_some(), "q1 + q2 = A must be unsafe");

@@ -878,3 +878,67 @@ fn a_vacuous_campaign_exits_3_and_says_what_never_happened() {
     assert_eq!(o.status.code(), Some(0));
     assert_eq!(last_json(&o)["vacuous"], serde_json::json!([]));
 }
+
+/// Unless fixed, `fuzz` draws each execution's shape; the JSON says what was drawn, and the
+/// first violation's replay command and counterexample carry the shape that execution ran.
+#[test]
+fn fuzz_draws_the_cluster_shape_unless_it_is_fixed() {
+    let dir = std::env::temp_dir().join(format!("paxos-safety-shape-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let shape = |extra: &[&str]| {
+        let mut args = vec!["fuzz", "--runs", "300", "--seed", "5", "--json"];
+        args.extend_from_slice(extra);
+        let o = run(&args);
+        assert_eq!(o.status.code(), Some(0), "{extra:?}");
+        last_json(&o)["shape_drawn"].clone()
+    };
+    assert_eq!(
+        shape(&[]),
+        serde_json::json!(["acceptors", "proposers", "quorums"])
+    );
+    assert_eq!(
+        shape(&["--acceptors", "3"]),
+        serde_json::json!(["proposers", "quorums"])
+    );
+    assert_eq!(shape(&["--q1", "2"]), serde_json::json!(["proposers"]));
+    assert_eq!(
+        shape(&["--acceptors", "5", "--proposers", "2", "--q2", "3"]),
+        serde_json::json!([])
+    );
+    let file = dir.join("shape.toml");
+    std::fs::write(&file, "proposers = 3\n").unwrap();
+    assert_eq!(
+        shape(&["--config", file.to_str().unwrap()]),
+        serde_json::json!(["acceptors", "quorums"])
+    );
+
+    // no-adopt's first violation at seed 1 ran one acceptor and four proposers (README).
+    let o = run(&[
+        "fuzz",
+        "--bug",
+        "no-adopt",
+        "--runs",
+        "50",
+        "--seed",
+        "1",
+        "--json",
+        "--out-dir",
+        dir.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    let first = &last_json(&o)["first_violation"];
+    assert_eq!(first["config"]["acceptors"], 1);
+    assert_eq!(first["config"]["proposers"], 4);
+    let replay = first["replay"].as_str().unwrap();
+    assert!(replay.contains("--acceptors 1 --proposers 4"), "{replay}");
+    // The printed command reproduces the violation on its own.
+    let words: Vec<&str> = replay.split_whitespace().skip(1).collect();
+    let again = run(&words);
+    assert_eq!(again.status.code(), Some(1), "{}", stdout(&again));
+    // So does the counterexample file, whose config is the shape it ran.
+    let cx = first["counterexample"].as_str().unwrap();
+    let saved: Json = serde_json::from_str(&std::fs::read_to_string(cx).unwrap()).unwrap();
+    assert!(saved["config"]["acceptors"].as_u64().unwrap() >= 1);
+    assert_eq!(run(&["replay", cx]).status.code(), Some(1));
+    std::fs::remove_dir_all(dir).ok();
+}

@@ -3,7 +3,7 @@
 //! changing what every published seed means.
 
 use paxos_safety::campaign::Campaign;
-use paxos_safety::config::Config;
+use paxos_safety::config::{Config, ShapeSwarm};
 use paxos_safety::execution::Simulator;
 use paxos_safety::rng::{execution_seed, Prng};
 
@@ -121,6 +121,8 @@ fn campaign(jobs: usize, shard: (u64, u64), bug: Option<paxos_safety::bug::Bug>)
         jobs,
         shard,
         stop_on_violation: false,
+        // Drawn shapes: the simulator is reconfigured between executions on every thread.
+        shape: ShapeSwarm::ALL,
     }
 }
 

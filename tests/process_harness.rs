@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use paxos_safety::campaign::{Campaign, Report};
 use paxos_safety::checker::Invariant;
-use paxos_safety::config::Config;
+use paxos_safety::config::{Config, ShapeSwarm};
 use paxos_safety::execution::{Ending, Simulator};
 use paxos_safety::process::{CrashMode, ProcessAcceptors};
 use paxos_safety::profile::ProfileSpec;
@@ -51,6 +51,7 @@ fn campaign(config: Config, runs: u64, stop: bool) -> Campaign {
         jobs: 2,
         shard: (1, 1),
         stop_on_violation: stop,
+        shape: ShapeSwarm::FIXED,
     }
 }
 

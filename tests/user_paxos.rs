@@ -7,7 +7,7 @@ mod textbook;
 
 use paxos_safety::campaign::Campaign;
 use paxos_safety::checker::Invariant;
-use paxos_safety::config::Config;
+use paxos_safety::config::{Config, ShapeSwarm};
 use paxos_safety::counterexample::Counterexample;
 use paxos_safety::execution::{Coverage, Ending};
 use paxos_safety::shrink::shortest_counterexample_with;
@@ -24,6 +24,7 @@ fn campaign(config: Config) -> Campaign {
         jobs: 1,
         shard: (1, 1),
         stop_on_violation: false,
+        shape: ShapeSwarm::FIXED,
     }
 }
 

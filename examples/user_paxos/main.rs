@@ -10,7 +10,7 @@
 mod textbook;
 
 use paxos_safety::campaign::Campaign;
-use paxos_safety::config::Config;
+use paxos_safety::config::{Config, ShapeSwarm};
 use paxos_safety::counterexample::Counterexample;
 use paxos_safety::execution::Coverage;
 use paxos_safety::render::{Format, Trace};
@@ -26,6 +26,7 @@ fn main() {
         jobs: 2,
         shard: (1, 1),
         stop_on_violation: false,
+        shape: ShapeSwarm::FIXED,
     };
 
     // 1. The correct textbook protocol: every step of every execution checked.

@@ -8,7 +8,7 @@ use serde_json::json;
 use crate::bench;
 use crate::bug::Bug;
 use crate::campaign::Campaign;
-use crate::config::Config;
+use crate::config::{Config, ShapeSwarm};
 use crate::process::{CrashMode, ProcessAcceptors};
 
 #[derive(Args, Debug)]
@@ -183,6 +183,7 @@ fn acceptor_processes(quick: bool) -> Vec<serde_json::Value> {
             jobs: 1,
             shard: (1, 1),
             stop_on_violation: false,
+            shape: ShapeSwarm::FIXED,
         };
         let report = campaign.run_with(&harness, &|_, _| {});
         let rate = report.counts.runs as f64 / report.elapsed.as_secs_f64().max(1e-9);

@@ -11,12 +11,12 @@ use clap::Args;
 use serde_json::{json, Value as Json};
 
 use super::{
-    build_config, config_acceptor_cmd, usage_error, AcceptorArgs, ClusterArgs, ConfigForm,
-    FaultArgs, EXIT_SAFE, EXIT_VACUOUS, EXIT_VIOLATION,
+    build_config, config_acceptor_cmd, shape_swarm, usage_error, AcceptorArgs, ClusterArgs,
+    ConfigForm, FaultArgs, EXIT_SAFE, EXIT_VACUOUS, EXIT_VIOLATION,
 };
 use crate::campaign::{parse_shard, Campaign, Found, Report};
 use crate::checker::Invariant;
-use crate::config::Config;
+use crate::config::ShapeSwarm;
 use crate::counterexample::Counterexample;
 use crate::execution::{Coverage, Simulator};
 use crate::process::ProcessAcceptors;
@@ -126,13 +126,12 @@ fn evidence<I: Implementation>(
     found: &Found,
     args: &FuzzArgs,
 ) -> Evidence {
-    let config = &campaign.config;
-    let mut sim = Simulator::with(imp.clone(), *config);
+    let mut sim = Simulator::with(imp.clone(), found.config);
     let mut events = Vec::new();
     let outcome = sim.run_seed(found.seed, Some(&mut events));
     let before = events.len();
-    let (seed, events, outcome, candidates) = if args.no_shrink {
-        (found.seed, events, outcome, 0)
+    let (seed, config, events, outcome, candidates) = if args.no_shrink {
+        (found.seed, found.config, events, outcome, 0)
     } else {
         // Every shrinking candidate of a process acceptor starts fresh processes, so fewer
         // starting points are shrunk there.
@@ -142,10 +141,19 @@ fn evidence<I: Implementation>(
             MORE_CANDIDATES
         };
         match shortest_counterexample_with(imp, campaign, found, more) {
-            Some(b) => (b.seed, b.shrunk.events, b.shrunk.outcome, b.candidates),
-            None => (found.seed, events, outcome, 0),
+            Some(b) => (
+                b.seed,
+                b.config,
+                b.shrunk.events,
+                b.shrunk.outcome,
+                b.candidates,
+            ),
+            None => (found.seed, found.config, events, outcome, 0),
         }
     };
+    // The shortest counterexample may come from another execution, of another shape.
+    let config = &config;
+    sim.set_config(*config);
     let profile = outcome.profile;
     let (step, violation) = outcome.violation.unwrap_or((found.step, found.violation));
     // The counterexample as replayed once more, for what the wire says about it.
@@ -171,7 +179,7 @@ fn evidence<I: Implementation>(
         let md = format!(
             "# {explanation}\n\nShrunk counterexample of `paxos-safety fuzz` (execution seed {}); \
              replay it with `paxos-safety replay {}`.\n\n```mermaid\n{}```\n",
-            found.seed,
+            seed,
             file.as_ref()
                 .map_or("FILE".to_string(), |p| p.display().to_string()),
             trace.render(Format::Mermaid)
@@ -196,7 +204,25 @@ fn evidence<I: Implementation>(
     }
 }
 
-fn replay_command(config: &Config, found: &Found, harness: Option<&ProcessAcceptors>) -> String {
+/// The banner's account of what the shape swarm draws.
+fn shape_menu(shape: &ShapeSwarm) -> String {
+    let mut parts = Vec::new();
+    if shape.acceptors {
+        parts.push("acceptors 1-7");
+    }
+    if shape.proposers {
+        parts.push("proposers 1-4");
+    }
+    if shape.quorums {
+        parts.push(
+            "quorums (majorities, or in 1 execution of 4 flexible ones with q1 + q2 > acceptors)",
+        );
+    }
+    parts.join(", ")
+}
+
+fn replay_command(found: &Found, harness: Option<&ProcessAcceptors>) -> String {
+    let config = &found.config;
     let profile = Simulator::new(*config).profile_for(found.seed);
     let acceptor = harness.map_or(String::new(), |h| {
         format!(
@@ -254,7 +280,12 @@ pub fn run(args: FuzzArgs) -> ExitCode {
         Some(Err(e)) => return usage_error(&e),
         None => fresh_seed(),
     };
+    let shape = match shape_swarm(args.config.as_ref(), &args.cluster, harness.is_some()) {
+        Ok(s) => s,
+        Err(e) => return usage_error(&e),
+    };
     let campaign = Campaign {
+        shape,
         config,
         seed,
         runs,
@@ -285,6 +316,13 @@ pub fn run(args: FuzzArgs) -> ExitCode {
                 );
                 crate::say!("{}", form.render(&config).trim_end());
             }
+        }
+        if !shape.is_fixed() {
+            crate::say!(
+                "shape: drawn per execution from its seed (swarm), in place of the config's: {}; \
+                 fix them with --acceptors, --proposers, --q1/--q2",
+                shape_menu(&shape)
+            );
         }
         if let Some(h) = &harness {
             crate::say!(
@@ -523,14 +561,12 @@ fn print_text(
             );
             crate::say!(
                 "  options: {} {}",
-                campaign.config.cluster_args(),
-                Simulator::new(campaign.config)
-                    .profile_for(found.seed)
-                    .args()
+                found.config.cluster_args(),
+                Simulator::new(found.config).profile_for(found.seed).args()
             );
             crate::say!(
                 "  replay the execution: {}",
-                replay_command(&campaign.config, &found, harness)
+                replay_command(&found, harness)
             );
             if ev.candidates > 0 {
                 crate::say!(
@@ -631,6 +667,7 @@ fn summary_json(
         "config".into(),
         serde_json::to_value(campaign.config).expect("a config serialises"),
     );
+    obj.insert("shape_drawn".into(), json!(campaign.shape.drawn()));
     obj.insert(
         "acceptor_cmd".into(),
         json!(harness.map(|h| h.command().to_string())),
@@ -639,12 +676,13 @@ fn summary_json(
         (Some(f), Some(ev)) => json!({
             "seed": f.seed,
             "index": f.index,
+            "config": serde_json::to_value(f.config).expect("a config serialises"),
             "invariant": f.violation.invariant.name(),
             "step": f.step,
             "explanation": f.violation.explain(|b| b.sim_label(), |v| v.to_string()),
             "counterexample_invariant": ev.invariant.name(),
             "counterexample_explanation": ev.explanation,
-            "replay": replay_command(&campaign.config, &f, harness),
+            "replay": replay_command(&f, harness),
             "events_before_shrink": ev.events_before,
             "events_after_shrink": ev.events_after,
             "shrunk_from_seed": ev.seed,

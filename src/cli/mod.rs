@@ -10,7 +10,7 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand};
 
 use crate::bug::Bug;
-use crate::config::Config;
+use crate::config::{Config, ShapeSwarm};
 use crate::process::{CrashMode, ProcessAcceptors};
 
 pub mod bench;
@@ -351,6 +351,58 @@ pub fn build_config(
     faults.apply(&mut config);
     config.validate()?;
     Ok((config, form))
+}
+
+/// The parts of the cluster's shape a `fuzz` campaign draws per execution: those fixed
+/// neither by a flag nor by a key of the config file. Quorum sizes only mean something
+/// against a known number of acceptors, so a fixed `q1` or `q2` fixes the acceptors too.
+/// Acceptor processes (`processes`) keep the configuration's shape: their next processes
+/// are started ahead of need for a known cluster, and a shape that changed under them
+/// would waste every start.
+pub fn shape_swarm(
+    file: Option<&PathBuf>,
+    cluster: &ClusterArgs,
+    processes: bool,
+) -> Result<ShapeSwarm, String> {
+    if processes {
+        return Ok(ShapeSwarm::FIXED);
+    }
+    let keys = config_keys(file)?;
+    let fixed = |flag: bool, key: &str| flag || keys.iter().any(|k| k == key);
+    let quorum = fixed(cluster.q1.is_some(), "q1") || fixed(cluster.q2.is_some(), "q2");
+    Ok(ShapeSwarm {
+        acceptors: !quorum && !fixed(cluster.acceptors.is_some(), "acceptors"),
+        proposers: !fixed(cluster.proposers.is_some(), "proposers"),
+        quorums: !quorum,
+    })
+}
+
+/// The top-level keys of a config file (none without one). The file was already read and
+/// checked by [`load_config`]; this only asks which keys it names.
+fn config_keys(file: Option<&PathBuf>) -> Result<Vec<String>, String> {
+    let Some(path) = file else {
+        return Ok(Vec::new());
+    };
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read --config {}: {e}", path.display()))?;
+    let is_toml = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| e.eq_ignore_ascii_case("toml"));
+    let keys: Vec<String> = if is_toml {
+        toml::from_str::<toml::Table>(&text)
+            .map_err(|e| format!("--config {}: {e}", path.display()))?
+            .keys()
+            .cloned()
+            .collect()
+    } else {
+        serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(&text)
+            .map_err(|e| format!("--config {}: {e}", path.display()))?
+            .keys()
+            .cloned()
+            .collect()
+    };
+    Ok(keys)
 }
 
 /// What a counterexample file is named after: the bug, and quorums that need not meet
