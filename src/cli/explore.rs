@@ -107,6 +107,7 @@ impl ExploreArgs {
             max_ballots: f.max_ballots.unwrap_or(DEFAULT_MAX_BALLOTS),
             max_in_flight: f.max_in_flight.unwrap_or(Limits::default().max_in_flight),
             max_steps: f.max_steps.unwrap_or(Limits::default().max_steps),
+            ..Limits::default()
         };
         let mib = self.max_memory.unwrap_or(DEFAULT_MAX_MEMORY_MIB);
         let options = Options {
