@@ -354,10 +354,13 @@ impl<I: Implementation> Simulator<I> {
         let mut rng = Prng::new(seed);
         let profile = self.config.faults.draw(&mut rng);
         let mut backoff = None;
+        let mut duel_order = false;
         if let Some(live) = self.config.liveness {
             let mut stream = Prng::new(liveness_seed(seed));
             let drawn = stream.pick(&STABILISE_AT);
             self.stabilise_next = Some(live.stabilise_at.unwrap_or(drawn));
+            // Swarm-style again: half the executions get the duelling message order.
+            duel_order = stream.chance(500);
             if self.config.proposer_strategy == ProposerStrategy::Backoff {
                 // A window of one ballot's deliveries to start with: four per acceptor.
                 backoff = Some(Backoff::new(stream, 4 * u32::from(self.config.acceptors)));
@@ -367,6 +370,7 @@ impl<I: Implementation> Simulator<I> {
             rng,
             rates: profile.rates,
             backoff,
+            duel_order,
         };
         self.run_recorded(&mut schedule, profile, true, trace)
     }

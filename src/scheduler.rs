@@ -8,6 +8,7 @@
 use crate::config::MAX_PROPOSERS;
 use crate::event::{Event, NodeId};
 use crate::profile::Rates;
+use crate::protocol::Msg;
 use crate::rng::Prng;
 use crate::world::{Limits, World};
 
@@ -41,6 +42,13 @@ pub struct RandomSchedule {
     pub rates: Rates,
     /// The `backoff` proposer strategy's timers, after the network healed.
     pub backoff: Option<Backoff>,
+    /// After the network healed, deliver phase-1 messages (prepares and promises) before
+    /// any other, and otherwise the lowest ballot first. Healing ends loss, not asynchrony:
+    /// the adversary still orders messages, and this order, drawn for some executions, is
+    /// the classic duel's: a fresh prepare overtakes the accepts of the ballot it pre-empts,
+    /// and the refusal reaches the loser before the winner's accepts land. It stays fair:
+    /// ballots only grow, so a message waits only for finitely many others.
+    pub duel_order: bool,
 }
 
 /// Seeded exponential back-off: a proposer that finds itself stuck arms a timer of a
@@ -182,6 +190,24 @@ impl Schedule for RandomSchedule {
                     .expect("k is below the count of proposers that can time out");
                 return Next::Take(Event::Timeout(p), None);
             }
+        }
+        if deliverable > 0 && self.duel_order && limits.stable {
+            // Phase-1 messages first, then the lowest ballot first; ties uniformly.
+            let key = |i: usize| {
+                let m = &world.network[i].msg;
+                let later = !matches!(m, Msg::Prepare { .. } | Msg::Promise { .. });
+                (later, m.ballot())
+            };
+            let best = (0..n)
+                .filter(|&i| world.deliverable(i))
+                .map(key)
+                .min()
+                .expect("something is deliverable");
+            let ties = |i: &usize| world.deliverable(*i) && key(*i) == best;
+            let count = (0..n).filter(ties).count() as u32;
+            let k = rng.below(count) as usize;
+            let i = (0..n).filter(ties).nth(k).expect("k is below the count");
+            return Next::Take(Event::Deliver(world.network[i]), Some(i));
         }
         if deliverable > 0 {
             let k = rng.below(deliverable) as usize;
