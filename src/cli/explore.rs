@@ -9,7 +9,8 @@ use serde_json::json;
 use super::{
     build_config, ClusterArgs, FaultArgs, EXIT_SAFE, EXIT_USAGE, EXIT_VACUOUS, EXIT_VIOLATION,
 };
-use crate::config::Config;
+use crate::config::{Config, ProposerStrategy};
+use crate::render::Format;
 use crate::explore::{explore, Options, Report};
 use crate::world::Limits;
 
@@ -85,6 +86,18 @@ pub struct ExploreArgs {
     /// Where to write the counterexample [default: counterexamples/explore-BUG-INVARIANT.json]
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
+    /// Search for a lasso instead: a reachable cycle after the network healed on which the
+    /// proposers never all learn a value although every message is delivered (states
+    /// identified up to renaming ballots); exit 1 with the shortest one, 0 with a proof
+    /// that none exists
+    #[arg(long, help_heading = "Liveness")]
+    pub liveness: bool,
+    /// Who retries (eager, backoff, leader) [default: eager]
+    #[arg(long, value_name = "NAME", help_heading = "Liveness")]
+    pub proposer_strategy: Option<ProposerStrategy>,
+    /// How --liveness renders the lasso
+    #[arg(long, value_enum, default_value_t = Format::Text, help_heading = "Liveness")]
+    pub format: Format,
 }
 
 impl ExploreArgs {
@@ -153,10 +166,16 @@ fn default_out(config: &Config, report: &Report) -> PathBuf {
 }
 
 pub fn run(args: ExploreArgs) -> ExitCode {
-    let (config, options) = match args.config_and_options() {
+    let (mut config, options) = match args.config_and_options() {
         Ok(x) => x,
         Err(e) => return super::usage_error(&e),
     };
+    if let Some(s) = args.proposer_strategy {
+        config.proposer_strategy = s;
+    }
+    if args.liveness {
+        return super::lasso::run(&config, args.max_states, args.json, args.format);
+    }
     let l = options.limits;
     crate::say!(
         "explore {} --max-ballots {} --max-crashes {} --max-duplicates {} --max-drops {}{}{}",

@@ -16,6 +16,7 @@ use crate::process::{CrashMode, ProcessAcceptors};
 pub mod bench;
 pub mod explore;
 pub mod fuzz;
+pub mod lasso;
 pub mod merge;
 pub mod replay;
 

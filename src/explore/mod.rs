@@ -123,6 +123,7 @@
 
 mod codec;
 mod enabled;
+pub mod lasso;
 mod fingerprint;
 mod visited;
 
