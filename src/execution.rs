@@ -454,7 +454,10 @@ impl<I: Implementation> Simulator<I> {
         };
         let mut visitor = (&mut marks, visitor);
         loop {
-            if let Some(w) = watch.as_mut().filter(|w| !w.stable && outcome.steps >= w.at) {
+            if let Some(w) = watch
+                .as_mut()
+                .filter(|w| !w.stable && outcome.steps >= w.at)
+            {
                 self.heal(w, &mut limits, outcome.steps);
             }
             if outcome.steps >= limits.max_steps && !watch.is_some_and(|w| w.pending()) {

@@ -12,10 +12,10 @@ use paxos_safety::counterexample::Counterexample;
 use paxos_safety::event::Event;
 use paxos_safety::execution::{Simulator, Step, Visitor};
 use paxos_safety::protocol::{Acceptor, Proposer};
-use paxos_safety::scheduler::EventSchedule;
-use paxos_safety::world::World;
 use paxos_safety::rng::execution_seed;
+use paxos_safety::scheduler::EventSchedule;
 use paxos_safety::shrink::shortest_counterexample;
+use paxos_safety::world::World;
 use serde_json::Value as Json;
 
 fn live(strategy: ProposerStrategy, bound: u32) -> Config {
@@ -56,12 +56,21 @@ fn liveness_changes_nothing_before_the_network_heals() {
         let ob = with.run_seed(seed, Some(&mut b));
         assert_eq!(oa.stabilised_at, None);
         assert_eq!(oa.settled_after, None);
-        let at = ob.stabilised_at.expect("liveness mode has a stabilisation point") as usize;
+        let at = ob
+            .stabilised_at
+            .expect("liveness mode has a stabilisation point") as usize;
         let common = at.min(a.len()).min(b.len());
-        assert_eq!(a[..common], b[..common], "seed {seed} differs before step {at}");
+        assert_eq!(
+            a[..common],
+            b[..common],
+            "seed {seed} differs before step {at}"
+        );
         healed_late += usize::from(at > 0);
     }
-    assert!(healed_late > 100, "the stabilisation point is drawn, not always 0");
+    assert!(
+        healed_late > 100,
+        "the stabilisation point is drawn, not always 0"
+    );
 }
 
 /// The same seed gives the same liveness execution, event for event.
@@ -117,7 +126,12 @@ impl Visitor<Acceptor, Proposer> for LeaderOnly {
 
     fn after(&mut self, step: &Step, _world: &mut World, _checker: &mut Checker) {
         if let Event::Timeout(p) = step.event {
-            assert_eq!(Some(p), self.leader, "step {}: a non-leader retried", step.number);
+            assert_eq!(
+                Some(p),
+                self.leader,
+                "step {}: a non-leader retried",
+                step.number
+            );
             self.timeouts += 1;
         }
     }
@@ -140,7 +154,12 @@ fn only_the_leader_retries() {
         let mut events = Vec::new();
         let o = sim.run_seed(execution_seed(9, i), Some(&mut events));
         let mut replay = Simulator::new(config.at_stabilisation(o.stabilised_at));
-        let again = replay.run(&mut EventSchedule::new(&events), o.profile, true, &mut visitor);
+        let again = replay.run(
+            &mut EventSchedule::new(&events),
+            o.profile,
+            true,
+            &mut visitor,
+        );
         assert_eq!(again.violation, o.violation);
         assert_eq!(again.steps, o.steps);
     }
@@ -183,11 +202,23 @@ fn last_json(out: &std::process::Output) -> Json {
 #[test]
 fn fuzz_reports_the_settling_distribution_and_refuses_bad_flags() {
     let o = bin()
-        .args(["fuzz", "--liveness", "--proposer-strategy", "leader", "--runs", "500"])
+        .args([
+            "fuzz",
+            "--liveness",
+            "--proposer-strategy",
+            "leader",
+            "--runs",
+            "500",
+        ])
         .args(["--seed", "1", "--json"])
         .output()
         .unwrap();
-    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     let j = last_json(&o);
     let l = &j["liveness"];
     assert_eq!(l["proposer_strategy"], "leader");
@@ -196,10 +227,16 @@ fn fuzz_reports_the_settling_distribution_and_refuses_bad_flags() {
     assert!(l["settle_steps_median"].as_u64().unwrap() <= l["settle_steps_max"].as_u64().unwrap());
     assert_eq!(j["config"]["proposer_strategy"], "leader");
 
-    let plain = bin().args(["fuzz", "--runs", "50", "--seed", "1", "--json"]).output().unwrap();
+    let plain = bin()
+        .args(["fuzz", "--runs", "50", "--seed", "1", "--json"])
+        .output()
+        .unwrap();
     let j = last_json(&plain);
     assert_eq!(j["liveness"], Json::Null);
-    assert!(j["config"].get("proposer_strategy").is_none(), "eager is not printed");
+    assert!(
+        j["config"].get("proposer_strategy").is_none(),
+        "eager is not printed"
+    );
 
     for bad in [
         &["fuzz", "--liveness-bound", "10"][..],
@@ -218,7 +255,14 @@ fn fuzz_reports_the_settling_distribution_and_refuses_bad_flags() {
 fn the_text_trace_shows_where_the_network_healed() {
     let dir = std::env::temp_dir().join(format!("paxos-safety-live-{}", std::process::id()));
     let o = bin()
-        .args(["fuzz", "--liveness", "--liveness-bound", "40", "--stabilise-at", "5"])
+        .args([
+            "fuzz",
+            "--liveness",
+            "--liveness-bound",
+            "40",
+            "--stabilise-at",
+            "5",
+        ])
         .args(["--runs", "300", "--seed", "2", "--json", "--out-dir"])
         .arg(&dir)
         .output()
@@ -226,7 +270,10 @@ fn the_text_trace_shows_where_the_network_healed() {
     assert_eq!(o.status.code(), Some(1));
     let j = last_json(&o);
     assert_eq!(j["first_violation"]["invariant"], "liveness");
-    let file = j["first_violation"]["counterexample"].as_str().unwrap().to_string();
+    let file = j["first_violation"]["counterexample"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let r = bin().args(["replay", &file]).output().unwrap();
     assert_eq!(r.status.code(), Some(1));
     let text = String::from_utf8_lossy(&r.stdout);
@@ -238,4 +285,118 @@ fn the_text_trace_shows_where_the_network_healed() {
     assert!(lines[healed + 1].trim_start().starts_with("6 "), "{text}");
     assert!(text.contains("liveness violated at step 45"), "{text}");
     std::fs::remove_dir_all(dir).ok();
+}
+
+/// The renaming is sound: on states reached by random walks of the healed cluster, the
+/// renamed successors of a state are exactly those of its renaming (so the quotient graph
+/// is a bisimulation), and renaming twice changes nothing.
+#[test]
+fn renaming_ballots_commutes_with_every_step() {
+    use paxos_safety::explore::lasso::{canonical, healed_limits};
+    use paxos_safety::rng::Prng;
+    for strategy in [ProposerStrategy::Eager, ProposerStrategy::Leader] {
+        for (acceptors, proposers) in [(3, 2), (2, 3)] {
+            let config = Config {
+                acceptors,
+                proposers,
+                proposer_strategy: strategy,
+                ..Config::default()
+            };
+            let proto = config.protocol();
+            let limits = healed_limits(&config);
+            let successors = |w: &World| {
+                let mut enabled = Vec::new();
+                w.enabled(&limits, &mut enabled);
+                let mut out: Vec<Vec<u8>> = enabled
+                    .iter()
+                    .filter_map(|e| {
+                        let mut next = w.clone();
+                        next.apply(&proto, &limits, e, &mut |_| {}).ok()?;
+                        Some(format!("{:?}", canonical(&next)).into_bytes())
+                    })
+                    .collect();
+                out.sort();
+                out
+            };
+            let mut rng = Prng::new(u64::from(acceptors) * 7 + u64::from(proposers));
+            let mut checked = 0;
+            for _ in 0..40 {
+                let mut w = World::new(&proto, proposers);
+                let mut enabled = Vec::new();
+                for _ in 0..80 {
+                    let c = canonical(&w);
+                    assert_eq!(canonical(&c), c, "renaming is idempotent");
+                    assert_eq!(successors(&w), successors(&c), "{w:?}");
+                    checked += 1;
+                    w.enabled(&limits, &mut enabled);
+                    if enabled.is_empty() {
+                        break;
+                    }
+                    let e = enabled[rng.below(enabled.len() as u32) as usize];
+                    w.apply(&proto, &limits, &e, &mut |_| {}).unwrap();
+                }
+            }
+            assert!(checked > 1_000);
+        }
+    }
+}
+
+/// A duel repeats up to renaming: after two laps of ballots the renamed state is the same
+/// although every ballot is higher; renaming never merges states that order ballots
+/// differently.
+#[test]
+fn renaming_keeps_the_order_of_ballots() {
+    use paxos_safety::ballot::Ballot;
+    use paxos_safety::explore::lasso::canonical;
+    let proto = Config::default().protocol();
+    let mut low = World::new(&proto, 2);
+    let mut high = World::new(&proto, 2);
+    let accept = |b: u64| {
+        Acceptor::from_view(paxos_safety::roles::AcceptorView {
+            promised: Some(Ballot::new(b, 2)),
+            accepted: None,
+        })
+    };
+    low.acceptors[0] = accept(1);
+    high.acceptors[0] = accept(7);
+    // Proposers at round 0 next use round 1; the promise at round 1 or 7 is above their
+    // round either way, but equal to p2's next round only in `low`.
+    assert_ne!(canonical(&low), canonical(&high));
+    let mut far = World::new(&proto, 2);
+    far.acceptors[0] = accept(9);
+    assert_eq!(
+        canonical(&high),
+        canonical(&far),
+        "7 and 9 are both beyond the next round"
+    );
+}
+
+/// The shortest lasso of eager proposers, pinned; the leader provably has none.
+#[test]
+fn explore_finds_the_shortest_duel_and_proves_the_leader_live() {
+    use paxos_safety::explore::lasso::find;
+    for (acceptors, prefix, cycle) in [(1u16, 10usize, 10usize), (2, 11, 10)] {
+        let config = Config {
+            acceptors,
+            ..Config::default()
+        };
+        let r = find(&config, 1_000_000);
+        assert!(r.complete);
+        let l = r.lasso.expect("eager proposers duel");
+        assert_eq!(
+            (l.prefix.len(), l.cycle.len()),
+            (prefix, cycle),
+            "{acceptors} acceptors"
+        );
+        assert!(l.cycle.iter().any(|e| matches!(e, Event::Timeout(0))));
+        assert!(l.cycle.iter().any(|e| matches!(e, Event::Timeout(1))));
+        let leader = find(
+            &Config {
+                proposer_strategy: ProposerStrategy::Leader,
+                ..config
+            },
+            1_000_000,
+        );
+        assert!(leader.complete && leader.lasso.is_none(), "{leader:?}");
+    }
 }

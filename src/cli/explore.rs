@@ -10,8 +10,8 @@ use super::{
     build_config, ClusterArgs, FaultArgs, EXIT_SAFE, EXIT_USAGE, EXIT_VACUOUS, EXIT_VIOLATION,
 };
 use crate::config::{Config, ProposerStrategy};
-use crate::render::Format;
 use crate::explore::{explore, Options, Report};
+use crate::render::Format;
 use crate::world::Limits;
 
 /// The bounds `explore` uses when neither a flag nor `--config` sets them: one ballot per

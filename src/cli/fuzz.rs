@@ -31,7 +31,9 @@ use crate::shrink::shortest_counterexample_with;
     paxos-safety fuzz --runs 1000000 --seed 7 --json   a reproducible campaign, JSON summary last\n  \
     paxos-safety fuzz --bug no-adopt                   watch the checker catch a classic bug\n  \
     paxos-safety fuzz --acceptors 5 --q1 2 --q2 3      flexible quorums that do not intersect\n  \
-    paxos-safety fuzz --shard 3/8 --json               the third of eight disjoint slices\n\n\
+    paxos-safety fuzz --shard 3/8 --json               the third of eight disjoint slices\n  \
+    paxos-safety fuzz --liveness                       after the network heals, is a value chosen and learned?\n  \
+    paxos-safety fuzz --liveness --proposer-strategy backoff   the cure for duelling proposers\n\n\
     Ctrl-C stops the campaign and reports what it did; a second Ctrl-C exits at once.\n\
     Exit status: 0 no violation, 1 a violation, 2 bad usage, 3 vacuous: no violation, but no\n\
     execution chose a value or no proposer ever learned one (--allow-vacuous: a warning, 0),\n\
@@ -150,11 +152,13 @@ fn evidence<I: Implementation>(
     };
     let profile = outcome.profile;
     let (step, violation) = outcome.violation.unwrap_or((found.step, found.violation));
+    // The stabilisation point was drawn from the seed; the file pins it, and so must the
+    // replay below.
+    let pinned = config.at_stabilisation(outcome.stabilised_at);
     // The counterexample as replayed once more, for what the wire says about it.
+    let mut sim = Simulator::with(imp.clone(), pinned);
     sim.run_events(&events, profile, true, None);
     let explanation = explain_in_context(&violation, &events, step, sim.detail());
-    // The stabilisation point was drawn from the seed; the file pins it.
-    let pinned = config.at_stabilisation(outcome.stabilised_at);
     let mut cx = Counterexample::new(&pinned, &profile, &events);
     cx.acceptor_cmd = harness.map(|h| h.command().to_string());
     cx.seed = Some(seed);

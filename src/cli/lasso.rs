@@ -24,7 +24,9 @@ pub fn run(config: &Config, max_states: Option<u64>, json: bool, format: Format)
             "explore --liveness checks the correct protocol; --bug is for safety",
         );
     }
-    let max = max_states.unwrap_or(DEFAULT_MAX_STATES).min(usize::MAX as u64) as usize;
+    let max = max_states
+        .unwrap_or(DEFAULT_MAX_STATES)
+        .min(usize::MAX as u64) as usize;
     crate::interrupt::install();
     #[allow(clippy::disallowed_methods)] // the elapsed time is reported; it shapes nothing
     let start = std::time::Instant::now();
@@ -68,7 +70,10 @@ pub fn run(config: &Config, max_states: Option<u64>, json: bool, format: Format)
         _ => crate::say!("no lasso found within the limits"),
     }
     if json {
-        crate::say!("{}", summary_json(config, &report, secs, rendered.as_deref()));
+        crate::say!(
+            "{}",
+            summary_json(config, &report, secs, rendered.as_deref())
+        );
     }
     if report.lasso.is_some() {
         ExitCode::from(EXIT_VIOLATION)
@@ -80,7 +85,12 @@ pub fn run(config: &Config, max_states: Option<u64>, json: bool, format: Format)
     }
 }
 
-fn summary_json(config: &Config, report: &LassoReport, secs: f64, rendered: Option<&str>) -> serde_json::Value {
+fn summary_json(
+    config: &Config,
+    report: &LassoReport,
+    secs: f64,
+    rendered: Option<&str>,
+) -> serde_json::Value {
     let lasso = report.lasso.as_ref().map(|l| {
         json!({
             "prefix": l.prefix.iter().map(Event::to_string).collect::<Vec<_>>(),

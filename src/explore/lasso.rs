@@ -137,7 +137,9 @@ struct Renaming(Vec<u64>);
 
 impl Renaming {
     fn round(&self, r: u64) -> u64 {
-        self.0.binary_search(&r).expect("every round of the state is ranked") as u64
+        self.0
+            .binary_search(&r)
+            .expect("every round of the state is ranked") as u64
     }
 
     fn ballot(&self, b: Ballot) -> Ballot {
@@ -235,8 +237,9 @@ fn may_time_out(world: &World, limits: &Limits) -> u8 {
         .fold(0, |m, p| m | (1 << p))
 }
 
+/// A renamed state as the cycle search needs it; the state itself lives only as the key of
+/// the index (and in the queue until it is expanded), once.
 struct Node {
-    world: World,
     parent: u32,
     /// The event from the parent, on the parent's canonical world.
     via: Option<Event>,
@@ -260,21 +263,19 @@ pub fn find(config: &Config, max_states: usize) -> LassoReport {
     nodes.push(Node {
         busy: busy(&start),
         may: may_time_out(&start, &limits),
-        world: start,
         parent: 0,
         via: None,
         depth: 0,
         edges: Vec::new(),
     });
-    queue.push_back(0u32);
+    queue.push_back((0u32, start));
     let mut enabled = Vec::new();
     let mut transitions = 0;
-    while let Some(i) = queue.pop_front() {
+    while let Some((i, world)) = queue.pop_front() {
         if crate::interrupt::requested() {
             limit = Some("interrupted by Ctrl-C".to_string());
             break;
         }
-        let world = nodes[i as usize].world.clone();
         if settled(&world) {
             continue;
         }
@@ -306,13 +307,12 @@ pub fn find(config: &Config, max_states: usize) -> LassoReport {
                     nodes.push(Node {
                         busy: busy(&next),
                         may: may_time_out(&next, &limits),
-                        world: next,
                         parent: i,
                         via: Some(event),
                         depth: nodes[i as usize].depth + 1,
                         edges: Vec::new(),
                     });
-                    queue.push_back(j);
+                    queue.push_back((j, next));
                     j
                 }
             };
@@ -335,11 +335,23 @@ pub fn find(config: &Config, max_states: usize) -> LassoReport {
 /// lasso so far: the node the cycle starts at and its events (on canonical worlds).
 fn shortest(nodes: &[Node]) -> Option<(u32, Vec<Event>)> {
     let mut best: Option<(u32, u32, Vec<Event>)> = None; // (total, node, cycle)
-    // (node, timed out, had messages, always could time out)
+                                                         // (node, timed out, had messages, always could time out)
     type Key = (u32, u8, u8, u8);
     let mut seen: FxHashMap<Key, (Key, Event)> = FxHashMap::default();
+    let component = components(nodes);
+    let mut size = vec![0u32; nodes.len()];
+    for &c in &component {
+        size[c as usize] += 1;
+    }
     for (n, node) in nodes.iter().enumerate() {
         let n = n as u32;
+        let home = component[n as usize];
+        // A cycle stays inside one strongly connected component; a node alone in its
+        // component is on a cycle only through a self-loop, which the renaming never
+        // makes (every event changes the renamed state).
+        if size[home as usize] < 2 {
+            continue;
+        }
         // Nodes come in breadth-first order: once a prefix alone is as long as the best
         // lasso, no later node can do better.
         if best.as_ref().is_some_and(|b| node.depth + 1 >= b.0) {
@@ -360,6 +372,9 @@ fn shortest(nodes: &[Node]) -> Option<(u32, Vec<Event>)> {
             for &from in &frontier {
                 let (at, timed, had, always) = from;
                 for &(event, to) in &nodes[at as usize].edges {
+                    if component[to as usize] != home {
+                        continue;
+                    }
                     let t = &nodes[to as usize];
                     let timed = match event {
                         Event::Timeout(p) => timed | (1 << p),
@@ -398,6 +413,64 @@ fn shortest(nodes: &[Node]) -> Option<(u32, Vec<Event>)> {
         }
     }
     best.map(|(_, n, cycle)| (n, cycle))
+}
+
+/// The strongly connected component of every node (Tarjan's algorithm, iteratively, so
+/// that a deep graph cannot overflow the stack): component numbers index nothing else.
+fn components(nodes: &[Node]) -> Vec<u32> {
+    const NONE: u32 = u32::MAX;
+    let n = nodes.len();
+    let mut index = vec![NONE; n];
+    let mut low = vec![0u32; n];
+    let mut on_stack = vec![false; n];
+    let mut stack: Vec<u32> = Vec::new();
+    let mut component = vec![NONE; n];
+    let mut next_index = 0u32;
+    let mut next_component = 0u32;
+    // (node, next edge to look at)
+    let mut work: Vec<(u32, usize)> = Vec::new();
+    for root in 0..n as u32 {
+        if index[root as usize] != NONE {
+            continue;
+        }
+        work.push((root, 0));
+        while let Some(&mut (v, ref mut e)) = work.last_mut() {
+            let vi = v as usize;
+            if *e == 0 && index[vi] == NONE {
+                index[vi] = next_index;
+                low[vi] = next_index;
+                next_index += 1;
+                stack.push(v);
+                on_stack[vi] = true;
+            }
+            if let Some(&(_, w)) = nodes[vi].edges.get(*e) {
+                *e += 1;
+                let wi = w as usize;
+                if index[wi] == NONE {
+                    work.push((w, 0));
+                } else if on_stack[wi] {
+                    low[vi] = low[vi].min(index[wi]);
+                }
+                continue;
+            }
+            work.pop();
+            if let Some(&(u, _)) = work.last() {
+                low[u as usize] = low[u as usize].min(low[vi]);
+            }
+            if low[vi] == index[vi] {
+                loop {
+                    let w = stack.pop().expect("v is on the stack");
+                    on_stack[w as usize] = false;
+                    component[w as usize] = next_component;
+                    if w == v {
+                        break;
+                    }
+                }
+                next_component += 1;
+            }
+        }
+    }
+    component
 }
 
 /// The lasso's events made concrete: replayed from the initial world, each canonical event

@@ -123,8 +123,8 @@
 
 mod codec;
 mod enabled;
-pub mod lasso;
 mod fingerprint;
+pub mod lasso;
 mod visited;
 
 use std::ops::Range;
