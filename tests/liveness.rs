@@ -400,3 +400,42 @@ fn explore_finds_the_shortest_duel_and_proves_the_leader_live() {
         assert!(leader.complete && leader.lasso.is_none(), "{leader:?}");
     }
 }
+
+/// Three acceptors: the full quotient is too large for the everyday tier, the duelling
+/// order's is small, and its shortest lasso is pinned. The leader has none there either.
+#[test]
+fn the_duelling_order_finds_the_three_acceptor_duel() {
+    use paxos_safety::explore::lasso::find_with;
+    let eager = find_with(&Config::default(), 100_000, true);
+    assert_eq!(eager.limit, None);
+    assert!(!eager.complete, "a restricted search proves nothing");
+    let l = eager.lasso.expect("eager proposers duel");
+    assert_eq!((l.prefix.len(), l.cycle.len()), (29, 26));
+    let leader = Config {
+        proposer_strategy: ProposerStrategy::Leader,
+        ..Config::default()
+    };
+    assert_eq!(find_with(&leader, 100_000, true).lasso, None);
+    // And the full search proves the leader live at three acceptors.
+    let full = find_with(&leader, 1_000_000, false);
+    assert!(full.complete && full.lasso.is_none());
+}
+
+#[test]
+fn explore_renders_the_lasso_with_its_cycle_marked() {
+    for (format, needle) in [
+        ("text", "# ---- the cycle starts here (steps 30..55)"),
+        ("mermaid", "Note over p1: the cycle starts (steps 30..55)"),
+        ("json", "\"cycle_starts_at_step\":30"),
+    ] {
+        let o = bin()
+            .args(["explore", "--liveness", "--duel-order", "--format", format])
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(1), "{format}");
+        let out = String::from_utf8_lossy(&o.stdout);
+        assert!(out.contains(needle), "{format}: {out}");
+    }
+    let o = bin().args(["explore", "--duel-order"]).output().unwrap();
+    assert_eq!(o.status.code(), Some(2), "--duel-order needs --liveness");
+}

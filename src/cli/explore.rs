@@ -95,6 +95,11 @@ pub struct ExploreArgs {
     /// Who retries (eager, backoff, leader) [default: eager]
     #[arg(long, value_name = "NAME", help_heading = "Liveness")]
     pub proposer_strategy: Option<ProposerStrategy>,
+    /// With --liveness: explore only the duelling order's deliveries (phase-1 messages first,
+    /// then the lowest ballot first; ties all explored): real schedules, so a lasso found is
+    /// real, but finding none proves nothing. Three acceptors need it
+    #[arg(long, requires = "liveness", help_heading = "Liveness")]
+    pub duel_order: bool,
     /// How --liveness renders the lasso
     #[arg(long, value_enum, default_value_t = Format::Text, help_heading = "Liveness")]
     pub format: Format,
@@ -174,7 +179,13 @@ pub fn run(args: ExploreArgs) -> ExitCode {
         config.proposer_strategy = s;
     }
     if args.liveness {
-        return super::lasso::run(&config, args.max_states, args.json, args.format);
+        return super::lasso::run(
+            &config,
+            args.max_states,
+            args.duel_order,
+            args.json,
+            args.format,
+        );
     }
     let l = options.limits;
     crate::say!(
