@@ -65,7 +65,8 @@ pub struct LassoReport {
     pub states: usize,
     /// Transitions between them.
     pub transitions: usize,
-    /// Whether every reachable state was expanded: without a lasso, a proof that none exists.
+    /// Whether every reachable state was expanded under every schedule: without a lasso, a
+    /// proof that none exists. Never with the duelling order, which keeps only some.
     pub complete: bool,
     /// Why the search stopped early, when it did.
     pub limit: Option<String>,
