@@ -81,6 +81,25 @@ pub fn throughput(label: &str, config: Config, runs: u64, rounds: u32) -> Throug
     }
 }
 
+/// Checked steps per second of the same seeds with liveness off and on (default bound,
+/// `config`'s strategy), best of `rounds`, alternating. The executions differ after the
+/// network heals (that is the mode), so this is the rate of checked steps, the figure a
+/// campaign's length is planned by, not the time of one execution.
+pub fn liveness_rates(config: Config, runs: u64, rounds: u32) -> (f64, f64) {
+    let live = Config {
+        liveness: Some(crate::config::Liveness::default()),
+        ..config
+    };
+    let (mut off, mut on) = (Simulator::new(config), Simulator::new(live));
+    let rate = |(t, s): (Duration, u64)| s as f64 / t.as_secs_f64().max(1e-9);
+    let (mut best_off, mut best_on) = (0.0f64, 0.0f64);
+    for _ in 0..rounds.max(1) {
+        best_off = best_off.max(rate(time_runs(&mut off, runs)));
+        best_on = best_on.max(rate(time_runs(&mut on, runs)));
+    }
+    (best_off, best_on)
+}
+
 fn campaign(config: Config, seed: u64, runs: u64, jobs: usize, stop: bool) -> Campaign {
     Campaign {
         config,

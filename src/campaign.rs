@@ -13,6 +13,7 @@
 //! The fast path records nothing: no trace, no formatting. A failing execution is rerun
 //! with recording on to get its events (determinism makes that free).
 
+use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -76,6 +77,23 @@ pub struct Counts {
     pub message_limit: u64,
     /// Executions in which an undecided proposer used up its ballots.
     pub ballot_limit: u64,
+    /// Liveness mode: executions in which the network healed.
+    #[serde(default)]
+    pub healed: u64,
+    /// Liveness mode: how many executions settled (a value chosen and learned by every
+    /// proposer) how many steps after the network healed. A histogram rather than a list,
+    /// so that it merges by addition across threads and shards and stays small.
+    #[serde(default)]
+    pub settle_steps: BTreeMap<u32, u64>,
+}
+
+/// A distribution of steps to decision after the network healed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct Settling {
+    pub runs: u64,
+    pub median: u32,
+    pub p99: u32,
+    pub max: u32,
 }
 
 impl Counts {
@@ -87,6 +105,10 @@ impl Counts {
             *slot += u64::from(o.coverage.has(mark));
         }
         self.ballot_limit += u64::from(o.ballots_exhausted);
+        self.healed += u64::from(o.healed);
+        if let Some(n) = o.settled_after {
+            *self.settle_steps.entry(n).or_default() += 1;
+        }
         match o.ending {
             Ending::Quiescent => self.quiescent += 1,
             Ending::StepLimit => self.step_limit += 1,
@@ -106,6 +128,34 @@ impl Counts {
         self.step_limit += other.step_limit;
         self.message_limit += other.message_limit;
         self.ballot_limit += other.ballot_limit;
+        self.healed += other.healed;
+        for (&n, &k) in &other.settle_steps {
+            *self.settle_steps.entry(n).or_default() += k;
+        }
+    }
+
+    /// The distribution of steps from healing to decision over the executions that
+    /// settled; `None` when none did. Percentiles are nearest-rank.
+    pub fn settling(&self) -> Option<Settling> {
+        let runs: u64 = self.settle_steps.values().sum();
+        let max = *self.settle_steps.keys().next_back()?;
+        let rank = |pct: u64| {
+            let want = (runs * pct).div_ceil(100).max(1);
+            let mut seen = 0;
+            for (&n, &k) in &self.settle_steps {
+                seen += k;
+                if seen >= want {
+                    return n;
+                }
+            }
+            max
+        };
+        Some(Settling {
+            runs,
+            median: rank(50),
+            p99: rank(99),
+            max,
+        })
     }
 
     /// Executions that exercised `mark`.

@@ -75,6 +75,10 @@ pub enum Invariant {
     /// well-formed reply (garbage, the wrong `in_reply_to`, silence, or it exited). Never
     /// found by [`Checker::observe`]: the harness that drives the process reports it.
     AcceptorProtocol,
+    /// After the network heals, a value is chosen and every live proposer learns it within
+    /// the liveness bound. Not a safety property and not in [`Invariant::ALL`]: the checker
+    /// never sees it; the simulator's liveness mode judges it (`fuzz --liveness`).
+    Liveness,
 }
 
 impl Invariant {
@@ -103,6 +107,7 @@ impl Invariant {
             Invariant::PromiseReportsVote => "promise-reports-vote",
             Invariant::VoteDurable => "vote-durable",
             Invariant::AcceptorProtocol => "acceptor-protocol",
+            Invariant::Liveness => "liveness",
         }
     }
 
@@ -126,6 +131,10 @@ impl Invariant {
             Invariant::VoteDurable => "an acceptor must never forget a vote it cast",
             Invariant::AcceptorProtocol => {
                 "an acceptor must answer every request with exactly one well-formed reply"
+            }
+            Invariant::Liveness => {
+                "after the network heals, a value must be chosen and learned by every live \
+                 proposer within the liveness bound"
             }
         }
     }
@@ -244,6 +253,16 @@ impl Violation {
                         value(lv)
                     ))
                 )
+            }
+            // `ballot` is the highest ballot started; `earlier`, the value chosen if any.
+            (Invariant::Liveness, Some((cb, cv))) => format!(
+                "{} was chosen at ballot {} but not every live proposer learned it in time \
+                 (ballots reached {b})",
+                value(cv),
+                ballot(cb)
+            ),
+            (Invariant::Liveness, None) => {
+                format!("no value was chosen in time (ballots reached {b})")
             }
             (_, _) => format!("{who}{v} at ballot {b}"),
         };

@@ -10,13 +10,13 @@ use serde::Serialize;
 
 use crate::ballot::{Ballot, Value};
 use crate::checker::{Checker, Invariant, Observation, Violation};
-use crate::config::Config;
+use crate::config::{Config, ProposerStrategy};
 use crate::event::{Event, NodeId};
 use crate::profile::Profile;
 use crate::protocol::{Builtin, Protocol};
 use crate::rng::Prng;
 use crate::roles::{AcceptorRole, Implementation, ProposerRole};
-use crate::scheduler::{ChoiceSchedule, EventSchedule, Next, RandomSchedule, Schedule};
+use crate::scheduler::{Backoff, ChoiceSchedule, EventSchedule, Next, RandomSchedule, Schedule};
 use crate::world::{reset_checker, Limits, StepError, World};
 
 /// How an execution ended.
@@ -116,6 +116,15 @@ pub struct Outcome {
     /// Some proposer that had not decided used up its `max_ballots`: the ballot limit, not
     /// the protocol, ended its attempts.
     pub ballots_exhausted: bool,
+    /// Liveness mode: the step after which the network healed, or was to heal when the
+    /// execution ended first. With it pinned ([`Config::at_stabilisation`]) a replay of the
+    /// events heals where this execution did.
+    pub stabilised_at: Option<u32>,
+    /// Liveness mode: the network healed.
+    pub healed: bool,
+    /// Liveness mode: steps from the healing until a value was chosen and every proposer
+    /// had learned it, if that happened.
+    pub settled_after: Option<u32>,
 }
 
 /// One step as the simulator took it, for [`Visitor`]s.
@@ -241,6 +250,37 @@ pub struct Simulator<I: Implementation = Builtin> {
     /// What the last execution's violation looked like on the wire, when the
     /// implementation speaks one: the acceptor's reply line, or why it could not answer.
     detail: Option<String>,
+    /// The stabilisation point drawn for the next execution (liveness mode, seeded runs);
+    /// other runs take the configuration's, or 0.
+    stabilise_next: Option<u32>,
+}
+
+/// The swarm menu of stabilisation points: some executions heal at once (the strategy
+/// alone against an empty network), others after a storm of faults of every length.
+const STABILISE_AT: [u32; 6] = [0, 0, 10, 30, 100, 300];
+
+/// The seed of an execution's liveness stream: the stabilisation point and the back-off
+/// delays come from it, never from the scheduler's stream, so that turning liveness on
+/// changes nothing before the network heals, and turning it off changes nothing at all.
+pub fn liveness_seed(seed: u64) -> u64 {
+    seed ^ 0x6C69_7665_6E65_7373 // "liveness"
+}
+
+/// The liveness judge of one execution.
+#[derive(Clone, Copy, Debug)]
+struct LiveWatch {
+    bound: u32,
+    /// The planned stabilisation point, then the actual one.
+    at: u32,
+    stable: bool,
+    settled: Option<u32>,
+}
+
+impl LiveWatch {
+    /// Still owes a verdict: the step limit must not end the execution yet.
+    fn pending(&self) -> bool {
+        self.settled.is_none()
+    }
 }
 
 /// Observations of one step, gathered while the world is borrowed.
@@ -272,6 +312,7 @@ impl<I: Implementation> Simulator<I> {
             checker: Checker::new(proto.q2 as usize),
             checking: true,
             detail: None,
+            stabilise_next: None,
         }
     }
 
@@ -321,9 +362,24 @@ impl<I: Implementation> Simulator<I> {
     pub fn run_seed(&mut self, seed: u64, trace: Option<&mut Vec<Event>>) -> Outcome {
         let mut rng = Prng::new(seed);
         let profile = self.config.faults.draw(&mut rng);
+        let mut backoff = None;
+        let mut duel_order = false;
+        if let Some(live) = self.config.liveness {
+            let mut stream = Prng::new(liveness_seed(seed));
+            let drawn = stream.pick(&STABILISE_AT);
+            self.stabilise_next = Some(live.stabilise_at.unwrap_or(drawn));
+            // Swarm-style again: half the executions get the duelling message order.
+            duel_order = stream.chance(500);
+            if self.config.proposer_strategy == ProposerStrategy::Backoff {
+                // A window of one ballot's deliveries to start with: four per acceptor.
+                backoff = Some(Backoff::new(stream, 4 * u32::from(self.config.acceptors)));
+            }
+        }
         let mut schedule = RandomSchedule {
             rng,
             rates: profile.rates,
+            backoff,
+            duel_order,
         };
         self.run_recorded(&mut schedule, profile, true, trace)
     }
@@ -373,7 +429,15 @@ impl<I: Implementation> Simulator<I> {
         strict: bool,
         visitor: &mut impl Visitor<I::Acceptor, I::Proposer>,
     ) -> Outcome {
-        let limits = profile.limits;
+        let mut limits = profile.limits;
+        limits.leader_only = self.config.proposer_strategy == ProposerStrategy::Leader;
+        let stabilise_at = self.stabilise_next.take();
+        let mut watch = self.config.liveness.map(|l| LiveWatch {
+            bound: l.bound,
+            at: stabilise_at.or(l.stabilise_at).unwrap_or(0),
+            stable: false,
+            settled: None,
+        });
         let proto = self.proto;
         self.world
             .reset_with(&mut self.imp, &proto, self.config.proposers);
@@ -388,6 +452,9 @@ impl<I: Implementation> Simulator<I> {
             coverage: Coverage::default(),
             invalid: None,
             ballots_exhausted: false,
+            stabilised_at: None,
+            healed: false,
+            settled_after: None,
         };
         let mut marks = Marks {
             proto: &proto,
@@ -396,7 +463,13 @@ impl<I: Implementation> Simulator<I> {
         };
         let mut visitor = (&mut marks, visitor);
         loop {
-            if outcome.steps >= limits.max_steps {
+            if let Some(w) = watch
+                .as_mut()
+                .filter(|w| !w.stable && outcome.steps >= w.at)
+            {
+                self.heal(w, &mut limits, outcome.steps);
+            }
+            if outcome.steps >= limits.max_steps && !watch.is_some_and(|w| w.pending()) {
                 outcome.ending = Ending::StepLimit;
                 break;
             }
@@ -404,6 +477,17 @@ impl<I: Implementation> Simulator<I> {
             let (event, index) = match schedule.next(&self.world, &limits) {
                 Next::Take(e, i) => (e, i),
                 Next::Quiescent => {
+                    // Nothing can happen before the stabilisation point: it comes now.
+                    if let Some(w) = watch.as_mut().filter(|w| !w.stable) {
+                        self.heal(w, &mut limits, outcome.steps);
+                        continue;
+                    }
+                    if watch.is_some_and(|w| w.pending()) {
+                        // Quiet with the verdict still owed: nobody will ever decide.
+                        outcome.violation = Some((outcome.steps, self.missed()));
+                        outcome.ending = Ending::Violation;
+                        break;
+                    }
                     outcome.ending = Ending::Quiescent;
                     break;
                 }
@@ -445,6 +529,13 @@ impl<I: Implementation> Simulator<I> {
                 }
             }
             outcome.steps += 1;
+            if let Some(w) = watch.as_mut().filter(|w| w.stable && w.pending()) {
+                if self.settled() {
+                    w.settled = Some(outcome.steps - w.at);
+                } else if outcome.steps - w.at >= w.bound {
+                    step.violation.get_or_insert(self.missed());
+                }
+            }
             let step = Step {
                 number: outcome.steps,
                 event,
@@ -464,11 +555,53 @@ impl<I: Implementation> Simulator<I> {
         }
         outcome.chosen = self.checker.chosen();
         outcome.ballots_exhausted = self.world.ballots_exhausted(&limits);
+        if let Some(w) = watch {
+            outcome.stabilised_at = Some(w.at);
+            outcome.healed = w.stable;
+            outcome.settled_after = w.settled;
+        }
         outcome.coverage = marks.coverage;
         if outcome.chosen.is_some() {
             outcome.coverage.add(Coverage::CHOSEN);
         }
         outcome
+    }
+
+    /// The network heals after step `now`: the adversary stops and the liveness clock starts.
+    fn heal(&self, w: &mut LiveWatch, limits: &mut Limits, now: u32) {
+        w.stable = true;
+        w.at = now;
+        *limits = limits.stabilised();
+        if self.settled() {
+            w.settled = Some(0);
+        }
+    }
+
+    /// Whether the good thing happened: a value is chosen and every proposer has learned
+    /// it (a proposer's decision is forgotten when it crashes, and after the healing every
+    /// proposer is up or about to restart, so every proposer is a live one).
+    fn settled(&self) -> bool {
+        let all = (1u16 << self.world.proposers.len()) - 1;
+        self.checker.chosen().is_some() && u16::from(self.world.decided) == all
+    }
+
+    /// The liveness violation of an execution that ran out of its bound.
+    fn missed(&self) -> Violation {
+        let highest = self
+            .world
+            .proposers
+            .iter()
+            .filter_map(|p| p.view(&self.proto).ballot)
+            .max()
+            .unwrap_or_default();
+        Violation {
+            invariant: Invariant::Liveness,
+            ballot: highest,
+            value: Value::default(),
+            earlier: self.checker.chosen(),
+            acceptor: None,
+            reported: None,
+        }
     }
 
     /// Applies one event, with the lenient replay's fallback, feeding the checker. Inlined:

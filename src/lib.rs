@@ -47,7 +47,11 @@
 //! - [`scheduler`], [`rng`], [`profile`]: who decides the next event (seeded ChaCha with a
 //!   swarm fault profile, a proptest choice vector, or a recorded list);
 //! - [`execution`], [`campaign`], [`shrink`], [`counterexample`]: running one execution,
-//!   many on all cores, shrinking a failure, and the file that replays it;
+//!   many on all cores, shrinking a failure, and the file that replays it; an execution's
+//!   liveness mode (the network heals, then a value must be chosen and learned within a
+//!   bound) lives in [`execution`] too, the proposer strategies in [`config`];
+//! - [`explore`]: every interleaving of a small cluster, for safety, and for liveness a
+//!   lasso search ([`explore::lasso`]);
 //! - [`strategy`]: proptest strategies and a runner for your own properties;
 //! - [`node`]: the stdin/stdout grader node; [`cli`]: the command line.
 

@@ -106,6 +106,7 @@ impl ProfileSpec {
                 max_ballots: rng.pick(&MAX_BALLOTS),
                 max_in_flight: defaults.max_in_flight,
                 max_steps: defaults.max_steps,
+                ..defaults
             },
         };
         self.apply(drawn)
@@ -129,6 +130,7 @@ impl ProfileSpec {
                 max_ballots: self.max_ballots.unwrap_or(l.max_ballots),
                 max_in_flight: self.max_in_flight.unwrap_or(l.max_in_flight),
                 max_steps: self.max_steps.unwrap_or(l.max_steps),
+                ..l
             },
         }
     }

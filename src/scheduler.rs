@@ -5,8 +5,10 @@
 //! (proptest campaigns, whose shrinking deletes and lowers choices), and a recorded event
 //! list (replay of counterexample files, shrinking).
 
+use crate::config::MAX_PROPOSERS;
 use crate::event::{Event, NodeId};
 use crate::profile::Rates;
+use crate::protocol::Msg;
 use crate::rng::Prng;
 use crate::world::{Limits, World};
 
@@ -29,10 +31,88 @@ pub trait Schedule {
 /// The seeded random scheduler. At each step it first tries the faults at their rates
 /// (drop, duplicate, crash, restart), then a timeout at its rate, and otherwise delivers a
 /// message picked uniformly, so any reordering can happen.
+///
+/// Once the network has healed ([`Limits::stable`]) the fault limits are spent, a down
+/// node restarts at once, and deliveries stay uniform, so every message in flight is
+/// eventually delivered (with probability 1, and in practice within a few times the number
+/// in flight).
 #[derive(Clone, Debug)]
 pub struct RandomSchedule {
     pub rng: Prng,
     pub rates: Rates,
+    /// The `backoff` proposer strategy's timers, after the network healed.
+    pub backoff: Option<Backoff>,
+    /// After the network healed, deliver phase-1 messages (prepares and promises) before
+    /// any other, and otherwise the lowest ballot first. Healing ends loss, not asynchrony:
+    /// the adversary still orders messages, and this order, drawn for some executions, is
+    /// the classic duel's: a fresh prepare overtakes the accepts of the ballot it pre-empts,
+    /// and the refusal reaches the loser before the winner's accepts land. It stays fair:
+    /// ballots only grow, so a message waits only for finitely many others.
+    pub duel_order: bool,
+}
+
+/// Seeded exponential back-off: a proposer that finds itself stuck arms a timer of a
+/// random number of steps below a window, `base` doubled for every ballot it started since
+/// the network healed (up to [`Backoff::MAX_DOUBLINGS`]). Two duelling proposers thus draw
+/// ever more different delays until one ballot runs alone from start to end. When nothing
+/// else can happen the earliest timer fires: time passes without events.
+///
+/// Its draws come from the execution's liveness stream, not the scheduler's, so that the
+/// schedule of an execution without liveness is the one it always was.
+#[derive(Clone, Debug)]
+pub struct Backoff {
+    rng: Prng,
+    base: u32,
+    /// Steps since the network healed.
+    now: u32,
+    fire_at: [Option<u32>; MAX_PROPOSERS as usize],
+    attempts: [u8; MAX_PROPOSERS as usize],
+}
+
+impl Backoff {
+    /// The window stops doubling here (`base << 6`): a longer wait only slows recovery.
+    pub const MAX_DOUBLINGS: u8 = 6;
+
+    pub fn new(rng: Prng, base: u32) -> Backoff {
+        Backoff {
+            rng,
+            base: base.max(1),
+            now: 0,
+            fire_at: [None; MAX_PROPOSERS as usize],
+            attempts: [0; MAX_PROPOSERS as usize],
+        }
+    }
+
+    /// Arms the timers of proposers that just became able to time out, disarms those that
+    /// cannot, and says which may fire now (bit `p`), and which is armed earliest.
+    fn tick<A, P>(&mut self, world: &World<A, P>, limits: &Limits) -> (u8, Option<u8>) {
+        let mut ready = 0u8;
+        let mut earliest: Option<(u32, u8)> = None;
+        for p in 0..world.proposers.len() as u8 {
+            let i = p as usize;
+            if !world.can_time_out(p, limits) {
+                self.fire_at[i] = None;
+                continue;
+            }
+            let at = *self.fire_at[i].get_or_insert_with(|| {
+                let window = self.base << self.attempts[i].min(Backoff::MAX_DOUBLINGS);
+                self.now + self.rng.below(window)
+            });
+            if at <= self.now {
+                ready |= 1 << p;
+            }
+            if earliest.is_none_or(|(e, _)| at < e) {
+                earliest = Some((at, p));
+            }
+        }
+        (ready, earliest.map(|(_, p)| p))
+    }
+
+    fn fired(&mut self, p: u8) {
+        let i = p as usize;
+        self.fire_at[i] = None;
+        self.attempts[i] = self.attempts[i].saturating_add(1);
+    }
 }
 
 impl RandomSchedule {
@@ -69,7 +149,7 @@ impl Schedule for RandomSchedule {
             let k = rng.below(total - down);
             return Next::Take(Event::Crash(Self::kth_node(world, true, k)), None);
         }
-        if down > 0 && rng.chance(rates.restart) {
+        if down > 0 && (limits.stable || rng.chance(rates.restart)) {
             let k = rng.below(down);
             return Next::Take(Event::Restart(Self::kth_node(world, false, k)), None);
         }
@@ -81,16 +161,53 @@ impl Schedule for RandomSchedule {
         } else {
             (0..n).filter(|&i| world.deliverable(i)).count() as u32
         };
-        let timeouts = (0..world.proposers.len() as u8)
-            .filter(|&p| world.can_time_out(p, limits))
-            .count() as u32;
-        if timeouts > 0 && (deliverable == 0 || rng.chance(rates.timeout)) {
-            let k = rng.below(timeouts) as usize;
-            let p = (0..world.proposers.len() as u8)
+        if let (Some(backoff), true) = (&mut self.backoff, limits.stable) {
+            let (ready, earliest) = backoff.tick(world, limits);
+            backoff.now += 1;
+            let fire = if ready != 0 && (deliverable == 0 || rng.chance(rates.timeout)) {
+                let k = rng.below(ready.count_ones());
+                (0..8u8).filter(|&p| ready & (1 << p) != 0).nth(k as usize)
+            } else if deliverable == 0 {
+                earliest
+            } else {
+                None
+            };
+            if let Some(p) = fire {
+                backoff.fired(p);
+                return Next::Take(Event::Timeout(p), None);
+            }
+        } else {
+            let timeouts = (0..world.proposers.len() as u8)
                 .filter(|&p| world.can_time_out(p, limits))
-                .nth(k)
-                .expect("k is below the count of proposers that can time out");
-            return Next::Take(Event::Timeout(p), None);
+                .count() as u32;
+            // Once the network healed, a stuck proposer's timer has expired: it retries at
+            // once (the back-off strategy is what waits).
+            if timeouts > 0 && (deliverable == 0 || limits.stable || rng.chance(rates.timeout)) {
+                let k = rng.below(timeouts) as usize;
+                let p = (0..world.proposers.len() as u8)
+                    .filter(|&p| world.can_time_out(p, limits))
+                    .nth(k)
+                    .expect("k is below the count of proposers that can time out");
+                return Next::Take(Event::Timeout(p), None);
+            }
+        }
+        if deliverable > 0 && self.duel_order && limits.stable {
+            // Phase-1 messages first, then the lowest ballot first; ties uniformly.
+            let key = |i: usize| {
+                let m = &world.network[i].msg;
+                let later = !matches!(m, Msg::Prepare { .. } | Msg::Promise { .. });
+                (later, m.ballot())
+            };
+            let best = (0..n)
+                .filter(|&i| world.deliverable(i))
+                .map(key)
+                .min()
+                .expect("something is deliverable");
+            let ties = |i: &usize| world.deliverable(*i) && key(*i) == best;
+            let count = (0..n).filter(ties).count() as u32;
+            let k = rng.below(count) as usize;
+            let i = (0..n).filter(ties).nth(k).expect("k is below the count");
+            return Next::Take(Event::Deliver(world.network[i]), Some(i));
         }
         if deliverable > 0 {
             let k = rng.below(deliverable) as usize;

@@ -233,7 +233,9 @@ pub fn shortest_counterexample_with<I: Implementation>(
         sim.set_config(config);
         let mut events = Vec::new();
         let outcome = sim.run_seed(seed, Some(&mut events));
-        let Some(shrunk) = shrink_with(imp, &config, outcome.profile, &events, None, MAX_REPLAYS)
+        // The drawn stabilisation point, pinned: the events alone do not carry it.
+        let pinned = config.at_stabilisation(outcome.stabilised_at);
+        let Some(shrunk) = shrink_with(imp, &pinned, outcome.profile, &events, None, MAX_REPLAYS)
         else {
             continue;
         };

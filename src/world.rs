@@ -32,6 +32,33 @@ pub struct Limits {
     pub max_in_flight: u16,
     /// Steps per execution.
     pub max_steps: u32,
+    /// Only the live, undecided proposer with the highest id may time out (the `leader`
+    /// proposer strategy).
+    pub leader_only: bool,
+    /// The network has healed (liveness mode, after the stabilisation point): see
+    /// [`Limits::stabilised`].
+    pub stable: bool,
+}
+
+impl Limits {
+    /// These limits once the network has healed. The adversary stops: no more drops,
+    /// duplicates or crashes (their limits drop to zero, so the counters already spent
+    /// disable them). A timer fires only when its proposer is stuck, with nothing of its own
+    /// in flight, as under partial synchrony once timeouts outlast message delays: a
+    /// proposer is no longer interrupted mid-ballot by its own timer, so what is left to
+    /// prevent a decision is other proposers. The ballot limit goes: it bounds the adversary's
+    /// search, and a proposer that runs out of ballots would fail liveness for the limit's
+    /// sake, not the protocol's.
+    pub fn stabilised(self) -> Limits {
+        Limits {
+            max_crashes: 0,
+            max_drops: 0,
+            max_duplicates: 0,
+            max_ballots: u16::MAX,
+            stable: true,
+            ..self
+        }
+    }
 }
 
 impl Default for Limits {
@@ -43,6 +70,8 @@ impl Default for Limits {
             max_ballots: 3,
             max_in_flight: 256,
             max_steps: 1_000,
+            leader_only: false,
+            stable: false,
         }
     }
 }
@@ -222,11 +251,30 @@ impl<A, P> World<A, P> {
         }
     }
 
-    /// Whether proposer `p` may time out: up, not done, and under its ballot limit.
+    /// Whether proposer `p` may time out: up, not done, and under its ballot limit; under
+    /// the leader strategy also the leader, and once the network healed also stuck.
     pub fn can_time_out(&self, p: u8, limits: &Limits) -> bool {
         self.is_up(NodeId::Proposer(p))
             && self.decided & (1 << p) == 0
             && self.ballots_started[p as usize] < limits.max_ballots
+            && (!limits.leader_only || self.leader() == Some(p))
+            && (!limits.stable || self.stuck(p))
+    }
+
+    /// The live, undecided proposer with the highest id: the one a perfect failure detector
+    /// lets retry under the leader strategy. A decided proposer steps down, so that the
+    /// next one runs a ballot of its own and learns the value too.
+    pub fn leader(&self) -> Option<u8> {
+        (0..self.proposers.len() as u8)
+            .rev()
+            .find(|&p| self.is_up(NodeId::Proposer(p)) && self.decided & (1 << p) == 0)
+    }
+
+    /// Whether nothing sent by or to proposer `p` is in flight: nothing it waits for can
+    /// still arrive, so only a new ballot can make progress.
+    pub fn stuck(&self, p: u8) -> bool {
+        let me = NodeId::Proposer(p);
+        !self.network.iter().any(|e| e.src == me || e.dst == me)
     }
 
     /// Whether some proposer that has not decided used up its ballots.

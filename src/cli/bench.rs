@@ -69,6 +69,15 @@ pub fn run(args: BenchArgs) -> ExitCode {
             "checker_cost": (t.checker_cost() * 1000.0).round() / 1000.0,
         }));
     }
+    let (off, on) = bench::liveness_rates(default, runs, 3);
+    let liveness_cost = ((off - on) / off.max(1e-9)).max(0.0);
+    crate::say!(
+        "liveness checking (--liveness, default bound): {:.2}M checked steps/s off, {:.2}M on: \
+         {:.1}% of the rate",
+        off / 1e6,
+        on / 1e6,
+        100.0 * liveness_cost
+    );
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let one = bench::campaign_rate(default, runs * 2, 1, 3);
     let two = bench::campaign_rate(default, runs * 2, 2, 3);
@@ -123,6 +132,8 @@ pub fn run(args: BenchArgs) -> ExitCode {
             json!({
                 "acceptor_processes": acceptors,
                 "profiles": profiles,
+                "liveness_steps_per_s": {"off": off.round(), "on": on.round()},
+                "liveness_cost": (liveness_cost * 1000.0).round() / 1000.0,
                 "jobs1_runs_per_s": one.round(),
                 "jobs2_runs_per_s": two.round(),
                 "jobs2_speedup": (two / one.max(1e-9) * 100.0).round() / 100.0,

@@ -9,8 +9,9 @@ use serde_json::json;
 use super::{
     build_config, ClusterArgs, FaultArgs, EXIT_SAFE, EXIT_USAGE, EXIT_VACUOUS, EXIT_VIOLATION,
 };
-use crate::config::Config;
+use crate::config::{Config, ProposerStrategy};
 use crate::explore::{explore, Options, Report};
+use crate::render::Format;
 use crate::world::Limits;
 
 /// The bounds `explore` uses when neither a flag nor `--config` sets them: one ballot per
@@ -85,6 +86,23 @@ pub struct ExploreArgs {
     /// Where to write the counterexample [default: counterexamples/explore-BUG-INVARIANT.json]
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
+    /// Search for a lasso instead: a reachable cycle after the network healed on which the
+    /// proposers never all learn a value although every message is delivered (states
+    /// identified up to renaming ballots); exit 1 with the shortest one, 0 with a proof
+    /// that none exists
+    #[arg(long, help_heading = "Liveness")]
+    pub liveness: bool,
+    /// Who retries (eager, backoff, leader) [default: eager]
+    #[arg(long, value_name = "NAME", help_heading = "Liveness")]
+    pub proposer_strategy: Option<ProposerStrategy>,
+    /// With --liveness: explore only the duelling order's deliveries (phase-1 messages first,
+    /// then the lowest ballot first; ties all explored): real schedules, so a lasso found is
+    /// real, but finding none proves nothing. Three acceptors need it
+    #[arg(long, requires = "liveness", help_heading = "Liveness")]
+    pub duel_order: bool,
+    /// How --liveness renders the lasso
+    #[arg(long, value_enum, default_value_t = Format::Text, help_heading = "Liveness")]
+    pub format: Format,
 }
 
 impl ExploreArgs {
@@ -107,6 +125,7 @@ impl ExploreArgs {
             max_ballots: f.max_ballots.unwrap_or(DEFAULT_MAX_BALLOTS),
             max_in_flight: f.max_in_flight.unwrap_or(Limits::default().max_in_flight),
             max_steps: f.max_steps.unwrap_or(Limits::default().max_steps),
+            ..Limits::default()
         };
         let mib = self.max_memory.unwrap_or(DEFAULT_MAX_MEMORY_MIB);
         let options = Options {
@@ -152,10 +171,22 @@ fn default_out(config: &Config, report: &Report) -> PathBuf {
 }
 
 pub fn run(args: ExploreArgs) -> ExitCode {
-    let (config, options) = match args.config_and_options() {
+    let (mut config, options) = match args.config_and_options() {
         Ok(x) => x,
         Err(e) => return super::usage_error(&e),
     };
+    if let Some(s) = args.proposer_strategy {
+        config.proposer_strategy = s;
+    }
+    if args.liveness {
+        return super::lasso::run(
+            &config,
+            args.max_states,
+            args.duel_order,
+            args.json,
+            args.format,
+        );
+    }
     let l = options.limits;
     crate::say!(
         "explore {} --max-ballots {} --max-crashes {} --max-duplicates {} --max-drops {}{}{}",

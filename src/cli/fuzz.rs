@@ -11,8 +11,8 @@ use clap::Args;
 use serde_json::{json, Value as Json};
 
 use super::{
-    build_config, config_acceptor_cmd, shape_swarm, usage_error, AcceptorArgs, ClusterArgs,
-    ConfigForm, FaultArgs, EXIT_SAFE, EXIT_VACUOUS, EXIT_VIOLATION,
+    build_live_config, config_acceptor_cmd, shape_swarm, usage_error, AcceptorArgs, ClusterArgs,
+    ConfigForm, FaultArgs, LivenessArgs, EXIT_SAFE, EXIT_VACUOUS, EXIT_VIOLATION,
 };
 use crate::campaign::{parse_shard, Campaign, Found, Report};
 use crate::checker::Invariant;
@@ -31,7 +31,9 @@ use crate::shrink::shortest_counterexample_with;
     paxos-safety fuzz --runs 1000000 --seed 7 --json   a reproducible campaign, JSON summary last\n  \
     paxos-safety fuzz --bug no-adopt                   watch the checker catch a classic bug\n  \
     paxos-safety fuzz --acceptors 5 --q1 2 --q2 3      flexible quorums that do not intersect\n  \
-    paxos-safety fuzz --shard 3/8 --json               the third of eight disjoint slices\n\n\
+    paxos-safety fuzz --shard 3/8 --json               the third of eight disjoint slices\n  \
+    paxos-safety fuzz --liveness                       after the network heals, is a value chosen and learned?\n  \
+    paxos-safety fuzz --liveness --proposer-strategy backoff   the cure for duelling proposers\n\n\
     Ctrl-C stops the campaign and reports what it did; a second Ctrl-C exits at once.\n\
     Exit status: 0 no violation, 1 a violation, 2 bad usage, 3 vacuous: no violation, but no\n\
     execution chose a value or no proposer ever learned one (--allow-vacuous: a warning, 0),\n\
@@ -82,6 +84,8 @@ pub struct FuzzArgs {
     pub cluster: ClusterArgs,
     #[command(flatten)]
     pub faults: FaultArgs,
+    #[command(flatten, next_help_heading = "Liveness")]
+    pub live: LivenessArgs,
     #[command(flatten)]
     pub acceptor: AcceptorArgs,
 }
@@ -153,13 +157,16 @@ fn evidence<I: Implementation>(
     };
     // The shortest counterexample may come from another execution, of another shape.
     let config = &config;
-    sim.set_config(*config);
     let profile = outcome.profile;
     let (step, violation) = outcome.violation.unwrap_or((found.step, found.violation));
+    // The stabilisation point was drawn from the seed; the file pins it, and so must the
+    // replay below.
+    let pinned = config.at_stabilisation(outcome.stabilised_at);
     // The counterexample as replayed once more, for what the wire says about it.
+    let mut sim = Simulator::with(imp.clone(), pinned);
     sim.run_events(&events, profile, true, None);
     let explanation = explain_in_context(&violation, &events, step, sim.detail());
-    let mut cx = Counterexample::new(config, &profile, &events);
+    let mut cx = Counterexample::new(&pinned, &profile, &events);
     cx.acceptor_cmd = harness.map(|h| h.command().to_string());
     cx.seed = Some(seed);
     cx.invariant = Some(violation.invariant);
@@ -246,7 +253,12 @@ fn shell_quote(s: &str) -> String {
 }
 
 pub fn run(args: FuzzArgs) -> ExitCode {
-    let (config, form) = match build_config(args.config.as_ref(), &args.cluster, &args.faults) {
+    let (config, form) = match build_live_config(
+        args.config.as_ref(),
+        &args.cluster,
+        &args.faults,
+        &args.live,
+    ) {
         Ok(c) => c,
         Err(e) => return usage_error(&e),
     };
@@ -518,6 +530,9 @@ fn print_text(
             c.message_limit,
             c.ballot_limit
         );
+        if let Some(line) = liveness_line(campaign, report) {
+            crate::say!("{line}");
+        }
         if report.timed_out {
             crate::say!("time limit reached after {} runs", c.runs);
         }
@@ -622,6 +637,46 @@ fn print_text(
     }
 }
 
+/// The liveness summary: how many executions healed and settled, and how fast.
+fn liveness_line(campaign: &Campaign, report: &Report) -> Option<String> {
+    let live = campaign.config.liveness?;
+    let c = &report.counts;
+    let settled = match c.settling() {
+        Some(s) => format!(
+            "steps from healing to decision: median {}, p99 {}, max {}",
+            s.median, s.p99, s.max
+        ),
+        None => "none settled".to_string(),
+    };
+    Some(format!(
+        "liveness (strategy {}, bound {}): {} healed, {} settled within the bound ({:.2}%); {settled}",
+        campaign.config.proposer_strategy,
+        live.bound,
+        c.healed,
+        c.settle_steps.values().sum::<u64>(),
+        percent(c.settle_steps.values().sum::<u64>(), c.healed),
+    ))
+}
+
+/// The `liveness` object of the JSON summary, null without `--liveness`.
+fn liveness_json(campaign: &Campaign, report: &Report) -> Json {
+    let Some(live) = campaign.config.liveness else {
+        return Json::Null;
+    };
+    let c = &report.counts;
+    let s = c.settling();
+    json!({
+        "proposer_strategy": campaign.config.proposer_strategy.name(),
+        "bound": live.bound,
+        "stabilise_at": live.stabilise_at,
+        "healed_runs": c.healed,
+        "settled_runs": s.map_or(0, |s| s.runs),
+        "settle_steps_median": s.map(|s| s.median),
+        "settle_steps_p99": s.map(|s| s.p99),
+        "settle_steps_max": s.map(|s| s.max),
+    })
+}
+
 fn summary_json(
     campaign: &Campaign,
     report: &Report,
@@ -659,6 +714,7 @@ fn summary_json(
     obj.insert("step_limit_runs".into(), json!(c.step_limit));
     obj.insert("message_limit_runs".into(), json!(c.message_limit));
     obj.insert("ballot_limit_runs".into(), json!(c.ballot_limit));
+    obj.insert("liveness".into(), liveness_json(campaign, report));
     obj.insert("never_exercised".into(), json!(c.never_exercised()));
     // What never happened that a campaign must show: non-empty means exit status 3
     // (or 0 with --allow-vacuous, which the caller knows).

@@ -10,12 +10,13 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand};
 
 use crate::bug::Bug;
-use crate::config::{Config, ShapeSwarm};
+use crate::config::{Config, Liveness, ProposerStrategy, ShapeSwarm};
 use crate::process::{CrashMode, ProcessAcceptors};
 
 pub mod bench;
 pub mod explore;
 pub mod fuzz;
+pub mod lasso;
 pub mod merge;
 pub mod replay;
 
@@ -143,6 +144,55 @@ pub struct FaultArgs {
     /// Steps per execution (1..=1000000) [default: 1000]
     #[arg(long, value_name = "N")]
     pub max_steps: Option<u32>,
+}
+
+/// The liveness flags (`fuzz`, and `replay --seed` to rerun a liveness execution).
+#[derive(Args, Clone, Debug, Default)]
+pub struct LivenessArgs {
+    /// Liveness mode: each execution's network heals at a stabilisation point drawn from its
+    /// seed (no more drops, duplicates or crashes; down nodes restart; every message is
+    /// delivered), after which a value must be chosen and learned by every proposer within
+    /// --liveness-bound steps, or the execution fails with a `liveness` violation
+    #[arg(long)]
+    pub liveness: bool,
+    /// K: the steps after the healing within which the value must be chosen and learned
+    /// (1..=20000) [default: 300]
+    #[arg(long, value_name = "K")]
+    pub liveness_bound: Option<u32>,
+    /// Pin the step after which the network heals [default: drawn per execution from 0, 10,
+    /// 30, 100, 300]
+    #[arg(long, value_name = "STEP")]
+    pub stabilise_at: Option<u32>,
+    /// When proposers retry: eager (every proposer, as soon as its timer fires: the default),
+    /// backoff (seeded random exponential back-off once the network healed), leader (only
+    /// the live undecided proposer with the highest id)
+    #[arg(long, value_name = "NAME")]
+    pub proposer_strategy: Option<ProposerStrategy>,
+}
+
+impl LivenessArgs {
+    /// Puts the flags that were given over `base`.
+    pub fn apply(&self, base: &mut Config) -> Result<(), String> {
+        if let Some(s) = self.proposer_strategy {
+            base.proposer_strategy = s;
+        }
+        if self.liveness {
+            base.liveness.get_or_insert_with(Liveness::default);
+        }
+        let Some(live) = base.liveness.as_mut() else {
+            if self.liveness_bound.is_some() || self.stabilise_at.is_some() {
+                return Err("--liveness-bound and --stabilise-at need --liveness".into());
+            }
+            return Ok(());
+        };
+        if let Some(k) = self.liveness_bound {
+            live.bound = k;
+        }
+        if self.stabilise_at.is_some() {
+            live.stabilise_at = self.stabilise_at;
+        }
+        Ok(())
+    }
 }
 
 impl ClusterArgs {
@@ -346,9 +396,20 @@ pub fn build_config(
     cluster: &ClusterArgs,
     faults: &FaultArgs,
 ) -> Result<(Config, ConfigForm), String> {
+    build_live_config(file, cluster, faults, &LivenessArgs::default())
+}
+
+/// [`build_config`] with the liveness flags too.
+pub fn build_live_config(
+    file: Option<&PathBuf>,
+    cluster: &ClusterArgs,
+    faults: &FaultArgs,
+    live: &LivenessArgs,
+) -> Result<(Config, ConfigForm), String> {
     let (mut config, form) = load_config(file)?;
     cluster.apply(&mut config);
     faults.apply(&mut config);
+    live.apply(&mut config)?;
     config.validate()?;
     Ok((config, form))
 }

@@ -16,7 +16,10 @@ use std::process::ExitCode;
 
 use clap::{ArgGroup, Args};
 
-use super::{build_config, AcceptorArgs, ClusterArgs, FaultArgs, EXIT_SAFE, EXIT_VIOLATION};
+use super::{
+    build_live_config, AcceptorArgs, ClusterArgs, FaultArgs, LivenessArgs, EXIT_SAFE,
+    EXIT_VIOLATION,
+};
 use crate::config::Config;
 use crate::counterexample::Counterexample;
 use crate::event::Event;
@@ -47,7 +50,7 @@ Exit status: 0 every invariant held, 1 an invariant broke, 2 bad usage or a bad 
 pub struct ReplayArgs {
     /// A counterexample file to replay strictly by its events (it carries its own
     /// configuration, so it takes no --seed, cluster or fault flags)
-    #[arg(value_name = "FILE", conflicts_with_all = ["seed", "ClusterArgs", "FaultArgs"])]
+    #[arg(value_name = "FILE", conflicts_with_all = ["seed", "ClusterArgs", "FaultArgs", "LivenessArgs"])]
     pub file: Option<PathBuf>,
     /// Rerun the execution of this seed under the random scheduler
     #[arg(long, value_name = "S")]
@@ -59,6 +62,8 @@ pub struct ReplayArgs {
         next_help_heading = "Faults (with --seed; unset ones are drawn from the seed)"
     )]
     pub faults: FaultArgs,
+    #[command(flatten, next_help_heading = "Liveness (with --seed)")]
+    pub live: LivenessArgs,
     /// How to render the trace
     #[arg(long, value_enum, default_value_t = Format::Text, help_heading = "Output")]
     pub format: Format,
@@ -141,7 +146,7 @@ fn from_seed(seed: u64, args: &ReplayArgs) -> Result<Trace, String> {
         // still the executions they were. But this one cannot go through a JSON reader.
         crate::warn!("note: {e}; replaying it as given");
     }
-    let (config, _) = build_config(None, &args.cluster, &args.faults)?;
+    let (config, _) = build_live_config(None, &args.cluster, &args.faults, &args.live)?;
     match args.acceptor.harness(None)? {
         Some(h) => seed_trace(h, config, seed),
         None => seed_trace(Builtin, config, seed),

@@ -124,6 +124,7 @@
 mod codec;
 mod enabled;
 mod fingerprint;
+pub mod lasso;
 mod visited;
 
 use std::ops::Range;

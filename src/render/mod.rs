@@ -205,6 +205,8 @@ impl Trace {
         outcome: &Outcome,
         events: &[Event],
     ) -> Result<Trace, String> {
+        // A seeded execution drew its stabilisation point; the events need it pinned.
+        let config = &config.at_stabilisation(outcome.stabilised_at);
         let trace =
             Trace::restep_with(imp, config, &outcome.profile, seed, events, outcome.ending)?;
         if trace.steps.len() != outcome.steps as usize

@@ -50,7 +50,20 @@ pub fn render(trace: &Trace) -> String {
         .map(|s| s.event.to_string().len())
         .max()
         .unwrap_or(0);
+    let healed_after = trace
+        .config
+        .liveness
+        .and_then(|l| Some((l.stabilise_at?, l.bound)));
     for step in &trace.steps {
+        if let Some((at, bound)) = healed_after.filter(|&(at, _)| at + 1 == step.number) {
+            let _ = writeln!(
+                out,
+                "# ---- the network heals after step {at}: no more drops, duplicates or crashes, \
+                 down nodes restart, timers fire only when stuck; a value must be chosen and \
+                 learned by every proposer by step {} ----",
+                at + bound
+            );
+        }
         let mark = if step.violation.is_some() { "!!" } else { "  " };
         let changes: Vec<String> = step.changes.iter().map(|c| c.text()).collect();
         let line = format!(

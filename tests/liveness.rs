@@ -1,0 +1,441 @@
+//! Liveness (issue 12): after the network heals, a value is chosen and learned within the
+//! bound, unless eager proposers duel. These tests pin that the mode is opt-in (safety runs
+//! are unchanged by it), that the three strategies behave as claimed, and that a liveness
+//! violation shrinks, saves and replays like any other.
+
+use std::process::Command;
+
+use paxos_safety::campaign::Campaign;
+use paxos_safety::checker::{Checker, Invariant};
+use paxos_safety::config::{Config, Liveness, ProposerStrategy};
+use paxos_safety::counterexample::Counterexample;
+use paxos_safety::event::Event;
+use paxos_safety::execution::{Simulator, Step, Visitor};
+use paxos_safety::protocol::{Acceptor, Proposer};
+use paxos_safety::rng::execution_seed;
+use paxos_safety::scheduler::EventSchedule;
+use paxos_safety::shrink::shortest_counterexample;
+use paxos_safety::world::World;
+use serde_json::Value as Json;
+
+fn live(strategy: ProposerStrategy, bound: u32) -> Config {
+    Config {
+        proposer_strategy: strategy,
+        liveness: Some(Liveness {
+            bound,
+            stabilise_at: None,
+        }),
+        ..Config::default()
+    }
+}
+
+fn campaign(config: Config, runs: u64) -> Campaign {
+    Campaign {
+        config,
+        seed: 12,
+        runs: Some(runs),
+        time_limit: None,
+        jobs: 2,
+        shard: (1, 1),
+        stop_on_violation: false,
+    }
+}
+
+/// With liveness on, nothing before the healing changes: the scheduler's stream is the one
+/// it always was, so the events up to the stabilisation point are those of the plain run.
+/// And with it off (eager, the default), an execution knows nothing of it.
+#[test]
+fn liveness_changes_nothing_before_the_network_heals() {
+    let mut plain = Simulator::new(Config::default());
+    let mut with = Simulator::new(live(ProposerStrategy::Eager, 300));
+    let mut healed_late = 0;
+    for i in 0..400 {
+        let seed = execution_seed(3, i);
+        let (mut a, mut b) = (Vec::new(), Vec::new());
+        let oa = plain.run_seed(seed, Some(&mut a));
+        let ob = with.run_seed(seed, Some(&mut b));
+        assert_eq!(oa.stabilised_at, None);
+        assert_eq!(oa.settled_after, None);
+        let at = ob
+            .stabilised_at
+            .expect("liveness mode has a stabilisation point") as usize;
+        let common = at.min(a.len()).min(b.len());
+        assert_eq!(
+            a[..common],
+            b[..common],
+            "seed {seed} differs before step {at}"
+        );
+        healed_late += usize::from(at > 0);
+    }
+    assert!(
+        healed_late > 100,
+        "the stabilisation point is drawn, not always 0"
+    );
+}
+
+/// The same seed gives the same liveness execution, event for event.
+#[test]
+fn liveness_executions_are_deterministic() {
+    for strategy in ProposerStrategy::ALL {
+        let mut sim = Simulator::new(live(strategy, 300));
+        for i in 0..200 {
+            let seed = execution_seed(5, i);
+            let (mut a, mut b) = (Vec::new(), Vec::new());
+            let oa = sim.run_seed(seed, Some(&mut a));
+            let ob = sim.run_seed(seed, Some(&mut b));
+            assert_eq!((oa, &a), (ob, &b));
+        }
+    }
+}
+
+/// Eager proposers duel: some executions miss the bound, and every miss is a `liveness`
+/// violation, never a safety one.
+#[test]
+fn eager_proposers_livelock() {
+    let report = campaign(live(ProposerStrategy::Eager, 300), 2_000).run(&|_, _| {});
+    let c = &report.counts;
+    assert!(c.violations > 100, "eager never duelled: {c:?}");
+    let found = report.first.expect("a violation");
+    assert_eq!(found.violation.invariant, Invariant::Liveness);
+    assert_eq!(c.healed, c.runs);
+}
+
+/// Back-off and a leader both decide in every execution, within the bound.
+#[test]
+fn backoff_and_leader_always_decide() {
+    for strategy in [ProposerStrategy::Backoff, ProposerStrategy::Leader] {
+        let report = campaign(live(strategy, 300), 3_000).run(&|_, _| {});
+        let c = &report.counts;
+        assert_eq!(c.violations, 0, "{strategy}: {:?}", report.first);
+        let s = c.settling().expect("executions settled");
+        assert_eq!(s.runs, c.runs, "{strategy}: every execution settled");
+        assert!(s.max < 300 && s.median <= s.p99 && s.p99 <= s.max);
+    }
+}
+
+/// Remembers the leader before each step and checks every timeout taken was its.
+struct LeaderOnly {
+    leader: Option<u8>,
+    timeouts: u32,
+}
+
+impl Visitor<Acceptor, Proposer> for LeaderOnly {
+    fn before(&mut self, world: &World, _checker: &Checker) {
+        self.leader = world.leader();
+    }
+
+    fn after(&mut self, step: &Step, _world: &mut World, _checker: &mut Checker) {
+        if let Event::Timeout(p) = step.event {
+            assert_eq!(
+                Some(p),
+                self.leader,
+                "step {}: a non-leader retried",
+                step.number
+            );
+            self.timeouts += 1;
+        }
+    }
+}
+
+/// The leader strategy lets only the live undecided proposer with the highest id time out,
+/// before the healing as after it.
+#[test]
+fn only_the_leader_retries() {
+    let config = Config {
+        proposers: 3,
+        ..live(ProposerStrategy::Leader, 300)
+    };
+    let mut sim = Simulator::new(config);
+    let mut visitor = LeaderOnly {
+        leader: None,
+        timeouts: 0,
+    };
+    for i in 0..300 {
+        let mut events = Vec::new();
+        let o = sim.run_seed(execution_seed(9, i), Some(&mut events));
+        let mut replay = Simulator::new(config.at_stabilisation(o.stabilised_at));
+        let again = replay.run(
+            &mut EventSchedule::new(&events),
+            o.profile,
+            true,
+            &mut visitor,
+        );
+        assert_eq!(again.violation, o.violation);
+        assert_eq!(again.steps, o.steps);
+    }
+    assert!(visitor.timeouts > 600, "proposers retried");
+}
+
+/// A liveness violation shrinks (never below the bound: the duel must last it out), its file
+/// pins the stabilisation point, and replaying the file gives the same violation.
+#[test]
+fn a_duel_shrinks_saves_and_replays() {
+    let config = live(ProposerStrategy::Eager, 40);
+    let c = campaign(config, 500);
+    let report = c.run(&|_, _| {});
+    let found = report.first.expect("eager duels within 500 executions");
+    let best = shortest_counterexample(&c, &found, 3).expect("it shrinks");
+    let o = best.shrunk.outcome;
+    let (step, v) = o.violation.expect("still a violation");
+    assert_eq!(v.invariant, Invariant::Liveness);
+    let at = o.stabilised_at.expect("pinned");
+    assert_eq!(step, at + 40, "the violation comes exactly at the bound");
+    assert_eq!(best.shrunk.events.len() as u32, at + 40);
+    let pinned = config.at_stabilisation(Some(at));
+    let cx = Counterexample::new(&pinned, &o.profile, &best.shrunk.events);
+    assert_eq!(cx.config.liveness.unwrap().stabilise_at, Some(at));
+    let events = cx.parse_events().expect("events parse");
+    let mut sim = Simulator::new(cx.config);
+    let again = sim.run_events(&events, cx.profile(), true, None);
+    assert_eq!(again.violation, o.violation);
+}
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_paxos-safety"))
+}
+
+fn last_json(out: &std::process::Output) -> Json {
+    let text = String::from_utf8_lossy(&out.stdout);
+    serde_json::from_str(text.lines().last().expect("a line")).expect("JSON")
+}
+
+#[test]
+fn fuzz_reports_the_settling_distribution_and_refuses_bad_flags() {
+    let o = bin()
+        .args([
+            "fuzz",
+            "--liveness",
+            "--proposer-strategy",
+            "leader",
+            "--runs",
+            "500",
+        ])
+        .args(["--seed", "1", "--json"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let j = last_json(&o);
+    let l = &j["liveness"];
+    assert_eq!(l["proposer_strategy"], "leader");
+    assert_eq!(l["bound"], 300);
+    assert_eq!(l["settled_runs"], 500);
+    assert!(l["settle_steps_median"].as_u64().unwrap() <= l["settle_steps_max"].as_u64().unwrap());
+    assert_eq!(j["config"]["proposer_strategy"], "leader");
+
+    let plain = bin()
+        .args(["fuzz", "--runs", "50", "--seed", "1", "--json"])
+        .output()
+        .unwrap();
+    let j = last_json(&plain);
+    assert_eq!(j["liveness"], Json::Null);
+    assert!(
+        j["config"].get("proposer_strategy").is_none(),
+        "eager is not printed"
+    );
+
+    for bad in [
+        &["fuzz", "--liveness-bound", "10"][..],
+        &["fuzz", "--liveness", "--liveness-bound", "0"],
+        &["fuzz", "--liveness", "--liveness-bound", "20001"],
+        &["fuzz", "--proposer-strategy", "lazy"],
+        &["fuzz", "--stabilise-at", "3"],
+    ] {
+        let o = bin().args(bad).output().unwrap();
+        assert_eq!(o.status.code(), Some(2), "{bad:?}");
+        assert!(!String::from_utf8_lossy(&o.stderr).contains("panicked"));
+    }
+}
+
+#[test]
+fn the_text_trace_shows_where_the_network_healed() {
+    let dir = std::env::temp_dir().join(format!("paxos-safety-live-{}", std::process::id()));
+    let o = bin()
+        .args([
+            "fuzz",
+            "--liveness",
+            "--liveness-bound",
+            "40",
+            "--stabilise-at",
+            "5",
+        ])
+        .args(["--runs", "300", "--seed", "2", "--json", "--out-dir"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    let j = last_json(&o);
+    assert_eq!(j["first_violation"]["invariant"], "liveness");
+    let file = j["first_violation"]["counterexample"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let r = bin().args(["replay", &file]).output().unwrap();
+    assert_eq!(r.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&r.stdout);
+    let lines: Vec<&str> = text.lines().collect();
+    let healed = lines
+        .iter()
+        .position(|l| l.contains("the network heals after step 5"))
+        .expect("the healing is marked");
+    assert!(lines[healed + 1].trim_start().starts_with("6 "), "{text}");
+    assert!(text.contains("liveness violated at step 45"), "{text}");
+    std::fs::remove_dir_all(dir).ok();
+}
+
+/// The renaming is sound: on states reached by random walks of the healed cluster, the
+/// renamed successors of a state are exactly those of its renaming (so the quotient graph
+/// is a bisimulation), and renaming twice changes nothing.
+#[test]
+fn renaming_ballots_commutes_with_every_step() {
+    use paxos_safety::explore::lasso::{canonical, healed_limits};
+    use paxos_safety::rng::Prng;
+    for strategy in [ProposerStrategy::Eager, ProposerStrategy::Leader] {
+        for (acceptors, proposers) in [(3, 2), (2, 3)] {
+            let config = Config {
+                acceptors,
+                proposers,
+                proposer_strategy: strategy,
+                ..Config::default()
+            };
+            let proto = config.protocol();
+            let limits = healed_limits(&config);
+            let successors = |w: &World| {
+                let mut enabled = Vec::new();
+                w.enabled(&limits, &mut enabled);
+                let mut out: Vec<Vec<u8>> = enabled
+                    .iter()
+                    .filter_map(|e| {
+                        let mut next = w.clone();
+                        next.apply(&proto, &limits, e, &mut |_| {}).ok()?;
+                        Some(format!("{:?}", canonical(&next)).into_bytes())
+                    })
+                    .collect();
+                out.sort();
+                out
+            };
+            let mut rng = Prng::new(u64::from(acceptors) * 7 + u64::from(proposers));
+            let mut checked = 0;
+            for _ in 0..40 {
+                let mut w = World::new(&proto, proposers);
+                let mut enabled = Vec::new();
+                for _ in 0..80 {
+                    let c = canonical(&w);
+                    assert_eq!(canonical(&c), c, "renaming is idempotent");
+                    assert_eq!(successors(&w), successors(&c), "{w:?}");
+                    checked += 1;
+                    w.enabled(&limits, &mut enabled);
+                    if enabled.is_empty() {
+                        break;
+                    }
+                    let e = enabled[rng.below(enabled.len() as u32) as usize];
+                    w.apply(&proto, &limits, &e, &mut |_| {}).unwrap();
+                }
+            }
+            assert!(checked > 1_000);
+        }
+    }
+}
+
+/// A duel repeats up to renaming: after two laps of ballots the renamed state is the same
+/// although every ballot is higher; renaming never merges states that order ballots
+/// differently.
+#[test]
+fn renaming_keeps_the_order_of_ballots() {
+    use paxos_safety::ballot::Ballot;
+    use paxos_safety::explore::lasso::canonical;
+    let proto = Config::default().protocol();
+    let mut low = World::new(&proto, 2);
+    let mut high = World::new(&proto, 2);
+    let accept = |b: u64| {
+        Acceptor::from_view(paxos_safety::roles::AcceptorView {
+            promised: Some(Ballot::new(b, 2)),
+            accepted: None,
+        })
+    };
+    low.acceptors[0] = accept(1);
+    high.acceptors[0] = accept(7);
+    // Proposers at round 0 next use round 1; the promise at round 1 or 7 is above their
+    // round either way, but equal to p2's next round only in `low`.
+    assert_ne!(canonical(&low), canonical(&high));
+    let mut far = World::new(&proto, 2);
+    far.acceptors[0] = accept(9);
+    assert_eq!(
+        canonical(&high),
+        canonical(&far),
+        "7 and 9 are both beyond the next round"
+    );
+}
+
+/// The shortest lasso of eager proposers, pinned; the leader provably has none.
+#[test]
+fn explore_finds_the_shortest_duel_and_proves_the_leader_live() {
+    use paxos_safety::explore::lasso::find;
+    for (acceptors, prefix, cycle) in [(1u16, 10usize, 10usize), (2, 11, 10)] {
+        let config = Config {
+            acceptors,
+            ..Config::default()
+        };
+        let r = find(&config, 1_000_000);
+        assert!(r.complete);
+        let l = r.lasso.expect("eager proposers duel");
+        assert_eq!(
+            (l.prefix.len(), l.cycle.len()),
+            (prefix, cycle),
+            "{acceptors} acceptors"
+        );
+        assert!(l.cycle.iter().any(|e| matches!(e, Event::Timeout(0))));
+        assert!(l.cycle.iter().any(|e| matches!(e, Event::Timeout(1))));
+        let leader = find(
+            &Config {
+                proposer_strategy: ProposerStrategy::Leader,
+                ..config
+            },
+            1_000_000,
+        );
+        assert!(leader.complete && leader.lasso.is_none(), "{leader:?}");
+    }
+}
+
+/// Three acceptors: the full quotient is too large for the everyday tier, the duelling
+/// order's is small, and its shortest lasso is pinned. The leader has none there either.
+#[test]
+fn the_duelling_order_finds_the_three_acceptor_duel() {
+    use paxos_safety::explore::lasso::find_with;
+    let eager = find_with(&Config::default(), 100_000, true);
+    assert_eq!(eager.limit, None);
+    assert!(!eager.complete, "a restricted search proves nothing");
+    let l = eager.lasso.expect("eager proposers duel");
+    assert_eq!((l.prefix.len(), l.cycle.len()), (29, 26));
+    let leader = Config {
+        proposer_strategy: ProposerStrategy::Leader,
+        ..Config::default()
+    };
+    assert_eq!(find_with(&leader, 100_000, true).lasso, None);
+    // And the full search proves the leader live at three acceptors.
+    let full = find_with(&leader, 1_000_000, false);
+    assert!(full.complete && full.lasso.is_none());
+}
+
+#[test]
+fn explore_renders_the_lasso_with_its_cycle_marked() {
+    for (format, needle) in [
+        ("text", "# ---- the cycle starts here (steps 30..55)"),
+        ("mermaid", "Note over p1: the cycle starts (steps 30..55)"),
+        ("json", "\"cycle_starts_at_step\":30"),
+    ] {
+        let o = bin()
+            .args(["explore", "--liveness", "--duel-order", "--format", format])
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(1), "{format}");
+        let out = String::from_utf8_lossy(&o.stdout);
+        assert!(out.contains(needle), "{format}: {out}");
+    }
+    let o = bin().args(["explore", "--duel-order"]).output().unwrap();
+    assert_eq!(o.status.code(), Some(2), "--duel-order needs --liveness");
+}
