@@ -75,6 +75,14 @@ pub struct ExploreArgs {
     /// Do not treat acceptors as interchangeable (counts every renaming as its own state)
     #[arg(long)]
     pub no_symmetry: bool,
+    /// Do not use the partial-order reduction (every interleaving of steps at different
+    /// nodes is its own path; many more states)
+    #[arg(long)]
+    pub no_por: bool,
+    /// Guarantee that a violation found is the shortest within the bounds: turns the
+    /// partial-order reduction off, whose counterexamples may be longer
+    #[arg(long)]
+    pub shortest: bool,
     /// Print the result as one JSON object on the last line of stdout
     #[arg(long)]
     pub json: bool,
@@ -116,6 +124,7 @@ impl ExploreArgs {
             max_memory_bytes: Some(mib.saturating_mul(1 << 20)),
             jobs: self.jobs,
             symmetry: !self.no_symmetry,
+            por: !self.no_por && !self.shortest,
         };
         options.validate()?;
         Ok((config, options))
@@ -158,7 +167,7 @@ pub fn run(args: ExploreArgs) -> ExitCode {
     };
     let l = options.limits;
     crate::say!(
-        "explore {} --max-ballots {} --max-crashes {} --max-duplicates {} --max-drops {}{}{}",
+        "explore {} --max-ballots {} --max-crashes {} --max-duplicates {} --max-drops {}{}{}{}",
         config.cluster_args(),
         l.max_ballots,
         l.max_crashes,
@@ -172,6 +181,7 @@ pub fn run(args: ExploreArgs) -> ExitCode {
         } else {
             " --no-symmetry"
         },
+        if options.por { "" } else { " --no-por" },
     );
     // The first Ctrl-C stops the search between two levels; the partial search is reported.
     crate::interrupt::install();
@@ -186,7 +196,7 @@ pub fn run(args: ExploreArgs) -> ExitCode {
     let rss = peak_rss_mib();
     let cpu = cpu_seconds();
     crate::say!(
-        "{} unique states, {} transitions, depth {}, {:.2} s, {:.0} states/s, {} thread{}, symmetry {}",
+        "{} unique states, {} transitions, depth {}, {:.2} s, {:.0} states/s, {} thread{}, symmetry {}, partial-order reduction {}",
         report.unique_states,
         report.transitions,
         report.depth,
@@ -195,6 +205,12 @@ pub fn run(args: ExploreArgs) -> ExitCode {
         options.jobs,
         if options.jobs == 1 { "" } else { "s" },
         if options.symmetry { "on" } else { "off" },
+        match (options.por, report.por) {
+            (false, _) => "off",
+            (true, true) => "on",
+            // The in-flight limit is within reach: see `explore::reduction::applies`.
+            (true, false) => "off (--max-in-flight could be reached)",
+        },
     );
     if let Some(cpu) = cpu {
         crate::say!(
@@ -227,10 +243,18 @@ pub fn run(args: ExploreArgs) -> ExitCode {
             .out
             .clone()
             .unwrap_or_else(|| default_out(&config, &report));
-        crate::say!(
-            "VIOLATION after {} events (shortest within the bounds):",
-            found.events.len()
-        );
+        if report.por {
+            crate::say!(
+                "VIOLATION after {} events (partial-order reduction on: a real execution, \
+                 not necessarily the shortest; --shortest finds the shortest):",
+                found.events.len()
+            );
+        } else {
+            crate::say!(
+                "VIOLATION after {} events (shortest within the bounds):",
+                found.events.len()
+            );
+        }
         for e in &found.events {
             crate::say!("  {e}");
         }
@@ -250,6 +274,7 @@ pub fn run(args: ExploreArgs) -> ExitCode {
             "events": found.events.len(),
             "counterexample": path.display().to_string(),
             "explanation": found.explanation(),
+            "shortest": !report.por,
         });
     } else {
         crate::say!("no violation");
@@ -284,6 +309,7 @@ pub fn run(args: ExploreArgs) -> ExitCode {
             "peak_rss_mib": rss,
             "jobs": options.jobs,
             "symmetry": options.symmetry,
+            "por": report.por,
             "bounds": {
                 "max_ballots": l.max_ballots,
                 "max_crashes": l.max_crashes,
