@@ -220,9 +220,16 @@ pub fn run(args: ExploreArgs) -> ExitCode {
         );
     }
     crate::say!(
-        "memory: {:.1} MiB explorer structures at peak{}",
+        "memory: {:.1} MiB explorer structures at peak ({:.1} bytes per state){}; frontier on disk: {:.1} MiB at most",
         report.peak_bytes as f64 / (1 << 20) as f64,
+        report.bytes_per_state(),
         rss.map_or(String::new(), |m| format!(", {m:.1} MiB peak resident")),
+        report.peak_disk_bytes as f64 / (1 << 20) as f64,
+    );
+    crate::say!(
+        "fingerprints: {} bits kept, probability of two states taken for one below {:.1e}",
+        crate::explore::FINGERPRINT_BITS,
+        report.collision_bound()
     );
     if report.complete() {
         crate::say!("complete: every state within the bounds was explored");
@@ -307,6 +314,9 @@ pub fn run(args: ExploreArgs) -> ExitCode {
             "cpu_s": cpu,
             "peak_explorer_mib": report.peak_bytes as f64 / (1 << 20) as f64,
             "peak_rss_mib": rss,
+            "bytes_per_state": report.bytes_per_state(),
+            "peak_disk_mib": report.peak_disk_bytes as f64 / (1 << 20) as f64,
+            "collision_bound": report.collision_bound(),
             "jobs": options.jobs,
             "symmetry": options.symmetry,
             "por": report.por,

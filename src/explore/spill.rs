@@ -82,10 +82,7 @@ impl Spill {
     /// Ends the writing; the states are then read back in order.
     pub fn into_reader(self) -> Result<SpillReader, String> {
         let fail = |e: std::io::Error| format!("cannot read the frontier back from disk: {e}");
-        let mut file = self
-            .writer
-            .into_inner()
-            .map_err(|e| fail(e.into_error()))?;
+        let mut file = self.writer.into_inner().map_err(|e| fail(e.into_error()))?;
         file.seek(SeekFrom::Start(0)).map_err(fail)?;
         Ok(SpillReader {
             reader: BufReader::with_capacity(BUFFER, file),
@@ -132,16 +129,21 @@ mod tests {
         let before: Vec<_> = std::fs::read_dir(std::env::temp_dir())
             .unwrap()
             .filter_map(|e| e.ok())
-            .filter(|e| e.file_name().to_string_lossy().starts_with(&format!(
-                "paxos-safety-explore-{}-",
-                std::process::id()
-            )))
+            .filter(|e| {
+                e.file_name()
+                    .to_string_lossy()
+                    .starts_with(&format!("paxos-safety-explore-{}-", std::process::id()))
+            })
             .collect();
         assert!(before.is_empty());
         let mut spill = Spill::new().unwrap();
         // The first word says how many words the state has.
         let states: Vec<Vec<u64>> = (1..200u64)
-            .map(|n| (0..n % 7 + 1).map(|i| if i == 0 { n % 7 + 1 } else { n * i }).collect())
+            .map(|n| {
+                (0..n % 7 + 1)
+                    .map(|i| if i == 0 { n % 7 + 1 } else { n * i })
+                    .collect()
+            })
             .collect();
         for s in &states {
             spill.push(s).unwrap();
