@@ -81,18 +81,24 @@ const SMALLEST: [(Bug, [u16; 3], usize, Invariant); 10] = [
 ];
 
 /// Explores `bug` at its smallest bounds and checks the row of the table: the invariant,
-/// the shortest length, a replay on a fresh simulator, and a counterexample file that
-/// reads back and replays the same. Then, where the bounds need a crash, a duplicate or a
-/// second ballot, takes that away and checks that nothing is found.
+/// the shortest length (without the partial-order reduction, which may find a longer
+/// one), a replay on a fresh simulator, and a counterexample file that reads back and
+/// replays the same. With the reduction, the same invariant must break, in an execution
+/// at least that long that replays (the states it took are printed: a longer
+/// counterexample can take more levels, so not always fewer states). Then, where the bounds need a
+/// crash, a duplicate or a second ballot, takes that away and checks that nothing is
+/// found, with and without the reduction.
 fn check_row(bug: Bug) {
     let (_, [b, c, d], length, invariant) = *SMALLEST.iter().find(|r| r.0 == bug).unwrap();
     let report = run(
         Some(bug),
         Options {
             jobs: 2,
+            por: false,
             ..Options::new(limits(b, c, d))
         },
     );
+    assert!(!report.por);
     let found = report
         .violation
         .as_ref()
@@ -113,17 +119,57 @@ fn check_row(bug: Bug) {
     let (step, v) = outcome.violation.unwrap();
     assert_eq!((step as usize, v.invariant), (length, invariant), "{bug}");
 
+    let reduced = run(
+        Some(bug),
+        Options {
+            jobs: 2,
+            ..Options::new(limits(b, c, d))
+        },
+    );
+    assert!(reduced.por && reduced.complete(), "{bug}");
+    let found_reduced = reduced
+        .violation
+        .as_ref()
+        .unwrap_or_else(|| panic!("{bug}: the reduced search finds nothing at {b}/{c}/{d}"));
+    assert_eq!(found_reduced.invariant(), invariant, "{bug}: reduced");
+    assert!(
+        found_reduced.events.len() >= length,
+        "{bug}: shorter than the shortest"
+    );
+    let outcome = Simulator::new(config(Some(bug))).run_events(
+        &found_reduced.events,
+        found_reduced.profile,
+        true,
+        None,
+    );
+    assert_eq!(outcome.ending, Ending::Violation, "{bug}: reduced replay");
+    println!(
+        "{bug}: {} states, {} events without the reduction; {} states, {} events with it",
+        report.unique_states,
+        length,
+        reduced.unique_states,
+        found_reduced.events.len()
+    );
+
     let weaker = [
         (b > 1, [b.saturating_sub(1), c, d]),
         (c > 0, [b, c.saturating_sub(1), d]),
         (d > 0, [b, c, d.saturating_sub(1)]),
     ];
     for (_, [b, c, d]) in weaker.into_iter().filter(|w| w.0) {
-        let report = run(Some(bug), Options::new(limits(b, c, d)));
-        assert!(
-            report.violation.is_none() && report.complete(),
-            "{bug}: found at smaller bounds {b}/{c}/{d}"
-        );
+        for por in [false, true] {
+            let report = run(
+                Some(bug),
+                Options {
+                    por,
+                    ..Options::new(limits(b, c, d))
+                },
+            );
+            assert!(
+                report.violation.is_none() && report.complete(),
+                "{bug}: found at smaller bounds {b}/{c}/{d} (por {por})"
+            );
+        }
     }
 }
 
@@ -205,16 +251,57 @@ fn the_table_names_every_bug() {
     assert_eq!(bugs, all);
 }
 
-/// One ballot each, no faults: the correct protocol's whole state space, pinned.
+/// One ballot each, no faults: the correct protocol's whole state space, pinned, without
+/// the partial-order reduction (every interleaving) and with it.
 const CORRECT_B1_SYMMETRIC: u64 = 116_612;
 const CORRECT_B1_PLAIN: u64 = 614_900;
+const CORRECT_B1_SYMMETRIC_POR: u64 = 47_285;
+const CORRECT_B1_PLAIN_POR: u64 = 265_741;
+
+/// Without the reduction (as pinned before it existed).
+fn no_por(limits: Limits) -> Options {
+    Options {
+        por: false,
+        ..Options::new(limits)
+    }
+}
 
 #[test]
 fn correct_protocol_is_safe_over_every_state_with_symmetry() {
-    let report = run(None, Options::new(limits(1, 0, 0)));
+    let report = run(None, no_por(limits(1, 0, 0)));
     assert!(report.violation.is_none() && report.complete());
     assert_eq!(report.unique_states, CORRECT_B1_SYMMETRIC);
     assert_eq!(report.depth, 26);
+}
+
+/// The reduction on (the default): the same verdict over fewer states.
+#[test]
+fn correct_protocol_is_safe_over_every_state_with_the_reduction() {
+    let report = run(None, Options::new(limits(1, 0, 0)));
+    assert!(report.por && report.violation.is_none() && report.complete() && report.chosen);
+    assert_eq!(report.unique_states, CORRECT_B1_SYMMETRIC_POR);
+    let plain = run(
+        None,
+        Options {
+            symmetry: false,
+            ..Options::new(limits(1, 0, 0))
+        },
+    );
+    assert!(plain.violation.is_none() && plain.complete());
+    assert_eq!(plain.unique_states, CORRECT_B1_PLAIN_POR);
+}
+
+/// The reduction is off when the in-flight limit could be reached (it is shared by every
+/// step that sends, see `explore::reduction::applies`), and says so.
+#[test]
+fn the_reduction_stays_off_when_the_in_flight_limit_is_within_reach() {
+    let tight = Limits {
+        max_in_flight: 16,
+        ..limits(1, 0, 0)
+    };
+    let report = run(None, Options::new(tight));
+    assert!(!report.por);
+    assert_eq!(report.unique_states, run(None, no_por(tight)).unique_states);
 }
 
 /// The same space without symmetry: every renaming of the acceptors counts. With three
@@ -226,7 +313,7 @@ fn correct_protocol_without_symmetry_and_the_cut_symmetry_makes() {
         Options {
             symmetry: false,
             jobs: 2,
-            ..Options::new(limits(1, 0, 0))
+            ..no_por(limits(1, 0, 0))
         },
     );
     assert!(report.violation.is_none() && report.complete());
@@ -236,19 +323,26 @@ fn correct_protocol_without_symmetry_and_the_cut_symmetry_makes() {
     assert!(report.unique_states <= 6 * CORRECT_B1_SYMMETRIC);
 }
 
-/// The correct protocol at the bounds amnesia and count-duplicates need, pinned.
+/// The correct protocol at the bounds amnesia and count-duplicates need, pinned without
+/// and with the reduction.
 #[test]
 fn correct_protocol_is_safe_with_a_crash_or_a_duplicate() {
-    for (bounds, count) in [(limits(1, 1, 0), 914_803), (limits(1, 0, 1), 2_850_824)] {
-        let report = run(
-            None,
-            Options {
-                jobs: 2,
-                ..Options::new(bounds)
-            },
-        );
-        assert!(report.violation.is_none() && report.complete());
-        assert_eq!(report.unique_states, count, "{bounds:?}");
+    for (bounds, count, reduced) in [
+        (limits(1, 1, 0), 914_803, 520_469),
+        (limits(1, 0, 1), 2_850_824, 1_080_467),
+    ] {
+        for (por, count) in [(false, count), (true, reduced)] {
+            let report = run(
+                None,
+                Options {
+                    jobs: 2,
+                    por,
+                    ..Options::new(bounds)
+                },
+            );
+            assert!(report.violation.is_none() && report.complete());
+            assert_eq!(report.unique_states, count, "{bounds:?} por {por}");
+        }
     }
 }
 
@@ -257,28 +351,32 @@ fn correct_protocol_is_safe_with_a_crash_or_a_duplicate() {
 /// need two ballots short of adopt-lowest's, is safe.
 #[test]
 fn correct_protocol_is_safe_with_two_ballots_up_to_14_events() {
-    let report = run(
-        None,
-        Options {
-            max_depth: Some(14),
-            ..Options::new(limits(2, 0, 0))
-        },
-    );
-    assert!(report.violation.is_none());
-    assert!(report.cuts.depth && !report.complete());
-    assert_eq!(report.unique_states, 934_702);
+    for (por, count) in [(false, 934_702), (true, 144_158)] {
+        let report = run(
+            None,
+            Options {
+                max_depth: Some(14),
+                por,
+                ..Options::new(limits(2, 0, 0))
+            },
+        );
+        assert!(report.violation.is_none());
+        assert!(report.cuts.depth && !report.complete());
+        assert_eq!(report.unique_states, count, "por {por}");
+    }
 }
 
 /// Threads split each level; the merge keeps frontier order, so counts, verdict and even
 /// the counterexample are the same for any number of threads.
 #[test]
 fn results_do_not_depend_on_the_number_of_threads() {
-    let at = |bug, bounds, depth, jobs| {
+    let at = |bug, bounds, depth, jobs, por| {
         let r = run(
             bug,
             Options {
                 max_depth: depth,
                 jobs,
+                por,
                 ..Options::new(bounds)
             },
         );
@@ -290,20 +388,22 @@ fn results_do_not_depend_on_the_number_of_threads() {
             r.violation.map(|f| (f.events, f.violation)),
         )
     };
-    for (bug, bounds, depth) in [
-        (None, limits(1, 0, 0), Some(16)),
-        (Some(Bug::CountDuplicates), limits(1, 0, 1), None),
-    ] {
-        let one = at(bug, bounds, depth, 1);
-        assert!(one.0 > 10_000, "levels wide enough to split");
-        assert_eq!(at(bug, bounds, depth, 2), one, "{bug:?}");
-        assert_eq!(at(bug, bounds, depth, 3), one, "{bug:?}");
+    for por in [false, true] {
+        for (bug, bounds, depth) in [
+            (None, limits(1, 0, 0), Some(16)),
+            (Some(Bug::CountDuplicates), limits(1, 0, 1), None),
+        ] {
+            let one = at(bug, bounds, depth, 1, por);
+            assert!(one.0 > 10_000, "levels wide enough to split");
+            assert_eq!(at(bug, bounds, depth, 2, por), one, "{bug:?}");
+            assert_eq!(at(bug, bounds, depth, 3, por), one, "{bug:?}");
+        }
     }
 }
 
 #[test]
 fn limits_that_cut_the_search_are_reported() {
-    let b1 = Options::new(limits(1, 0, 0));
+    let b1 = no_por(limits(1, 0, 0));
     let cut = run(
         None,
         Options {
@@ -380,16 +480,21 @@ fn last_json(stdout: &str) -> serde_json::Value {
 fn cli_finds_writes_and_exits_1_on_a_violation() {
     let dir = std::env::temp_dir().join(format!("explore-cli-{}", std::process::id()));
     let out = dir.join("cx.json");
+    // The shortest counterexample needs the reduction off.
     let (code, stdout, _) = cli(&[
         "--bug",
         "small-quorum",
         "--max-ballots",
         "1",
+        "--shortest",
         "--json",
         "--out",
         out.to_str().unwrap(),
     ]);
     assert_eq!(code, 1, "{stdout}");
+    assert!(stdout.contains("shortest within the bounds"), "{stdout}");
+    assert_eq!(last_json(&stdout)["violation"]["shortest"], true);
+    assert_eq!(last_json(&stdout)["por"], false);
     let json = last_json(&stdout);
     for key in [
         "unique_states",
@@ -408,10 +513,27 @@ fn cli_finds_writes_and_exits_1_on_a_violation() {
         stdout.contains("timeout p"),
         "the events are printed: {stdout}"
     );
+    assert!(json["bytes_per_state"].as_f64().unwrap() > 0.0);
     let cx = Counterexample::load(&out).expect("the file was written");
     let outcome =
         Simulator::new(cx.config).run_events(&cx.parse_events().unwrap(), cx.profile(), true, None);
     assert_eq!(outcome.ending, Ending::Violation);
+    // With the reduction (the default) the output says the execution may be longer.
+    let (code, stdout, _) = cli(&[
+        "--bug",
+        "small-quorum",
+        "--max-ballots",
+        "1",
+        "--json",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 1, "{stdout}");
+    assert!(stdout.contains("not necessarily the shortest"), "{stdout}");
+    let json = last_json(&stdout);
+    assert_eq!(json["violation"]["shortest"], false);
+    assert_eq!(json["por"], true);
+    assert!(json["violation"]["events"].as_u64().unwrap() >= 5);
     std::fs::remove_dir_all(&dir).ok();
 }
 
@@ -497,12 +619,13 @@ fn cli_exits_3_when_no_state_reached_has_a_chosen_value() {
         stdout.contains("warning: no state reached has a chosen value"),
         "{stdout}"
     );
-    // The library says the same.
+    // The library says the same (without the reduction, whose executions may be longer:
+    // it puts both timeouts first, so a value is chosen after eight events, not seven).
     let r = run(
         None,
         Options {
             max_depth: Some(6),
-            ..Options::new(limits(1, 0, 0))
+            ..no_por(limits(1, 0, 0))
         },
     );
     assert!(!r.chosen && r.violation.is_none());
@@ -510,7 +633,7 @@ fn cli_exits_3_when_no_state_reached_has_a_chosen_value() {
         None,
         Options {
             max_depth: Some(7),
-            ..Options::new(limits(1, 0, 0))
+            ..no_por(limits(1, 0, 0))
         },
     );
     assert!(r.chosen);

@@ -372,6 +372,14 @@ impl Codec {
         }
     }
 
+    /// How many words the state whose first word is `header` takes.
+    pub fn len(&self, header: u64) -> usize {
+        let n_acc = self.proto.acceptors as usize;
+        let records = ((header >> 32) & 0xffff) as usize;
+        let messages = (header >> 48) as usize;
+        1 + floor_words(n_acc) + records + n_acc + 2 * self.proposers as usize + messages
+    }
+
     /// The words of an encoded state that the checker is rebuilt from: equal parts give
     /// equal checkers.
     pub fn checker_part<'a>(&self, words: &'a [u64]) -> &'a [u64] {

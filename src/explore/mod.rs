@@ -30,12 +30,23 @@
 //! `(ballot, value)` records with their voters and whether they were proposed, and each
 //! acceptor's floor (see `codec`).
 //!
-//! **What is stored.** The visited set holds 128-bit fingerprints of states, not states
-//! (see `fingerprint` and `visited`). Only the frontier, the states of the level being
-//! expanded and of the next, is kept in full, in the compact encoding of `codec` (about
-//! 15 words a state at three acceptors and two proposers), and decoded into a world and a
-//! checker to expand. A successor is encoded only when its fingerprint is new: most
+//! **What is stored.** The visited set holds fingerprints of states, not states (see
+//! `fingerprint` and `visited`): 8 bytes a state in a table at most 70% full, 76 bits of
+//! each 128-bit fingerprint told apart. Each state keeps its parent's number and its
+//! event's (six bytes) for the path rebuild. The frontier, the states of the level being
+//! expanded and of the next, in the compact encoding of `codec` (about 15 words a state
+//! at three acceptors and two proposers), is on disk in a temporary file that nothing
+//! names (see `spill`), read back and expanded in chunks of `CHUNK_STATES`. So memory
+//! holds about 17 to 29 bytes per visited state, whatever the levels' shape, plus a chunk's
+//! worth of successors. A successor is encoded only when its fingerprint is new: most
 //! transitions lead to states already seen, and for those only the fingerprint is computed.
+//!
+//! **Partial-order reduction.** Steps at different nodes commute, so most interleavings
+//! lead to the same states; by default each state expands only an ample subset of its
+//! events, sound for every invariant the checker enforces (see `reduction` for the
+//! conditions and the proof, and for how it composes with symmetry). It keeps every
+//! violation findable but not the shortest counterexample, so `--shortest` (or
+//! `--no-por`) turns it off. State counts below are without it unless said.
 //!
 //! **Bounds define the model; limits cut the search.** `max_ballots`, `max_crashes`,
 //! `max_duplicates` and `max_drops` make the state space finite: they say which executions
@@ -64,8 +75,9 @@
 //! each wants its own value, and ballots of equal rounds are ordered by proposer number,
 //! so swapping two proposers changes which ballot wins; they are left alone.
 //!
-//! **Parallel.** The search is level-synchronous. Each thread expands a contiguous slice of
-//! the frontier, drops successors already in the visited set (which is only read during the
+//! **Parallel.** The search is level-synchronous, and chunk by chunk within a level (the
+//! chunk size is a constant, so the chunks do not depend on the number of threads). Each
+//! thread expands a contiguous slice of the chunk, drops successors already in the visited set (which is only read during the
 //! level) or already met in its own slice, and keeps the rest in order. The slices are then
 //! merged in order into the visited set, so the new level is the same sequence of states,
 //! with the same parents, whatever the number of threads: state counts, verdict and the
@@ -107,8 +119,10 @@
 //! | 1       | 2       | 0    | 3,297,375  | 18,187,167       | 5.5x | 30    |
 //! | 1       | 1       | 1    | 21,366,621 |                  |      | 30    |
 //!
-//! Two ballots each does not finish: about 2.5 times more states at each level past the
-//! tenth (5.3 million states within 16 events). The bounds of `explore`'s command line
+//! With the partial-order reduction (the default), the same rows hold 47,285, 520,469,
+//! 1,080,467 (one duplicate) states. Two ballots each does not finish without it: about
+//! 2.5 times more states at each level past the tenth (5.3 million states within 16
+//! events, 538,776 with the reduction). The bounds of `explore`'s command line
 //! default to one ballot, one crash and no duplicate (see `cli::explore`).
 //!
 //! **Where the time goes.** A state has five to six successors, and most of them were seen
@@ -125,6 +139,8 @@ mod codec;
 mod enabled;
 mod fingerprint;
 pub mod lasso;
+mod reduction;
+mod spill;
 mod visited;
 
 use std::ops::Range;
@@ -143,12 +159,15 @@ use crate::world::{reset_checker, Limits, StepError, World};
 use codec::Codec;
 use enabled::{enabled_events, NO_MESSAGE};
 use fingerprint::{Fingerprint, Fingerprinter};
+use spill::{Spill, SpillReader};
 use visited::FingerprintTable;
 
 /// The largest per-proposer ballot bound the state encoding holds (see `codec`).
 pub const MAX_BALLOTS: u16 = 64;
 /// The largest crash, drop and duplicate bounds the state encoding holds.
 pub const MAX_FAULTS: u16 = 255;
+/// Bits of each fingerprint the visited set tells apart (see `visited`).
+pub const FINGERPRINT_BITS: u32 = visited::KEPT_BITS;
 /// The most threads `--jobs` may ask for.
 pub const MAX_JOBS: usize = 64;
 
@@ -175,6 +194,9 @@ pub struct Options {
     pub jobs: usize,
     /// Count states that differ only by acceptor names as one.
     pub symmetry: bool,
+    /// Partial-order reduction (see `reduction`): fewer states, but a violation found may
+    /// be longer than the shortest.
+    pub por: bool,
 }
 
 impl Options {
@@ -187,6 +209,7 @@ impl Options {
             max_memory_bytes: None,
             jobs: 1,
             symmetry: true,
+            por: true,
         }
     }
 
@@ -317,8 +340,15 @@ pub struct Report {
     /// fails it as vacuous (exit status 3).
     pub chosen: bool,
     /// The largest estimated size of the explorer's own structures (visited set, parent
-    /// pointers, frontiers, per-thread scratch), in bytes.
+    /// pointers, the chunk of the frontier being expanded and its successors, per-thread
+    /// scratch), in bytes. The frontier itself is on disk (see `spill`).
     pub peak_bytes: u64,
+    /// The largest level written to disk, in bytes.
+    pub peak_disk_bytes: u64,
+    /// The partial-order reduction was used (asked for, and the bounds allow it, see
+    /// `reduction::applies`): a violation found is a real execution but not necessarily
+    /// the shortest.
+    pub por: bool,
 }
 
 impl Report {
@@ -326,6 +356,20 @@ impl Report {
     /// violation ended it at the shortest length.
     pub fn complete(&self) -> bool {
         !self.cuts.any()
+    }
+
+    /// The explorer's peak memory per state visited: the visited set, the parent links,
+    /// the chunk being expanded and every thread's scratch, at their largest.
+    pub fn bytes_per_state(&self) -> f64 {
+        self.peak_bytes as f64 / self.unique_states.max(1) as f64
+    }
+
+    /// An upper bound on the probability that two distinct states were taken for one: the
+    /// visited set tells fingerprints apart by `visited::KEPT_BITS` bits, so over `n` states
+    /// about `n^2 / 2^(bits+1)`.
+    pub fn collision_bound(&self) -> f64 {
+        let n = self.unique_states as f64;
+        n * n / 2f64.powi(visited::KEPT_BITS as i32 + 1)
     }
 
     pub fn states_per_second(&self) -> f64 {
@@ -355,32 +399,6 @@ impl Segment {
     /// pages take no memory, so lengths estimate the real footprint far better.
     fn bytes(&self) -> u64 {
         (self.words.len() * 8 + self.ends.len() * std::mem::size_of::<usize>()) as u64
-    }
-}
-
-/// One level's states: the segments the threads produced, in order.
-#[derive(Clone, Debug, Default)]
-struct Frontier {
-    segments: Vec<Segment>,
-    /// Index of each segment's first state within the level.
-    starts: Vec<usize>,
-    len: usize,
-}
-
-impl Frontier {
-    fn push(&mut self, segment: Segment) {
-        self.starts.push(self.len);
-        self.len += segment.len();
-        self.segments.push(segment);
-    }
-
-    fn get(&self, i: usize) -> &[u64] {
-        let s = self.starts.partition_point(|&start| start <= i) - 1;
-        self.segments[s].get(i - self.starts[s])
-    }
-
-    fn bytes(&self) -> u64 {
-        self.segments.iter().map(Segment::bytes).sum()
     }
 }
 
@@ -415,13 +433,16 @@ impl Expansion {
 struct Shared<'a> {
     proto: Protocol,
     limits: Limits,
-    frontier: &'a Frontier,
+    /// The chunk of the level being expanded.
+    frontier: &'a Segment,
     /// State number of the frontier's first state.
     first_number: u64,
     /// Bytes one thread's expansion may take before it stops.
     byte_budget: u64,
     /// Stop at the first new state or violation (the probe beyond the depth bound).
     probe: bool,
+    /// Expand only ample sets (see `reduction`).
+    por: bool,
 }
 
 /// How a thread tells a new state from one seen before.
@@ -467,6 +488,8 @@ struct Worker {
     firsts: Vec<u32>,
     observed: Vec<Observation>,
     seen: FingerprintTable,
+    /// Per enabled event: in the ample set (see `reduction`).
+    ample: Vec<bool>,
 }
 
 /// The initial state: the simulator's, with every proposer's input registered.
@@ -494,6 +517,7 @@ impl Worker {
             firsts: Vec::new(),
             observed: Vec::new(),
             seen: FingerprintTable::default(),
+            ample: Vec::new(),
         }
     }
 
@@ -576,6 +600,7 @@ impl Worker {
             firsts,
             observed,
             seen,
+            ample,
         } = self;
         codec.decode_world(state, base);
         // Siblings mostly share their checker history; rebuild it only when it differs.
@@ -605,6 +630,8 @@ impl Worker {
             base.enabled(&shared.limits, &mut listed);
             debug_assert!(listed.iter().eq(enabled.iter().map(|e| &e.0)));
         }
+        let reduced =
+            shared.por && reduction::ample(&shared.proto, base, &shared.limits, enabled, ample);
         printer.load_base(base, base_checker);
         while worlds.len() < enabled.len() {
             worlds.push(base.clone());
@@ -612,6 +639,11 @@ impl Worker {
         }
         successors.clear();
         for (k, (event, index)) in enabled.iter().enumerate() {
+            if reduced && !ample[k] {
+                // Another node's events go first; this one waits (see `reduction`).
+                successors.push(Successor::None);
+                continue;
+            }
             let next = &mut worlds[k];
             next.clone_from(base);
             observed.clear();
@@ -697,7 +729,7 @@ fn expand_level(
     shared: &Shared,
     visited: &mut FingerprintTable,
 ) -> Vec<Expansion> {
-    let n = shared.frontier.len;
+    let n = shared.frontier.len();
     let jobs = if n < PARALLEL_MIN { 1 } else { workers.len() };
     if jobs == 1 {
         return vec![workers[0].expand(shared, 0..n, Visited::Insert(visited))];
@@ -798,6 +830,7 @@ pub fn explore(config: &Config, options: &Options) -> Result<Report, String> {
     #[allow(clippy::disallowed_methods)]
     let start = Instant::now();
     let proto = config.protocol();
+    let por = options.por && reduction::applies(&options.limits, proto.acceptors, config.proposers);
     let max_states = options.max_states.unwrap_or(u64::from(u32::MAX));
     let max_bytes = options.max_memory_bytes.unwrap_or(u64::MAX);
     let mut workers: Vec<Worker> = (0..options.jobs)
@@ -805,10 +838,8 @@ pub fn explore(config: &Config, options: &Options) -> Result<Report, String> {
         .collect();
 
     let (world, checker) = initial(&proto, config.proposers);
-    let mut root = Segment::default();
-    workers[0].codec.encode(&world, &checker, &mut root.words);
-    root.ends.push(root.words.len());
-    let root_words = root.words.clone();
+    let mut root_words = Vec::new();
+    workers[0].codec.encode(&world, &checker, &mut root_words);
     let mut graph = Graph {
         visited: FingerprintTable::default(),
         parents: vec![u32::MAX],
@@ -817,8 +848,8 @@ pub fn explore(config: &Config, options: &Options) -> Result<Report, String> {
     graph
         .visited
         .insert(workers[0].printer.set_base(&world, &checker));
-    let mut frontier = Frontier::default();
-    frontier.push(root);
+    let mut level_file = Spill::new()?;
+    level_file.push(&root_words)?;
 
     let mut report = Report {
         unique_states: 1,
@@ -829,55 +860,81 @@ pub fn explore(config: &Config, options: &Options) -> Result<Report, String> {
         violation: None,
         chosen: false,
         peak_bytes: 0,
+        peak_disk_bytes: 0,
+        por,
     };
+    let codec = Codec::new(proto, config.proposers);
+    let mut chunk = Segment::default();
     let mut level = 0u32;
-    while frontier.len > 0 {
+    'levels: while level_file.states > 0 {
         // Ctrl-C: checked between levels, so the report covers whole levels.
         if crate::interrupt::requested() {
             report.cuts.interrupted = true;
             break;
         }
-        let fixed =
-            graph.bytes() + frontier.bytes() + workers.iter().map(Worker::bytes).sum::<u64>();
-        report.peak_bytes = report.peak_bytes.max(fixed);
-        if fixed > max_bytes {
-            report.cuts.memory = true;
-            break;
-        }
+        let level_first = graph.parents.len() as u64 - level_file.states;
+        report.peak_disk_bytes = report.peak_disk_bytes.max(level_file.bytes);
+        let mut reader = level_file.into_reader()?;
+        level_file = Spill::new()?;
         let probe = options.max_depth == Some(level);
-        let shared = Shared {
-            proto,
-            limits: options.limits,
-            frontier: &frontier,
-            first_number: graph.parents.len() as u64 - frontier.len as u64,
-            byte_budget: (max_bytes - fixed) / options.jobs as u64,
-            probe,
-        };
-        let expansions = expand_level(&mut workers, &shared, &mut graph.visited);
-        if let Some(e) = expansions.iter().find_map(|e| e.unrepresentable.clone()) {
-            return Err(format!("cannot explore: {e}"));
+        let mut violation = None;
+        let mut offset = 0u64;
+        while reader.left() > 0 {
+            read_chunk(&mut reader, &codec, &mut chunk)?;
+            let fixed =
+                graph.bytes() + chunk.bytes() + workers.iter().map(Worker::bytes).sum::<u64>();
+            report.peak_bytes = report.peak_bytes.max(fixed);
+            if fixed > max_bytes {
+                report.cuts.memory = true;
+                break 'levels;
+            }
+            let shared = Shared {
+                proto,
+                limits: options.limits,
+                frontier: &chunk,
+                first_number: level_first + offset,
+                byte_budget: (max_bytes - fixed) / options.jobs as u64,
+                probe,
+                por,
+            };
+            offset += chunk.len() as u64;
+            let expansions = expand_level(&mut workers, &shared, &mut graph.visited);
+            if let Some(e) = expansions.iter().find_map(|e| e.unrepresentable.clone()) {
+                return Err(format!("cannot explore: {e}"));
+            }
+            if probe {
+                // Beyond the bound: anything new or broken there means the bound cut the
+                // search.
+                report.cuts.depth |= expansions
+                    .iter()
+                    .any(|e| e.violation.is_some() || !e.fingerprints.is_empty());
+                report.cuts.in_flight |= expansions.iter().any(|e| e.in_flight);
+                if report.cuts.depth {
+                    break 'levels;
+                }
+                continue;
+            }
+            let level_bytes: u64 = expansions.iter().map(Expansion::bytes).sum();
+            report.peak_bytes = report.peak_bytes.max(fixed + level_bytes);
+            for exp in expansions {
+                report.transitions += exp.transitions;
+                report.cuts.in_flight |= exp.in_flight;
+                report.cuts.memory |= exp.memory;
+                violation = violation.or(exp.violation);
+                report.chosen |= exp.chosen;
+                let seg = graph.merge(exp, max_states, &mut report.cuts);
+                for i in 0..seg.len() {
+                    level_file.push(seg.get(i))?;
+                }
+            }
+            if report.cuts.states || report.cuts.memory {
+                break;
+            }
         }
         if probe {
-            // Beyond the bound: anything new or broken there means the bound cut the search.
-            report.cuts.depth = expansions
-                .iter()
-                .any(|e| e.violation.is_some() || !e.fingerprints.is_empty());
-            report.cuts.in_flight |= expansions.iter().any(|e| e.in_flight);
             break;
         }
-        let level_bytes: u64 = expansions.iter().map(Expansion::bytes).sum();
-        report.peak_bytes = report.peak_bytes.max(fixed + level_bytes);
-        let mut next = Frontier::default();
-        let mut violation = None;
-        for exp in expansions {
-            report.transitions += exp.transitions;
-            report.cuts.in_flight |= exp.in_flight;
-            report.cuts.memory |= exp.memory;
-            violation = violation.or(exp.violation);
-            report.chosen |= exp.chosen;
-            next.push(graph.merge(exp, max_states, &mut report.cuts));
-        }
-        if next.len > 0 {
+        if level_file.states > 0 {
             report.depth = level + 1;
         }
         if let Some((parent, event)) = violation {
@@ -890,12 +947,28 @@ pub fn explore(config: &Config, options: &Options) -> Result<Report, String> {
         if report.cuts.states || report.cuts.memory {
             break;
         }
-        frontier = next;
         level += 1;
     }
     report.unique_states = graph.parents.len() as u64;
     report.elapsed = start.elapsed();
     Ok(report)
+}
+
+/// Frontier states expanded at a time. A constant, so that which states a chunk holds,
+/// and hence everything the search does, does not depend on the number of threads; large
+/// enough that starting threads for each chunk costs little, small enough that a chunk's
+/// states and their successors take a few tens of MiB.
+const CHUNK_STATES: u64 = 1 << 16;
+
+/// Reads the next chunk of a level from disk into `chunk`.
+fn read_chunk(reader: &mut SpillReader, codec: &Codec, chunk: &mut Segment) -> Result<(), String> {
+    chunk.words.clear();
+    chunk.ends.clear();
+    for _ in 0..reader.left().min(CHUNK_STATES) {
+        reader.next(&mut chunk.words, |header| codec.len(header))?;
+        chunk.ends.push(chunk.words.len());
+    }
+    Ok(())
 }
 
 /// Turns a path of event numbers (each an index into [`World::enabled`] of the stored

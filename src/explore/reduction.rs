@@ -1,0 +1,452 @@
+//! Partial-order reduction: at each state, expand only an *ample* subset of the enabled
+//! events when the others can wait, and prove that no violation is lost.
+//!
+//! **Why it works here.** A delivery changes only its destination's state and appends that
+//! node's replies to the network (a multiset: the fingerprint ignores message order), so
+//! two steps at different nodes lead to the same world in either order, and neither
+//! disables the other (each consumes its own message); faults aside, see below. Most interleavings of a cluster
+//! differ only in such swaps. The reduction expands, where it may, the enabled events of a
+//! single node and lets the others wait.
+//!
+//! **When a node's events may go first (the ample set).** The in-flight limit is shared
+//! by every step that sends, so the reduction is off for the whole search unless that
+//! limit can never be reached (see [`applies`]). Otherwise the ample set at a state `s` is
+//! one of:
+//!
+//! - a single delivery of a *dead* message, one its proposer ignores now and in every
+//!   state that can follow (see `dead`), once no crash, drop or duplicate is left: it only
+//!   takes the message off the network, so it commutes with everything, and nothing can
+//!   disable it;
+//! - `E(n)`, every enabled event of one node `n`: its deliveries, its timeout, its crash
+//!   and restart, and the drops and duplicates of messages to it, where `n` is either
+//!   - a proposer `p` with no message *from* `p` in flight. Only an acceptor answering one
+//!     of `p`'s messages sends to `p`, and only `p` sends those, so as long as `p` takes
+//!     no step nothing new can reach `p`: every path from `s` that avoids `E(p)` consists
+//!     of events at other nodes, and leaves `p`'s state, its messages and its events
+//!     alone; or
+//!   - an acceptor `a`, when no proposer can send again or decide without `a` acting
+//!     first: every proposer has used up its ballots or decided (and no crash is left to
+//!     undo a decision), and none is collecting promises or votes with a message to or
+//!     from it in flight. Then nothing new reaches `a`, and no step elsewhere emits a
+//!     `Decide`.
+//!
+//! Crashes, drops and duplicates spend budgets shared by all nodes, so another node's
+//! fault may disable one of `E(n)`'s; but then, if a path `u1 .. uk t` with `t` in `E(n)`
+//! and no `ui` in it is possible, so is `t u1 .. uk`, to the same state (the budget is
+//! spent the same), and `E(n)` must hold at least one delivery, timeout or restart, which
+//! nothing outside `E(n)` can disable (a *key* event). These are conditions D1 and D2 of
+//! stubborn sets (Valmari), the persistence that the proof below needs. The smallest
+//! such set is taken (a dead message first, then the node with the fewest events, ties to
+//! the lowest node number), or every event when none qualifies.
+//!
+//! **The checker observes every step, so steps must commute for it too.** The checker is
+//! part of the state, and a step's verdict depends on what it saw before. What makes the
+//! swaps sound is how the checker decides each invariant (see `crate::checker`): records
+//! per `(ballot, value)` (a set of voters, a proposed flag), the lowest chosen pair, the
+//! highest ballot carrying each value, and a floor and latest vote per acceptor. Records
+//! and maxima do not depend on order; floors and latest votes are per acceptor, and two
+//! steps at different nodes never touch the same acceptor's. Hence, for a step `t` of the
+//! ample set and a step `u` at another node, from any state:
+//!
+//! 1. if `u` then `t` breaks nothing, `t` then `u` either breaks something or ends in the
+//!    same checker (the same records and floors, hence the same fingerprint);
+//! 2. if `u` breaks an invariant (or `t` does after `u`), `t` then `u` breaks one too.
+//!
+//! (2) is where the invariants' form matters. Proposals and votes are checked "whatever
+//! order the events come in" (immutability compares the chosen ballot with the highest
+//! ballot carrying another value, both of which only grow), so observing one more proposal
+//! or vote first never hides a break. The exception is `Decide`: a learner deciding `v`
+//! breaks learner agreement when `v` is not chosen *yet*, and a vote observed first could
+//! make it chosen. So a vote must never be moved ahead of a decide, and that is why an
+//! acceptor's events are ample only when no proposer can decide before the acceptor acts.
+//! Moving a decide (or a proposal) ahead of votes is fine: a decide that did not break
+//! after the votes either breaks before them or the votes change the chosen value, which
+//! breaks agreement. `tests` checks (1) and (2) on random states of every bug.
+//!
+//! **The proof.** Every execution is finite: each ballot sends at most `4A` messages (a
+//! prepare and an accept to each acceptor, one reply to each), each duplicate at most two,
+//! every step but a timeout, crash or restart consumes a message, and those are bounded.
+//! So each state has a finite *height* (the longest execution from it). Claim: if some
+//! execution from a state `s` the search expands ends in a step that breaks an invariant,
+//! the reduced search meets a breaking step. By induction on the height of `s`. Let
+//! `w = u1 .. uk` be such an execution and `A` the ample set at `s`. If `A` is every
+//! event, take `t = u1`. Otherwise, if some `ui` is in `A`, take the first such as `t`:
+//! `u1 .. u(i-1)` are at other nodes, so by D1, (1) and (2)
+//! `t, u1, .., u(i-1), u(i+1), .., uk` is an execution that breaks, no later than `w`. If
+//! no `ui` is in `A`, take a key event `t` of `A`: it stays enabled along `w` (D2), and if
+//! it broke after some prefix of `w` that prefix plus `t` is a breaking execution of the
+//! first kind; else by D1, (1) and (2) `t, u1, .., uk` breaks. Either way `t`
+//! breaks at `s` (found), or a breaking execution leaves `t(s)`, whose height is lower. The
+//! search expands `t(s)` unless it met a state with the same fingerprint before: with
+//! symmetry on, a renaming of `t(s)`, from which the renamed execution breaks (renaming
+//! acceptors maps executions and violations to their renamings), at the same height. The
+//! induction applies either way. No cycle proviso is needed because there are no cycles
+//! (heights are finite), and symmetry needs nothing of the ample sets because the argument
+//! is per state: the ample set of the state actually stored is the one used.
+//!
+//! **What it costs: the shortest counterexample.** The second case adds `t` to the
+//! execution, so a violation the reduced search finds may be longer than the shortest one.
+//! `explore` says so when it prints one, and `--shortest` (or `--no-por`) turns the
+//! reduction off, which gives back the breadth-first guarantee.
+
+use crate::bug::Bug;
+use crate::event::{Envelope, Event, NodeId};
+use crate::protocol::{Msg, Phase, Protocol};
+use crate::world::{Limits, World};
+
+/// Whether the reduction may be used at all for `limits`: the in-flight limit is shared by
+/// every step that sends, so it must be out of reach. Every ballot sends at most `4A`
+/// messages and every duplicate adds at most two (the copy and its reply), so no state
+/// ever has more than `4 A P B + 2 D` in flight.
+pub fn applies(limits: &Limits, acceptors: u16, proposers: u8) -> bool {
+    let most = 4 * u64::from(acceptors) * u64::from(proposers) * u64::from(limits.max_ballots)
+        + 2 * u64::from(limits.max_duplicates);
+    u64::from(limits.max_in_flight) >= most
+}
+
+/// Whether the proposer the message `env` goes to will ignore it in this state and in
+/// every state that can follow: then delivering it only takes it off the network (see the
+/// module docs). This reads the built-in proposer's rules (`Proposer::on_msg`), bugs
+/// included; a test delivers messages judged dead in later states of random walks.
+///
+/// A proposer's current ballot only grows: a timeout takes a round above every round it
+/// used or saw, and a restart leaves no ballot until the next timeout. Every message to a
+/// proposer answers one of its own, so carries a ballot it used: once below the current
+/// ballot (or when there is none), it stays below. A ballot's phase only moves forward.
+fn dead(proto: &Protocol, world: &World, env: &Envelope) -> bool {
+    let (NodeId::Acceptor(from), NodeId::Proposer(p)) = (env.src, env.dst) else {
+        return false;
+    };
+    let s = world.proposers[p as usize].state();
+    let has = |bug| proto.bug == Some(bug);
+    let ballot = env.msg.ballot();
+    let stale = s.ballot.is_none_or(|current| ballot < current);
+    let current = s.ballot == Some(ballot);
+    match env.msg {
+        // Bug StalePromise counts a promise for an older ballot of the same proposer.
+        Msg::Promise { .. } => {
+            !has(Bug::StalePromise)
+                && (stale
+                    || (current
+                        && (s.phase != Phase::Preparing
+                            || (s.promises.contains(from) && !has(Bug::CountDuplicates)))))
+        }
+        // Bug LearnMixedBallots counts a vote for an older ballot of the same proposer.
+        Msg::Accepted { value, .. } => {
+            !has(Bug::LearnMixedBallots)
+                && (stale
+                    || (current
+                        && (s.phase == Phase::Decided
+                            || (s.phase == Phase::Accepting
+                                && (Some(value) != s.proposal || s.votes.contains(from))))))
+        }
+        // Only a refusal of the current ballot raises the round seen, and only above it.
+        Msg::Nack { promised, .. } => stale || (current && promised.round() <= s.round_seen),
+        Msg::Prepare { .. } | Msg::Accept { .. } => false,
+    }
+}
+
+/// The node an enabled event belongs to: where it is delivered, or who times out,
+/// crashes or restarts; a drop or a duplicate belongs to the message's destination.
+fn node_of(event: &Event) -> NodeId {
+    match *event {
+        Event::Deliver(env) | Event::Drop(env) | Event::Duplicate(env) => env.dst,
+        Event::Timeout(p) => NodeId::Proposer(p),
+        Event::Crash(node) | Event::Restart(node) => node,
+    }
+}
+
+/// Whether an event spends a shared budget (crashes, drops, duplicates): another node's
+/// event of the same kind can use it up.
+fn budgeted(event: &Event) -> bool {
+    matches!(
+        event,
+        Event::Crash(_) | Event::Drop(_) | Event::Duplicate(_)
+    )
+}
+
+/// Marks in `ample` (one flag per entry of `enabled`) the events of the smallest ample
+/// set, and returns true; returns false, leaving `ample` unspecified, when every event
+/// must be expanded.
+pub fn ample(
+    proto: &Protocol,
+    world: &World,
+    limits: &Limits,
+    enabled: &[(Event, u32)],
+    ample: &mut Vec<bool>,
+) -> bool {
+    let faults_left = world.crashes < limits.max_crashes
+        || world.drops < limits.max_drops
+        || world.duplicates < limits.max_duplicates;
+    // A dead message alone is an ample set: see `dead`. Not while faults are left: a crash
+    // of its proposer, or a drop, would disable it.
+    if !faults_left {
+        if let Some(k) = enabled
+            .iter()
+            .position(|(e, _)| matches!(e, Event::Deliver(env) if dead(proto, world, env)))
+        {
+            if enabled.len() == 1 {
+                return false;
+            }
+            ample.clear();
+            ample.resize(enabled.len(), false);
+            ample[k] = true;
+            return true;
+        }
+    }
+    let n_prop = world.proposers.len();
+    let n_acc = world.acceptors.len();
+    // Per proposer: messages from it in flight, and messages to or from it.
+    let mut from = [false; crate::config::MAX_PROPOSERS as usize];
+    let mut touching = [false; crate::config::MAX_PROPOSERS as usize];
+    for env in &world.network {
+        match (env.src, env.dst) {
+            (NodeId::Proposer(p), _) => {
+                from[p as usize] = true;
+                touching[p as usize] = true;
+            }
+            (_, NodeId::Proposer(p)) => touching[p as usize] = true,
+            _ => {}
+        }
+    }
+    // Acceptors may go first only if no proposer can send to them or decide. A decided
+    // proposer times out again after a crash (which clears its decision).
+    let crashes_left = world.crashes < limits.max_crashes;
+    let proposers_quiet = (0..n_prop).all(|p| {
+        let can_time_out_again = world.ballots_started[p] < limits.max_ballots
+            && (world.decided & (1 << p) == 0 || crashes_left);
+        let phase = world.proposers[p].state().phase;
+        let collecting = matches!(phase, Phase::Preparing | Phase::Accepting) && touching[p];
+        !can_time_out_again && !collecting
+    });
+    // Per node (proposers first, then acceptors): its events, and those of them that no
+    // other node's event can disable (deliveries, timeouts, restarts).
+    const NODES: usize =
+        crate::config::MAX_PROPOSERS as usize + crate::config::MAX_ACCEPTORS as usize;
+    let (mut count, mut keys) = ([0u32; NODES], [0u32; NODES]);
+    let slot = |node: NodeId| match node {
+        NodeId::Proposer(p) => p as usize,
+        NodeId::Acceptor(a) => n_prop + a as usize,
+    };
+    for (event, _) in enabled {
+        let i = slot(node_of(event));
+        count[i] += 1;
+        keys[i] += u32::from(!budgeted(event));
+    }
+    let qualifies = |i: usize| {
+        if i < n_prop {
+            !from[i]
+        } else {
+            proposers_quiet
+        }
+    };
+    let best = (0..n_prop + n_acc)
+        .filter(|&i| keys[i] > 0 && qualifies(i))
+        .min_by_key(|&i| (count[i], i));
+    let Some(best) = best else {
+        return false;
+    };
+    if count[best] as usize == enabled.len() {
+        return false;
+    }
+    ample.clear();
+    ample.extend(enabled.iter().map(|(e, _)| slot(node_of(e)) == best));
+    true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bug::Bug;
+    use crate::checker::Checker;
+    use crate::explore::codec::Codec;
+    use crate::explore::enabled::enabled_events;
+    use crate::protocol::Protocol;
+    use crate::rng::Prng;
+    use crate::world::reset_checker;
+
+    /// Applies `event` to a copy; `None` if not enabled, else whether something broke.
+    fn step(
+        proto: &Protocol,
+        limits: &Limits,
+        world: &World,
+        checker: &Checker,
+        event: &Event,
+    ) -> Option<(World, Checker, bool)> {
+        let (mut w, mut c) = (world.clone(), checker.clone());
+        let mut broke = false;
+        w.apply(proto, limits, event, &mut |o| {
+            broke |= c.observe(o).is_some()
+        })
+        .ok()?;
+        Some((w, c, broke))
+    }
+
+    fn key(codec: &mut Codec, world: &World, checker: &Checker) -> Vec<u64> {
+        let mut w = world.clone();
+        w.network.sort();
+        let mut out = Vec::new();
+        codec.encode(&w, checker, &mut out);
+        out
+    }
+
+    /// The properties the module's proof rests on, on random states of every bug where the
+    /// reduction applies: for `t` in the ample set and `u` outside it, `u` leaves `t`
+    /// enabled unless both spend one budget, and then (1) if
+    /// `u, t` breaks nothing, `t, u` breaks something or reaches the same state, and (2)
+    /// if `u` breaks, or `t` after `u`, then `t, u` breaks too. And the reduction applies
+    /// often enough for the check to mean something.
+    #[test]
+    fn ample_steps_commute_with_the_rest_for_world_and_checker() {
+        let limits = Limits {
+            max_crashes: 1,
+            max_duplicates: 1,
+            max_ballots: 2,
+            ..Limits::default()
+        };
+        let bugs = std::iter::once(None).chain(Bug::ALL.iter().copied().map(Some));
+        let (mut reduced, mut pairs) = (0u32, 0u32);
+        for (seed, bug) in bugs.enumerate() {
+            let proto = Protocol::majority(3, bug);
+            let mut codec = Codec::new(proto, 2);
+            let mut rng = Prng::new(1000 + seed as u64);
+            let (mut enabled, mut firsts, mut mask) = (Vec::new(), Vec::new(), Vec::new());
+            for _walk in 0..150 {
+                let mut world = World::new(&proto, 2);
+                let mut checker = Checker::default();
+                reset_checker(&mut checker, &proto, 2);
+                for _step in 0..40 {
+                    enabled_events(&world, &limits, &mut firsts, &mut enabled);
+                    if enabled.is_empty() {
+                        break;
+                    }
+                    if ample(&proto, &world, &limits, &enabled, &mut mask) {
+                        reduced += 1;
+                        for (i, (t, _)) in enabled.iter().enumerate() {
+                            for (j, (u, _)) in enabled.iter().enumerate() {
+                                if !mask[i] || mask[j] {
+                                    continue;
+                                }
+                                pairs += 1;
+                                let (wu, cu, u_broke) =
+                                    step(&proto, &limits, &world, &checker, u).unwrap();
+                                let (wt, ct, t_broke) =
+                                    step(&proto, &limits, &world, &checker, t).unwrap();
+                                // Another node's crash, drop or duplicate may use up the
+                                // budget a fault of the ample set needed; nothing else
+                                // disables an ample event (the key events, see the docs).
+                                let Some(ut) = step(&proto, &limits, &wu, &cu, t) else {
+                                    assert!(
+                                        budgeted(t) && budgeted(u),
+                                        "{bug:?}: {u} disables {t}"
+                                    );
+                                    continue;
+                                };
+                                let tu =
+                                    step(&proto, &limits, &wt, &ct, u).expect("t leaves u enabled");
+                                let tu_broke = t_broke || tu.2;
+                                if u_broke || ut.2 {
+                                    assert!(
+                                        tu_broke,
+                                        "{bug:?}: {u} then {t} breaks, not {t} then {u}"
+                                    );
+                                } else if !tu_broke {
+                                    assert_eq!(
+                                        key(&mut codec, &ut.0, &ut.1),
+                                        key(&mut codec, &tu.0, &tu.1),
+                                        "{bug:?}: {u} and {t} do not commute"
+                                    );
+                                }
+                            }
+                        }
+                    }
+                    let (e, _) = enabled[rng.below(enabled.len() as u32) as usize];
+                    match step(&proto, &limits, &world, &checker, &e) {
+                        Some((w, c, false)) => {
+                            world = w;
+                            checker = c;
+                        }
+                        _ => break,
+                    }
+                }
+            }
+        }
+        assert!(
+            reduced > 5_000 && pairs > 20_000,
+            "{reduced} states, {pairs} pairs"
+        );
+        eprintln!("{reduced} reduced states, {pairs} pairs checked");
+    }
+
+    /// A message `dead` judges dead is ignored by its proposer then and in every later
+    /// state of random walks under every bug, faults included: delivering it changes
+    /// nothing but the network and observes nothing.
+    #[test]
+    fn dead_messages_stay_dead() {
+        let limits = Limits {
+            max_crashes: 2,
+            max_duplicates: 2,
+            max_ballots: 3,
+            ..Limits::default()
+        };
+        let bugs = std::iter::once(None).chain(Bug::ALL.iter().copied().map(Some));
+        let (mut judged, mut checked) = (0u32, 0u32);
+        for (seed, bug) in bugs.enumerate() {
+            let proto = Protocol::majority(3, bug);
+            let mut rng = Prng::new(2000 + seed as u64);
+            let mut enabled = Vec::new();
+            for _walk in 0..200 {
+                let mut world = World::new(&proto, 2);
+                let mut checker = Checker::default();
+                reset_checker(&mut checker, &proto, 2);
+                let mut dead_ones: Vec<Envelope> = Vec::new();
+                for _step in 0..60 {
+                    for env in &world.network {
+                        if dead(&proto, &world, env) && !dead_ones.contains(env) {
+                            judged += 1;
+                            dead_ones.push(*env);
+                        }
+                    }
+                    for env in &dead_ones {
+                        let Some(i) = world.network.iter().position(|e| e == env) else {
+                            continue;
+                        };
+                        if !world.deliverable(i) {
+                            continue;
+                        }
+                        checked += 1;
+                        let mut w = world.clone();
+                        let mut observed = false;
+                        w.apply_at(&proto, &limits, &Event::Deliver(*env), i, &mut |_| {
+                            observed = true
+                        })
+                        .unwrap();
+                        let mut expect = world.clone();
+                        expect.network.swap_remove(i);
+                        assert!(
+                            !observed && w == expect,
+                            "{bug:?}: {env} was judged dead but changes the state"
+                        );
+                    }
+                    world.enabled(&limits, &mut enabled);
+                    if enabled.is_empty() {
+                        break;
+                    }
+                    let e = enabled[rng.below(enabled.len() as u32) as usize];
+                    match step(&proto, &limits, &world, &checker, &e) {
+                        Some((w, c, false)) => {
+                            world = w;
+                            checker = c;
+                        }
+                        _ => break,
+                    }
+                }
+            }
+        }
+        assert!(
+            judged > 10_000 && checked > 50_000,
+            "{judged} judged, {checked} checked"
+        );
+        eprintln!("{judged} messages judged dead, {checked} deliveries checked");
+    }
+}
