@@ -77,6 +77,12 @@ pub struct Counts {
     pub message_limit: u64,
     /// Executions in which an undecided proposer used up its ballots.
     pub ballot_limit: u64,
+    /// Executions whose quorums were not majorities (flexible quorums, drawn or given).
+    #[serde(default)]
+    pub flexible: u64,
+    /// Of those, the executions that chose a value.
+    #[serde(default)]
+    pub flexible_chosen: u64,
     /// Liveness mode: executions in which the network healed.
     #[serde(default)]
     pub healed: u64,
@@ -97,8 +103,10 @@ pub struct Settling {
 }
 
 impl Counts {
-    fn add_outcome(&mut self, o: &Outcome) {
+    fn add_outcome(&mut self, o: &Outcome, flexible: bool) {
         self.runs += 1;
+        self.flexible += u64::from(flexible);
+        self.flexible_chosen += u64::from(flexible && o.coverage.has(Coverage::CHOSEN));
         self.steps += u64::from(o.steps);
         self.violations += u64::from(o.violation.is_some());
         for (slot, (_, mark)) in self.marks.iter_mut().zip(Coverage::NAMED) {
@@ -128,6 +136,8 @@ impl Counts {
         self.step_limit += other.step_limit;
         self.message_limit += other.message_limit;
         self.ballot_limit += other.ballot_limit;
+        self.flexible += other.flexible;
+        self.flexible_chosen += other.flexible_chosen;
         self.healed += other.healed;
         for (&n, &k) in &other.settle_steps {
             *self.settle_steps.entry(n).or_default() += k;
@@ -176,11 +186,23 @@ impl Counts {
         if self.runs == 0 {
             never.push("no execution ran");
         }
-        if self.mark(Coverage::CHOSEN) == 0 {
+        let chosen = self.mark(Coverage::CHOSEN);
+        if chosen == 0 {
             never.push("no execution chose a value");
         }
         if self.mark(Coverage::DECIDED) == 0 {
             never.push("no proposer ever learned a value");
+        }
+        if chosen > 0 {
+            // A campaign that mixes quorum kinds (the shape swarm) proves nothing about a
+            // kind under which nothing was ever chosen: a majority formula that asks for
+            // more acceptors than there are would hide behind the flexible executions.
+            never.extend(quorum_vacuity(
+                self.runs - self.flexible,
+                chosen - self.flexible_chosen,
+                self.flexible,
+                self.flexible_chosen,
+            ));
         }
         never
     }
@@ -195,6 +217,25 @@ impl Counts {
             .map(|((name, _), _)| *name)
             .collect()
     }
+}
+
+/// What never happened per quorum kind, given the executions with majority quorums and
+/// how many of them chose a value, and the same for flexible quorums. A kind that never
+/// ran is not vacuous, only untested; `fuzz` and `merge` share this judgement.
+pub fn quorum_vacuity(
+    majority: u64,
+    majority_chosen: u64,
+    flexible: u64,
+    flexible_chosen: u64,
+) -> Vec<&'static str> {
+    let mut never = Vec::new();
+    if majority > 0 && majority_chosen == 0 {
+        never.push("no execution with majority quorums chose a value");
+    }
+    if flexible > 0 && flexible_chosen == 0 {
+        never.push("no execution with flexible quorums chose a value");
+    }
+    never
 }
 
 /// The result of a campaign.
@@ -300,7 +341,7 @@ impl Campaign {
                                 sim.set_config(config);
                             }
                             let o = sim.run_seed(seed, None);
-                            counts.add_outcome(&o);
+                            counts.add_outcome(&o, !config.majority_quorums());
                             if let Some((step, violation)) = o.violation {
                                 found_here += 1;
                                 first_at.fetch_min(j, Ordering::Relaxed);
@@ -364,4 +405,47 @@ pub fn parse_shard(s: &str) -> Result<(u64, u64), String> {
         return Err(bad());
     }
     Ok((k, n))
+}
+
+#[cfg(test)]
+mod vacuity_tests {
+    use super::*;
+
+    fn counts(runs: u64, chosen: u64, flexible: u64, flexible_chosen: u64) -> Counts {
+        let mut c = Counts {
+            runs,
+            flexible,
+            flexible_chosen,
+            ..Counts::default()
+        };
+        let at = |m| Coverage::NAMED.iter().position(|&(_, x)| x == m).unwrap();
+        c.marks[at(Coverage::CHOSEN)] = chosen;
+        c.marks[at(Coverage::DECIDED)] = chosen;
+        c
+    }
+
+    #[test]
+    fn a_quorum_kind_that_never_chose_is_vacuous_when_the_other_did() {
+        assert!(counts(100, 60, 25, 20).vacuity().is_empty());
+        // Every choice came from the flexible executions: the majorities never chose.
+        assert_eq!(
+            counts(100, 20, 25, 20).vacuity(),
+            vec!["no execution with majority quorums chose a value"]
+        );
+        assert_eq!(
+            counts(100, 70, 25, 0).vacuity(),
+            vec!["no execution with flexible quorums chose a value"]
+        );
+        // A kind that never ran is untested, not vacuous.
+        assert!(counts(100, 70, 0, 0).vacuity().is_empty());
+        assert!(counts(100, 70, 100, 70).vacuity().is_empty());
+        // Nothing chosen at all says so once, not per kind.
+        assert_eq!(
+            counts(100, 0, 25, 0).vacuity(),
+            vec![
+                "no execution chose a value",
+                "no proposer ever learned a value"
+            ]
+        );
+    }
 }

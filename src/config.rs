@@ -194,6 +194,14 @@ impl Config {
         self
     }
 
+    /// Whether both quorums are majorities, however they were given. Written out here
+    /// rather than taken from [`Protocol::majority`], so that a slip in the protocol's own
+    /// formula cannot hide in the campaign's account of which executions used it.
+    pub fn majority_quorums(&self) -> bool {
+        let m = self.acceptors / 2 + 1;
+        self.q1.unwrap_or(m) == m && self.q2.unwrap_or(m) == m
+    }
+
     /// Flexible Paxos is safe exactly when every phase-1 quorum meets every phase-2 quorum.
     pub fn quorums_intersect(&self) -> bool {
         let p = self.protocol();

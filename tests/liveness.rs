@@ -7,7 +7,7 @@ use std::process::Command;
 
 use paxos_safety::campaign::Campaign;
 use paxos_safety::checker::{Checker, Invariant};
-use paxos_safety::config::{Config, Liveness, ProposerStrategy};
+use paxos_safety::config::{Config, Liveness, ProposerStrategy, ShapeSwarm};
 use paxos_safety::counterexample::Counterexample;
 use paxos_safety::event::Event;
 use paxos_safety::execution::{Simulator, Step, Visitor};
@@ -38,6 +38,8 @@ fn campaign(config: Config, runs: u64) -> Campaign {
         jobs: 2,
         shard: (1, 1),
         stop_on_violation: false,
+        // The classic cluster: the strategies' figures below are pinned for it.
+        shape: ShapeSwarm::FIXED,
     }
 }
 

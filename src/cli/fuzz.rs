@@ -718,6 +718,8 @@ fn summary_json(
     obj.insert("never_exercised".into(), json!(c.never_exercised()));
     // What never happened that a campaign must show: non-empty means exit status 3
     // (or 0 with --allow-vacuous, which the caller knows).
+    obj.insert("flexible_runs".into(), json!(c.flexible));
+    obj.insert("flexible_chosen_runs".into(), json!(c.flexible_chosen));
     obj.insert("vacuous".into(), json!(c.vacuity()));
     obj.insert(
         "config".into(),

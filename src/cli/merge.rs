@@ -158,6 +158,21 @@ pub fn merge(summaries: &[(String, Map<String, Json>)]) -> Result<Map<String, Js
     .iter()
     .filter(|(k, _)| count(k) == 0)
     .map(|(_, what)| Json::from(*what))
+    .chain(
+        // Per quorum kind only when something was chosen at all, as in one campaign.
+        (count("chosen_runs") > 0)
+            .then(|| {
+                crate::campaign::quorum_vacuity(
+                    count("runs").saturating_sub(count("flexible_runs")),
+                    count("chosen_runs").saturating_sub(count("flexible_chosen_runs")),
+                    count("flexible_runs"),
+                    count("flexible_chosen_runs"),
+                )
+            })
+            .into_iter()
+            .flatten()
+            .map(Json::from),
+    )
     .collect();
     out.insert("vacuous".into(), Json::Array(vacuous));
     out.insert("first_violation".into(), first_violation);
