@@ -77,7 +77,8 @@ pub struct Counts {
     pub message_limit: u64,
     /// Executions in which an undecided proposer used up its ballots.
     pub ballot_limit: u64,
-    /// Executions whose quorums were not majorities (flexible quorums, drawn or given).
+    /// Executions whose quorums were given as numbers (flexible quorums, drawn or fixed)
+    /// rather than left to the majority formula.
     #[serde(default)]
     pub flexible: u64,
     /// Of those, the executions that chose a value.

@@ -194,12 +194,12 @@ impl Config {
         self
     }
 
-    /// Whether both quorums are majorities, however they were given. Written out here
-    /// rather than taken from [`Protocol::majority`], so that a slip in the protocol's own
-    /// formula cannot hide in the campaign's account of which executions used it.
+    /// Whether both quorums are left to the protocol's majority formula rather than given
+    /// as numbers. A drawn flexible pair that happens to equal the majority still counts as
+    /// given: it does not run the formula, and a slip in the formula must not hide behind
+    /// executions that never ran it.
     pub fn majority_quorums(&self) -> bool {
-        let m = self.acceptors / 2 + 1;
-        self.q1.unwrap_or(m) == m && self.q2.unwrap_or(m) == m
+        self.q1.is_none() && self.q2.is_none()
     }
 
     /// Flexible Paxos is safe exactly when every phase-1 quorum meets every phase-2 quorum.

@@ -569,7 +569,20 @@ impl ProcessAcceptor {
             return Err(RoleFault::new(format!("it {why} before {what}"), None));
         }
         let line = proc.read(timeout, what)?;
+        // A reply written twice is caught above when its copy is already waiting, but the
+        // copy can also arrive after the next request went out and be read as its answer.
+        // Byte for byte the previous reply, it answers nothing new (each request has its own
+        // msg_id), so say what it is rather than how it fails to parse; msg_id 1 is the first
+        // request of a fresh process, whose previous reply was its predecessor's.
+        let repeated = msg_id > 1 && self.last_reply.as_deref() == Some(line.as_str());
         self.last_reply = Some(line.clone());
+        if repeated {
+            return Err(self.fault(
+                "it wrote a second line for one request (its previous reply again, read as the \
+                 answer to the next request)",
+                &line,
+            ));
+        }
         let reply = self.parse_reply(msg, msg_id, &line)?;
         Ok(reply)
     }
