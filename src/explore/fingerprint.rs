@@ -377,7 +377,7 @@ fn finish(
 }
 
 #[cfg(test)]
-mod tests {
+pub(in crate::explore) mod tests {
     use rustc_hash::FxHashMap as HashMap;
 
     use super::*;
@@ -472,8 +472,9 @@ mod tests {
         (w, c)
     }
 
-    /// The exact encoding with the network sorted: equal keys, equal states.
-    fn key(codec: &mut Codec, world: &World, checker: &Checker) -> Vec<u64> {
+    /// The exact encoding with the network sorted: equal keys, equal states. The
+    /// reduction's tests compare states with it too.
+    pub(in crate::explore) fn key(codec: &mut Codec, world: &World, checker: &Checker) -> Vec<u64> {
         let mut w = world.clone();
         w.network.sort();
         let mut out = Vec::new();

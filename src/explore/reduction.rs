@@ -261,6 +261,7 @@ mod tests {
     use crate::checker::Checker;
     use crate::explore::codec::Codec;
     use crate::explore::enabled::enabled_events;
+    use crate::explore::fingerprint::tests::key;
     use crate::protocol::Protocol;
     use crate::rng::Prng;
     use crate::world::reset_checker;
@@ -280,14 +281,6 @@ mod tests {
         })
         .ok()?;
         Some((w, c, broke))
-    }
-
-    fn key(codec: &mut Codec, world: &World, checker: &Checker) -> Vec<u64> {
-        let mut w = world.clone();
-        w.network.sort();
-        let mut out = Vec::new();
-        codec.encode(&w, checker, &mut out);
-        out
     }
 
     /// The properties the module's proof rests on, on random states of every bug where the
