@@ -79,6 +79,13 @@ pub enum Invariant {
     /// the liveness bound. Not a safety property and not in [`Invariant::ALL`]: the checker
     /// never sees it; the simulator's liveness mode judges it (`fuzz --liveness`).
     Liveness,
+    /// A proposer that received votes for its proposal from a phase-2 quorum decides in that
+    /// step. A progress rule, not in [`Invariant::ALL`]: the simulator judges it
+    /// ([`crate::progress`]), the grader node never does.
+    LearnerProgress,
+    /// A proposer refused at its ballot starts its next ballot above the promise it was
+    /// refused with. A progress rule, judged like [`Invariant::LearnerProgress`].
+    RefusalHeeded,
 }
 
 impl Invariant {
@@ -108,6 +115,8 @@ impl Invariant {
             Invariant::VoteDurable => "vote-durable",
             Invariant::AcceptorProtocol => "acceptor-protocol",
             Invariant::Liveness => "liveness",
+            Invariant::LearnerProgress => "learner-progress",
+            Invariant::RefusalHeeded => "refusal-heeded",
         }
     }
 
@@ -135,6 +144,14 @@ impl Invariant {
             Invariant::Liveness => {
                 "after the network heals, a value must be chosen and learned by every live \
                  proposer within the liveness bound"
+            }
+            Invariant::LearnerProgress => {
+                "a proposer that received votes for its proposal from a phase-2 quorum must \
+                 decide it"
+            }
+            Invariant::RefusalHeeded => {
+                "a proposer refused at its ballot must start its next ballot above the promise \
+                 it was refused with"
             }
         }
     }
@@ -264,6 +281,14 @@ impl Violation {
             (Invariant::Liveness, None) => {
                 format!("no value was chosen in time (ballots reached {b})")
             }
+            (Invariant::LearnerProgress, _) => {
+                format!("the proposer of ballot {b} received a phase-2 quorum of votes for {v} at {b} but did not decide")
+            }
+            // `earlier` carries the promise the proposer was refused with.
+            (Invariant::RefusalHeeded, Some((rb, _))) => format!(
+                "the proposer started ballot {b} after it was refused with a promise of ballot {}",
+                ballot(rb)
+            ),
             (_, _) => format!("{who}{v} at ballot {b}"),
         };
         format!(

@@ -13,6 +13,7 @@ use crate::checker::{Checker, Invariant, Observation, Violation};
 use crate::config::{Config, ProposerStrategy};
 use crate::event::{Event, NodeId};
 use crate::profile::Profile;
+use crate::progress::Progress;
 use crate::protocol::{Builtin, Protocol};
 use crate::rng::Prng;
 use crate::roles::{AcceptorRole, Implementation, ProposerRole};
@@ -245,6 +246,8 @@ pub struct Simulator<I: Implementation = Builtin> {
     imp: I,
     world: World<I::Acceptor, I::Proposer>,
     checker: Checker,
+    /// The progress rules, judged beside the checker.
+    progress: Progress,
     /// Off only to measure what the checker costs (`paxos-safety bench`).
     checking: bool,
     /// What the last execution's violation looked like on the wire, when the
@@ -310,6 +313,7 @@ impl<I: Implementation> Simulator<I> {
             imp,
             world,
             checker: Checker::new(proto.q2 as usize),
+            progress: Progress::default(),
             checking: true,
             detail: None,
             stabilise_next: None,
@@ -442,6 +446,7 @@ impl<I: Implementation> Simulator<I> {
         self.world
             .reset_with(&mut self.imp, &proto, self.config.proposers);
         reset_checker(&mut self.checker, &proto, self.config.proposers);
+        self.progress.reset(self.config.proposers as usize);
         self.detail = None;
         let mut outcome = Outcome {
             profile,
@@ -496,10 +501,18 @@ impl<I: Implementation> Simulator<I> {
                     break;
                 }
             };
+            let in_flight = self.world.network.len();
             let (event, applied, step) = self.step(event, index, &limits, strict);
             let mut step = step;
             match applied {
-                Ok(()) => {}
+                Ok(()) => {
+                    if self.checking {
+                        if let Some(v) = self.progress.after(&proto, &event, in_flight, &self.world)
+                        {
+                            step.violation.get_or_insert(v);
+                        }
+                    }
+                }
                 Err(StepError::MessageLimit) => {
                     outcome.ending = Ending::MessageLimit;
                     break;

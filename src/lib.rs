@@ -71,6 +71,7 @@ pub mod node;
 pub mod observe;
 pub mod process;
 pub mod profile;
+pub mod progress;
 pub mod protocol;
 pub mod pyjson;
 pub mod render;

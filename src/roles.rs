@@ -58,12 +58,16 @@ pub trait AcceptorRole {
 
 /// A proposer, and the learner of its own ballots.
 pub trait ProposerRole {
-    /// The proposer's timer fired: it starts a new ballot, higher than any it used before,
-    /// and returns what to do (normally a broadcast of `Prepare`). The simulator fires it
-    /// only while the proposer is up, has not decided, and is under its ballot limit.
+    /// The proposer's timer fired: it starts a new ballot, higher than any it used before
+    /// and above the `promised` ballot of any `Nack` it received for its current ballot
+    /// (the `refusal-heeded` rule of [`crate::progress`]), and returns what to do (normally
+    /// a broadcast of `Prepare`). The simulator fires it only while the proposer is up, has
+    /// not decided, and is under its ballot limit.
     fn on_timeout(&mut self, cluster: &Protocol) -> Action;
 
-    /// Handles one reply from acceptor `from`; at most one action per reply.
+    /// Handles one reply from acceptor `from`; at most one action per reply. The reply that
+    /// completes a phase-2 quorum (`cluster.q2` distinct acceptors voting for its proposal)
+    /// must return `Action::Decide` (the `learner-progress` rule of [`crate::progress`]).
     fn on_message(&mut self, cluster: &Protocol, from: AcceptorId, msg: &Msg) -> Option<Action>;
 
     /// The node crashes: volatile state is lost now, at the crash. What it keeps must be

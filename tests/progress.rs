@@ -1,0 +1,172 @@
+//! The progress rules (`src/progress.rs`) catch the two slips mutation testing found in
+//! the built-in proposer, which break no safety invariant: a proposer deaf to the votes for
+//! its own ballot, and one deaf to refusals of its own ballot. Each is the built-in
+//! proposer with one kind of reply withheld, so the rest of its behaviour is the reference.
+
+use paxos_safety::ballot::{AcceptorId, Value};
+use paxos_safety::campaign::Campaign;
+use paxos_safety::checker::Invariant;
+use paxos_safety::config::{Config, ShapeSwarm};
+use paxos_safety::counterexample::Counterexample;
+use paxos_safety::execution::Ending;
+use paxos_safety::protocol::{Acceptor, Action, Msg, Proposer, Protocol};
+use paxos_safety::roles::{Implementation, ProposerRole, ProposerView};
+use paxos_safety::shrink::shortest_counterexample_with;
+
+/// Which replies of its current ballot the proposer never hears.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Deaf {
+    /// `Accepted` for its current ballot: it never counts a vote, so it never decides.
+    Votes,
+    /// `Nack` for its current ballot: it retries at the next round of its own, however far
+    /// ahead the refusal said the others are.
+    Refusals,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Slip(Deaf);
+
+struct SlipProposer {
+    inner: Proposer,
+    deaf: Deaf,
+}
+
+impl Implementation for Slip {
+    type Acceptor = Acceptor;
+    type Proposer = SlipProposer;
+
+    fn acceptor(&mut self, _cluster: &Protocol, _id: AcceptorId) -> Acceptor {
+        Acceptor::default()
+    }
+
+    fn proposer(&mut self, _cluster: &Protocol, id: u8, value: Value) -> SlipProposer {
+        SlipProposer {
+            inner: Proposer::new(id, value),
+            deaf: self.0,
+        }
+    }
+}
+
+impl ProposerRole for SlipProposer {
+    fn on_timeout(&mut self, cluster: &Protocol) -> Action {
+        self.inner.start_next(cluster)
+    }
+
+    fn on_message(&mut self, cluster: &Protocol, from: AcceptorId, msg: &Msg) -> Option<Action> {
+        let current = self.inner.view(cluster).ballot;
+        let withheld = match (self.deaf, *msg) {
+            (Deaf::Votes, Msg::Accepted { ballot, .. }) => Some(ballot) == current,
+            (Deaf::Refusals, Msg::Nack { ballot, .. }) => Some(ballot) == current,
+            _ => false,
+        };
+        if withheld {
+            None
+        } else {
+            self.inner.on_msg(cluster, from, msg)
+        }
+    }
+
+    fn on_crash(&mut self) {
+        self.inner.restart();
+    }
+
+    fn view(&self, cluster: &Protocol) -> ProposerView {
+        self.inner.view(cluster)
+    }
+}
+
+fn campaign() -> Campaign {
+    Campaign {
+        config: Config::default(),
+        seed: 1,
+        runs: Some(2_000),
+        time_limit: None,
+        jobs: 1,
+        shard: (1, 1),
+        stop_on_violation: false,
+        shape: ShapeSwarm::FIXED,
+    }
+}
+
+/// Runs the slip's campaign, checks what it finds, and shrinks and replays the finding.
+fn caught(deaf: Deaf, invariant: Invariant, at_most: usize, says: &str) {
+    let imp = Slip(deaf);
+    let c = campaign();
+    let report = c.run_with(&imp, &|_, _| {});
+    let first = report
+        .first
+        .unwrap_or_else(|| panic!("{deaf:?}: the campaign found nothing"));
+    assert_eq!(first.violation.invariant, invariant, "{deaf:?}");
+    let told = first.violation.to_string();
+    assert!(told.starts_with(says), "{deaf:?}: {told}");
+    assert!(told.ends_with(&format!("({})", invariant.rule())), "{told}");
+    assert!(
+        report.counts.violations > report.counts.runs / 100,
+        "{deaf:?}: only {} of {} runs caught it",
+        report.counts.violations,
+        report.counts.runs
+    );
+    let best = shortest_counterexample_with(&imp, &c, &first, 7).expect("it shrinks");
+    let events = &best.shrunk.events;
+    assert!(
+        events.len() <= at_most,
+        "{deaf:?}: shrunk to {} events: {events:?}",
+        events.len()
+    );
+    let file = Counterexample::new(&best.config, &best.shrunk.outcome.profile, events);
+    let (outcome, _) = file.replay_with(&imp).expect("the file replays");
+    assert_eq!(outcome.ending, Ending::Violation);
+    assert_eq!(outcome.violation.unwrap().1.invariant, invariant);
+}
+
+#[test]
+fn a_proposer_deaf_to_its_votes_breaks_learner_progress() {
+    // Timeout, prepare and promise from a majority (2 of 3), accept and vote from 2: the
+    // second vote is the one it should have decided on.
+    caught(
+        Deaf::Votes,
+        Invariant::LearnerProgress,
+        9,
+        "learner-progress violated: the proposer of ballot ",
+    );
+}
+
+#[test]
+fn a_proposer_deaf_to_refusals_breaks_refusal_heeded() {
+    caught(
+        Deaf::Refusals,
+        Invariant::RefusalHeeded,
+        9,
+        "refusal-heeded violated: the proposer started ballot ",
+    );
+}
+
+#[test]
+fn no_bug_switch_makes_the_built_in_proposer_break_a_progress_rule() {
+    // Every bug changes what a proposer is told or what it does with a quorum, never
+    // whether it decides on a quorum or heeds a refusal: a progress finding under any of
+    // them, before its safety finding, would be a false alarm.
+    use paxos_safety::bug::Bug;
+    use paxos_safety::execution::Simulator;
+    for bug in Bug::ALL {
+        let mut sim = Simulator::new(Config {
+            bug: Some(bug),
+            ..Config::default()
+        });
+        let mut safety = 0;
+        for seed in 0..2_000 {
+            if let Some((step, v)) = sim.run_seed(seed, None).violation {
+                assert!(
+                    !matches!(
+                        v.invariant,
+                        Invariant::LearnerProgress | Invariant::RefusalHeeded
+                    ),
+                    "{bug:?}, seed {seed}, step {step}: {v}"
+                );
+                safety += 1;
+            }
+        }
+        // The bug was reached: the rules were judged alongside real findings.
+        assert!(safety > 0, "{bug:?}: no violation in 2,000 seeds");
+    }
+}
