@@ -159,3 +159,113 @@ impl Told {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn b(round: u64, slot: u8) -> Ballot {
+        Ballot::new(round, slot)
+    }
+
+    #[test]
+    fn a_refusal_in_phase_1_still_binds_after_phase_2_starts_at_that_ballot() {
+        let mut t = Told::default();
+        assert_eq!(t.sent(&Msg::Prepare { ballot: b(1, 1) }), None);
+        let nack = Msg::Nack {
+            ballot: b(1, 1),
+            promised: b(5, 2),
+        };
+        let proto = Protocol::majority(3, None);
+        assert_eq!(t.reply(&proto, 0, &nack, false), None);
+        // Promises from the other two: phase 2 at the same ballot.
+        let accept = Msg::Accept {
+            ballot: b(1, 1),
+            value: Value(0),
+        };
+        assert_eq!(t.sent(&accept), None);
+        let v = t
+            .sent(&Msg::Prepare { ballot: b(5, 1) })
+            .expect("5.1 is below 5.2");
+        assert_eq!(v.invariant, Invariant::RefusalHeeded);
+        assert_eq!(
+            (v.ballot, v.earlier),
+            (b(5, 1), Some((b(5, 2), Value::default())))
+        );
+        // Above the refusal, and the refusal is spent once a new ballot started.
+        let mut t = Told::default();
+        t.sent(&Msg::Prepare { ballot: b(1, 1) });
+        t.reply(&proto, 0, &nack, false);
+        assert_eq!(t.sent(&Msg::Prepare { ballot: b(6, 1) }), None);
+        assert_eq!(t.sent(&Msg::Prepare { ballot: b(7, 1) }), None);
+    }
+
+    #[test]
+    fn a_refusal_of_another_ballot_binds_nothing() {
+        let proto = Protocol::majority(3, None);
+        let mut t = Told::default();
+        t.sent(&Msg::Prepare { ballot: b(1, 1) });
+        // An Accept at a ballot it never prepared (a user's proposer may skip phase 1):
+        // refusals of the old ballot no longer concern it.
+        let stale = Msg::Nack {
+            ballot: b(1, 1),
+            promised: b(9, 2),
+        };
+        t.reply(&proto, 1, &stale, false);
+        t.sent(&Msg::Accept {
+            ballot: b(2, 1),
+            value: Value(0),
+        });
+        assert_eq!(t.sent(&Msg::Prepare { ballot: b(3, 1) }), None);
+        // A refusal of an older ballot, delivered late, is not one of the current ballot.
+        t.reply(&proto, 1, &stale, false);
+        assert_eq!(t.sent(&Msg::Prepare { ballot: b(4, 1) }), None);
+    }
+
+    #[test]
+    fn the_quorum_counts_distinct_voters_for_the_proposal_only() {
+        let proto = Protocol::majority(3, None);
+        let mut t = Told::default();
+        let (ballot, value) = (b(1, 1), Value(0));
+        t.sent(&Msg::Prepare { ballot });
+        t.sent(&Msg::Accept { ballot, value });
+        let vote = Msg::Accepted { ballot, value };
+        assert_eq!(t.reply(&proto, 0, &vote, false), None);
+        assert_eq!(
+            t.reply(&proto, 0, &vote, false),
+            None,
+            "a duplicate is one voter"
+        );
+        let other = Msg::Accepted {
+            ballot,
+            value: Value(1),
+        };
+        assert_eq!(t.reply(&proto, 1, &other, false), None, "not its proposal");
+        let older = Msg::Accepted {
+            ballot: b(0, 1),
+            value,
+        };
+        assert_eq!(t.reply(&proto, 2, &older, false), None, "not its ballot");
+        assert_eq!(
+            t.reply(&proto, 1, &vote, true),
+            None,
+            "it decided on the quorum"
+        );
+        let v = t
+            .reply(&proto, 2, &vote, false)
+            .expect("a quorum and no decision");
+        assert_eq!(v.invariant, Invariant::LearnerProgress);
+        assert_eq!((v.ballot, v.value), (ballot, value));
+        // A new ballot starts the count afresh.
+        t.sent(&Msg::Prepare { ballot: b(2, 1) });
+        t.sent(&Msg::Accept {
+            ballot: b(2, 1),
+            value,
+        });
+        let vote2 = Msg::Accepted {
+            ballot: b(2, 1),
+            value,
+        };
+        assert_eq!(t.reply(&proto, 0, &vote2, false), None);
+    }
+}
