@@ -343,6 +343,118 @@ fn renaming_ballots_commutes_with_every_step() {
     }
 }
 
+/// `world` with acceptor `a` renamed `perm[a]` in every field that names one.
+fn permute(world: &World, perm: &[u16]) -> World {
+    use paxos_safety::ballot::AcceptorSet;
+    use paxos_safety::event::NodeId;
+    let set = |s: &AcceptorSet| {
+        let mut out = AcceptorSet::default();
+        for a in 0..perm.len() as u16 {
+            if s.contains(a) {
+                out.insert(perm[a as usize]);
+            }
+        }
+        out
+    };
+    let node = |n: NodeId| match n {
+        NodeId::Acceptor(a) => NodeId::Acceptor(perm[a as usize]),
+        other => other,
+    };
+    let mut out = world.clone();
+    out.acceptors_down = 0;
+    for (a, acc) in world.acceptors.iter().enumerate() {
+        out.acceptors[perm[a] as usize] = *acc;
+        out.acceptors_down |= ((world.acceptors_down >> a) & 1) << perm[a];
+    }
+    for e in &mut out.network {
+        e.src = node(e.src);
+        e.dst = node(e.dst);
+    }
+    for p in &mut out.proposers {
+        let mut s = p.state().clone();
+        s.promises = set(&s.promises);
+        s.votes = set(&s.votes);
+        s.highest = s.highest.map(|(b, v, a)| (b, v, perm[a as usize]));
+        *p = Proposer::from_state(s);
+    }
+    out
+}
+
+/// The acceptor symmetry of the lasso search is sound: on states reached by random walks
+/// of the healed cluster, a state renamed by a random permutation of the acceptors, or with
+/// the reporter of a proposer's highest vote changed, has the same key, and the keys of
+/// its successors are the same multiset (so the quotient by the key is a bisimulation).
+#[test]
+fn renaming_acceptors_commutes_with_every_step() {
+    use paxos_safety::explore::lasso::{healed_limits, key};
+    use paxos_safety::rng::Prng;
+    for strategy in [ProposerStrategy::Eager, ProposerStrategy::Leader] {
+        for (acceptors, proposers) in [(3u16, 2u8), (4, 2), (2, 3)] {
+            let config = Config {
+                acceptors,
+                proposers,
+                proposer_strategy: strategy,
+                ..Config::default()
+            };
+            let proto = config.protocol();
+            let limits = healed_limits(&config);
+            let successors = |w: &World| {
+                let mut enabled = Vec::new();
+                w.enabled(&limits, &mut enabled);
+                let mut out: Vec<u128> = enabled
+                    .iter()
+                    .filter_map(|e| {
+                        let mut next = w.clone();
+                        next.apply(&proto, &limits, e, &mut |_| {}).ok()?;
+                        Some(key(&next))
+                    })
+                    .collect();
+                out.sort_unstable();
+                out
+            };
+            let mut rng = Prng::new(u64::from(acceptors) * 11 + u64::from(proposers));
+            let (mut checked, mut reporters, mut keys) = (0, 0, std::collections::BTreeSet::new());
+            for _ in 0..30 {
+                let mut w = World::new(&proto, proposers);
+                let mut enabled = Vec::new();
+                for _ in 0..60 {
+                    let mut perm: Vec<u16> = (0..acceptors).collect();
+                    for i in (1..perm.len()).rev() {
+                        perm.swap(i, rng.below(i as u32 + 1) as usize);
+                    }
+                    let renamed = permute(&w, &perm);
+                    assert_eq!(key(&w), key(&renamed), "{perm:?} {w:?}");
+                    assert_eq!(successors(&w), successors(&renamed), "{perm:?} {w:?}");
+                    keys.insert(key(&w));
+                    checked += 1;
+                    // Another reporter of the same highest vote.
+                    for (p, pr) in w.proposers.iter().enumerate() {
+                        let mut s = pr.state().clone();
+                        if let Some((b, v, a)) = s.highest {
+                            s.highest = Some((b, v, (a + 1) % acceptors));
+                            let mut other = w.clone();
+                            other.proposers[p] = Proposer::from_state(s);
+                            assert_eq!(key(&w), key(&other));
+                            assert_eq!(successors(&w), successors(&other));
+                            reporters += 1;
+                        }
+                    }
+                    w.enabled(&limits, &mut enabled);
+                    if enabled.is_empty() {
+                        break;
+                    }
+                    let e = enabled[rng.below(enabled.len() as u32) as usize];
+                    w.apply(&proto, &limits, &e, &mut |_| {}).unwrap();
+                }
+            }
+            assert!(checked > 500 && reporters > 50, "{checked} {reporters}");
+            // Walks come back to states already seen (a duel repeats up to renaming), but the
+            // key is no constant: it tells dozens of states apart.
+            assert!(keys.len() > 30, "{} keys of {checked}", keys.len());
+        }
+    }
+}
+
 /// A duel repeats up to renaming: after two laps of ballots the renamed state is the same
 /// although every ballot is higher; renaming never merges states that order ballots
 /// differently.
@@ -383,7 +495,9 @@ fn explore_finds_the_shortest_duel_and_proves_the_leader_live() {
             ..Config::default()
         };
         let r = find(&config, 1_000_000);
-        assert!(r.complete);
+        // Proved shortest: the whole graph was searched, or every state within the
+        // lasso's length was expanded.
+        assert!(r.shortest && r.limit.is_none(), "{r:?}");
         let l = r.lasso.expect("eager proposers duel");
         assert_eq!(
             (l.prefix.len(), l.cycle.len()),
@@ -403,8 +517,9 @@ fn explore_finds_the_shortest_duel_and_proves_the_leader_live() {
     }
 }
 
-/// Three acceptors: the full quotient is too large for the everyday tier, the duelling
-/// order's is small, and its shortest lasso is pinned. The leader has none there either.
+/// Three acceptors: the duelling order's quotient is small, and its shortest lasso (among
+/// its schedules) is pinned; the full search's is pinned in the heavy tier. The leader has
+/// none there either.
 #[test]
 fn the_duelling_order_finds_the_three_acceptor_duel() {
     use paxos_safety::explore::lasso::find_with;
@@ -440,4 +555,34 @@ fn explore_renders_the_lasso_with_its_cycle_marked() {
     }
     let o = bin().args(["explore", "--duel-order"]).output().unwrap();
     assert_eq!(o.status.code(), Some(2), "--duel-order needs --liveness");
+}
+
+/// The full search at the default three acceptors (the heavy tier: about 5 s on a release
+/// build, a minute or more on a debug one): the shortest duel there is, proved shortest by
+/// expanding every state within its length of the start.
+#[cfg(feature = "heavy")]
+#[test]
+fn explore_proves_the_shortest_three_acceptor_duel() {
+    use paxos_safety::explore::lasso::find;
+    let r = find(&Config::default(), 4_000_000);
+    assert_eq!(r.limit, None);
+    assert!(r.shortest, "{:?}", (r.states, r.complete));
+    assert_eq!(
+        r.states, 1_071_109,
+        "the search stops once the lasso is proved shortest"
+    );
+    let l = r.lasso.expect("eager proposers duel");
+    assert_eq!((l.prefix.len(), l.cycle.len()), (17, 26));
+    assert!(l.cycle.iter().any(|e| matches!(e, Event::Timeout(0))));
+    assert!(l.cycle.iter().any(|e| matches!(e, Event::Timeout(1))));
+}
+
+/// Without the heavy feature, says where the three-acceptor search went.
+#[cfg(not(feature = "heavy"))]
+#[test]
+fn explore_proves_the_shortest_three_acceptor_duel() {
+    eprintln!(
+        "the full three-acceptor lasso search runs in the heavy tier: \
+         cargo test --release --features heavy --test liveness"
+    );
 }

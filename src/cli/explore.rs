@@ -98,7 +98,7 @@ pub struct ExploreArgs {
     pub out: Option<PathBuf>,
     /// Search for a lasso instead: a reachable cycle after the network healed on which the
     /// proposers never all learn a value although every message is delivered (states
-    /// identified up to renaming ballots); exit 1 with the shortest one, 0 with a proof
+    /// identified up to renaming ballots and acceptors); exit 1 with the shortest one, 0 with a proof
     /// that none exists
     #[arg(long, help_heading = "Liveness")]
     pub liveness: bool,
@@ -107,7 +107,7 @@ pub struct ExploreArgs {
     pub proposer_strategy: Option<ProposerStrategy>,
     /// With --liveness: explore only the duelling order's deliveries (phase-1 messages first,
     /// then the lowest ballot first; ties all explored): real schedules, so a lasso found is
-    /// real, but finding none proves nothing. Three acceptors need it
+    /// real, but finding none proves nothing. Fast for larger clusters (five acceptors)
     #[arg(long, requires = "liveness", help_heading = "Liveness")]
     pub duel_order: bool,
     /// How --liveness renders the lasso

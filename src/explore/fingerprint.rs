@@ -355,6 +355,43 @@ impl Fingerprinter {
     }
 }
 
+/// The fingerprint of a world alone (no checker records) up to renaming acceptors, and
+/// forgetting which acceptor reported a proposer's highest vote: the key of the liveness
+/// search's quotient (see `lasso`). The reporter only breaks ties between reports of one
+/// ballot, which carry one value, so it never changes what a proposer does; it is also the
+/// one acceptor-naming field the protocol compares by name (`from < hfrom`), so keeping it
+/// would make a state and its renaming step to states that differ in it alone.
+pub(in crate::explore) fn quotient_fingerprint(world: &World) -> Fingerprint {
+    let mut facts = [0u128; MAX_ACCEPTORS];
+    for env in &world.network {
+        let (h, a) = message_fact(env);
+        facts[a] = facts[a].wrapping_add(h);
+    }
+    let mut words = [(0u64, 0u64); MAX_PROPOSERS];
+    for (p, pr) in world.proposers.iter().enumerate() {
+        words[p] = proposer_words(pr);
+        let s = pr.state();
+        let (promised, voted) = (fact(p as u64, PROMISED_TO), fact(p as u64, VOTED_TO));
+        for_each_bit(s.promises.low_bits(), |a| {
+            facts[a] = facts[a].wrapping_add(promised)
+        });
+        for_each_bit(s.votes.low_bits(), |a| {
+            facts[a] = facts[a].wrapping_add(voted)
+        });
+    }
+    let mut profiles = 0u128;
+    for (a, &sum) in facts.iter().enumerate().take(world.acceptors.len()) {
+        profiles = profiles.wrapping_add(profile(acceptor_word(world, a), 0, sum));
+    }
+    let decided = u64::from(world.decided) << 32;
+    finish(
+        header_word(world) | decided,
+        words[..world.proposers.len()].iter().copied(),
+        0,
+        profiles,
+    )
+}
+
 /// The final hash: the acceptor-free words, then the sum of the records' facts and the
 /// sum of the profiles' hashes.
 fn finish(

@@ -31,6 +31,18 @@
 //! ever higher ballots along which the same things happen. `tests/liveness.rs` checks this
 //! on reachable states: the renamed successors of a state are those of its renaming.
 //!
+//! **Acceptor symmetry.** States are also identified up to renaming acceptors, as the
+//! safety explorer does (`fingerprint`): acceptors all run the same code, and only the
+//! quorum sizes, never their names, decide anything. One field names an acceptor and is
+//! compared by name: the reporter of a proposer's highest vote, used only to break a tie
+//! between reports of the same ballot, which carry the same value. It decides which
+//! acceptor a trace says the value was adopted from and nothing else, so the key forgets it
+//! ([`key`]); with it forgotten, renaming acceptors maps every step to a step, and the
+//! quotient is again a bisimulation (`tests/liveness.rs` checks both on reachable states).
+//! A cycle of the quotient may return to its state with the acceptors renamed; repeated
+//! as many times as that renaming's order (at most 6 laps for 3 acceptors), it returns
+//! exactly, so it is a lasso all the same, and fairness holds on every lap.
+//!
 //! **Fairness.** Every message is to or from a proposer, and after the healing a proposer
 //! times out only when nothing of its own is in flight. So a cycle on which every proposer
 //! that has a message in flight somewhere also times out somewhere delivers every message
@@ -43,7 +55,15 @@
 //! over (state, proposers that timed out, proposers with messages, proposers always able to
 //! time out), bounded by the best lasso so far; the search stops once prefixes alone are
 //! as long as the best lasso. The lasso reported is the shortest (prefix + cycle), ties to
-//! the shortest prefix.
+//! the shortest prefix, in the quotient; a concrete lasso is at least as long.
+//!
+//! **Stopping early.** Every state of a lasso of total length `L` is at depth below `L`
+//! (its prefix is at most that long, and each state of its cycle is reached within it). So
+//! once every state at depth `d` or less is expanded, a lasso of length `d + 1` or less
+//! found in the graph built so far is the shortest there is, and the search stops there.
+//! For three acceptors and two eager proposers that is after 1.07 million of the 15.3
+//! million states of the whole quotient. The graph is looked at as it grows by half, and,
+//! once a lasso is seen, when the search reaches its length.
 
 use std::collections::VecDeque;
 
@@ -55,6 +75,8 @@ use crate::event::{Envelope, Event};
 use crate::protocol::{Acceptor, Msg, Proposer};
 use crate::roles::AcceptorView;
 use crate::world::{Limits, StepError, World};
+
+use super::fingerprint::quotient_fingerprint;
 
 /// What `find` looked for and where it stopped.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -70,11 +92,16 @@ pub struct LassoReport {
     pub complete: bool,
     /// Why the search stopped early, when it did.
     pub limit: Option<String>,
+    /// The lasso is the shortest there is: every state within its length of the start was
+    /// expanded (the search stops there rather than expanding the rest). Never with the
+    /// duelling order.
+    pub shortest: bool,
 }
 
 /// A reachable cycle: `prefix` from the initial state, then `cycle`, which returns to the
-/// state the prefix ended in, up to renaming ballots. Events are concrete: the prefix
-/// followed by one lap of the cycle replays as it is.
+/// state the prefix ended in, up to renaming ballots and acceptors. Events are concrete: the
+/// prefix followed by one lap of the cycle replays as it is (the next lap takes the same
+/// steps with the acceptors renamed).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Lasso {
     pub prefix: Vec<Event>,
@@ -90,11 +117,16 @@ pub fn healed_limits(config: &Config) -> Limits {
 }
 
 /// The ranks of the rounds in `world`: see the module docs for which rounds are included.
-fn ranks(world: &World) -> Vec<u64> {
-    let mut rounds = vec![0u64];
+fn ranks(world: &World, mut rounds: Vec<u64>) -> Vec<u64> {
+    rounds.clear();
+    rounds.push(0);
+    // Kept sorted and free of repeats as it is built: a state has a handful of distinct
+    // rounds and dozens of mentions of them, so this beats sorting every mention.
     let mut add = |b: Option<Ballot>| {
         if let Some(b) = b {
-            rounds.push(b.round());
+            if let Err(at) = rounds.binary_search(&b.round()) {
+                rounds.insert(at, b.round());
+            }
         }
     };
     for a in &world.acceptors {
@@ -113,8 +145,6 @@ fn ranks(world: &World) -> Vec<u64> {
     for e in &world.network {
         msg_ballots(&e.msg, &mut add);
     }
-    rounds.sort_unstable();
-    rounds.dedup();
     rounds
 }
 
@@ -192,16 +222,38 @@ pub fn canonical(world: &World) -> World {
 }
 
 fn canonical_with(world: &World) -> (World, Renaming) {
-    let r = Renaming(ranks(world));
     let mut out = world.clone();
-    for a in &mut out.acceptors {
+    let r = rename(&mut out, Vec::new());
+    out.network.sort_unstable();
+    (out, r)
+}
+
+/// [`canonical`] in place, returning the renaming it applied (its ranks in `scratch`'s
+/// allocation), but with the network left in its order: the key hashes it as a multiset.
+fn rename(world: &mut World, scratch: Vec<u64>) -> Renaming {
+    let r = Renaming(ranks(world, scratch));
+    world.ballots_started = Default::default();
+    // The ranks are sorted, distinct and start at 0: when they are 0..k the renaming is
+    // the identity, as it is for most successors of a renamed state (the round a timeout
+    // starts is already ranked, as every proposer's next round is).
+    if r.0.last() == Some(&(r.0.len() as u64 - 1)) {
+        for p in &mut world.proposers {
+            if p.state().ballots_started != 0 {
+                let mut s = p.state().clone();
+                s.ballots_started = 0;
+                *p = Proposer::from_state(s);
+            }
+        }
+        return r;
+    }
+    for a in &mut world.acceptors {
         let v = a.view();
         *a = Acceptor::from_view(AcceptorView {
             promised: v.promised.map(|b| r.ballot(b)),
             accepted: v.accepted.map(|(b, x)| (r.ballot(b), x)),
         });
     }
-    for p in &mut out.proposers {
+    for p in &mut world.proposers {
         let mut s = p.state().clone();
         s.round = r.round(s.round);
         s.round_seen = r.round(s.round_seen);
@@ -210,12 +262,11 @@ fn canonical_with(world: &World) -> (World, Renaming) {
         s.ballots_started = 0;
         *p = Proposer::from_state(s);
     }
-    for e in &mut out.network {
+    for e in &mut world.network {
         e.msg = r.msg(e.msg);
     }
-    out.network.sort_unstable();
-    out.ballots_started = Default::default();
-    (out, r)
+    world.ballots_started = Default::default();
+    r
 }
 
 /// Every proposer decided: the good thing happened, and (no crashes after the healing)
@@ -238,14 +289,23 @@ fn may_time_out(world: &World, limits: &Limits) -> u8 {
         .fold(0, |m, p| m | (1 << p))
 }
 
-/// A renamed state as the cycle search needs it; the state itself lives only as the key of
-/// the index (and in the queue until it is expanded), once.
+/// No proposer timed out on an edge.
+const NO_TIMEOUT: u8 = u8::MAX;
+
+/// A cycle as the search finds it: each edge's target and the proposer that timed out on
+/// it, if any.
+type Cycle = Vec<(u32, u8)>;
+
+/// A state of the quotient as the cycle search needs it. The world itself lives only in
+/// the queue until it is expanded; the index keeps its key.
 struct Node {
     parent: u32,
-    /// The event from the parent, on the parent's canonical world.
+    /// The event from the parent, on the parent's stored world.
     via: Option<Event>,
     depth: u32,
-    edges: Vec<(Event, u32)>,
+    /// The successors, each with the proposer that timed out to reach it (or
+    /// [`NO_TIMEOUT`]): all the cycle search needs of an event.
+    edges: Vec<(u32, u8)>,
     busy: u8,
     may: u8,
 }
@@ -262,8 +322,8 @@ pub fn find(config: &Config, max_states: usize) -> LassoReport {
 /// first, every tie explored. Every schedule kept
 /// is a real one, so a lasso found is a real counterexample and the cycle search checks its
 /// fairness as ever; but the shortest lasso is the shortest among these schedules, and
-/// finding none proves nothing. It is what makes three acceptors searchable: the full
-/// quotient there has more than three million states.
+/// finding none proves nothing. It keeps larger clusters searchable: the whole quotient of
+/// three acceptors has 15.3 million states, and it grows fast with each acceptor.
 fn duel_order(enabled: &mut Vec<Event>) {
     let key = |e: &Event| match e {
         Event::Deliver(env) => Some((
@@ -283,16 +343,26 @@ fn duel_order(enabled: &mut Vec<Event>) {
     }
 }
 
+/// The key of a state of the quotient: its ballots renamed ([`canonical`]), then
+/// fingerprinted up to renaming acceptors. Two states with one key are bisimilar (see the
+/// module docs), and two keys collide with probability about 2^-128 per pair.
+pub fn key(world: &World) -> u128 {
+    quotient_fingerprint(&canonical(world))
+}
+
 /// [`find`], over the duelling order's schedules only when `duel`.
 pub fn find_with(config: &Config, max_states: usize, duel: bool) -> LassoReport {
     let proto = config.protocol();
     let limits = healed_limits(config);
     let start = canonical(&World::new(&proto, config.proposers));
     let mut nodes: Vec<Node> = Vec::new();
-    let mut index: FxHashMap<World, u32> = FxHashMap::default();
+    let mut keys: Vec<u128> = Vec::new();
+    let mut index: FxHashMap<u128, u32> = FxHashMap::default();
     let mut queue = VecDeque::new();
     let mut limit = None;
-    index.insert(start.clone(), 0);
+    let first = quotient_fingerprint(&start);
+    index.insert(first, 0);
+    keys.push(first);
     nodes.push(Node {
         busy: busy(&start),
         may: may_time_out(&start, &limits),
@@ -304,10 +374,43 @@ pub fn find_with(config: &Config, max_states: usize, duel: bool) -> LassoReport 
     queue.push_back((0u32, start));
     let mut enabled = Vec::new();
     let mut transitions = 0;
+    let mut next = World::new(&proto, config.proposers);
+    let mut scratch = Vec::new();
+    // Breadth-first, a layer at a time. Once every state at depth `d` or less is expanded,
+    // every lasso of total length `d + 1` or less lies in the graph built so far (its
+    // prefix ends at depth at most its length, and each state of its cycle is reached
+    // within the cycle), so a lasso that short found now is the shortest there is, and the
+    // search can stop. Checked whenever the graph grew by half since the last look, and at
+    // the length of any lasso seen (which must be certified by then).
+    let mut layer = 0;
+    let mut look_at = 1024usize;
+    let mut found: Option<(u32, Cycle)> = None;
+    let mut certified = false;
     while let Some((i, world)) = queue.pop_front() {
         if crate::interrupt::requested() {
             limit = Some("interrupted by Ctrl-C".to_string());
             break;
+        }
+        let depth = nodes[i as usize].depth;
+        if depth > layer {
+            // Every state at depth `layer` or less is expanded.
+            // Until a lasso is seen, look as the graph grows; after, only once its length
+            // is reached, when the look certifies it or a shorter one found then.
+            let due = match &found {
+                None => nodes.len() >= look_at,
+                Some((n, c)) => nodes[*n as usize].depth + c.len() as u32 <= layer + 1,
+            };
+            if due && !duel {
+                look_at = nodes.len() + nodes.len() / 2;
+                found = shortest(&nodes);
+                if let Some((n, c)) = &found {
+                    if nodes[*n as usize].depth + c.len() as u32 <= layer + 1 {
+                        certified = true;
+                        break;
+                    }
+                }
+            }
+            layer = depth;
         }
         if settled(&world) {
             continue;
@@ -318,7 +421,7 @@ pub fn find_with(config: &Config, max_states: usize, duel: bool) -> LassoReport 
         }
         let mut edges = Vec::with_capacity(enabled.len());
         for &event in &enabled {
-            let mut next = world.clone();
+            next.clone_from(&world);
             match next.apply(&proto, &limits, &event, &mut |_| {}) {
                 Ok(()) => {}
                 Err(StepError::MessageLimit) => {
@@ -329,9 +432,11 @@ pub fn find_with(config: &Config, max_states: usize, duel: bool) -> LassoReport 
                 }
                 Err(_) => continue,
             }
-            let next = canonical(&next);
+            scratch = rename(&mut next, scratch).0;
+            let renamed = &next;
+            let k = quotient_fingerprint(renamed);
             transitions += 1;
-            let j = match index.get(&next) {
+            let j = match index.get(&k) {
                 Some(&j) => j,
                 None => {
                     if nodes.len() >= max_states {
@@ -339,42 +444,52 @@ pub fn find_with(config: &Config, max_states: usize, duel: bool) -> LassoReport 
                         continue;
                     }
                     let j = nodes.len() as u32;
-                    index.insert(next.clone(), j);
+                    index.insert(k, j);
+                    keys.push(k);
                     nodes.push(Node {
-                        busy: busy(&next),
-                        may: may_time_out(&next, &limits),
+                        busy: busy(renamed),
+                        may: may_time_out(renamed, &limits),
                         parent: i,
                         via: Some(event),
                         depth: nodes[i as usize].depth + 1,
                         edges: Vec::new(),
                     });
-                    queue.push_back((j, next));
+                    queue.push_back((j, renamed.clone()));
                     j
                 }
             };
-            edges.push((event, j));
+            let timed = match event {
+                Event::Timeout(p) => p,
+                _ => NO_TIMEOUT,
+            };
+            edges.push((j, timed));
         }
         nodes[i as usize].edges = edges;
     }
+    drop(index);
     // Without every schedule, an absence is no proof.
-    let complete = limit.is_none() && !duel;
-    let lasso = shortest(&nodes).map(|(n, cycle)| concrete(config, &nodes, n, &cycle));
+    let complete = limit.is_none() && !duel && !certified;
+    if !certified {
+        found = shortest(&nodes);
+    }
+    let lasso = found.map(|(n, cycle)| concrete(config, &nodes, &keys, n, &cycle));
     LassoReport {
         lasso,
         states: nodes.len(),
         transitions,
         complete,
         limit,
+        shortest: certified || complete,
     }
 }
 
 /// The shortest fair cycle through each node in breadth-first order, bounded by the best
 /// lasso so far: the node the cycle starts at and its events (on canonical worlds).
-fn shortest(nodes: &[Node]) -> Option<(u32, Vec<Event>)> {
-    let mut best: Option<(u32, u32, Vec<Event>)> = None; // (total, node, cycle)
-                                                         // (node, timed out, had messages, always could time out)
+fn shortest(nodes: &[Node]) -> Option<(u32, Cycle)> {
+    let mut best: Option<(u32, u32, Cycle)> = None; // (total, node, cycle)
+                                                    // (node, timed out, had messages, always could time out)
     type Key = (u32, u8, u8, u8);
-    let mut seen: FxHashMap<Key, (Key, Event)> = FxHashMap::default();
+    let mut seen: FxHashMap<Key, (Key, u8)> = FxHashMap::default();
     let component = components(nodes);
     let mut size = vec![0u32; nodes.len()];
     for &c in &component {
@@ -408,26 +523,26 @@ fn shortest(nodes: &[Node]) -> Option<(u32, Vec<Event>)> {
             let mut next = Vec::new();
             for &from in &frontier {
                 let (at, timed, had, always) = from;
-                for &(event, to) in &nodes[at as usize].edges {
+                for &(to, timeout) in &nodes[at as usize].edges {
                     if component[to as usize] != home {
                         continue;
                     }
                     let t = &nodes[to as usize];
-                    let timed = match event {
-                        Event::Timeout(p) => timed | (1 << p),
-                        _ => timed,
+                    let timed = match timeout {
+                        NO_TIMEOUT => timed,
+                        p => timed | (1 << p),
                     };
                     let key = (to, timed, had | t.busy, always & t.may);
                     let fair = key.2 & !key.1 == 0 && key.3 & !key.1 == 0;
                     if to == n && fair {
-                        seen.insert(key, (from, event));
+                        seen.insert(key, (from, timeout));
                         found = Some(key);
                         break 'bfs;
                     }
                     if key == first || seen.contains_key(&key) {
                         continue;
                     }
-                    seen.insert(key, (from, event));
+                    seen.insert(key, (from, timeout));
                     next.push(key);
                 }
             }
@@ -436,8 +551,8 @@ fn shortest(nodes: &[Node]) -> Option<(u32, Vec<Event>)> {
         let Some(mut key) = found else { continue };
         let mut cycle = Vec::with_capacity(len as usize);
         while key != first {
-            let (prev, event) = seen[&key];
-            cycle.push(event);
+            let (prev, timeout) = seen[&key];
+            cycle.push((key.0, timeout));
             key = prev;
         }
         cycle.reverse();
@@ -480,7 +595,7 @@ fn components(nodes: &[Node]) -> Vec<u32> {
                 stack.push(v);
                 on_stack[vi] = true;
             }
-            if let Some(&(_, w)) = nodes[vi].edges.get(*e) {
+            if let Some(&(w, _)) = nodes[vi].edges.get(*e) {
                 *e += 1;
                 let wi = w as usize;
                 if index[wi] == NONE {
@@ -510,9 +625,13 @@ fn components(nodes: &[Node]) -> Vec<u32> {
     component
 }
 
-/// The lasso's events made concrete: replayed from the initial world, each canonical event
-/// is mapped back through the renaming of the concrete state it is taken in.
-fn concrete(config: &Config, nodes: &[Node], n: u32, cycle: &[Event]) -> Lasso {
+/// The lasso's events made concrete, replayed from the initial world. The prefix follows
+/// the nodes' parent links, each of whose events was taken on its parent's stored world:
+/// each is mapped back through the ballot renaming of the concrete state it is taken in.
+/// The cycle's edges may lead to a node stored as another renaming of acceptors, so each of
+/// its steps is the enabled event that leads to a state with the next node's key (and
+/// times out the same proposer).
+fn concrete(config: &Config, nodes: &[Node], keys: &[u128], n: u32, cycle: &[(u32, u8)]) -> Lasso {
     let mut path = Vec::new();
     let mut at = n;
     while let Some(e) = nodes[at as usize].via {
@@ -524,7 +643,8 @@ fn concrete(config: &Config, nodes: &[Node], n: u32, cycle: &[Event]) -> Lasso {
     let limits = healed_limits(config);
     let mut world = World::new(&proto, config.proposers);
     let mut enabled = Vec::new();
-    let mut take = |abstract_event: Event| -> Event {
+    let mut prefix = Vec::with_capacity(path.len());
+    for &abstract_event in &path {
         let (_, r) = canonical_with(&world);
         world.enabled(&limits, &mut enabled);
         let e = *enabled
@@ -534,9 +654,23 @@ fn concrete(config: &Config, nodes: &[Node], n: u32, cycle: &[Event]) -> Lasso {
         world
             .apply(&proto, &limits, &e, &mut |_| {})
             .expect("an enabled event applies");
-        e
-    };
-    let prefix = path.iter().map(|&e| take(e)).collect();
-    let cycle = cycle.iter().map(|&e| take(e)).collect();
-    Lasso { prefix, cycle }
+        prefix.push(e);
+    }
+    debug_assert_eq!(key(&world), keys[n as usize]);
+    let mut lap = Vec::with_capacity(cycle.len());
+    for &(to, timeout) in cycle {
+        world.enabled(&limits, &mut enabled);
+        let (e, next) = enabled
+            .iter()
+            .filter(|e| matches!(e, Event::Timeout(p) if *p == timeout) == (timeout != NO_TIMEOUT))
+            .find_map(|&e| {
+                let mut next = world.clone();
+                next.apply(&proto, &limits, &e, &mut |_| {}).ok()?;
+                (key(&next) == keys[to as usize]).then_some((e, next))
+            })
+            .expect("a bisimilar state has a step to every successor's class");
+        lap.push(e);
+        world = next;
+    }
+    Lasso { prefix, cycle: lap }
 }
