@@ -268,7 +268,8 @@ pub fn run(args: ExploreArgs) -> ExitCode {
         crate::say!("complete: every state within the bounds was explored");
     } else if report.cuts.interrupted {
         crate::say!(
-            "incomplete: interrupted by Ctrl-C after {} levels; the figures cover those",
+            "incomplete: interrupted by Ctrl-C after {} whole levels and part of the next; \
+             the figures cover every state expanded",
             report.depth
         );
     } else {
