@@ -103,6 +103,33 @@ pub struct Settling {
     pub max: u32,
 }
 
+impl Settling {
+    /// The distribution of a histogram of steps to decision (steps → executions); `None`
+    /// when it is empty. Percentiles are nearest-rank. `merge` computes the merged
+    /// distribution of shards from their summed histograms with it.
+    pub fn of(histogram: &BTreeMap<u32, u64>) -> Option<Settling> {
+        let runs: u64 = histogram.values().sum();
+        let max = *histogram.keys().next_back()?;
+        let rank = |pct: u64| {
+            let want = (runs * pct).div_ceil(100).max(1);
+            let mut seen = 0;
+            for (&n, &k) in histogram {
+                seen += k;
+                if seen >= want {
+                    return n;
+                }
+            }
+            max
+        };
+        Some(Settling {
+            runs,
+            median: rank(50),
+            p99: rank(99),
+            max,
+        })
+    }
+}
+
 impl Counts {
     fn add_outcome(&mut self, o: &Outcome, flexible: bool) {
         self.runs += 1;
@@ -148,25 +175,7 @@ impl Counts {
     /// The distribution of steps from healing to decision over the executions that
     /// settled; `None` when none did. Percentiles are nearest-rank.
     pub fn settling(&self) -> Option<Settling> {
-        let runs: u64 = self.settle_steps.values().sum();
-        let max = *self.settle_steps.keys().next_back()?;
-        let rank = |pct: u64| {
-            let want = (runs * pct).div_ceil(100).max(1);
-            let mut seen = 0;
-            for (&n, &k) in &self.settle_steps {
-                seen += k;
-                if seen >= want {
-                    return n;
-                }
-            }
-            max
-        };
-        Some(Settling {
-            runs,
-            median: rank(50),
-            p99: rank(99),
-            max,
-        })
+        Settling::of(&self.settle_steps)
     }
 
     /// Executions that exercised `mark`.

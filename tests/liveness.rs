@@ -253,6 +253,55 @@ fn fuzz_reports_the_settling_distribution_and_refuses_bad_flags() {
     }
 }
 
+/// Sharded liveness campaigns merge into the whole one: the settling histograms add, and
+/// the distribution computed from the sum is the unsharded campaign's, to the step.
+#[test]
+fn liveness_shards_merge_into_the_whole_distribution() {
+    let dir = std::env::temp_dir().join(format!("paxos-safety-live-merge-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let args = [
+        "fuzz",
+        "--liveness",
+        "--runs",
+        "3000",
+        "--seed",
+        "9",
+        "--json",
+    ];
+    let whole = last_json(&bin().args(args).output().unwrap());
+    let mut files = Vec::new();
+    for k in 1..=3 {
+        let o = bin()
+            .args(args)
+            .args(["--shard", &format!("{k}/3")])
+            .output()
+            .unwrap();
+        let path = dir.join(format!("shard{k}.json"));
+        std::fs::write(&path, &o.stdout).unwrap();
+        files.push(path);
+    }
+    let merged = bin().arg("merge").args(&files).output().unwrap();
+    let out = String::from_utf8_lossy(&merged.stdout);
+    let m = last_json(&merged);
+    assert_eq!(m["liveness"], whole["liveness"], "{out}");
+    assert!(whole["liveness"]["settled_runs"].as_u64().unwrap() > 1000);
+    assert!(
+        out.contains("liveness (strategy eager, bound 300): 3000 healed, "),
+        "{out}"
+    );
+    // A shard of a safety campaign is another campaign.
+    let safety = bin()
+        .args([
+            "fuzz", "--runs", "3000", "--seed", "9", "--json", "--shard", "1/3",
+        ])
+        .output()
+        .unwrap();
+    std::fs::write(&files[0], &safety.stdout).unwrap();
+    let mixed = bin().arg("merge").args(&files).output().unwrap();
+    assert_eq!(mixed.status.code(), Some(2));
+    std::fs::remove_dir_all(dir).ok();
+}
+
 #[test]
 fn the_text_trace_shows_where_the_network_healed() {
     let dir = std::env::temp_dir().join(format!("paxos-safety-live-{}", std::process::id()));

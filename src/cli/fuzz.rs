@@ -674,6 +674,7 @@ fn liveness_json(campaign: &Campaign, report: &Report) -> Json {
         "settle_steps_median": s.map(|s| s.median),
         "settle_steps_p99": s.map(|s| s.p99),
         "settle_steps_max": s.map(|s| s.max),
+        "settle_steps_histogram": c.settle_steps,
     })
 }
 

@@ -13,6 +13,7 @@ use clap::Args;
 use serde_json::{Map, Value as Json};
 
 use super::{usage_error, EXIT_SAFE, EXIT_VACUOUS, EXIT_VIOLATION};
+use crate::campaign::Settling;
 use crate::execution::Coverage;
 
 #[derive(Args, Debug)]
@@ -176,7 +177,96 @@ pub fn merge(summaries: &[(String, Map<String, Json>)]) -> Result<Map<String, Js
     .collect();
     out.insert("vacuous".into(), Json::Array(vacuous));
     out.insert("first_violation".into(), first_violation);
+    out.insert("liveness".into(), merge_liveness(summaries)?);
     Ok(out)
+}
+
+/// The shards' `liveness` objects merged: their counts and histograms added, and the
+/// distribution computed again from the merged histogram (a median of medians would be
+/// no median). Null when the campaign did not run in liveness mode.
+fn merge_liveness(summaries: &[(String, Map<String, Json>)]) -> Result<Json, String> {
+    let (first_name, first) = &summaries[0];
+    let Some(live) = first.get("liveness").filter(|l| !l.is_null()) else {
+        for (name, m) in summaries {
+            if m.get("liveness").is_some_and(|l| !l.is_null()) {
+                return Err(format!(
+                    "{name}: ran in liveness mode and {first_name} did not: not the same campaign"
+                ));
+            }
+        }
+        return Ok(Json::Null);
+    };
+    let mut healed = 0u64;
+    let mut histogram = std::collections::BTreeMap::<u32, u64>::new();
+    for (name, m) in summaries {
+        let l = m.get("liveness").filter(|l| l.is_object()).ok_or_else(|| {
+            format!("{name}: no liveness object, and {first_name} has one: not the same campaign")
+        })?;
+        for key in ["proposer_strategy", "bound", "stabilise_at"] {
+            if l.get(key) != live.get(key) {
+                return Err(format!(
+                    "{name}: liveness \"{key}\" differs from {first_name}'s: not the same campaign"
+                ));
+            }
+        }
+        healed += l.get("healed_runs").and_then(Json::as_u64).unwrap_or(0);
+        let shard = l
+            .get("settle_steps_histogram")
+            .and_then(Json::as_object)
+            .ok_or_else(|| {
+                format!(
+                    "{name}: its liveness object has no settle_steps_histogram (written by an \
+                     older version): run the shard again"
+                )
+            })?;
+        for (steps, runs) in shard {
+            let (Ok(steps), Some(runs)) = (steps.parse::<u32>(), runs.as_u64()) else {
+                return Err(format!(
+                    "{name}: settle_steps_histogram entry {steps:?}: {runs} is not steps: runs"
+                ));
+            };
+            let slot = histogram.entry(steps).or_default();
+            *slot = slot.saturating_add(runs);
+        }
+    }
+    let s = Settling::of(&histogram);
+    let mut out = live.as_object().cloned().unwrap_or_default();
+    out.insert("healed_runs".into(), Json::from(healed));
+    out.insert("settled_runs".into(), Json::from(s.map_or(0, |s| s.runs)));
+    out.insert("settle_steps_median".into(), json_opt(s.map(|s| s.median)));
+    out.insert("settle_steps_p99".into(), json_opt(s.map(|s| s.p99)));
+    out.insert("settle_steps_max".into(), json_opt(s.map(|s| s.max)));
+    out.insert(
+        "settle_steps_histogram".into(),
+        serde_json::to_value(&histogram).map_err(|e| e.to_string())?,
+    );
+    Ok(Json::Object(out))
+}
+
+/// The merged liveness figures in words, as `fuzz` prints them for one campaign.
+fn liveness_line(l: &Json) -> Option<String> {
+    let n = |k: &str| l.get(k).and_then(Json::as_u64);
+    let settled = match (
+        n("settle_steps_median"),
+        n("settle_steps_p99"),
+        n("settle_steps_max"),
+    ) {
+        (Some(median), Some(p99), Some(max)) => {
+            format!("steps from healing to decision: median {median}, p99 {p99}, max {max}")
+        }
+        _ => "none settled".to_string(),
+    };
+    Some(format!(
+        "liveness (strategy {}, bound {}): {} healed, {} settled within the bound; {settled}",
+        l.get("proposer_strategy")?.as_str()?,
+        n("bound")?,
+        n("healed_runs")?,
+        n("settled_runs")?,
+    ))
+}
+
+fn json_opt(x: Option<u32>) -> Json {
+    x.map_or(Json::Null, Json::from)
 }
 
 pub fn run(args: MergeArgs) -> ExitCode {
@@ -199,6 +289,9 @@ pub fn run(args: MergeArgs) -> ExitCode {
             let missing = missing.join(", ");
             // The verdict in words first; the merged summary stays the last line for tools.
             crate::say!("{}", verdict(&m, &missing));
+            if let Some(line) = m.get("liveness").and_then(liveness_line) {
+                crate::say!("{line}");
+            }
             crate::say!("{}", Json::Object(m.clone()));
             let vacuous = m
                 .get("vacuous")
