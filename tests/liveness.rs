@@ -338,13 +338,58 @@ fn the_text_trace_shows_where_the_network_healed() {
     std::fs::remove_dir_all(dir).ok();
 }
 
+/// The successors of `w` in the healed cluster of `config`, each seen through `image`,
+/// sorted: the multiset a bisimulation must preserve.
+fn successor_images<T: Ord>(config: &Config, w: &World, image: impl Fn(&World) -> T) -> Vec<T> {
+    use paxos_safety::explore::lasso::healed_limits;
+    let (proto, limits) = (config.protocol(), healed_limits(config));
+    let mut enabled = Vec::new();
+    w.enabled(&limits, &mut enabled);
+    let mut out: Vec<T> = enabled
+        .iter()
+        .filter_map(|e| {
+            let mut next = w.clone();
+            next.apply(&proto, &limits, e, &mut |_| {}).ok()?;
+            Some(image(&next))
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+/// `walks` random walks of up to `steps` events through the healed cluster of `config`,
+/// seeded by `seed`; `visit` sees every state on them, with the walks' generator.
+fn random_walks(
+    config: &Config,
+    seed: u64,
+    walks: usize,
+    steps: usize,
+    mut visit: impl FnMut(&World, &mut paxos_safety::rng::Prng),
+) {
+    use paxos_safety::explore::lasso::healed_limits;
+    let (proto, limits) = (config.protocol(), healed_limits(config));
+    let mut rng = paxos_safety::rng::Prng::new(seed);
+    let mut enabled = Vec::new();
+    for _ in 0..walks {
+        let mut w = World::new(&proto, config.proposers);
+        for _ in 0..steps {
+            visit(&w, &mut rng);
+            w.enabled(&limits, &mut enabled);
+            if enabled.is_empty() {
+                break;
+            }
+            let e = enabled[rng.below(enabled.len() as u32) as usize];
+            w.apply(&proto, &limits, &e, &mut |_| {}).unwrap();
+        }
+    }
+}
+
 /// The renaming is sound: on states reached by random walks of the healed cluster, the
 /// renamed successors of a state are exactly those of its renaming (so the quotient graph
 /// is a bisimulation), and renaming twice changes nothing.
 #[test]
 fn renaming_ballots_commutes_with_every_step() {
-    use paxos_safety::explore::lasso::{canonical, healed_limits};
-    use paxos_safety::rng::Prng;
+    use paxos_safety::explore::lasso::canonical;
     for strategy in [ProposerStrategy::Eager, ProposerStrategy::Leader] {
         for (acceptors, proposers) in [(3, 2), (2, 3)] {
             let config = Config {
@@ -353,40 +398,19 @@ fn renaming_ballots_commutes_with_every_step() {
                 proposer_strategy: strategy,
                 ..Config::default()
             };
-            let proto = config.protocol();
-            let limits = healed_limits(&config);
-            let successors = |w: &World| {
-                let mut enabled = Vec::new();
-                w.enabled(&limits, &mut enabled);
-                let mut out: Vec<Vec<u8>> = enabled
-                    .iter()
-                    .filter_map(|e| {
-                        let mut next = w.clone();
-                        next.apply(&proto, &limits, e, &mut |_| {}).ok()?;
-                        Some(format!("{:?}", canonical(&next)).into_bytes())
-                    })
-                    .collect();
-                out.sort();
-                out
-            };
-            let mut rng = Prng::new(u64::from(acceptors) * 7 + u64::from(proposers));
+            let image = |w: &World| format!("{:?}", canonical(w)).into_bytes();
             let mut checked = 0;
-            for _ in 0..40 {
-                let mut w = World::new(&proto, proposers);
-                let mut enabled = Vec::new();
-                for _ in 0..80 {
-                    let c = canonical(&w);
-                    assert_eq!(canonical(&c), c, "renaming is idempotent");
-                    assert_eq!(successors(&w), successors(&c), "{w:?}");
-                    checked += 1;
-                    w.enabled(&limits, &mut enabled);
-                    if enabled.is_empty() {
-                        break;
-                    }
-                    let e = enabled[rng.below(enabled.len() as u32) as usize];
-                    w.apply(&proto, &limits, &e, &mut |_| {}).unwrap();
-                }
-            }
+            let seed = u64::from(acceptors) * 7 + u64::from(proposers);
+            random_walks(&config, seed, 40, 80, |w, _| {
+                let c = canonical(w);
+                assert_eq!(canonical(&c), c, "renaming is idempotent");
+                assert_eq!(
+                    successor_images(&config, w, image),
+                    successor_images(&config, &c, image),
+                    "{w:?}"
+                );
+                checked += 1;
+            });
             assert!(checked > 1_000);
         }
     }
@@ -435,8 +459,7 @@ fn permute(world: &World, perm: &[u16]) -> World {
 /// its successors are the same multiset (so the quotient by the key is a bisimulation).
 #[test]
 fn renaming_acceptors_commutes_with_every_step() {
-    use paxos_safety::explore::lasso::{healed_limits, key};
-    use paxos_safety::rng::Prng;
+    use paxos_safety::explore::lasso::key;
     for strategy in [ProposerStrategy::Eager, ProposerStrategy::Leader] {
         for (acceptors, proposers) in [(3u16, 2u8), (4, 2), (2, 3)] {
             let config = Config {
@@ -445,57 +468,32 @@ fn renaming_acceptors_commutes_with_every_step() {
                 proposer_strategy: strategy,
                 ..Config::default()
             };
-            let proto = config.protocol();
-            let limits = healed_limits(&config);
-            let successors = |w: &World| {
-                let mut enabled = Vec::new();
-                w.enabled(&limits, &mut enabled);
-                let mut out: Vec<u128> = enabled
-                    .iter()
-                    .filter_map(|e| {
-                        let mut next = w.clone();
-                        next.apply(&proto, &limits, e, &mut |_| {}).ok()?;
-                        Some(key(&next))
-                    })
-                    .collect();
-                out.sort_unstable();
-                out
-            };
-            let mut rng = Prng::new(u64::from(acceptors) * 11 + u64::from(proposers));
+            let successors = |w: &World| successor_images(&config, w, key);
             let (mut checked, mut reporters, mut keys) = (0, 0, std::collections::BTreeSet::new());
-            for _ in 0..30 {
-                let mut w = World::new(&proto, proposers);
-                let mut enabled = Vec::new();
-                for _ in 0..60 {
-                    let mut perm: Vec<u16> = (0..acceptors).collect();
-                    for i in (1..perm.len()).rev() {
-                        perm.swap(i, rng.below(i as u32 + 1) as usize);
-                    }
-                    let renamed = permute(&w, &perm);
-                    assert_eq!(key(&w), key(&renamed), "{perm:?} {w:?}");
-                    assert_eq!(successors(&w), successors(&renamed), "{perm:?} {w:?}");
-                    keys.insert(key(&w));
-                    checked += 1;
-                    // Another reporter of the same highest vote.
-                    for (p, pr) in w.proposers.iter().enumerate() {
-                        let mut s = pr.state().clone();
-                        if let Some((b, v, a)) = s.highest {
-                            s.highest = Some((b, v, (a + 1) % acceptors));
-                            let mut other = w.clone();
-                            other.proposers[p] = Proposer::from_state(s);
-                            assert_eq!(key(&w), key(&other));
-                            assert_eq!(successors(&w), successors(&other));
-                            reporters += 1;
-                        }
-                    }
-                    w.enabled(&limits, &mut enabled);
-                    if enabled.is_empty() {
-                        break;
-                    }
-                    let e = enabled[rng.below(enabled.len() as u32) as usize];
-                    w.apply(&proto, &limits, &e, &mut |_| {}).unwrap();
+            let seed = u64::from(acceptors) * 11 + u64::from(proposers);
+            random_walks(&config, seed, 30, 60, |w, rng| {
+                let mut perm: Vec<u16> = (0..acceptors).collect();
+                for i in (1..perm.len()).rev() {
+                    perm.swap(i, rng.below(i as u32 + 1) as usize);
                 }
-            }
+                let renamed = permute(w, &perm);
+                assert_eq!(key(w), key(&renamed), "{perm:?} {w:?}");
+                assert_eq!(successors(w), successors(&renamed), "{perm:?} {w:?}");
+                keys.insert(key(w));
+                checked += 1;
+                // Another reporter of the same highest vote.
+                for (p, pr) in w.proposers.iter().enumerate() {
+                    let mut s = pr.state().clone();
+                    if let Some((b, v, a)) = s.highest {
+                        s.highest = Some((b, v, (a + 1) % acceptors));
+                        let mut other = w.clone();
+                        other.proposers[p] = Proposer::from_state(s);
+                        assert_eq!(key(w), key(&other));
+                        assert_eq!(successors(w), successors(&other));
+                        reporters += 1;
+                    }
+                }
+            });
             assert!(checked > 500 && reporters > 50, "{checked} {reporters}");
             // Walks come back to states already seen (a duel repeats up to renaming), but the
             // key is no constant: it tells dozens of states apart.
