@@ -283,6 +283,46 @@ mod tests {
         Some((w, c, broke))
     }
 
+    /// Random walks of three acceptors and two proposers under no bug and then every bug,
+    /// the generator seeded `seed + k` for the k-th: `walks` walks of at most `steps`
+    /// events each, per bug. `visit` sees every state before the next event is drawn, with
+    /// its step number in the walk (0: a walk starts); a walk ends where nothing is enabled
+    /// or a step breaks an invariant.
+    fn random_walks(
+        limits: &Limits,
+        seed: u64,
+        walks: usize,
+        steps: usize,
+        mut visit: impl FnMut(&Protocol, &World, &Checker, usize),
+    ) {
+        let bugs = std::iter::once(None).chain(Bug::ALL.iter().copied().map(Some));
+        for (k, bug) in bugs.enumerate() {
+            let proto = Protocol::majority(3, bug);
+            let mut rng = Prng::new(seed + k as u64);
+            let mut enabled = Vec::new();
+            for _walk in 0..walks {
+                let mut world = World::new(&proto, 2);
+                let mut checker = Checker::default();
+                reset_checker(&mut checker, &proto, 2);
+                for n in 0..steps {
+                    visit(&proto, &world, &checker, n);
+                    world.enabled(limits, &mut enabled);
+                    if enabled.is_empty() {
+                        break;
+                    }
+                    let e = enabled[rng.below(enabled.len() as u32) as usize];
+                    match step(&proto, limits, &world, &checker, &e) {
+                        Some((w, c, false)) => {
+                            world = w;
+                            checker = c;
+                        }
+                        _ => break,
+                    }
+                }
+            }
+        }
+    }
+
     /// The properties the module's proof rests on, on random states of every bug where the
     /// reduction applies: for `t` in the ample set and `u` outside it, `u` leaves `t`
     /// enabled unless both spend one budget, and then (1) if
@@ -297,73 +337,50 @@ mod tests {
             max_ballots: 2,
             ..Limits::default()
         };
-        let bugs = std::iter::once(None).chain(Bug::ALL.iter().copied().map(Some));
         let (mut reduced, mut pairs) = (0u32, 0u32);
-        for (seed, bug) in bugs.enumerate() {
-            let proto = Protocol::majority(3, bug);
-            let mut codec = Codec::new(proto, 2);
-            let mut rng = Prng::new(1000 + seed as u64);
-            let (mut enabled, mut firsts, mut mask) = (Vec::new(), Vec::new(), Vec::new());
-            for _walk in 0..150 {
-                let mut world = World::new(&proto, 2);
-                let mut checker = Checker::default();
-                reset_checker(&mut checker, &proto, 2);
-                for _step in 0..40 {
-                    enabled_events(&world, &limits, &mut firsts, &mut enabled);
-                    if enabled.is_empty() {
-                        break;
+        let mut codec: Option<(Protocol, Codec)> = None;
+        let (mut enabled, mut firsts, mut mask) = (Vec::new(), Vec::new(), Vec::new());
+        random_walks(&limits, 1000, 150, 40, |proto, world, checker, _| {
+            let proto = *proto;
+            if codec.as_ref().is_none_or(|(p, _)| *p != proto) {
+                codec = Some((proto, Codec::new(proto, 2)));
+            }
+            let codec = &mut codec.as_mut().expect("just made").1;
+            enabled_events(world, &limits, &mut firsts, &mut enabled);
+            if enabled.is_empty() || !ample(&proto, world, &limits, &enabled, &mut mask) {
+                return;
+            }
+            let bug = proto.bug;
+            reduced += 1;
+            for (i, (t, _)) in enabled.iter().enumerate() {
+                for (j, (u, _)) in enabled.iter().enumerate() {
+                    if !mask[i] || mask[j] {
+                        continue;
                     }
-                    if ample(&proto, &world, &limits, &enabled, &mut mask) {
-                        reduced += 1;
-                        for (i, (t, _)) in enabled.iter().enumerate() {
-                            for (j, (u, _)) in enabled.iter().enumerate() {
-                                if !mask[i] || mask[j] {
-                                    continue;
-                                }
-                                pairs += 1;
-                                let (wu, cu, u_broke) =
-                                    step(&proto, &limits, &world, &checker, u).unwrap();
-                                let (wt, ct, t_broke) =
-                                    step(&proto, &limits, &world, &checker, t).unwrap();
-                                // Another node's crash, drop or duplicate may use up the
-                                // budget a fault of the ample set needed; nothing else
-                                // disables an ample event (the key events, see the docs).
-                                let Some(ut) = step(&proto, &limits, &wu, &cu, t) else {
-                                    assert!(
-                                        budgeted(t) && budgeted(u),
-                                        "{bug:?}: {u} disables {t}"
-                                    );
-                                    continue;
-                                };
-                                let tu =
-                                    step(&proto, &limits, &wt, &ct, u).expect("t leaves u enabled");
-                                let tu_broke = t_broke || tu.2;
-                                if u_broke || ut.2 {
-                                    assert!(
-                                        tu_broke,
-                                        "{bug:?}: {u} then {t} breaks, not {t} then {u}"
-                                    );
-                                } else if !tu_broke {
-                                    assert_eq!(
-                                        key(&mut codec, &ut.0, &ut.1),
-                                        key(&mut codec, &tu.0, &tu.1),
-                                        "{bug:?}: {u} and {t} do not commute"
-                                    );
-                                }
-                            }
-                        }
-                    }
-                    let (e, _) = enabled[rng.below(enabled.len() as u32) as usize];
-                    match step(&proto, &limits, &world, &checker, &e) {
-                        Some((w, c, false)) => {
-                            world = w;
-                            checker = c;
-                        }
-                        _ => break,
+                    pairs += 1;
+                    let (wu, cu, u_broke) = step(&proto, &limits, world, checker, u).unwrap();
+                    let (wt, ct, t_broke) = step(&proto, &limits, world, checker, t).unwrap();
+                    // Another node's crash, drop or duplicate may use up the budget a fault
+                    // of the ample set needed; nothing else disables an ample event (the key
+                    // events, see the docs).
+                    let Some(ut) = step(&proto, &limits, &wu, &cu, t) else {
+                        assert!(budgeted(t) && budgeted(u), "{bug:?}: {u} disables {t}");
+                        continue;
+                    };
+                    let tu = step(&proto, &limits, &wt, &ct, u).expect("t leaves u enabled");
+                    let tu_broke = t_broke || tu.2;
+                    if u_broke || ut.2 {
+                        assert!(tu_broke, "{bug:?}: {u} then {t} breaks, not {t} then {u}");
+                    } else if !tu_broke {
+                        assert_eq!(
+                            key(codec, &ut.0, &ut.1),
+                            key(codec, &tu.0, &tu.1),
+                            "{bug:?}: {u} and {t} do not commute"
+                        );
                     }
                 }
             }
-        }
+        });
         assert!(
             reduced > 5_000 && pairs > 20_000,
             "{reduced} states, {pairs} pairs"
@@ -382,60 +399,42 @@ mod tests {
             max_ballots: 3,
             ..Limits::default()
         };
-        let bugs = std::iter::once(None).chain(Bug::ALL.iter().copied().map(Some));
         let (mut judged, mut checked) = (0u32, 0u32);
-        for (seed, bug) in bugs.enumerate() {
-            let proto = Protocol::majority(3, bug);
-            let mut rng = Prng::new(2000 + seed as u64);
-            let mut enabled = Vec::new();
-            for _walk in 0..200 {
-                let mut world = World::new(&proto, 2);
-                let mut checker = Checker::default();
-                reset_checker(&mut checker, &proto, 2);
-                let mut dead_ones: Vec<Envelope> = Vec::new();
-                for _step in 0..60 {
-                    for env in &world.network {
-                        if dead(&proto, &world, env) && !dead_ones.contains(env) {
-                            judged += 1;
-                            dead_ones.push(*env);
-                        }
-                    }
-                    for env in &dead_ones {
-                        let Some(i) = world.network.iter().position(|e| e == env) else {
-                            continue;
-                        };
-                        if !world.deliverable(i) {
-                            continue;
-                        }
-                        checked += 1;
-                        let mut w = world.clone();
-                        let mut observed = false;
-                        w.apply_at(&proto, &limits, &Event::Deliver(*env), i, &mut |_| {
-                            observed = true
-                        })
-                        .unwrap();
-                        let mut expect = world.clone();
-                        expect.network.swap_remove(i);
-                        assert!(
-                            !observed && w == expect,
-                            "{bug:?}: {env} was judged dead but changes the state"
-                        );
-                    }
-                    world.enabled(&limits, &mut enabled);
-                    if enabled.is_empty() {
-                        break;
-                    }
-                    let e = enabled[rng.below(enabled.len() as u32) as usize];
-                    match step(&proto, &limits, &world, &checker, &e) {
-                        Some((w, c, false)) => {
-                            world = w;
-                            checker = c;
-                        }
-                        _ => break,
-                    }
+        // The messages judged dead so far on the current walk.
+        let mut dead_ones: Vec<Envelope> = Vec::new();
+        random_walks(&limits, 2000, 200, 60, |proto, world, _, n| {
+            if n == 0 {
+                dead_ones.clear();
+            }
+            let bug = proto.bug;
+            for env in &world.network {
+                if dead(proto, world, env) && !dead_ones.contains(env) {
+                    judged += 1;
+                    dead_ones.push(*env);
                 }
             }
-        }
+            for env in &dead_ones {
+                let Some(i) = world.network.iter().position(|e| e == env) else {
+                    continue;
+                };
+                if !world.deliverable(i) {
+                    continue;
+                }
+                checked += 1;
+                let mut w = world.clone();
+                let mut observed = false;
+                w.apply_at(proto, &limits, &Event::Deliver(*env), i, &mut |_| {
+                    observed = true
+                })
+                .unwrap();
+                let mut expect = world.clone();
+                expect.network.swap_remove(i);
+                assert!(
+                    !observed && w == expect,
+                    "{bug:?}: {env} was judged dead but changes the state"
+                );
+            }
+        });
         assert!(
             judged > 10_000 && checked > 50_000,
             "{judged} judged, {checked} checked"
