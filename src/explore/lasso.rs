@@ -265,7 +265,6 @@ fn rename(world: &mut World, scratch: Vec<u64>) -> Renaming {
     for e in &mut world.network {
         e.msg = r.msg(e.msg);
     }
-    world.ballots_started = Default::default();
     r
 }
 
@@ -396,18 +395,18 @@ pub fn find_with(config: &Config, max_states: usize, duel: bool) -> LassoReport 
             // Every state at depth `layer` or less is expanded.
             // Until a lasso is seen, look as the graph grows; after, only once its length
             // is reached, when the look certifies it or a shorter one found then.
-            let due = match &found {
-                None => nodes.len() >= look_at,
-                Some((n, c)) => nodes[*n as usize].depth + c.len() as u32 <= layer + 1,
+            let within = |found: &Option<(u32, Cycle)>| {
+                found
+                    .as_ref()
+                    .is_some_and(|(n, c)| nodes[*n as usize].depth + c.len() as u32 <= layer + 1)
             };
+            let due = found.is_none() && nodes.len() >= look_at || within(&found);
             if due && !duel {
                 look_at = nodes.len() + nodes.len() / 2;
                 found = shortest(&nodes);
-                if let Some((n, c)) = &found {
-                    if nodes[*n as usize].depth + c.len() as u32 <= layer + 1 {
-                        certified = true;
-                        break;
-                    }
+                if within(&found) {
+                    certified = true;
+                    break;
                 }
             }
             layer = depth;
@@ -433,8 +432,7 @@ pub fn find_with(config: &Config, max_states: usize, duel: bool) -> LassoReport 
                 Err(_) => continue,
             }
             scratch = rename(&mut next, scratch).0;
-            let renamed = &next;
-            let k = quotient_fingerprint(renamed);
+            let k = quotient_fingerprint(&next);
             transitions += 1;
             let j = match index.get(&k) {
                 Some(&j) => j,
@@ -447,14 +445,14 @@ pub fn find_with(config: &Config, max_states: usize, duel: bool) -> LassoReport 
                     index.insert(k, j);
                     keys.push(k);
                     nodes.push(Node {
-                        busy: busy(renamed),
-                        may: may_time_out(renamed, &limits),
+                        busy: busy(&next),
+                        may: may_time_out(&next, &limits),
                         parent: i,
                         via: Some(event),
                         depth: nodes[i as usize].depth + 1,
                         edges: Vec::new(),
                     });
-                    queue.push_back((j, renamed.clone()));
+                    queue.push_back((j, next.clone()));
                     j
                 }
             };
