@@ -14,7 +14,7 @@ use super::{
     build_live_config, config_acceptor_cmd, shape_swarm, usage_error, AcceptorArgs, ClusterArgs,
     ConfigForm, FaultArgs, LivenessArgs, EXIT_SAFE, EXIT_VACUOUS, EXIT_VIOLATION,
 };
-use crate::campaign::{parse_shard, Campaign, Found, Report};
+use crate::campaign::{parse_shard, Campaign, Found, Report, Settling};
 use crate::checker::Invariant;
 use crate::config::ShapeSwarm;
 use crate::counterexample::Counterexample;
@@ -641,21 +641,34 @@ fn print_text(
 fn liveness_line(campaign: &Campaign, report: &Report) -> Option<String> {
     let live = campaign.config.liveness?;
     let c = &report.counts;
-    let settled = match c.settling() {
+    Some(liveness_words(
+        campaign.config.proposer_strategy.name(),
+        u64::from(live.bound),
+        c.healed,
+        c.settling(),
+    ))
+}
+
+/// The liveness figures in words, as `fuzz` prints them and `merge` prints the merged ones.
+pub(super) fn liveness_words(
+    strategy: &str,
+    bound: u64,
+    healed: u64,
+    settling: Option<Settling>,
+) -> String {
+    let runs = settling.map_or(0, |s| s.runs);
+    let settled = match settling {
         Some(s) => format!(
             "steps from healing to decision: median {}, p99 {}, max {}",
             s.median, s.p99, s.max
         ),
         None => "none settled".to_string(),
     };
-    Some(format!(
-        "liveness (strategy {}, bound {}): {} healed, {} settled within the bound ({:.2}%); {settled}",
-        campaign.config.proposer_strategy,
-        live.bound,
-        c.healed,
-        c.settle_steps.values().sum::<u64>(),
-        percent(c.settle_steps.values().sum::<u64>(), c.healed),
-    ))
+    format!(
+        "liveness (strategy {strategy}, bound {bound}): {healed} healed, {runs} settled within the \
+         bound ({:.2}%); {settled}",
+        percent(runs, healed),
+    )
 }
 
 /// The `liveness` object of the JSON summary, null without `--liveness`.

@@ -246,22 +246,25 @@ fn merge_liveness(summaries: &[(String, Map<String, Json>)]) -> Result<Json, Str
 /// The merged liveness figures in words, as `fuzz` prints them for one campaign.
 fn liveness_line(l: &Json) -> Option<String> {
     let n = |k: &str| l.get(k).and_then(Json::as_u64);
-    let settled = match (
-        n("settle_steps_median"),
-        n("settle_steps_p99"),
-        n("settle_steps_max"),
+    let step = |k: &str| n(k).and_then(|x| u32::try_from(x).ok());
+    let settling = match (
+        step("settle_steps_median"),
+        step("settle_steps_p99"),
+        step("settle_steps_max"),
     ) {
-        (Some(median), Some(p99), Some(max)) => {
-            format!("steps from healing to decision: median {median}, p99 {p99}, max {max}")
-        }
-        _ => "none settled".to_string(),
+        (Some(median), Some(p99), Some(max)) => Some(Settling {
+            runs: n("settled_runs")?,
+            median,
+            p99,
+            max,
+        }),
+        _ => None,
     };
-    Some(format!(
-        "liveness (strategy {}, bound {}): {} healed, {} settled within the bound; {settled}",
+    Some(super::fuzz::liveness_words(
         l.get("proposer_strategy")?.as_str()?,
         n("bound")?,
         n("healed_runs")?,
-        n("settled_runs")?,
+        settling,
     ))
 }
 
