@@ -78,12 +78,13 @@ pub struct ExploreArgs {
     /// Do not treat acceptors as interchangeable (counts every renaming as its own state)
     #[arg(long)]
     pub no_symmetry: bool,
-    /// Do not use the partial-order reduction (every interleaving of steps at different
-    /// nodes is its own path; many more states)
+    /// Do not use the reduction at all: neither ample sets (every interleaving of steps at
+    /// different nodes is its own path) nor taking dead messages off; many more states
     #[arg(long)]
     pub no_por: bool,
     /// Guarantee that a violation found is the shortest within the bounds: turns the
-    /// partial-order reduction off, whose counterexamples may be longer
+    /// ample sets off, whose counterexamples may be longer (dead messages are still taken
+    /// off, which keeps the shortest)
     #[arg(long)]
     pub shortest: bool,
     /// Print the result as one JSON object on the last line of stdout
@@ -146,6 +147,7 @@ impl ExploreArgs {
             jobs: self.jobs,
             symmetry: !self.no_symmetry,
             por: !self.no_por && !self.shortest,
+            collect_dead: !self.no_por,
         };
         options.validate()?;
         Ok((config, options))
@@ -214,7 +216,11 @@ pub fn run(args: ExploreArgs) -> ExitCode {
         } else {
             " --no-symmetry"
         },
-        if options.por { "" } else { " --no-por" },
+        match (options.collect_dead, options.por) {
+            (false, _) => " --no-por",
+            (true, false) => " --shortest",
+            (true, true) => "",
+        },
     );
     // The first Ctrl-C stops the search between two levels; the partial search is reported.
     crate::interrupt::install();
@@ -238,11 +244,12 @@ pub fn run(args: ExploreArgs) -> ExitCode {
         options.jobs,
         if options.jobs == 1 { "" } else { "s" },
         if options.symmetry { "on" } else { "off" },
-        match (options.por, report.por) {
-            (false, _) => "off",
-            (true, true) => "on",
+        match (options.collect_dead, options.por, report.collect_dead) {
+            (false, ..) => "off",
             // The in-flight limit is within reach: see `explore::reduction::applies`.
-            (true, false) => "off (--max-in-flight could be reached)",
+            (true, _, false) => "off (--max-in-flight could be reached)",
+            (true, true, true) => "on",
+            (true, false, true) => "off but for dead messages (--shortest)",
         },
     );
     if let Some(cpu) = cpu {
@@ -354,6 +361,7 @@ pub fn run(args: ExploreArgs) -> ExitCode {
             "jobs": options.jobs,
             "symmetry": options.symmetry,
             "por": report.por,
+            "dead_messages_collected": report.collect_dead,
             "bounds": {
                 "max_ballots": l.max_ballots,
                 "max_crashes": l.max_crashes,

@@ -41,12 +41,16 @@
 //! worth of successors. A successor is encoded only when its fingerprint is new: most
 //! transitions lead to states already seen, and for those only the fingerprint is computed.
 //!
-//! **Partial-order reduction.** Steps at different nodes commute, so most interleavings
-//! lead to the same states; by default each state expands only an ample subset of its
-//! events, sound for every invariant the checker enforces (see `reduction` for the
-//! conditions and the proof, and for how it composes with symmetry). It keeps every
-//! violation findable but not the shortest counterexample, so `--shortest` (or
-//! `--no-por`) turns it off. State counts below are without it unless said.
+//! **The reduction.** Two things cut the states explored, both sound for every invariant
+//! the checker enforces (see `reduction` for the proofs, and for how they compose with
+//! symmetry). Dead messages, ones whose delivery can never change a node or be observed
+//! (a reply about a ballot its proposer left behind, a request its acceptor refuses for
+//! good about such a ballot), are taken off the network after every step, so states that
+//! differ only in them are one; that keeps the shortest counterexample. And each state
+//! expands only an ample subset of its events where steps at different nodes commute
+//! (partial-order reduction), which keeps every violation findable but not the shortest
+//! counterexample, so `--shortest` turns the ample sets off and `--no-por` both. State
+//! counts below are without either unless said.
 //!
 //! **Bounds define the model; limits cut the search.** `max_ballots`, `max_crashes`,
 //! `max_duplicates` and `max_drops` make the state space finite: they say which executions
@@ -86,22 +90,24 @@
 //! **Which bugs need what.** With three acceptors and two proposers, the smallest bounds
 //! (ballots per proposer, crashes, duplicates; no drops) at which each bug of
 //! [`crate::bug::Bug`] breaks an invariant, the length of the shortest violating execution
-//! there, the invariant it breaks, and the states explored to find it (with symmetry).
+//! there, the invariant it breaks, and the states explored to find it (with symmetry,
+//! without the reduction and with dead messages taken off, which finds the same shortest
+//! execution).
 //! `tests/explore.rs` checks every row, and that one ballot, crash or duplicate less finds
 //! nothing:
 //!
-//! | bug                    | ballots | crashes | dups | events | invariant          | states     |
-//! |------------------------|---------|---------|------|--------|--------------------|------------|
-//! | `no-adopt`             | 1       | 0       | 0    | 12     | immutability       | 3,333      |
-//! | `adopt-lowest`         | 2       | 0       | 0    | 18     | immutability       | 27,958,103 |
-//! | `accept-below-promise` | 1       | 0       | 0    | 8      | vote-above-promise | 281        |
-//! | `amnesia`              | 1       | 1       | 0    | 6      | promise-monotonic  | 332        |
-//! | `small-quorum`         | 1       | 0       | 0    | 5      | learner-agreement  | 63         |
-//! | `ballot-collision`     | 1       | 0       | 0    | 10     | ballot-uniqueness  | 683        |
-//! | `no-promise-on-accept` | 1       | 0       | 0    | 8      | promise-monotonic  | 282        |
-//! | `count-duplicates`     | 1       | 0       | 1    | 12     | immutability       | 33,888     |
-//! | `stale-promise`        | 2       | 0       | 0    | 13     | immutability       | 651,671    |
-//! | `learn-mixed-ballots`  | 2       | 0       | 0    | 14     | learner-agreement  | 935,393    |
+//! | bug                    | ballots | crashes | dups | events | invariant          | states     | `--shortest` |
+//! |------------------------|---------|---------|------|--------|--------------------|------------|--------------|
+//! | `no-adopt`             | 1       | 0       | 0    | 12     | immutability       | 3,333      | 2,379        |
+//! | `adopt-lowest`         | 2       | 0       | 0    | 18     | immutability       | 27,958,103 | 252,747      |
+//! | `accept-below-promise` | 1       | 0       | 0    | 8      | vote-above-promise | 281        | 263          |
+//! | `amnesia`              | 1       | 1       | 0    | 6      | promise-monotonic  | 332        | 301          |
+//! | `small-quorum`         | 1       | 0       | 0    | 5      | learner-agreement  | 63         | 59           |
+//! | `ballot-collision`     | 1       | 0       | 0    | 10     | ballot-uniqueness  | 683        | 557          |
+//! | `no-promise-on-accept` | 1       | 0       | 0    | 8      | promise-monotonic  | 282        | 264          |
+//! | `count-duplicates`     | 1       | 0       | 1    | 12     | immutability       | 33,888     | 21,824       |
+//! | `stale-promise`        | 2       | 0       | 0    | 13     | immutability       | 651,671    | 190,725      |
+//! | `learn-mixed-ballots`  | 2       | 0       | 0    | 14     | learner-agreement  | 935,393    | 46,016       |
 //!
 //! Amnesia needs a crash (an acceptor must restart to forget), count-duplicates a
 //! duplicated promise, and three bugs a second ballot of one proposer: stale-promise and
@@ -119,11 +125,13 @@
 //! | 1       | 2       | 0    | 3,297,375  | 18,187,167       | 5.5x | 30    |
 //! | 1       | 1       | 1    | 21,366,621 |                  |      | 30    |
 //!
-//! With the partial-order reduction (the default), the same rows hold 47,285, 520,469,
-//! 1,080,467 (one duplicate) states. Two ballots each does not finish without it: about
-//! 2.5 times more states at each level past the tenth (5.3 million states within 16
-//! events, 538,776 with the reduction). The bounds of `explore`'s command line
-//! default to one ballot, one crash and no duplicate (see `cli::explore`).
+//! With dead messages taken off (`--shortest`), the first three rows hold 28,683, 155,212
+//! and 427,733 states; with the ample sets too (the default), 26,171, 138,475 and
+//! 395,753. Two ballots each does not finish without the reduction (about 2.5 times more
+//! states at each level past the tenth: 5.3 million within 16 events), and with it
+//! completes: 15,229,016 states to depth 43 without a crash, 80,482,847 to depth 45 with
+//! one (`tests/explore.rs` pins both in the heavy tier). The bounds of `explore`'s command
+//! line default to one ballot, one crash and no duplicate (see `cli::explore`).
 //!
 //! **Where the time goes.** A state has five to six successors, and most of them were seen
 //! before, so the cost is per transition: copying the parent world (three vectors) and
@@ -197,6 +205,9 @@ pub struct Options {
     /// Partial-order reduction (see `reduction`): fewer states, but a violation found may
     /// be longer than the shortest.
     pub por: bool,
+    /// Take dead messages off the network after every step (see `reduction`): fewer
+    /// states, and the shortest counterexample is kept.
+    pub collect_dead: bool,
 }
 
 impl Options {
@@ -210,6 +221,7 @@ impl Options {
             jobs: 1,
             symmetry: true,
             por: true,
+            collect_dead: true,
         }
     }
 
@@ -349,6 +361,8 @@ pub struct Report {
     /// `reduction::applies`): a violation found is a real execution but not necessarily
     /// the shortest.
     pub por: bool,
+    /// Dead messages were taken off after every step (asked for, and the bounds allow it).
+    pub collect_dead: bool,
 }
 
 impl Report {
@@ -443,6 +457,8 @@ struct Shared<'a> {
     probe: bool,
     /// Expand only ample sets (see `reduction`).
     por: bool,
+    /// Take dead messages off after every step (see `reduction`).
+    collect: bool,
 }
 
 /// How a thread tells a new state from one seen before.
@@ -662,6 +678,10 @@ impl Worker {
             };
             match step {
                 Ok(()) => {
+                    if shared.collect {
+                        // States that differ only in dead messages are one (see `reduction`).
+                        reduction::collect_dead(&shared.proto, &shared.limits, next);
+                    }
                     if let Err(e) = codec::representable(next) {
                         out.unrepresentable.get_or_insert(e);
                         successors.push(Successor::None);
@@ -830,7 +850,9 @@ pub fn explore(config: &Config, options: &Options) -> Result<Report, String> {
     #[allow(clippy::disallowed_methods)]
     let start = Instant::now();
     let proto = config.protocol();
-    let por = options.por && reduction::applies(&options.limits, proto.acceptors, config.proposers);
+    let applies = reduction::applies(&options.limits, proto.acceptors, config.proposers);
+    let por = options.por && applies;
+    let collect = options.collect_dead && applies;
     let max_states = options.max_states.unwrap_or(u64::from(u32::MAX));
     let max_bytes = options.max_memory_bytes.unwrap_or(u64::MAX);
     let mut workers: Vec<Worker> = (0..options.jobs)
@@ -862,6 +884,7 @@ pub fn explore(config: &Config, options: &Options) -> Result<Report, String> {
         peak_bytes: 0,
         peak_disk_bytes: 0,
         por,
+        collect_dead: collect,
     };
     let codec = Codec::new(proto, config.proposers);
     let mut chunk = Segment::default();
@@ -898,6 +921,7 @@ pub fn explore(config: &Config, options: &Options) -> Result<Report, String> {
                 byte_budget: (max_bytes - fixed) / options.jobs as u64,
                 probe,
                 por,
+                collect,
             };
             offset += chunk.len() as u64;
             let expansions = expand_level(&mut workers, &shared, &mut graph.visited);
@@ -944,7 +968,7 @@ pub fn explore(config: &Config, options: &Options) -> Result<Report, String> {
             report.depth = level + 1;
             let mut path = graph.path_to(parent);
             path.push(event);
-            report.violation = Some(rebuild(config, options, &root_words, &path)?);
+            report.violation = Some(rebuild(config, options, collect, &root_words, &path)?);
             break;
         }
         if report.cuts.states || report.cuts.memory || report.cuts.interrupted {
@@ -982,6 +1006,7 @@ fn read_chunk(reader: &mut SpillReader, codec: &Codec, chunk: &mut Segment) -> R
 fn rebuild(
     config: &Config,
     options: &Options,
+    collect: bool,
     root: &[u64],
     path: &[u16],
 ) -> Result<Found, String> {
@@ -1005,6 +1030,9 @@ fn rebuild(
     };
     let mut canonical = Canonical {
         codec,
+        proto,
+        limits,
+        collect,
         last: path.len() as u32,
         encoded: Vec::new(),
     };
@@ -1082,6 +1110,10 @@ impl Schedule for PathSchedule<'_> {
 /// expanded decoded states, so event numbers index their enabled lists.
 struct Canonical {
     codec: Codec,
+    proto: Protocol,
+    limits: Limits,
+    /// The search took dead messages off the network after every step; so does the walk.
+    collect: bool,
     last: u32,
     encoded: Vec<u64>,
 }
@@ -1089,6 +1121,9 @@ struct Canonical {
 impl Visitor<Acceptor, Proposer> for Canonical {
     fn after(&mut self, step: &Step, world: &mut World, checker: &mut Checker) {
         if step.number < self.last && step.violation.is_none() {
+            if self.collect {
+                reduction::collect_dead(&self.proto, &self.limits, world);
+            }
             self.encoded.clear();
             self.codec.encode(world, checker, &mut self.encoded);
             self.codec.decode(&self.encoded, world, checker);
