@@ -32,7 +32,10 @@
 //! would otherwise leave enabled (a timeout makes its requests dead); the event was a
 //! delivery, drop or duplicate of a dead message, so an execution that has it is, by the
 //! argument above, one that has not, and the proof of the ample sets below goes through
-//! with such events left out.
+//! with such events left out. The same holds for a key event (below) that another node's
+//! step makes dead, which only a crash of its proposer can do: the request was already
+//! refused, so taking it first only sends a refusal, and the crash makes that refusal
+//! dead and takes it off, which reaches the same states.
 //!
 //! **Why ample sets work here.** A delivery changes only its destination's state and appends that
 //! node's replies to the network (a multiset: the fingerprint ignores message order), so
