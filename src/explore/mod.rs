@@ -680,7 +680,7 @@ impl Worker {
                 Ok(()) => {
                     if shared.collect {
                         // States that differ only in dead messages are one (see `reduction`).
-                        reduction::collect_dead(&shared.proto, &shared.limits, next);
+                        reduction::collect_dead(&shared.proto, &shared.limits, next, event);
                     }
                     if let Err(e) = codec::representable(next) {
                         out.unrepresentable.get_or_insert(e);
@@ -1122,7 +1122,7 @@ impl Visitor<Acceptor, Proposer> for Canonical {
     fn after(&mut self, step: &Step, world: &mut World, checker: &mut Checker) {
         if step.number < self.last && step.violation.is_none() {
             if self.collect {
-                reduction::collect_dead(&self.proto, &self.limits, world);
+                reduction::collect_dead(&self.proto, &self.limits, world, &step.event);
             }
             self.encoded.clear();
             self.codec.encode(world, checker, &mut self.encoded);
