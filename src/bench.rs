@@ -1,6 +1,6 @@
 //! The benchmark: how many checked steps per second a campaign runs, what the checker
-//! costs, how runs scale with threads, whether memory stays flat, and how fast each zoo
-//! bug is found. Figures are printed, never asserted: the machines that run tests are
+//! costs, how runs scale with threads, whether memory stays flat, how fast each zoo bug
+//! is found, and how fast the exhaustive explorer visits states on one and two threads. Figures are printed, never asserted: the machines that run tests are
 //! noisy, so speed is a report, and ratios are measured within one run.
 //!
 //! Each timing runs the same executions (same seeds) several times, alternating the
@@ -121,6 +121,25 @@ pub fn campaign_rate(config: Config, runs: u64, jobs: usize, rounds: u32) -> f64
             r.counts.runs as f64 / r.elapsed.as_secs_f64().max(1e-9)
         })
         .fold(0.0, f64::max)
+}
+
+/// The explorer at `options`: unique states per second of wall time and bytes per state
+/// at peak, best of `rounds` (alternated by the caller when comparing). The search's
+/// states and verdict are the same every round; only the time differs.
+pub fn explorer_rate(
+    config: &Config,
+    options: &crate::explore::Options,
+    rounds: u32,
+) -> Result<(f64, crate::explore::Report), String> {
+    let mut best: Option<(f64, crate::explore::Report)> = None;
+    for _ in 0..rounds.max(1) {
+        let report = crate::explore::explore(config, options)?;
+        let rate = report.states_per_second();
+        if best.as_ref().is_none_or(|(r, _)| rate > *r) {
+            best = Some((rate, report));
+        }
+    }
+    best.ok_or_else(|| "no round ran".to_string())
 }
 
 /// The process's peak resident memory in KiB (Linux `VmHWM`), if the system tells.

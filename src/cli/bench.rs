@@ -14,7 +14,8 @@ use crate::process::{CrashMode, ProcessAcceptors};
 #[derive(Args, Debug)]
 #[command(after_help = "Examples:\n  \
     cargo run --release -- bench                  everything (about a minute on 2 cores)\n  \
-    cargo run --release -- bench --quick          smaller samples, no 10-million-run memory check\n\n\
+    cargo run --release -- bench --quick          smaller samples, no 10-million-run memory check\n  \
+    cargo run --release -- bench --explorer       only the explorer's states per second (one and two threads)\n\n\
     Run it on a release build: a debug build is an order of magnitude slower.")]
 pub struct BenchArgs {
     /// Executions per throughput sample (at least 1000)
@@ -27,6 +28,10 @@ pub struct BenchArgs {
     /// Print one JSON object on the last line too
     #[arg(long)]
     pub json: bool,
+    /// Only the exhaustive explorer's figures (states per second on one and two threads,
+    /// bytes per state)
+    #[arg(long)]
+    pub explorer: bool,
 }
 
 pub fn run(args: BenchArgs) -> ExitCode {
@@ -43,6 +48,13 @@ pub fn run(args: BenchArgs) -> ExitCode {
         "paxos-safety bench: {runs} executions per sample, best of 3, one thread unless noted"
     );
     let default = Config::default();
+    let explorer = explorer_figures(args.quick);
+    if args.explorer {
+        if args.json {
+            crate::say!("{}", json!({ "explorer": explorer }));
+        }
+        return ExitCode::SUCCESS;
+    }
     let large = Config {
         acceptors: 7,
         proposers: 4,
@@ -130,6 +142,7 @@ pub fn run(args: BenchArgs) -> ExitCode {
         crate::say!(
             "{}",
             json!({
+                "explorer": explorer,
                 "acceptor_processes": acceptors,
                 "profiles": profiles,
                 "liveness_steps_per_s": {"off": off.round(), "on": on.round()},
@@ -145,6 +158,80 @@ pub fn run(args: BenchArgs) -> ExitCode {
         );
     }
     ExitCode::SUCCESS
+}
+
+/// The explorer's speed targets, measured in this one run: unique states per second on
+/// one thread at `explore`'s default bounds (best of 3), and a larger search (two ballots
+/// per proposer, no crash, every execution up to 24 events; 20 with `--quick`) on one
+/// thread and on two, alternated, best of 2 each, with the ratio.
+fn explorer_figures(quick: bool) -> serde_json::Value {
+    use crate::cli::explore::{DEFAULT_MAX_BALLOTS, DEFAULT_MAX_CRASHES};
+    use crate::explore::Options;
+    use crate::world::Limits;
+    let config = Config::default();
+    let limits = |ballots, crashes| Limits {
+        max_ballots: ballots,
+        max_crashes: crashes,
+        max_duplicates: 0,
+        max_drops: 0,
+        ..Limits::default()
+    };
+    crate::say!("explorer (explore: checker on, symmetry and reduction on):");
+    let default = Options::new(limits(DEFAULT_MAX_BALLOTS, DEFAULT_MAX_CRASHES));
+    let (rate, report) = match crate::bench::explorer_rate(&config, &default, 3) {
+        Ok(r) => r,
+        Err(e) => {
+            crate::say!("  the explorer did not run: {e}");
+            return serde_json::Value::Null;
+        }
+    };
+    crate::say!(
+        "  default bounds, --jobs 1: {} states in {:.3} s, {rate:.0} states/s (best of 3), {:.1} bytes per state",
+        report.unique_states,
+        report.elapsed.as_secs_f64(),
+        report.bytes_per_state()
+    );
+    let depth = if quick { 20 } else { 24 };
+    let larger = |jobs| Options {
+        max_depth: Some(depth),
+        jobs,
+        ..Options::new(limits(2, 0))
+    };
+    let (mut one, mut two) = (0.0f64, 0.0f64);
+    let mut states = 0;
+    let mut bytes = 0.0;
+    for _ in 0..2 {
+        for jobs in [1, 2] {
+            match crate::bench::explorer_rate(&config, &larger(jobs), 1) {
+                Ok((r, rep)) => {
+                    states = rep.unique_states;
+                    bytes = rep.bytes_per_state();
+                    if jobs == 1 {
+                        one = one.max(r);
+                    } else {
+                        two = two.max(r);
+                    }
+                }
+                Err(e) => crate::say!("  the explorer did not run: {e}"),
+            }
+        }
+    }
+    let ratio = two / one.max(1e-9);
+    crate::say!(
+        "  two ballots, no crash, {depth} events ({states} states, {bytes:.1} bytes per state): \
+         --jobs 1 {one:.0} states/s, --jobs 2 {two:.0} ({ratio:.2}x)"
+    );
+    json!({
+        "default_states": report.unique_states,
+        "default_states_per_s": rate.round(),
+        "default_bytes_per_state": (report.bytes_per_state() * 10.0).round() / 10.0,
+        "larger_depth": depth,
+        "larger_states": states,
+        "larger_bytes_per_state": (bytes * 10.0).round() / 10.0,
+        "jobs1_states_per_s": one.round(),
+        "jobs2_states_per_s": two.round(),
+        "jobs2_speedup": (ratio * 100.0).round() / 100.0,
+    })
 }
 
 /// Executions per second with acceptor processes (`fuzz --acceptor-cmd`), one thread,
