@@ -117,8 +117,9 @@ impl Spill {
         }
         let on_disk = if file.is_some() { self.bytes / 8 } else { 0 };
         Ok(SpillReader {
-            file,
             on_disk,
+            end: if file.is_some() { 0 } else { self.buffer.len() },
+            file,
             buffer: self.buffer,
             at: 0,
             left: self.states,
@@ -134,6 +135,8 @@ pub struct SpillReader {
     /// Words read from the file (or never written to it), from `at` on not handed out yet.
     buffer: Vec<u64>,
     at: usize,
+    /// End of the words in `buffer`.
+    end: usize,
     left: u64,
 }
 
@@ -149,13 +152,17 @@ impl SpillReader {
             return Err("cannot read the frontier back from disk: it ends early".into());
         };
         let n = self.on_disk.min(BUFFER_WORDS as u64) as usize;
-        self.buffer.clear();
-        self.buffer.resize(n, 0);
+        // Zeroed once, on the first refill; later ones overwrite.
+        if self.buffer.len() < n {
+            self.buffer.resize(n, 0);
+        }
+        self.end = n;
+        let words = &mut self.buffer[..n];
         // SAFETY: as in `as_le_bytes`; every byte pattern is a valid u64.
         let bytes =
-            unsafe { std::slice::from_raw_parts_mut(self.buffer.as_mut_ptr().cast::<u8>(), n * 8) };
+            unsafe { std::slice::from_raw_parts_mut(words.as_mut_ptr().cast::<u8>(), n * 8) };
         file.read_exact(bytes).map_err(fail)?;
-        for w in self.buffer.iter_mut() {
+        for w in words.iter_mut() {
             *w = u64::from_le(*w);
         }
         self.on_disk -= n as u64;
@@ -166,16 +173,16 @@ impl SpillReader {
     /// Reads the next state into `out` (appended): its first word, then as many more as
     /// `len` says the first word announces.
     pub fn next(&mut self, out: &mut Vec<u64>, len: impl Fn(u64) -> usize) -> Result<(), String> {
-        if self.at == self.buffer.len() {
+        if self.at == self.end {
             self.refill()?;
         }
         let first = self.buffer[self.at];
         let mut need = len(first);
         while need > 0 {
-            if self.at == self.buffer.len() {
+            if self.at == self.end {
                 self.refill()?;
             }
-            let take = need.min(self.buffer.len() - self.at);
+            let take = need.min(self.end - self.at);
             out.extend_from_slice(&self.buffer[self.at..self.at + take]);
             self.at += take;
             need -= take;
