@@ -162,7 +162,7 @@ use crate::scheduler::{Next, Schedule};
 use crate::world::{reset_checker, Limits, StepError, World};
 
 use codec::Codec;
-use enabled::{enabled_events, NO_MESSAGE};
+use enabled::{enabled_events_by_words, NO_MESSAGE};
 use fingerprint::{Fingerprint, Fingerprinter};
 use spill::{Spill, SpillReader};
 use visited::FingerprintTable;
@@ -657,7 +657,8 @@ impl Worker {
             base_checker_part.clear();
             base_checker_part.extend_from_slice(part);
         }
-        enabled_events(base, &shared.limits, firsts, enabled);
+        let messages = codec.message_words(state);
+        enabled_events_by_words(base, &shared.limits, messages, firsts, enabled);
         #[cfg(debug_assertions)]
         {
             let mut listed = Vec::new();
@@ -666,7 +667,7 @@ impl Worker {
         }
         let reduced =
             shared.por && reduction::ample(&shared.proto, base, &shared.limits, enabled, ample);
-        printer.load_base(base, base_checker);
+        printer.load_base_with(base, base_checker, Some(messages));
         while worlds.len() < enabled.len() {
             worlds.push(base.clone());
             checkers.push(base_checker.clone());
