@@ -130,15 +130,20 @@
 //! events, 538,776 with the reduction). The bounds of `explore`'s command line
 //! default to one ballot, one crash and no duplicate (see `cli::explore`).
 //!
-//! **Where the time goes.** A state has five to six successors, and most of them were seen
-//! before, so the cost is per transition: copying the parent world (three vectors) and
-//! applying the step, the fingerprint (made incremental: only what the step changed is
-//! hashed again, see `fingerprint`), and one lookup in a visited set far larger than the
-//! cache (prefetched as soon as the fingerprint is known, on huge pages). Decoding,
-//! listing the enabled events and encoding the new states are per state and cost less.
-//! In a release build on one core of a shared two-core virtual machine, that is about
-//! 450,000 states per CPU second at the default bounds, and 300,000 to 400,000 once the
-//! visited set outgrows the cache.
+//! **Where the time goes.** A state has five to six enabled events (three taken on
+//! average with the reduction), and most successors were seen before, so much of the cost
+//! is per transition: copying the parent world (three vectors) and applying the step, the
+//! fingerprint (made incremental: only what the step changed is hashed again, see
+//! `fingerprint`), comparing the successor's messages with the parent's position by
+//! position, and one lookup in a visited set far larger than the cache (prefetched as soon
+//! as the fingerprint is known, on huge pages). Per state, taking the decoded state apart
+//! for the fingerprint, decoding and encoding now cost about as much in all: at the
+//! default bounds about 10,700 instructions a state under callgrind, a tenth each for the
+//! parts, the encoding and the decoding, and a twentieth for comparing messages. In a
+//! release build on one core of a shared two-core virtual machine, that is about
+//! 600,000 to 790,000 states per CPU second at the default bounds (under load from other
+//! builds), and about 575,000 at 17 million states once the visited set
+//! outgrows the cache.
 
 mod codec;
 mod enabled;
@@ -387,7 +392,7 @@ impl Report {
 struct Segment {
     words: Vec<u64>,
     /// End of each state in `words`.
-    ends: Vec<usize>,
+    ends: Vec<u32>,
 }
 
 impl Segment {
@@ -395,15 +400,22 @@ impl Segment {
         self.ends.len()
     }
 
+    /// Ends the state being written. Ends are 32 bits (a chunk and its successors are far
+    /// fewer words), half of a `usize` a state in memory.
+    fn push_end(&mut self) {
+        let end = u32::try_from(self.words.len()).expect("a segment holds under 2^32 words");
+        self.ends.push(end);
+    }
+
     fn get(&self, i: usize) -> &[u64] {
-        let start = if i == 0 { 0 } else { self.ends[i - 1] };
-        &self.words[start..self.ends[i]]
+        let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };
+        &self.words[start..self.ends[i] as usize]
     }
 
     /// Bytes written. Capacity reserved ahead by doubling stays untouched, and untouched
     /// pages take no memory, so lengths estimate the real footprint far better.
     fn bytes(&self) -> u64 {
-        (self.words.len() * 8 + self.ends.len() * std::mem::size_of::<usize>()) as u64
+        (self.words.len() * 8 + self.ends.len() * std::mem::size_of::<u32>()) as u64
     }
 }
 
@@ -591,7 +603,7 @@ impl Worker {
                 };
                 self.codec
                     .encode(&self.worlds[k], checker, &mut out.states.words);
-                out.states.ends.push(out.states.words.len());
+                out.states.push_end();
                 out.fingerprints.push(fp);
                 out.parents.push(number);
                 out.events.push(k as u16);
@@ -977,6 +989,9 @@ fn search(config: &Config, options: &Options) -> Result<(Report, Graph), String>
             let keep = if expansions.iter().all(|e| e.inserted) {
                 None
             } else {
+                // The marks (a byte a candidate) and the threads' lists of new ones (8).
+                let candidates: u64 = expansions.iter().map(|e| e.fingerprints.len() as u64).sum();
+                report.peak_bytes = report.peak_bytes.max(fixed + level_bytes + 9 * candidates);
                 Some(insert_candidates(&mut graph.visited, &expansions))
             };
             for (e, exp) in expansions.iter().enumerate() {
@@ -1028,7 +1043,7 @@ fn read_chunk(reader: &mut SpillReader, codec: &Codec, chunk: &mut Segment) -> R
     chunk.ends.clear();
     for _ in 0..reader.left().min(CHUNK_STATES) {
         reader.next(&mut chunk.words, |header| codec.len(header))?;
-        chunk.ends.push(chunk.words.len());
+        chunk.push_end();
     }
     Ok(())
 }
