@@ -218,7 +218,7 @@ pub enum Action {
 ///
 /// The explorer's codec reads it ([`Proposer::state`]) and rebuilds proposers from it
 /// ([`Proposer::from_state`]); traces and coverage read the smaller [`ProposerView`].
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+#[derive(Debug, Default, PartialEq, Eq, Hash)]
 pub struct ProposerState {
     pub id: u8,
     /// The value this proposer wants chosen.
@@ -244,9 +244,61 @@ pub struct ProposerState {
 }
 
 /// A proposer (and the learner of its own ballots): the built-in [`ProposerRole`].
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+#[derive(Debug, Default, PartialEq, Eq, Hash)]
 pub struct Proposer {
     s: ProposerState,
+}
+
+/// Written out for `clone_from`, which the explorer calls for every proposer on every
+/// transition: the derived one builds a whole copy and drops the old one.
+impl Clone for ProposerState {
+    fn clone(&self) -> ProposerState {
+        let mut out = ProposerState::default();
+        out.clone_from(self);
+        out
+    }
+
+    #[inline]
+    fn clone_from(&mut self, source: &ProposerState) {
+        // Destructured, so that a field added to `ProposerState` cannot be forgotten here.
+        let ProposerState {
+            id,
+            value,
+            round,
+            ballots_started,
+            round_seen,
+            phase,
+            ballot,
+            promises,
+            promise_count,
+            highest,
+            proposal,
+            votes,
+        } = source;
+        self.id = *id;
+        self.value = *value;
+        self.round = *round;
+        self.ballots_started = *ballots_started;
+        self.round_seen = *round_seen;
+        self.phase = *phase;
+        self.ballot = *ballot;
+        self.promises.clone_from(promises);
+        self.promise_count = *promise_count;
+        self.highest = *highest;
+        self.proposal = *proposal;
+        self.votes.clone_from(votes);
+    }
+}
+
+impl Clone for Proposer {
+    fn clone(&self) -> Proposer {
+        Proposer { s: self.s.clone() }
+    }
+
+    #[inline]
+    fn clone_from(&mut self, source: &Proposer) {
+        self.s.clone_from(&source.s);
+    }
 }
 
 impl Proposer {

@@ -38,7 +38,7 @@ use crate::world::{input_value, World};
 const MAX_ACCEPTORS: usize = crate::config::MAX_ACCEPTORS as usize;
 
 /// Where a message word keeps its acceptor endpoint; the content sits below.
-const ACCEPTOR_SHIFT: u32 = 60;
+pub(super) const ACCEPTOR_SHIFT: u32 = 60;
 
 fn mask(bits: u32) -> u64 {
     (1u64 << bits) - 1
@@ -385,6 +385,17 @@ impl Codec {
     pub fn checker_part<'a>(&self, words: &'a [u64]) -> &'a [u64] {
         let records = ((words[0] >> 32) & 0xffff) as usize;
         &words[1..1 + floor_words(self.proto.acceptors as usize) + records]
+    }
+
+    /// The words of an encoded state that hold its messages, in network order: each is a
+    /// message's content with its acceptor at [`ACCEPTOR_SHIFT`], as `message_content`
+    /// gives them.
+    pub fn message_words<'a>(&self, words: &'a [u64]) -> &'a [u64] {
+        let n_acc = self.proto.acceptors as usize;
+        let records = ((words[0] >> 32) & 0xffff) as usize;
+        let messages = (words[0] >> 48) as usize;
+        let at = 1 + floor_words(n_acc) + records + n_acc + 2 * self.proposers as usize;
+        &words[at..at + messages]
     }
 
     /// Rebuilds the world and the checker from `words` (an [`Codec::encode`] output),

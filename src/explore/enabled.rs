@@ -19,20 +19,52 @@ pub const NO_MESSAGE: u32 = u32::MAX;
 
 /// Fills `out` with the events of `world.enabled(limits, ..)`, in its order, each paired
 /// with its message's index. `firsts` is scratch space.
+#[cfg_attr(not(test), allow(dead_code))]
 pub fn enabled_events(
     world: &World,
     limits: &Limits,
     firsts: &mut Vec<u32>,
     out: &mut Vec<(Event, u32)>,
 ) {
-    out.clear();
-    firsts.clear();
     let net = &world.network;
+    firsts.clear();
     for i in 0..net.len() {
         if !net[..i].contains(&net[i]) {
             firsts.push(i as u32);
         }
     }
+    enabled_from_firsts(world, limits, firsts, out);
+}
+
+/// [`enabled_events`] for a world decoded from `words`, its messages' codec words in
+/// network order: equal messages have equal words (the codec is exact), and comparing
+/// words is several times cheaper than comparing messages.
+pub fn enabled_events_by_words(
+    world: &World,
+    limits: &Limits,
+    words: &[u64],
+    firsts: &mut Vec<u32>,
+    out: &mut Vec<(Event, u32)>,
+) {
+    debug_assert_eq!(words.len(), world.network.len());
+    firsts.clear();
+    for i in 0..words.len() {
+        if !words[..i].contains(&words[i]) {
+            firsts.push(i as u32);
+        }
+    }
+    enabled_from_firsts(world, limits, firsts, out);
+}
+
+/// The events, given the first occurrence of each distinct message.
+fn enabled_from_firsts(
+    world: &World,
+    limits: &Limits,
+    firsts: &[u32],
+    out: &mut Vec<(Event, u32)>,
+) {
+    out.clear();
+    let net = &world.network;
     for &i in firsts.iter() {
         if world.deliverable(i as usize) {
             out.push((Event::Deliver(net[i as usize]), i));

@@ -81,11 +81,16 @@
 //!
 //! **Parallel.** The search is level-synchronous, and chunk by chunk within a level (the
 //! chunk size is a constant, so the chunks do not depend on the number of threads). Each
-//! thread expands a contiguous slice of the chunk, drops successors already in the visited set (which is only read during the
-//! level) or already met in its own slice, and keeps the rest in order. The slices are then
-//! merged in order into the visited set, so the new level is the same sequence of states,
-//! with the same parents, whatever the number of threads: state counts, verdict and the
-//! counterexample itself do not depend on it.
+//! thread expands a contiguous slice of the chunk and keeps, in order, the successors that
+//! are neither in the visited set (only read while the chunk is expanded) nor met earlier
+//! in its own slice: the candidates. Then every thread inserts candidates at once, each
+//! those that fall in its own range of the visited set's shards (by the top bits of the
+//! fingerprint), walking all slices' candidates in frontier order, so no two threads touch
+//! one shard and a state met several times in the chunk is found new at its first
+//! occurrence, as on one thread. The new states are then appended in that order. So the
+//! new level is the same sequence of states, with the same parents, whatever the number
+//! of threads: state counts, verdict and the counterexample itself do not depend on it.
+//! What is left on one thread is reading the chunk and writing the new states out.
 //!
 //! **Which bugs need what.** With three acceptors and two proposers, the smallest bounds
 //! (ballots per proposer, crashes, duplicates; no drops) at which each bug of
@@ -133,15 +138,20 @@
 //! one (`tests/explore.rs` pins both in the heavy tier). The bounds of `explore`'s command
 //! line default to one ballot, one crash and no duplicate (see `cli::explore`).
 //!
-//! **Where the time goes.** A state has five to six successors, and most of them were seen
-//! before, so the cost is per transition: copying the parent world (three vectors) and
-//! applying the step, the fingerprint (made incremental: only what the step changed is
-//! hashed again, see `fingerprint`), and one lookup in a visited set far larger than the
-//! cache (prefetched as soon as the fingerprint is known, on huge pages). Decoding,
-//! listing the enabled events and encoding the new states are per state and cost less.
-//! In a release build on one core of a shared two-core virtual machine, that is about
-//! 450,000 states per CPU second at the default bounds, and 300,000 to 400,000 once the
-//! visited set outgrows the cache.
+//! **Where the time goes.** A state has five to six enabled events (three taken on
+//! average with the reduction), and most successors were seen before, so much of the cost
+//! is per transition: copying the parent world (three vectors) and applying the step, the
+//! fingerprint (made incremental: only what the step changed is hashed again, see
+//! `fingerprint`), comparing the successor's messages with the parent's position by
+//! position, and one lookup in a visited set far larger than the cache (prefetched as soon
+//! as the fingerprint is known, on huge pages). Per state, taking the decoded state apart
+//! for the fingerprint, decoding and encoding now cost about as much in all: at the
+//! default bounds about 10,700 instructions a state under callgrind, a tenth each for the
+//! parts, the encoding and the decoding, and a twentieth for comparing messages. In a
+//! release build on one core of a shared two-core virtual machine, that is about
+//! 600,000 to 790,000 states per CPU second at the default bounds (under load from other
+//! builds), and about 575,000 at 17 million states once the visited set
+//! outgrows the cache.
 
 mod codec;
 mod enabled;
@@ -165,7 +175,7 @@ use crate::scheduler::{Next, Schedule};
 use crate::world::{reset_checker, Limits, StepError, World};
 
 use codec::Codec;
-use enabled::{enabled_events, NO_MESSAGE};
+use enabled::{enabled_events_by_words, NO_MESSAGE};
 use fingerprint::{Fingerprint, Fingerprinter};
 use spill::{Spill, SpillReader};
 use visited::FingerprintTable;
@@ -396,7 +406,7 @@ impl Report {
 struct Segment {
     words: Vec<u64>,
     /// End of each state in `words`.
-    ends: Vec<usize>,
+    ends: Vec<u32>,
 }
 
 impl Segment {
@@ -404,15 +414,22 @@ impl Segment {
         self.ends.len()
     }
 
+    /// Ends the state being written. Ends are 32 bits (a chunk and its successors are far
+    /// fewer words), half of a `usize` a state in memory.
+    fn push_end(&mut self) {
+        let end = u32::try_from(self.words.len()).expect("a segment holds under 2^32 words");
+        self.ends.push(end);
+    }
+
     fn get(&self, i: usize) -> &[u64] {
-        let start = if i == 0 { 0 } else { self.ends[i - 1] };
-        &self.words[start..self.ends[i]]
+        let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };
+        &self.words[start..self.ends[i] as usize]
     }
 
     /// Bytes written. Capacity reserved ahead by doubling stays untouched, and untouched
     /// pages take no memory, so lengths estimate the real footprint far better.
     fn bytes(&self) -> u64 {
-        (self.words.len() * 8 + self.ends.len() * std::mem::size_of::<usize>()) as u64
+        (self.words.len() * 8 + self.ends.len() * std::mem::size_of::<u32>()) as u64
     }
 }
 
@@ -465,8 +482,11 @@ struct Shared<'a> {
 enum Visited<'a> {
     /// The only thread: it inserts into the visited set itself, one lookup a step.
     Insert(&'a mut FingerprintTable),
-    /// One of several: the visited set as of the level's start is only read, states met
-    /// earlier in this thread's slice are kept in its own set, and the merge inserts.
+    /// One of several: the visited set as of the chunk's start is only read, and what is
+    /// not in it and not met before in this thread's slice (the thread's own set, in the
+    /// cache, spares encoding the many states a chunk reaches more than once) is a
+    /// candidate; the threads then insert the candidates together, each into its own
+    /// shards (see [`insert_candidates`]).
     Check(&'a FingerprintTable),
 }
 
@@ -503,7 +523,9 @@ struct Worker {
     /// Scratch for `enabled_events`.
     firsts: Vec<u32>,
     observed: Vec<Observation>,
-    seen: FingerprintTable,
+    /// The states met in this thread's slice of a chunk (see [`Visited::Check`]); made on
+    /// first use, so that one thread never pays for it.
+    seen: Option<FingerprintTable>,
     /// Per enabled event: in the ample set (see `reduction`).
     ample: Vec<bool>,
 }
@@ -532,23 +554,45 @@ impl Worker {
             enabled: Vec::new(),
             firsts: Vec::new(),
             observed: Vec::new(),
-            seen: FingerprintTable::default(),
+            seen: None,
             ample: Vec::new(),
         }
     }
 
     fn bytes(&self) -> u64 {
-        self.seen.bytes()
+        self.seen.as_ref().map_or(0, FingerprintTable::bytes)
     }
 
     /// Expands the frontier states in `range`.
-    fn expand(&mut self, shared: &Shared, range: Range<usize>, mut visited: Visited) -> Expansion {
-        let mut out = Expansion {
+    fn expand(&mut self, shared: &Shared, range: Range<usize>, visited: Visited) -> Expansion {
+        let out = Expansion {
             inserted: matches!(visited, Visited::Insert(_)),
             ..Expansion::default()
         };
-        self.seen.clear();
         self.base_checker_part.clear();
+        let mut seen = match visited {
+            Visited::Insert(_) => None,
+            Visited::Check(_) => {
+                let mut seen = self.seen.take().unwrap_or_default();
+                seen.clear();
+                Some(seen)
+            }
+        };
+        let out = self.expand_with(shared, range, visited, seen.as_mut(), out);
+        if seen.is_some() {
+            self.seen = seen;
+        }
+        out
+    }
+
+    fn expand_with(
+        &mut self,
+        shared: &Shared,
+        range: Range<usize>,
+        mut visited: Visited,
+        mut seen: Option<&mut FingerprintTable>,
+        mut out: Expansion,
+    ) -> Expansion {
         for i in range {
             let number = (shared.first_number + i as u64) as u32;
             self.successors_of(shared, shared.frontier.get(i), number, &visited, &mut out);
@@ -561,7 +605,9 @@ impl Worker {
                 };
                 let new = match &mut visited {
                     Visited::Insert(set) => set.insert(fp),
-                    Visited::Check(set) => !set.contains(fp) && self.seen.insert(fp),
+                    Visited::Check(set) => {
+                        !set.contains(fp) && seen.as_mut().is_none_or(|s| s.insert(fp))
+                    }
                 };
                 if !new {
                     continue;
@@ -573,7 +619,7 @@ impl Worker {
                 };
                 self.codec
                     .encode(&self.worlds[k], checker, &mut out.states.words);
-                out.states.ends.push(out.states.words.len());
+                out.states.push_end();
                 out.fingerprints.push(fp);
                 out.parents.push(number);
                 out.events.push(k as u16);
@@ -581,7 +627,7 @@ impl Worker {
                     return out;
                 }
             }
-            if out.bytes() + self.seen.bytes() > shared.byte_budget {
+            if out.bytes() + seen.as_ref().map_or(0, |s| s.bytes()) > shared.byte_budget {
                 out.memory = true;
                 return out;
             }
@@ -615,7 +661,7 @@ impl Worker {
             enabled,
             firsts,
             observed,
-            seen,
+            seen: _,
             ample,
         } = self;
         codec.decode_world(state, base);
@@ -639,7 +685,8 @@ impl Worker {
             base_checker_part.clear();
             base_checker_part.extend_from_slice(part);
         }
-        enabled_events(base, &shared.limits, firsts, enabled);
+        let messages = codec.message_words(state);
+        enabled_events_by_words(base, &shared.limits, messages, firsts, enabled);
         #[cfg(debug_assertions)]
         {
             let mut listed = Vec::new();
@@ -648,7 +695,7 @@ impl Worker {
         }
         let reduced =
             shared.por && reduction::ample(&shared.proto, base, &shared.limits, enabled, ample);
-        printer.load_base(base, base_checker);
+        printer.load_base_with(base, base_checker, Some(messages));
         while worlds.len() < enabled.len() {
             worlds.push(base.clone());
             checkers.push(base_checker.clone());
@@ -725,10 +772,7 @@ impl Worker {
             let fp = printer.fingerprint(base, next, checker, !own_checker);
             match visited {
                 Visited::Insert(set) => set.prefetch(fp),
-                Visited::Check(set) => {
-                    set.prefetch(fp);
-                    seen.prefetch(fp);
-                }
+                Visited::Check(set) => set.prefetch(fp),
             }
             successors.push(Successor::State(fp, own_checker));
         }
@@ -773,8 +817,41 @@ fn expand_level(
 /// How many rebuilt checkers a worker keeps (see `Worker::cached_checkers`).
 const CACHED_CHECKERS: usize = 8;
 
-/// How far ahead of its lookups the merge prefetches visited-set slots.
+/// How far ahead of its lookups [`insert_candidates`] prefetches visited-set slots.
 const MERGE_PREFETCH: usize = 16;
+
+/// Which candidates of the threads' expansions (in frontier order) are new. The threads
+/// insert at once, each the candidates in its own shards of the visited set (see
+/// `FingerprintTable::in_parts`), in frontier order: the first occurrence of a state in
+/// the chunk is the one found new, as on one thread, so the new level is the same sequence
+/// of states with the same parents whatever the number of threads.
+fn insert_candidates(visited: &mut FingerprintTable, expansions: &[Expansion]) -> Vec<Vec<bool>> {
+    let found = visited.in_parts(expansions.len(), |part| {
+        let mut new = Vec::new();
+        for (e, exp) in expansions.iter().enumerate() {
+            let fps = &exp.fingerprints;
+            for (j, &fp) in fps.iter().enumerate() {
+                if let Some(&ahead) = fps.get(j + MERGE_PREFETCH) {
+                    if part.owns(ahead) {
+                        part.prefetch(ahead);
+                    }
+                }
+                if part.owns(fp) && part.insert(fp) {
+                    new.push((e as u32, j as u32));
+                }
+            }
+        }
+        new
+    });
+    let mut keep: Vec<Vec<bool>> = expansions
+        .iter()
+        .map(|e| vec![false; e.fingerprints.len()])
+        .collect();
+    for (e, j) in found.into_iter().flatten() {
+        keep[e as usize][j as usize] = true;
+    }
+    keep
+}
 
 /// The search's growing record: visited fingerprints and parent pointers.
 struct Graph {
@@ -789,45 +866,31 @@ impl Graph {
         self.visited.bytes() + self.parents.len() as u64 * (4 + 2)
     }
 
-    /// Adds the expansion's states that no earlier slice of the level found, in order,
-    /// and returns them as a segment of the next frontier (compacted in place).
-    fn merge(&mut self, mut exp: Expansion, max_states: u64, cuts: &mut Cuts) -> Segment {
-        let mut seg = std::mem::take(&mut exp.states);
-        let (mut write, mut start, mut kept) = (0, 0, 0);
+    /// Adds the expansion's new states, in order, to the graph and to the next level: all
+    /// of them when its thread inserted them itself, else those `keep` marks (the
+    /// candidates found new by [`insert_candidates`]).
+    fn merge(
+        &mut self,
+        exp: &Expansion,
+        keep: Option<&[bool]>,
+        max_states: u64,
+        cuts: &mut Cuts,
+        next: &mut Spill,
+    ) -> Result<(), String> {
         for j in 0..exp.fingerprints.len() {
-            // The merge runs on one thread while the others wait: ask for slots ahead.
-            if let Some(&ahead) = exp.fingerprints.get(j + MERGE_PREFETCH) {
-                self.visited.prefetch(ahead);
+            if keep.is_some_and(|k| !k[j]) {
+                continue;
             }
-            let end = seg.ends[j];
-            let fp = exp.fingerprints[j];
-            let full = self.parents.len() as u64 >= max_states;
-            let keep = match (exp.inserted, full) {
-                (true, false) => true,
-                (false, false) => self.visited.insert(fp),
+            if self.parents.len() as u64 >= max_states {
                 // The limit cuts the search only if a new state is left out.
-                (true, true) => {
-                    cuts.states = true;
-                    false
-                }
-                (false, true) => {
-                    cuts.states |= !self.visited.contains(fp);
-                    false
-                }
-            };
-            if keep {
-                seg.words.copy_within(start..end, write);
-                write += end - start;
-                seg.ends[kept] = write;
-                kept += 1;
-                self.parents.push(exp.parents[j]);
-                self.events.push(exp.events[j]);
+                cuts.states = true;
+                break;
             }
-            start = end;
+            self.parents.push(exp.parents[j]);
+            self.events.push(exp.events[j]);
+            next.push(exp.states.get(j))?;
         }
-        seg.words.truncate(write);
-        seg.ends.truncate(kept);
-        seg
+        Ok(())
     }
 
     /// Event numbers from the initial state to the state numbered `state`.
@@ -844,6 +907,11 @@ impl Graph {
 
 /// Explores every execution of `config` within `options`' bounds.
 pub fn explore(config: &Config, options: &Options) -> Result<Report, String> {
+    search(config, options).map(|(report, _)| report)
+}
+
+/// [`explore`], with the graph it built.
+fn search(config: &Config, options: &Options) -> Result<(Report, Graph), String> {
     config.validate()?;
     options.validate()?;
     // Only for the states-per-second figure the report prints; it shapes nothing.
@@ -942,16 +1010,22 @@ pub fn explore(config: &Config, options: &Options) -> Result<Report, String> {
             }
             let level_bytes: u64 = expansions.iter().map(Expansion::bytes).sum();
             report.peak_bytes = report.peak_bytes.max(fixed + level_bytes);
-            for exp in expansions {
+            let keep = if expansions.iter().all(|e| e.inserted) {
+                None
+            } else {
+                // The marks (a byte a candidate) and the threads' lists of new ones (8).
+                let candidates: u64 = expansions.iter().map(|e| e.fingerprints.len() as u64).sum();
+                report.peak_bytes = report.peak_bytes.max(fixed + level_bytes + 9 * candidates);
+                Some(insert_candidates(&mut graph.visited, &expansions))
+            };
+            for (e, exp) in expansions.iter().enumerate() {
                 report.transitions += exp.transitions;
                 report.cuts.in_flight |= exp.in_flight;
                 report.cuts.memory |= exp.memory;
                 violation = violation.or(exp.violation);
                 report.chosen |= exp.chosen;
-                let seg = graph.merge(exp, max_states, &mut report.cuts);
-                for i in 0..seg.len() {
-                    level_file.push(seg.get(i))?;
-                }
+                let keep = keep.as_ref().map(|k| k[e].as_slice());
+                graph.merge(exp, keep, max_states, &mut report.cuts, &mut level_file)?;
             }
             if report.cuts.states || report.cuts.memory {
                 break;
@@ -978,7 +1052,7 @@ pub fn explore(config: &Config, options: &Options) -> Result<Report, String> {
     }
     report.unique_states = graph.parents.len() as u64;
     report.elapsed = start.elapsed();
-    Ok(report)
+    Ok((report, graph))
 }
 
 /// Frontier states expanded at a time. A constant, so that which states a chunk holds,
@@ -993,7 +1067,7 @@ fn read_chunk(reader: &mut SpillReader, codec: &Codec, chunk: &mut Segment) -> R
     chunk.ends.clear();
     for _ in 0..reader.left().min(CHUNK_STATES) {
         reader.next(&mut chunk.words, |header| codec.len(header))?;
-        chunk.ends.push(chunk.words.len());
+        chunk.push_end();
     }
     Ok(())
 }
@@ -1127,6 +1201,60 @@ impl Visitor<Acceptor, Proposer> for Canonical {
             self.encoded.clear();
             self.codec.encode(world, checker, &mut self.encoded);
             self.codec.decode(&self.encoded, world, checker);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bug::Bug;
+
+    /// More than the counts: every state's parent and event, in state-number order (so the
+    /// order of each level too), is the same for any number of threads, also when a limit
+    /// cuts the search in the middle of a level.
+    #[test]
+    fn the_graph_does_not_depend_on_the_number_of_threads() {
+        let limits = Limits {
+            max_ballots: 1,
+            max_crashes: 1,
+            max_duplicates: 0,
+            max_drops: 0,
+            ..Limits::default()
+        };
+        for (bug, max_states, por) in [
+            (None, None, true),
+            (None, Some(150_000), false),
+            (Some(Bug::CountDuplicates), None, true),
+        ] {
+            let config = Config {
+                bug,
+                ..Config::default()
+            };
+            let at = |jobs| {
+                let options = Options {
+                    jobs,
+                    max_states,
+                    por,
+                    ..Options::new(limits)
+                };
+                let (r, g) = search(&config, &options).unwrap();
+                let found = r.violation.map(|f| f.events);
+                (
+                    r.unique_states,
+                    r.transitions,
+                    r.cuts,
+                    found,
+                    g.parents,
+                    g.events,
+                )
+            };
+            let one = at(1);
+            assert!(one.0 > 50_000, "levels wide enough to split");
+            assert_eq!(one.2.states, max_states.is_some());
+            for jobs in [2, 3] {
+                assert!(at(jobs) == one, "{bug:?} {max_states:?}: {jobs} threads");
+            }
         }
     }
 }

@@ -5,7 +5,9 @@
 //! each, several times what the visited set spends on them; kept in memory, the frontier
 //! was most of the explorer's peak. It is only ever written in order (the merge appends
 //! each new state) and read in order (the next level is expanded chunk by chunk), so a
-//! file serves it well, and the page cache keeps what fits.
+//! file serves it well, and the page cache keeps what fits. Words go to the file a
+//! buffer (1 MiB) at a time, and a level that never fills the buffer is read back from it
+//! without touching the file system; the reader reuses the writer's buffer.
 //!
 //! The file is created in a fresh directory under the system's temporary directory, and
 //! both are removed from the file system at once, before anything is written: the data
@@ -13,16 +15,19 @@
 //! ends, by a normal return, an error, a second Ctrl-C that exits at once, or a kill.
 
 use std::fs::File;
-use std::io::{BufReader, BufWriter, Read, Seek, SeekFrom, Write};
+use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-/// Bytes of the writer's and the reader's buffers.
-const BUFFER: usize = 1 << 20;
+/// Words of the writer's buffer, which the reader then reuses: 1 MiB.
+const BUFFER_WORDS: usize = 1 << 17;
 
 /// One level's states, being written or read.
 pub struct Spill {
-    writer: BufWriter<File>,
+    /// Made when the buffer first fills: a level that fits the buffer never reaches the
+    /// file system, which spares the kernel's copies (a tenth of a small search's time).
+    file: Option<File>,
+    buffer: Vec<u64>,
     /// States written.
     pub states: u64,
     /// Bytes written.
@@ -58,10 +63,21 @@ fn anonymous_file() -> Result<File, String> {
     Ok(file)
 }
 
+/// The words as little-endian bytes, in place (a no-op on little-endian machines).
+fn as_le_bytes(words: &mut [u64]) -> &[u8] {
+    for w in words.iter_mut() {
+        *w = w.to_le();
+    }
+    // SAFETY: any initialised memory is valid as bytes, u8 needs no alignment, and the
+    // byte slice covers exactly the words' memory, borrowed for as long as they are.
+    unsafe { std::slice::from_raw_parts(words.as_ptr().cast(), std::mem::size_of_val(words)) }
+}
+
 impl Spill {
     pub fn new() -> Result<Spill, String> {
         Ok(Spill {
-            writer: BufWriter::with_capacity(BUFFER, anonymous_file()?),
+            file: None,
+            buffer: Vec::with_capacity(BUFFER_WORDS),
             states: 0,
             bytes: 0,
         })
@@ -69,23 +85,43 @@ impl Spill {
 
     /// Appends one encoded state.
     pub fn push(&mut self, words: &[u64]) -> Result<(), String> {
-        for w in words {
-            self.writer
-                .write_all(&w.to_le_bytes())
-                .map_err(|e| format!("cannot write the frontier to disk: {e}"))?;
+        if self.buffer.len() + words.len() > BUFFER_WORDS {
+            self.flush()?;
         }
+        self.buffer.extend_from_slice(words);
         self.states += 1;
         self.bytes += 8 * words.len() as u64;
         Ok(())
     }
 
+    fn flush(&mut self) -> Result<(), String> {
+        let file = match &mut self.file {
+            Some(f) => f,
+            None => self.file.insert(anonymous_file()?),
+        };
+        file.write_all(as_le_bytes(&mut self.buffer))
+            .map_err(|e| format!("cannot write the frontier to disk: {e}"))?;
+        self.buffer.clear();
+        Ok(())
+    }
+
     /// Ends the writing; the states are then read back in order.
-    pub fn into_reader(self) -> Result<SpillReader, String> {
+    pub fn into_reader(mut self) -> Result<SpillReader, String> {
         let fail = |e: std::io::Error| format!("cannot read the frontier back from disk: {e}");
-        let mut file = self.writer.into_inner().map_err(|e| fail(e.into_error()))?;
-        file.seek(SeekFrom::Start(0)).map_err(fail)?;
+        if self.file.is_some() {
+            self.flush()?;
+        }
+        let mut file = self.file;
+        if let Some(f) = &mut file {
+            f.seek(SeekFrom::Start(0)).map_err(fail)?;
+        }
+        let on_disk = if file.is_some() { self.bytes / 8 } else { 0 };
         Ok(SpillReader {
-            reader: BufReader::with_capacity(BUFFER, file),
+            on_disk,
+            end: if file.is_some() { 0 } else { self.buffer.len() },
+            file,
+            buffer: self.buffer,
+            at: 0,
             left: self.states,
         })
     }
@@ -93,7 +129,14 @@ impl Spill {
 
 /// Reads a level's states back, in the order they were written.
 pub struct SpillReader {
-    reader: BufReader<File>,
+    file: Option<File>,
+    /// Words still in the file.
+    on_disk: u64,
+    /// Words read from the file (or never written to it), from `at` on not handed out yet.
+    buffer: Vec<u64>,
+    at: usize,
+    /// End of the words in `buffer`.
+    end: usize,
     left: u64,
 }
 
@@ -103,17 +146,46 @@ impl SpillReader {
         self.left
     }
 
+    fn refill(&mut self) -> Result<(), String> {
+        let fail = |e: std::io::Error| format!("cannot read the frontier back from disk: {e}");
+        let (Some(file), true) = (&mut self.file, self.on_disk > 0) else {
+            return Err("cannot read the frontier back from disk: it ends early".into());
+        };
+        let n = self.on_disk.min(BUFFER_WORDS as u64) as usize;
+        // Zeroed once, on the first refill; later ones overwrite.
+        if self.buffer.len() < n {
+            self.buffer.resize(n, 0);
+        }
+        self.end = n;
+        let words = &mut self.buffer[..n];
+        // SAFETY: as in `as_le_bytes`; every byte pattern is a valid u64.
+        let bytes =
+            unsafe { std::slice::from_raw_parts_mut(words.as_mut_ptr().cast::<u8>(), n * 8) };
+        file.read_exact(bytes).map_err(fail)?;
+        for w in words.iter_mut() {
+            *w = u64::from_le(*w);
+        }
+        self.on_disk -= n as u64;
+        self.at = 0;
+        Ok(())
+    }
+
     /// Reads the next state into `out` (appended): its first word, then as many more as
     /// `len` says the first word announces.
     pub fn next(&mut self, out: &mut Vec<u64>, len: impl Fn(u64) -> usize) -> Result<(), String> {
-        let fail = |e: std::io::Error| format!("cannot read the frontier back from disk: {e}");
-        let mut word = [0u8; 8];
-        self.reader.read_exact(&mut word).map_err(fail)?;
-        let first = u64::from_le_bytes(word);
-        out.push(first);
-        for _ in 1..len(first) {
-            self.reader.read_exact(&mut word).map_err(fail)?;
-            out.push(u64::from_le_bytes(word));
+        if self.at == self.end {
+            self.refill()?;
+        }
+        let first = self.buffer[self.at];
+        let mut need = len(first);
+        while need > 0 {
+            if self.at == self.end {
+                self.refill()?;
+            }
+            let take = need.min(self.end - self.at);
+            out.extend_from_slice(&self.buffer[self.at..self.at + take]);
+            self.at += take;
+            need -= take;
         }
         self.left -= 1;
         Ok(())
@@ -138,7 +210,8 @@ mod tests {
         assert!(before.is_empty());
         let mut spill = Spill::new().unwrap();
         // The first word says how many words the state has.
-        let states: Vec<Vec<u64>> = (1..200u64)
+        // More words than the buffer holds, so that most go through the file.
+        let states: Vec<Vec<u64>> = (1..60_000u64)
             .map(|n| {
                 (0..n % 7 + 1)
                     .map(|i| if i == 0 { n % 7 + 1 } else { n * i })

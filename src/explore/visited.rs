@@ -8,7 +8,9 @@
 //! of a slot were 16 bytes, between 23 and 46 bytes a state with the table's slack; at
 //! 8 bytes, 11 to 23, which leaves room under the target of 32 bytes a state with the
 //! parent links. Shards grow one at a time, so growing never holds two copies of the whole
-//! table.
+//! table. The shards also split the table between threads: [`FingerprintTable::in_parts`]
+//! gives each thread a contiguous range of shards to insert into, with no lock, since a
+//! fingerprint's top bits name the one thread that may hold it.
 //!
 //! The tables are written out rather than taken from `std` because the explorer needs one thing the
 //! standard set does not offer: [`FingerprintTable::prefetch`], a hint that brings in the
@@ -129,19 +131,8 @@ impl FingerprintTable {
     /// that a later [`FingerprintTable::insert`] or [`FingerprintTable::contains`] finds
     /// it in the cache.
     pub fn prefetch(&self, fp: Fingerprint) {
-        #[cfg(target_arch = "x86_64")]
-        {
-            let (shard, key) = split(fp);
-            let shard = &self.shards[shard];
-            let slot: *const u64 = &shard.slots[shard.home(key)];
-            // SAFETY: a prefetch is a hint: it never faults, never writes, and hands nothing
-            // back to the program, whatever the address (and this one is in bounds).
-            unsafe {
-                std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(slot.cast())
-            }
-        }
-        #[cfg(not(target_arch = "x86_64"))]
-        let _ = fp;
+        let (shard, key) = split(fp);
+        prefetch_slot(&self.shards[shard], key);
     }
 
     pub fn contains(&self, fp: Fingerprint) -> bool {
@@ -172,6 +163,100 @@ impl FingerprintTable {
             self.len = 0;
         }
     }
+}
+
+/// A share of the table's shards, which one thread inserts into while other threads insert
+/// into theirs (see [`FingerprintTable::in_parts`]).
+pub struct Part<'a> {
+    shards: &'a mut [Shard],
+    /// Number of the first shard.
+    first: usize,
+    added: usize,
+    grown: usize,
+}
+
+impl Part<'_> {
+    /// Whether `fp` belongs to this part's shards.
+    pub fn owns(&self, fp: Fingerprint) -> bool {
+        split(fp).0.wrapping_sub(self.first) < self.shards.len()
+    }
+
+    /// As [`FingerprintTable::prefetch`]; `fp` must be owned.
+    pub fn prefetch(&self, fp: Fingerprint) {
+        let (shard, key) = split(fp);
+        prefetch_slot(&self.shards[shard - self.first], key);
+    }
+
+    /// As [`FingerprintTable::insert`]; `fp` must be owned.
+    pub fn insert(&mut self, fp: Fingerprint) -> bool {
+        let (shard, key) = split(fp);
+        let shard = &mut self.shards[shard - self.first];
+        let before = shard.slots.len();
+        let new = shard.insert(key);
+        self.grown += shard.slots.len() - before;
+        self.added += usize::from(new);
+        new
+    }
+}
+
+impl FingerprintTable {
+    /// Runs `work` on `n` threads at once, each with its own part of the shards: a
+    /// contiguous range of them, so thread `k` owns the fingerprints whose top bits fall in
+    /// its range. Each fingerprint has one owner, so the threads insert without locks, and
+    /// what each finds new depends only on the order it is handed its own fingerprints in.
+    /// The results come back in part order.
+    pub fn in_parts<R: Send>(
+        &mut self,
+        n: usize,
+        work: impl Fn(&mut Part<'_>) -> R + Sync,
+    ) -> Vec<R> {
+        let per = SHARDS.div_ceil(n.clamp(1, SHARDS));
+        let work = &work;
+        let done: Vec<(R, usize, usize)> = std::thread::scope(|scope| {
+            let handles: Vec<_> = self
+                .shards
+                .chunks_mut(per)
+                .enumerate()
+                .map(|(i, shards)| {
+                    scope.spawn(move || {
+                        let mut part = Part {
+                            shards,
+                            first: i * per,
+                            added: 0,
+                            grown: 0,
+                        };
+                        let r = work(&mut part);
+                        (r, part.added, part.grown)
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+                .collect()
+        });
+        done.into_iter()
+            .map(|(r, added, grown)| {
+                self.len += added;
+                self.slots += grown;
+                r
+            })
+            .collect()
+    }
+}
+
+fn prefetch_slot(shard: &Shard, key: u64) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        let slot: *const u64 = &shard.slots[shard.home(key)];
+        // SAFETY: a prefetch is a hint: it never faults, never writes, and hands nothing
+        // back to the program, whatever the address (and this one is in bounds).
+        unsafe {
+            std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(slot.cast())
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = (shard, key);
 }
 
 /// Asks Linux to back a large table with 2 MiB pages. Every lookup lands on a random page
@@ -226,13 +311,34 @@ mod tests {
         let slots = |t: &FingerprintTable| t.shards.iter().map(|s| s.slots.len()).sum::<usize>();
         assert!(slots(&t) > SHARDS * MIN_SLOTS, "some shard grew");
         assert_eq!(t.slots, slots(&t));
-        let before = t.bytes();
-        t.clear();
-        assert!(t.len == 0 && !t.contains(fps[0]));
+        // Parts insert what the whole table would, and keep its counts.
+        let mut whole = FingerprintTable::default();
+        let mut parted = FingerprintTable::default();
+        let more: Vec<u128> = (0..20_000u128)
+            .map(|i| (i % 15_000).wrapping_mul(0x9e37_79b9_7f4a_7c15_f39c_c060_5ced_c835))
+            .collect();
+        let new_whole: Vec<bool> = more.iter().map(|&fp| whole.insert(fp)).collect();
+        let found = parted.in_parts(3, |part| {
+            let mut found = Vec::new();
+            for (i, &fp) in more.iter().enumerate() {
+                if part.owns(fp) {
+                    found.push((i, part.insert(fp)));
+                }
+            }
+            found
+        });
+        let mut new_parted = vec![None; more.len()];
+        for (i, new) in found.into_iter().flatten() {
+            assert!(
+                new_parted[i].replace(new).is_none(),
+                "one owner per fingerprint"
+            );
+        }
         assert_eq!(
-            (t.slots, t.bytes()),
-            (slots(&t), before),
-            "clearing keeps the size"
+            new_parted,
+            new_whole.iter().map(|&n| Some(n)).collect::<Vec<_>>()
         );
+        assert_eq!((parted.len, parted.slots), (whole.len, whole.slots));
+        assert_eq!(parted.slots, slots(&parted));
     }
 }
