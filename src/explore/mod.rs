@@ -36,9 +36,10 @@
 //! event's (six bytes) for the path rebuild. The frontier, the states of the level being
 //! expanded and of the next, in the compact encoding of `codec` (about 15 words a state
 //! at three acceptors and two proposers), is on disk in a temporary file that nothing
-//! names (see `spill`), read back and expanded in chunks of `CHUNK_STATES`. So memory
-//! holds about 17 to 29 bytes per visited state, whatever the levels' shape, plus a chunk's
-//! worth of successors. A successor is encoded only when its fingerprint is new: most
+//! names (see `spill`), read back and expanded in chunks of a thirty-second of the states
+//! visited so far (2,048 to 65,536, see `chunk_states`). So memory holds about 17 to 29
+//! bytes per visited state, whatever the levels' shape, plus a chunk's worth of
+//! successors, which the chunk's size keeps to a few bytes per visited state. A successor is encoded only when its fingerprint is new: most
 //! transitions lead to states already seen, and for those only the fingerprint is computed.
 //!
 //! **The reduction.** Two things cut the states explored, both sound for every invariant
@@ -973,7 +974,12 @@ fn search(config: &Config, options: &Options) -> Result<(Report, Graph), String>
                 report.cuts.interrupted = true;
                 break;
             }
-            read_chunk(&mut reader, &codec, &mut chunk)?;
+            read_chunk(
+                &mut reader,
+                &codec,
+                &mut chunk,
+                chunk_states(graph.parents.len() as u64),
+            )?;
             let fixed =
                 graph.bytes() + chunk.bytes() + workers.iter().map(Worker::bytes).sum::<u64>();
             report.peak_bytes = report.peak_bytes.max(fixed);
@@ -1055,17 +1061,34 @@ fn search(config: &Config, options: &Options) -> Result<(Report, Graph), String>
     Ok((report, graph))
 }
 
-/// Frontier states expanded at a time. A constant, so that which states a chunk holds,
-/// and hence everything the search does, does not depend on the number of threads; large
-/// enough that starting threads for each chunk costs little, small enough that a chunk's
-/// states and their successors take a few tens of MiB.
+/// Frontier states expanded at a time, at most: large enough that starting threads for
+/// each chunk costs little, small enough that a chunk's states and their successors take
+/// a few tens of MiB.
 const CHUNK_STATES: u64 = 1 << 16;
+/// Frontier states expanded at a time, at least.
+const MIN_CHUNK_STATES: u64 = 1 << 11;
 
-/// Reads the next chunk of a level from disk into `chunk`.
-fn read_chunk(reader: &mut SpillReader, codec: &Codec, chunk: &mut Segment) -> Result<(), String> {
+/// How many frontier states the next chunk holds once `visited` states are known: a
+/// thirty-second of them, within the bounds above, so that a small search does not pay for a
+/// large chunk's buffers (the chunk and its successors are about 140 bytes a state, the
+/// visited set and parent links 15 to 25). Which states a chunk holds never changes the
+/// result: candidates go into the visited set in frontier order whatever the chunks and
+/// threads, so the chunk size only sets memory and how soon Ctrl-C is noticed. It depends
+/// on the search alone, not on the number of threads.
+fn chunk_states(visited: u64) -> u64 {
+    (visited / 32).clamp(MIN_CHUNK_STATES, CHUNK_STATES)
+}
+
+/// Reads the next chunk of a level (`size` states at most) from disk into `chunk`.
+fn read_chunk(
+    reader: &mut SpillReader,
+    codec: &Codec,
+    chunk: &mut Segment,
+    size: u64,
+) -> Result<(), String> {
     chunk.words.clear();
     chunk.ends.clear();
-    for _ in 0..reader.left().min(CHUNK_STATES) {
+    for _ in 0..reader.left().min(size) {
         reader.next(&mut chunk.words, |header| codec.len(header))?;
         chunk.push_end();
     }
