@@ -154,6 +154,31 @@ impl Hash for AcceptorSet {
 mod tests {
     use super::*;
 
+    /// `clone_from` is written out (the explorer calls it on every transition); it must
+    /// copy exactly, with and without ids past the one-word part on either side.
+    #[test]
+    fn acceptor_sets_clone_exactly() {
+        let set = |ids: &[AcceptorId]| {
+            let mut s = AcceptorSet::default();
+            for &id in ids {
+                s.insert(id);
+            }
+            s
+        };
+        let shapes: [&[AcceptorId]; 4] = [&[], &[1, 5], &[2, 70, 300], &[64, 65]];
+        for from in shapes {
+            for into in shapes {
+                let source = set(from);
+                let mut target = set(into);
+                target.clone_from(&source);
+                assert_eq!(target, source, "{into:?} <- {from:?}");
+                assert_eq!(target.len(), from.len());
+                assert!(from.iter().all(|&id| target.contains(id)));
+                assert_eq!(source.clone(), source);
+            }
+        }
+    }
+
     #[test]
     fn simulator_ballots_order_by_round_then_proposer() {
         assert!(Ballot::new(1, 7) < Ballot::new(2, 0));

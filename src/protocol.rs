@@ -539,6 +539,47 @@ mod tests {
         Protocol::majority(3, None)
     }
 
+    /// `Clone` is written out for `clone_from` (the explorer's every transition): both
+    /// copy every field, into a default proposer and into one that differs everywhere.
+    #[test]
+    fn proposers_clone_exactly() {
+        let p = proto();
+        let mut busy = Proposer::new(1, Value(2));
+        busy.start_next(&p);
+        let b = busy.state().ballot.unwrap();
+        let promise = Msg::Promise {
+            ballot: b,
+            accepted: Some((Ballot::new(0, 1), Value(7))),
+        };
+        busy.on_msg(&p, 0, &promise);
+        busy.on_msg(&p, 2, &promise);
+        busy.on_msg(
+            &p,
+            1,
+            &Msg::Accepted {
+                ballot: b,
+                value: Value(7),
+            },
+        );
+        busy.on_msg(
+            &p,
+            1,
+            &Msg::Nack {
+                ballot: b,
+                promised: Ballot::new(9, 0),
+            },
+        );
+        let other = Proposer::new(0, Value(1));
+        for (source, mut target) in [(&busy, other.clone()), (&other, busy.clone())] {
+            target.clone_from(source);
+            assert_eq!(&target, source);
+            assert_eq!(target.state(), source.state());
+        }
+        assert_eq!(busy.clone(), busy);
+        assert_eq!(busy.state().clone(), *busy.state());
+        assert_eq!(busy.state().votes.len(), 1, "the set-up reached phase 2");
+    }
+
     #[test]
     fn acceptor_promises_at_or_above_its_promise_and_refuses_below() {
         let p = proto();
