@@ -152,12 +152,13 @@ fn dead_reply(proto: &Protocol, world: &World, from: u16, p: u8, msg: &Msg) -> b
     let s = world.proposers[p as usize].state();
     let has = |bug| proto.bug == Some(bug);
     let ballot = msg.ballot();
+    let stale = stale(world, p, ballot);
     let current = s.ballot == Some(ballot);
     match *msg {
         // Bug StalePromise counts a promise for an older ballot of the same proposer.
         Msg::Promise { .. } => {
             !has(Bug::StalePromise)
-                && (stale(world, p, ballot)
+                && (stale
                     || (current
                         && (s.phase != Phase::Preparing
                             || (s.promises.contains(from) && !has(Bug::CountDuplicates)))))
@@ -165,16 +166,14 @@ fn dead_reply(proto: &Protocol, world: &World, from: u16, p: u8, msg: &Msg) -> b
         // Bug LearnMixedBallots counts a vote for an older ballot of the same proposer.
         Msg::Accepted { value, .. } => {
             !has(Bug::LearnMixedBallots)
-                && (stale(world, p, ballot)
+                && (stale
                     || (current
                         && (s.phase == Phase::Decided
                             || (s.phase == Phase::Accepting
                                 && (Some(value) != s.proposal || s.votes.contains(from))))))
         }
         // Only a refusal of the current ballot raises the round seen, and only above it.
-        Msg::Nack { promised, .. } => {
-            stale(world, p, ballot) || (current && promised.round() <= s.round_seen)
-        }
+        Msg::Nack { promised, .. } => stale || (current && promised.round() <= s.round_seen),
         Msg::Prepare { .. } | Msg::Accept { .. } => false,
     }
 }
@@ -235,37 +234,45 @@ pub fn dead(proto: &Protocol, limits: &Limits, world: &World, env: &Envelope) ->
 }
 
 /// Takes every dead message (see [`dead`]) off the network of a world that had none
-/// before `event` was applied to it; returns whether it took any. The search applies
-/// this after every step when the reduction is on, so that states that differ only in
-/// dead messages are one.
+/// before `event` was applied to it. The search applies this after every step when the
+/// reduction is on, so that states that differ only in dead messages are one.
 ///
 /// Only messages to or from the node the event changed are looked at: whether a message
 /// is dead depends on its destination's state and, for a request, on whether its
 /// proposer left its ballot behind, and a step changes one node (and sends only from
 /// it). The exception is bug Amnesia, whose requests can die only once no crash is left
 /// and every acceptor is up: a crash or restart looks at every message.
-pub fn collect_dead(proto: &Protocol, limits: &Limits, world: &mut World, event: &Event) -> bool {
+pub fn collect_dead(proto: &Protocol, limits: &Limits, world: &mut World, event: &Event) {
     let node = node_of(event);
     let every =
         proto.bug == Some(Bug::Amnesia) && matches!(event, Event::Crash(_) | Event::Restart(_));
-    let mut removed = false;
     if !matches!(event, Event::Drop(_) | Event::Duplicate(_)) {
-        let mut i = 0;
-        while i < world.network.len() {
-            let env = world.network[i];
-            if (every || env.src == node || env.dst == node) && dead(proto, limits, world, &env) {
-                world.network.swap_remove(i);
-                removed = true;
-            } else {
-                i += 1;
-            }
-        }
+        take_off_dead(proto, limits, world, |env| {
+            every || env.src == node || env.dst == node
+        });
     }
     debug_assert!(
         !world.network.iter().any(|e| dead(proto, limits, world, e)),
         "a dead message was left after {event}"
     );
-    removed
+}
+
+/// Takes off the network every message that `looked_at` selects and that is dead.
+fn take_off_dead(
+    proto: &Protocol,
+    limits: &Limits,
+    world: &mut World,
+    looked_at: impl Fn(&Envelope) -> bool,
+) {
+    let mut i = 0;
+    while i < world.network.len() {
+        let env = world.network[i];
+        if looked_at(&env) && dead(proto, limits, world, &env) {
+            world.network.swap_remove(i);
+        } else {
+            i += 1;
+        }
+    }
 }
 
 /// The node an enabled event belongs to: where it is delivered, or who times out,
@@ -370,15 +377,7 @@ pub fn ample(
 /// [`collect_dead`] is checked against.
 #[cfg(test)]
 fn collect_all_dead(proto: &Protocol, limits: &Limits, world: &mut World) {
-    let mut i = 0;
-    while i < world.network.len() {
-        let env = world.network[i];
-        if dead(proto, limits, world, &env) {
-            world.network.swap_remove(i);
-        } else {
-            i += 1;
-        }
-    }
+    take_off_dead(proto, limits, world, |_| true);
 }
 
 #[cfg(test)]
