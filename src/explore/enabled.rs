@@ -18,8 +18,9 @@ use crate::world::{Limits, World};
 pub const NO_MESSAGE: u32 = u32::MAX;
 
 /// Fills `out` with the events of `world.enabled(limits, ..)`, in its order, each paired
-/// with its message's index. `firsts` is scratch space.
-#[cfg_attr(not(test), allow(dead_code))]
+/// with its message's index. `firsts` is scratch space. The search lists events from the
+/// stored words ([`enabled_events_by_words`]); the tests, which hold worlds, use this.
+#[cfg(test)]
 pub fn enabled_events(
     world: &World,
     limits: &Limits,
@@ -36,9 +37,10 @@ pub fn enabled_events(
     enabled_from_firsts(world, limits, firsts, out);
 }
 
-/// [`enabled_events`] for a world decoded from `words`, its messages' codec words in
-/// network order: equal messages have equal words (the codec is exact), and comparing
-/// words is several times cheaper than comparing messages.
+/// Fills `out` with the events of `world.enabled(limits, ..)`, in its order, each paired
+/// with its message's index, for a world decoded from `words`, its messages' codec words
+/// in network order: equal messages have equal words (the codec is exact), and comparing
+/// words is several times cheaper than comparing messages. `firsts` is scratch space.
 pub fn enabled_events_by_words(
     world: &World,
     limits: &Limits,

@@ -39,8 +39,9 @@
 //! names (see `spill`), read back and expanded in chunks of a thirty-second of the states
 //! visited so far (2,048 to 65,536, see `chunk_states`). So memory holds about 17 to 29
 //! bytes per visited state, whatever the levels' shape, plus a chunk's worth of
-//! successors, which the chunk's size keeps to a few bytes per visited state. A successor is encoded only when its fingerprint is new: most
-//! transitions lead to states already seen, and for those only the fingerprint is computed.
+//! successors, which the chunk's size keeps to a few bytes per visited state. A successor
+//! is encoded only when its fingerprint is new: most transitions lead to states already
+//! seen, and for those only the fingerprint is computed.
 //!
 //! **The reduction.** Two things cut the states explored, both sound for every invariant
 //! the checker enforces (see `reduction` for the proofs, and for how they compose with
@@ -81,7 +82,8 @@
 //! so swapping two proposers changes which ballot wins; they are left alone.
 //!
 //! **Parallel.** The search is level-synchronous, and chunk by chunk within a level (the
-//! chunk size is a constant, so the chunks do not depend on the number of threads). Each
+//! chunk size depends on the search alone, so the chunks do not depend on the number of
+//! threads). Each
 //! thread expands a contiguous slice of the chunk and keeps, in order, the successors that
 //! are neither in the visited set (only read while the chunk is expanded) nor met earlier
 //! in its own slice: the candidates. Then every thread inserts candidates at once, each
@@ -139,20 +141,20 @@
 //! one (`tests/explore.rs` pins both in the heavy tier). The bounds of `explore`'s command
 //! line default to one ballot, one crash and no duplicate (see `cli::explore`).
 //!
-//! **Where the time goes.** A state has five to six enabled events (three taken on
-//! average with the reduction), and most successors were seen before, so much of the cost
-//! is per transition: copying the parent world (three vectors) and applying the step, the
-//! fingerprint (made incremental: only what the step changed is hashed again, see
+//! **Where the time goes.** A state has five to six enabled events (four to five taken on
+//! average with the reduction, which expands more of each state to visit fewer states),
+//! and most successors were seen before, so most of the cost is per transition: copying
+//! the parent world (three vectors) and applying the step, taking dead messages off,
+//! the fingerprint (made incremental: only what the step changed is hashed again, see
 //! `fingerprint`), comparing the successor's messages with the parent's position by
-//! position, and one lookup in a visited set far larger than the cache (prefetched as soon
-//! as the fingerprint is known, on huge pages). Per state, taking the decoded state apart
-//! for the fingerprint, decoding and encoding now cost about as much in all: at the
-//! default bounds about 10,700 instructions a state under callgrind, a tenth each for the
-//! parts, the encoding and the decoding, and a twentieth for comparing messages. In a
-//! release build on one core of a shared two-core virtual machine, that is about
-//! 600,000 to 790,000 states per CPU second at the default bounds (under load from other
-//! builds), and about 575,000 at 17 million states once the visited set
-//! outgrows the cache.
+//! position, and one lookup in a visited set far larger than the cache (prefetched as
+//! soon as the fingerprint is known, on huge pages). Per state come taking the decoded
+//! state apart for the fingerprint, decoding and encoding. At the default bounds that is
+//! about 15,500 instructions a state under callgrind (3,300 a transition; the
+//! fingerprint's share a seventh, taking dead messages off a twentieth). In a release
+//! build on one core of the two-core virtual machine, that is about 500,000 to 600,000
+//! states per CPU second at the default bounds and 400,000 to 460,000 at two ballots,
+//! 15 million states, once the visited set outgrows the cache.
 
 mod codec;
 mod enabled;
@@ -521,7 +523,7 @@ struct Worker {
     successors: Vec<Successor>,
     /// The enabled events of the state being expanded, each with its message's index.
     enabled: Vec<(Event, u32)>,
-    /// Scratch for `enabled_events`.
+    /// Scratch for `enabled_events_by_words`.
     firsts: Vec<u32>,
     observed: Vec<Observation>,
     /// The states met in this thread's slice of a chunk (see [`Visited::Check`]); made on
@@ -566,10 +568,6 @@ impl Worker {
 
     /// Expands the frontier states in `range`.
     fn expand(&mut self, shared: &Shared, range: Range<usize>, visited: Visited) -> Expansion {
-        let out = Expansion {
-            inserted: matches!(visited, Visited::Insert(_)),
-            ..Expansion::default()
-        };
         self.base_checker_part.clear();
         let mut seen = match visited {
             Visited::Insert(_) => None,
@@ -579,7 +577,7 @@ impl Worker {
                 Some(seen)
             }
         };
-        let out = self.expand_with(shared, range, visited, seen.as_mut(), out);
+        let out = self.expand_with(shared, range, visited, seen.as_mut());
         if seen.is_some() {
             self.seen = seen;
         }
@@ -592,8 +590,11 @@ impl Worker {
         range: Range<usize>,
         mut visited: Visited,
         mut seen: Option<&mut FingerprintTable>,
-        mut out: Expansion,
     ) -> Expansion {
+        let mut out = Expansion {
+            inserted: matches!(visited, Visited::Insert(_)),
+            ..Expansion::default()
+        };
         for i in range {
             let number = (shared.first_number + i as u64) as u32;
             self.successors_of(shared, shared.frontier.get(i), number, &visited, &mut out);
