@@ -20,7 +20,7 @@ use paxos_safety::checker::Invariant;
 use paxos_safety::config::Config;
 use paxos_safety::counterexample::Counterexample;
 use paxos_safety::execution::{Ending, Simulator};
-use paxos_safety::explore::{explore, Options, Report};
+use paxos_safety::explore::{explore, Found, Options, Report};
 use paxos_safety::world::Limits;
 
 fn limits(ballots: u16, crashes: u16, duplicates: u16) -> Limits {
@@ -80,6 +80,19 @@ const SMALLEST: [(Bug, [u16; 3], usize, Invariant); 10] = [
     ),
 ];
 
+/// The violation `report` found for `bug` (`what` names the search), checked to break an
+/// invariant at its last event when replayed on a fresh simulator.
+fn replayed<'a>(bug: Bug, report: &'a Report, what: &str) -> &'a Found {
+    let found = report
+        .violation
+        .as_ref()
+        .unwrap_or_else(|| panic!("{bug}: {what} finds nothing"));
+    let outcome =
+        Simulator::new(config(Some(bug))).run_events(&found.events, found.profile, true, None);
+    assert_eq!(outcome.ending, Ending::Violation, "{bug}: {what}: replay");
+    found
+}
+
 /// Explores `bug` at its smallest bounds and checks the row of the table: the invariant,
 /// the shortest length (without the partial-order reduction, which may find a longer
 /// one), a replay on a fresh simulator, and a counterexample file that reads back and
@@ -120,37 +133,22 @@ fn check_row(bug: Bug) {
 
     // `--shortest`: dead messages taken off, no ample sets. The same shortest execution
     // length, the same invariant, in fewer states.
-    let shortest = run(
+    let exact = run(
         Some(bug),
         Options {
             jobs: 2,
-            por: false,
-            ..Options::new(limits(b, c, d))
+            ..shortest(limits(b, c, d))
         },
     );
-    assert!(!shortest.por && shortest.collect_dead && shortest.complete());
-    let found_shortest = shortest
-        .violation
-        .as_ref()
-        .unwrap_or_else(|| panic!("{bug}: --shortest finds nothing at {b}/{c}/{d}"));
+    assert!(!exact.por && exact.collect_dead && exact.complete());
+    let found_shortest = replayed(bug, &exact, "--shortest");
     assert_eq!(found_shortest.invariant(), invariant, "{bug}: --shortest");
     assert_eq!(
         found_shortest.events.len(),
         length,
         "{bug}: --shortest length"
     );
-    let outcome = Simulator::new(config(Some(bug))).run_events(
-        &found_shortest.events,
-        found_shortest.profile,
-        true,
-        None,
-    );
-    assert_eq!(
-        outcome.ending,
-        Ending::Violation,
-        "{bug}: --shortest replay"
-    );
-    assert!(shortest.unique_states <= report.unique_states, "{bug}");
+    assert!(exact.unique_states <= report.unique_states, "{bug}");
 
     let reduced = run(
         Some(bug),
@@ -163,28 +161,18 @@ fn check_row(bug: Bug) {
         reduced.por && reduced.collect_dead && reduced.complete(),
         "{bug}"
     );
-    let found_reduced = reduced
-        .violation
-        .as_ref()
-        .unwrap_or_else(|| panic!("{bug}: the reduced search finds nothing at {b}/{c}/{d}"));
+    let found_reduced = replayed(bug, &reduced, "the reduced search");
     assert_eq!(found_reduced.invariant(), invariant, "{bug}: reduced");
     assert!(
         found_reduced.events.len() >= length,
         "{bug}: shorter than the shortest"
     );
-    let outcome = Simulator::new(config(Some(bug))).run_events(
-        &found_reduced.events,
-        found_reduced.profile,
-        true,
-        None,
-    );
-    assert_eq!(outcome.ending, Ending::Violation, "{bug}: reduced replay");
     println!(
         "{bug}: {} states, {} events without the reduction; {} states with --shortest; \
          {} states, {} events with it",
         report.unique_states,
         length,
-        shortest.unique_states,
+        exact.unique_states,
         reduced.unique_states,
         found_reduced.events.len()
     );
@@ -251,16 +239,9 @@ fn adopt_lowest_is_found_with_the_reduction() {
     for (options, states) in [(shortest(bounds), 252_747), (Options::new(bounds), 242_092)] {
         let report = run(Some(Bug::AdoptLowest), Options { jobs: 2, ..options });
         assert_eq!(report.unique_states, states, "{options:?}");
-        let found = report.violation.as_ref().expect("adopt-lowest is found");
+        let found = replayed(Bug::AdoptLowest, &report, "the reduced search");
         assert_eq!(found.invariant(), Invariant::Immutability);
         assert_eq!(found.events.len(), 18, "{options:?}");
-        let outcome = Simulator::new(config(Some(Bug::AdoptLowest))).run_events(
-            &found.events,
-            found.profile,
-            true,
-            None,
-        );
-        assert_eq!(outcome.ending, Ending::Violation);
     }
 }
 
