@@ -83,17 +83,20 @@
 //!
 //! **Parallel.** The search is level-synchronous, and chunk by chunk within a level (the
 //! chunk size depends on the search alone, so the chunks do not depend on the number of
-//! threads). Each
-//! thread expands a contiguous slice of the chunk and keeps, in order, the successors that
-//! are neither in the visited set (only read while the chunk is expanded) nor met earlier
-//! in its own slice: the candidates. Then every thread inserts candidates at once, each
-//! those that fall in its own range of the visited set's shards (by the top bits of the
-//! fingerprint), walking all slices' candidates in frontier order, so no two threads touch
-//! one shard and a state met several times in the chunk is found new at its first
-//! occurrence, as on one thread. The new states are then appended in that order. So the
-//! new level is the same sequence of states, with the same parents, whatever the number
-//! of threads: state counts, verdict and the counterexample itself do not depend on it.
-//! What is left on one thread is reading the chunk and writing the new states out.
+//! threads). The threads take blocks of the chunk in turn (a sixteenth of a thread's share
+//! each), so that a thread slowed for a while is made up for by the others, and keep, in
+//! order, the successors that are neither in the visited set (only read while the chunk is
+//! expanded) nor met earlier by the same thread: the candidates. A thread's blocks come in
+//! frontier order, so what it leaves out is never a state's first occurrence. Then every
+//! thread inserts candidates at once, each those that fall in its own range of the visited
+//! set's shards (by the top bits of the fingerprint), walking all blocks' candidates in
+//! frontier order, so no two threads touch one shard and a state met several times in the
+//! chunk is found new at its first occurrence, as on one thread. The new states are then
+//! appended in that order. So the new level is the same sequence of states, with the same
+//! parents, whatever the number of threads: state counts, verdict and the counterexample
+//! itself do not depend on it. Appending a chunk's new states to the next level's file and
+//! reading the next chunk from this level's are the work no thread shares; the calling
+//! thread does both while the workers expand the following chunk.
 //!
 //! **Which bugs need what.** With three acceptors and two proposers, the smallest bounds
 //! (ballots per proposer, crashes, duplicates; no drops) at which each bug of
@@ -165,12 +168,13 @@ mod spill;
 mod visited;
 
 use std::ops::Range;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use crate::checker::{Checker, Invariant, Observation, Violation};
 use crate::config::Config;
 use crate::counterexample::Counterexample;
-use crate::event::Event;
+use crate::event::{Event, NodeId};
 use crate::execution::{Ending, Recorder, Simulator, Step, Visitor};
 use crate::profile::{Profile, Rates};
 use crate::protocol::{Acceptor, Proposer, Protocol};
@@ -179,7 +183,7 @@ use crate::world::{reset_checker, Limits, StepError, World};
 
 use codec::Codec;
 use enabled::{enabled_events_by_words, NO_MESSAGE};
-use fingerprint::{Fingerprint, Fingerprinter};
+use fingerprint::{Change, Fingerprint, Fingerprinter};
 use spill::{Spill, SpillReader};
 use visited::FingerprintTable;
 
@@ -566,21 +570,56 @@ impl Worker {
         self.seen.as_ref().map_or(0, FingerprintTable::bytes)
     }
 
-    /// Expands the frontier states in `range`.
-    fn expand(&mut self, shared: &Shared, range: Range<usize>, visited: Visited) -> Expansion {
+    /// Expands the frontier states in `range`, inserting their successors into the
+    /// visited set itself: the one thread.
+    fn expand(
+        &mut self,
+        shared: &Shared,
+        range: Range<usize>,
+        visited: &mut FingerprintTable,
+    ) -> Expansion {
         self.base_checker_part.clear();
-        let mut seen = match visited {
-            Visited::Insert(_) => None,
-            Visited::Check(_) => {
-                let mut seen = self.seen.take().unwrap_or_default();
-                seen.clear();
-                Some(seen)
+        let budget = shared.byte_budget;
+        self.expand_with(shared, range, Visited::Insert(visited), None, budget)
+    }
+
+    /// Takes blocks of the chunk from `blocks` until none is left, expanding each against
+    /// the visited set as of the chunk's start; returns each block's number and
+    /// expansion. A thread's blocks come in frontier order, so its own set of states met
+    /// (see [`Visited::Check`]) only ever leaves out a later occurrence of a state.
+    fn expand_blocks(
+        &mut self,
+        shared: &Shared,
+        blocks: &Blocks,
+        visited: &FingerprintTable,
+    ) -> Vec<(usize, Expansion)> {
+        self.base_checker_part.clear();
+        let mut seen = self.seen.take().unwrap_or_default();
+        seen.clear();
+        let mut out = Vec::new();
+        let mut used = 0;
+        while let Some(range) = blocks.take() {
+            let budget = shared.byte_budget.saturating_sub(used);
+            let exp = self.expand_with(
+                shared,
+                range.clone(),
+                Visited::Check(visited),
+                Some(&mut seen),
+                budget,
+            );
+            used += exp.bytes();
+            let found = exp.violation.is_some() || !exp.fingerprints.is_empty();
+            if exp.memory || (shared.probe && found) {
+                // Memory is spent, or the probe found what it looked for: no thread
+                // starts another block.
+                blocks.stop();
             }
-        };
-        let out = self.expand_with(shared, range, visited, seen.as_mut());
-        if seen.is_some() {
-            self.seen = seen;
+            out.push((range.start, exp));
+            if blocks.stopped() {
+                break;
+            }
         }
+        self.seen = Some(seen);
         out
     }
 
@@ -590,6 +629,7 @@ impl Worker {
         range: Range<usize>,
         mut visited: Visited,
         mut seen: Option<&mut FingerprintTable>,
+        byte_budget: u64,
     ) -> Expansion {
         let mut out = Expansion {
             inserted: matches!(visited, Visited::Insert(_)),
@@ -629,7 +669,7 @@ impl Worker {
                     return out;
                 }
             }
-            if out.bytes() + seen.as_ref().map_or(0, |s| s.bytes()) > shared.byte_budget {
+            if out.bytes() + seen.as_ref().map_or(0, |s| s.bytes()) > byte_budget {
                 out.memory = true;
                 return out;
             }
@@ -725,11 +765,14 @@ impl Worker {
                     &mut sink,
                 )
             };
+            let mut change = step_change(event, *index, base.network.len());
             match step {
                 Ok(()) => {
                     if shared.collect {
                         // States that differ only in dead messages are one (see `reduction`).
-                        reduction::collect_dead(&shared.proto, &shared.limits, next, event);
+                        let lowest =
+                            reduction::collect_dead(&shared.proto, &shared.limits, next, event);
+                        change.tail = change.tail.min(lowest);
                     }
                     if let Err(e) = codec::representable(next) {
                         out.unrepresentable.get_or_insert(e);
@@ -771,7 +814,7 @@ impl Worker {
             } else {
                 &*base_checker
             };
-            let fp = printer.fingerprint(base, next, checker, !own_checker);
+            let fp = printer.fingerprint(base, next, checker, !own_checker, &change);
             match visited {
                 Visited::Insert(set) => set.prefetch(fp),
                 Visited::Check(set) => set.prefetch(fp),
@@ -781,38 +824,99 @@ impl Worker {
     }
 }
 
-/// Splits `0..n` into `parts` contiguous ranges of nearly equal length.
-fn split(n: usize, parts: usize) -> Vec<Range<usize>> {
-    (0..parts)
-        .map(|k| (n * k / parts)..(n * (k + 1) / parts))
-        .collect()
+/// Where a step may change a world whose network held `len` messages (see
+/// [`Change`]): a delivery or drop moves the last message into the place of the one at
+/// `index`, and every step appends what it sends; only a delivery to a proposer, its
+/// timeout, crash or restart changes a proposer, and then only that one.
+pub(in crate::explore) fn step_change(event: &Event, index: u32, len: usize) -> Change {
+    let (message, tail) = match event {
+        Event::Deliver(_) | Event::Drop(_) => (Some(index as usize), len.saturating_sub(1)),
+        _ => (None, len),
+    };
+    let proposer = match *event {
+        Event::Deliver(env) => match env.dst {
+            NodeId::Proposer(p) => Some(p as usize),
+            NodeId::Acceptor(_) => None,
+        },
+        Event::Timeout(p)
+        | Event::Crash(NodeId::Proposer(p))
+        | Event::Restart(NodeId::Proposer(p)) => Some(p as usize),
+        _ => None,
+    };
+    Change {
+        message,
+        tail,
+        proposer,
+        every_proposer: false,
+    }
 }
 
-/// Expands one level on up to `workers.len()` threads; the expansions come back in
-/// frontier order.
-fn expand_level(
+/// A chunk cut into blocks that threads take in turn. Taking blocks rather than one fixed
+/// slice each keeps the threads busy to the end of the chunk when one of them is slowed,
+/// by the calling thread's merge (see [`expand_parallel`]) or by the machine.
+struct Blocks {
+    len: usize,
+    size: usize,
+    next: AtomicUsize,
+    stop: AtomicBool,
+}
+
+impl Blocks {
+    fn new(len: usize, threads: usize) -> Blocks {
+        Blocks {
+            len,
+            size: (len / (threads * BLOCKS_PER_THREAD)).max(MIN_BLOCK),
+            next: AtomicUsize::new(0),
+            stop: AtomicBool::new(false),
+        }
+    }
+
+    /// The next block nobody took, unless every block is taken or a thread stopped them.
+    fn take(&self) -> Option<Range<usize>> {
+        if self.stopped() {
+            return None;
+        }
+        let start = self.next.fetch_add(self.size, Ordering::Relaxed);
+        (start < self.len).then(|| start..(start + self.size).min(self.len))
+    }
+
+    fn stop(&self) {
+        self.stop.store(true, Ordering::Relaxed);
+    }
+
+    fn stopped(&self) -> bool {
+        self.stop.load(Ordering::Relaxed)
+    }
+}
+
+/// Blocks a chunk is cut into per thread: enough that a thread slowed for a while is made
+/// up for by the others, few enough that each block's expansion is a small cost.
+const BLOCKS_PER_THREAD: usize = 16;
+/// The fewest states a block holds.
+const MIN_BLOCK: usize = 64;
+
+/// Expands the chunk on every worker's thread, taking blocks (see [`Blocks`]), while the
+/// calling thread runs `beside`; the expansions come back in frontier order.
+fn expand_parallel<R>(
     workers: &mut [Worker],
     shared: &Shared,
-    visited: &mut FingerprintTable,
-) -> Vec<Expansion> {
-    let n = shared.frontier.len();
-    let jobs = if n < PARALLEL_MIN { 1 } else { workers.len() };
-    if jobs == 1 {
-        return vec![workers[0].expand(shared, 0..n, Visited::Insert(visited))];
-    }
-    let visited = &*visited;
+    visited: &FingerprintTable,
+    beside: impl FnOnce() -> R,
+) -> (Vec<Expansion>, R) {
+    let blocks = Blocks::new(shared.frontier.len(), workers.len());
+    let blocks = &blocks;
     std::thread::scope(|scope| {
-        let handles: Vec<_> = workers[..jobs]
+        let handles: Vec<_> = workers
             .iter_mut()
-            .zip(split(n, jobs))
-            .map(|(worker, range)| {
-                scope.spawn(move || worker.expand(shared, range, Visited::Check(visited)))
-            })
+            .map(|worker| scope.spawn(move || worker.expand_blocks(shared, blocks, visited)))
             .collect();
-        handles
+        let beside = beside();
+        let mut expansions: Vec<(usize, Expansion)> = handles
             .into_iter()
-            .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
-            .collect()
+            .flat_map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+            .collect();
+        expansions.sort_unstable_by_key(|(start, _)| *start);
+        (expansions.into_iter().map(|(_, e)| e).collect(), beside)
     })
 }
 
@@ -827,8 +931,12 @@ const MERGE_PREFETCH: usize = 16;
 /// `FingerprintTable::in_parts`), in frontier order: the first occurrence of a state in
 /// the chunk is the one found new, as on one thread, so the new level is the same sequence
 /// of states with the same parents whatever the number of threads.
-fn insert_candidates(visited: &mut FingerprintTable, expansions: &[Expansion]) -> Vec<Vec<bool>> {
-    let found = visited.in_parts(expansions.len(), |part| {
+fn insert_candidates(
+    visited: &mut FingerprintTable,
+    expansions: &[Expansion],
+    threads: usize,
+) -> Vec<Vec<bool>> {
+    let found = visited.in_parts(threads, |part| {
         let mut new = Vec::new();
         for (e, exp) in expansions.iter().enumerate() {
             let fps = &exp.fingerprints;
@@ -858,43 +966,24 @@ fn insert_candidates(visited: &mut FingerprintTable, expansions: &[Expansion]) -
 /// The search's growing record: visited fingerprints and parent pointers.
 struct Graph {
     visited: FingerprintTable,
-    /// Per state number: the parent's number and the event number that led here.
-    parents: Vec<u32>,
-    events: Vec<u16>,
+    links: Links,
 }
 
 impl Graph {
     fn bytes(&self) -> u64 {
-        self.visited.bytes() + self.parents.len() as u64 * (4 + 2)
+        self.visited.bytes() + self.links.parents.len() as u64 * (4 + 2)
     }
+}
 
-    /// Adds the expansion's new states, in order, to the graph and to the next level: all
-    /// of them when its thread inserted them itself, else those `keep` marks (the
-    /// candidates found new by [`insert_candidates`]).
-    fn merge(
-        &mut self,
-        exp: &Expansion,
-        keep: Option<&[bool]>,
-        max_states: u64,
-        cuts: &mut Cuts,
-        next: &mut Spill,
-    ) -> Result<(), String> {
-        for j in 0..exp.fingerprints.len() {
-            if keep.is_some_and(|k| !k[j]) {
-                continue;
-            }
-            if self.parents.len() as u64 >= max_states {
-                // The limit cuts the search only if a new state is left out.
-                cuts.states = true;
-                break;
-            }
-            self.parents.push(exp.parents[j]);
-            self.events.push(exp.events[j]);
-            next.push(exp.states.get(j))?;
-        }
-        Ok(())
-    }
+/// Per state number: the parent's number and the event number that led here. Apart from
+/// the visited set, so that a chunk's states can be merged into them while the next
+/// chunk's workers read the visited set.
+struct Links {
+    parents: Vec<u32>,
+    events: Vec<u16>,
+}
 
+impl Links {
     /// Event numbers from the initial state to the state numbered `state`.
     fn path_to(&self, mut state: u32) -> Vec<u16> {
         let mut path = Vec::new();
@@ -904,6 +993,61 @@ impl Graph {
         }
         path.reverse();
         path
+    }
+}
+
+/// A chunk's expansions, with which of their candidates are new (see
+/// [`insert_candidates`]; `None` when their thread inserted them itself).
+struct Pending {
+    expansions: Vec<Expansion>,
+    keep: Option<Vec<Vec<bool>>>,
+}
+
+impl Pending {
+    fn bytes(&self) -> u64 {
+        let marks = self
+            .keep
+            .as_ref()
+            .map_or(0, |k| k.iter().map(Vec::len).sum::<usize>());
+        self.expansions.iter().map(Expansion::bytes).sum::<u64>() + marks as u64
+    }
+}
+
+/// Where a chunk's expansions are merged to: the report, the level's first violation and
+/// the next level's file.
+struct Merge<'a> {
+    max_states: u64,
+    report: &'a mut Report,
+    violation: &'a mut Option<(u32, u16)>,
+    next: &'a mut Spill,
+}
+
+impl Merge<'_> {
+    /// Adds the chunk's new states, in frontier order, to `links` and to the next level,
+    /// and what its threads saw to the report.
+    fn run(self, links: &mut Links, pending: &Pending) -> Result<(), String> {
+        for (e, exp) in pending.expansions.iter().enumerate() {
+            self.report.transitions += exp.transitions;
+            self.report.cuts.in_flight |= exp.in_flight;
+            self.report.cuts.memory |= exp.memory;
+            *self.violation = self.violation.or(exp.violation);
+            self.report.chosen |= exp.chosen;
+            let keep = pending.keep.as_ref().map(|k| k[e].as_slice());
+            for j in 0..exp.fingerprints.len() {
+                if keep.is_some_and(|k| !k[j]) {
+                    continue;
+                }
+                if links.parents.len() as u64 >= self.max_states {
+                    // The limit cuts the search only if a new state is left out.
+                    self.report.cuts.states = true;
+                    break;
+                }
+                links.parents.push(exp.parents[j]);
+                links.events.push(exp.events[j]);
+                self.next.push(exp.states.get(j))?;
+            }
+        }
+        Ok(())
     }
 }
 
@@ -934,8 +1078,10 @@ fn search(config: &Config, options: &Options) -> Result<(Report, Graph), String>
     workers[0].codec.encode(&world, &checker, &mut root_words);
     let mut graph = Graph {
         visited: FingerprintTable::default(),
-        parents: vec![u32::MAX],
-        events: vec![0],
+        links: Links {
+            parents: vec![u32::MAX],
+            events: vec![0],
+        },
     };
     graph
         .visited
@@ -958,16 +1104,22 @@ fn search(config: &Config, options: &Options) -> Result<(Report, Graph), String>
     };
     let codec = Codec::new(proto, config.proposers);
     let mut chunk = Segment::default();
+    // The chunk read while `chunk` is expanded, on several threads (see `expand_chunk`).
+    let mut ahead = Segment::default();
     let mut level = 0u32;
     'levels: while level_file.states > 0 {
-        let level_first = graph.parents.len() as u64 - level_file.states;
+        let level_first = graph.links.parents.len() as u64 - level_file.states;
         report.peak_disk_bytes = report.peak_disk_bytes.max(level_file.bytes);
         let mut reader = level_file.into_reader()?;
         level_file = Spill::new()?;
         let probe = options.max_depth == Some(level);
         let mut violation = None;
         let mut offset = 0u64;
-        while reader.left() > 0 {
+        let size = chunk_states(graph.links.parents.len() as u64);
+        read_chunk(&mut reader, &codec, &mut chunk, size)?;
+        // The last chunk's expansions, merged while the next chunk is expanded.
+        let mut pending: Option<Pending> = None;
+        while chunk.len() > 0 {
             // Ctrl-C: checked between chunks, so that a deep level of millions of states
             // stops within a chunk's time (a fraction of a second) rather than the level's;
             // the report covers every chunk expanded, and says the search is incomplete.
@@ -975,18 +1127,22 @@ fn search(config: &Config, options: &Options) -> Result<(Report, Graph), String>
                 report.cuts.interrupted = true;
                 break;
             }
-            read_chunk(
-                &mut reader,
-                &codec,
-                &mut chunk,
-                chunk_states(graph.parents.len() as u64),
-            )?;
-            let fixed =
-                graph.bytes() + chunk.bytes() + workers.iter().map(Worker::bytes).sum::<u64>();
+            let parallel = workers.len() > 1 && chunk.len() >= PARALLEL_MIN;
+            // Expanding on several threads holds the last chunk's expansions and the next
+            // chunk too, for as long as this chunk takes.
+            let beside = if parallel {
+                chunk.bytes() + pending.as_ref().map_or(0, Pending::bytes)
+            } else {
+                0
+            };
+            let fixed = graph.bytes()
+                + chunk.bytes()
+                + beside
+                + workers.iter().map(Worker::bytes).sum::<u64>();
             report.peak_bytes = report.peak_bytes.max(fixed);
             if fixed > max_bytes {
                 report.cuts.memory = true;
-                break 'levels;
+                break;
             }
             let shared = Shared {
                 proto,
@@ -999,7 +1155,47 @@ fn search(config: &Config, options: &Options) -> Result<(Report, Graph), String>
                 collect,
             };
             offset += chunk.len() as u64;
-            let expansions = expand_level(&mut workers, &shared, &mut graph.visited);
+            let expansions = if parallel {
+                // The calling thread merges the last chunk and reads the next one while the
+                // workers expand this one: the merge and the read are the part of a chunk
+                // no thread shares, and left in series they cost two threads a tenth of
+                // their gain.
+                let last = pending.take();
+                let (expansions, beside) = expand_parallel(
+                    &mut workers,
+                    &shared,
+                    &graph.visited,
+                    || -> Result<(), String> {
+                        if let Some(last) = last {
+                            let merge = Merge {
+                                max_states,
+                                report: &mut report,
+                                violation: &mut violation,
+                                next: &mut level_file,
+                            };
+                            merge.run(&mut graph.links, &last)?;
+                        }
+                        read_chunk(&mut reader, &codec, &mut ahead, size)
+                    },
+                );
+                beside?;
+                expansions
+            } else {
+                if let Some(last) = pending.take() {
+                    let merge = Merge {
+                        max_states,
+                        report: &mut report,
+                        violation: &mut violation,
+                        next: &mut level_file,
+                    };
+                    merge.run(&mut graph.links, &last)?;
+                }
+                let expansions =
+                    vec![workers[0].expand(&shared, 0..chunk.len(), &mut graph.visited)];
+                read_chunk(&mut reader, &codec, &mut ahead, size)?;
+                expansions
+            };
+            std::mem::swap(&mut chunk, &mut ahead);
             if let Some(e) = expansions.iter().find_map(|e| e.unrepresentable.clone()) {
                 return Err(format!("cannot explore: {e}"));
             }
@@ -1015,6 +1211,11 @@ fn search(config: &Config, options: &Options) -> Result<(Report, Graph), String>
                 }
                 continue;
             }
+            if report.cuts.states {
+                // The last chunk's merge reached `max_states`: this chunk is left out, as
+                // it would be had it never been expanded.
+                break;
+            }
             let level_bytes: u64 = expansions.iter().map(Expansion::bytes).sum();
             report.peak_bytes = report.peak_bytes.max(fixed + level_bytes);
             let keep = if expansions.iter().all(|e| e.inserted) {
@@ -1023,20 +1224,26 @@ fn search(config: &Config, options: &Options) -> Result<(Report, Graph), String>
                 // The marks (a byte a candidate) and the threads' lists of new ones (8).
                 let candidates: u64 = expansions.iter().map(|e| e.fingerprints.len() as u64).sum();
                 report.peak_bytes = report.peak_bytes.max(fixed + level_bytes + 9 * candidates);
-                Some(insert_candidates(&mut graph.visited, &expansions))
+                Some(insert_candidates(
+                    &mut graph.visited,
+                    &expansions,
+                    workers.len(),
+                ))
             };
-            for (e, exp) in expansions.iter().enumerate() {
-                report.transitions += exp.transitions;
-                report.cuts.in_flight |= exp.in_flight;
-                report.cuts.memory |= exp.memory;
-                violation = violation.or(exp.violation);
-                report.chosen |= exp.chosen;
-                let keep = keep.as_ref().map(|k| k[e].as_slice());
-                graph.merge(exp, keep, max_states, &mut report.cuts, &mut level_file)?;
-            }
-            if report.cuts.states || report.cuts.memory {
+            let out_of_memory = expansions.iter().any(|e| e.memory);
+            pending = Some(Pending { expansions, keep });
+            if out_of_memory {
                 break;
             }
+        }
+        if let Some(last) = pending.take() {
+            let merge = Merge {
+                max_states,
+                report: &mut report,
+                violation: &mut violation,
+                next: &mut level_file,
+            };
+            merge.run(&mut graph.links, &last)?;
         }
         if probe {
             break;
@@ -1047,7 +1254,7 @@ fn search(config: &Config, options: &Options) -> Result<(Report, Graph), String>
         }
         if let Some((parent, event)) = violation {
             report.depth = level + 1;
-            let mut path = graph.path_to(parent);
+            let mut path = graph.links.path_to(parent);
             path.push(event);
             report.violation = Some(rebuild(config, options, collect, &root_words, &path)?);
             break;
@@ -1057,7 +1264,7 @@ fn search(config: &Config, options: &Options) -> Result<(Report, Graph), String>
         }
         level += 1;
     }
-    report.unique_states = graph.parents.len() as u64;
+    report.unique_states = graph.links.parents.len() as u64;
     report.elapsed = start.elapsed();
     Ok((report, graph))
 }
@@ -1069,17 +1276,16 @@ const CHUNK_STATES: u64 = 1 << 16;
 /// Frontier states expanded at a time, at least.
 const MIN_CHUNK_STATES: u64 = 1 << 11;
 
-/// How many frontier states the next chunk holds once `visited` states are known: a
-/// thirty-second of them, within the bounds above, so that a small search does not pay for a
-/// large chunk's buffers (the chunk and its successors are about 140 bytes a state, the
-/// visited set and parent links 15 to 25). Which states a chunk holds does not change the
-/// states found, their order or parents, or the verdict: candidates go into the visited
-/// set in frontier order whatever the chunks and threads. It does change how many
-/// transitions a search cut by `--max-states` reports (the last chunk is expanded whole),
-/// which is why it depends on the search alone, never on the number of threads. Small
-/// chunks cost two threads part of their gain on mid-sized searches (1.29x instead of
-/// 1.64x at two ballots to 24 events, 2 million states); past 2 million states visited
-/// every chunk has the largest size.
+/// How many frontier states each chunk of a level holds when `visited` states are known
+/// at the level's start: a thirty-second of them, within the bounds above, so that a
+/// small search does not pay for a large chunk's buffers (the chunk and its successors are
+/// about 140 bytes a state, the visited set and parent links 15 to 25). Which states a
+/// chunk holds does not change the states found, their order or parents, or the verdict:
+/// candidates go into the visited set in frontier order whatever the chunks and threads.
+/// It does change how many transitions a search cut by `--max-states` reports (the last
+/// chunk is expanded whole), which is why it depends on the search alone, never on the
+/// number of threads. Small chunks cost two threads part of their gain on mid-sized
+/// searches; past 2 million states visited every chunk has the largest size.
 fn chunk_states(visited: u64) -> u64 {
     (visited / 32).clamp(MIN_CHUNK_STATES, CHUNK_STATES)
 }
@@ -1273,8 +1479,8 @@ mod tests {
                     r.transitions,
                     r.cuts,
                     found,
-                    g.parents,
-                    g.events,
+                    g.links.parents,
+                    g.links.events,
                 )
             };
             let one = at(1);

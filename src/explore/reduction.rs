@@ -242,37 +242,48 @@ pub fn dead(proto: &Protocol, limits: &Limits, world: &World, env: &Envelope) ->
 /// proposer left its ballot behind, and a step changes one node (and sends only from
 /// it). The exception is bug Amnesia, whose requests can die only once no crash is left
 /// and every acceptor is up: a crash or restart looks at every message.
-pub fn collect_dead(proto: &Protocol, limits: &Limits, world: &mut World, event: &Event) {
+///
+/// Returns the lowest network position it changed (the length if none): messages are
+/// taken off by moving the last one into their place, so every position from there on may
+/// hold another message, and none below it does (the fingerprint compares only those).
+pub fn collect_dead(proto: &Protocol, limits: &Limits, world: &mut World, event: &Event) -> usize {
     let node = node_of(event);
     let every =
         proto.bug == Some(Bug::Amnesia) && matches!(event, Event::Crash(_) | Event::Restart(_));
-    if !matches!(event, Event::Drop(_) | Event::Duplicate(_)) {
+    let lowest = if matches!(event, Event::Drop(_) | Event::Duplicate(_)) {
+        world.network.len()
+    } else {
         take_off_dead(proto, limits, world, |env| {
             every || env.src == node || env.dst == node
-        });
-    }
+        })
+    };
     debug_assert!(
         !world.network.iter().any(|e| dead(proto, limits, world, e)),
         "a dead message was left after {event}"
     );
+    lowest
 }
 
-/// Takes off the network every message that `looked_at` selects and that is dead.
+/// Takes off the network every message that `looked_at` selects and that is dead;
+/// returns the lowest position it took one from (the network's length if none).
 fn take_off_dead(
     proto: &Protocol,
     limits: &Limits,
     world: &mut World,
     looked_at: impl Fn(&Envelope) -> bool,
-) {
+) -> usize {
+    let mut lowest = None;
     let mut i = 0;
     while i < world.network.len() {
-        let env = world.network[i];
-        if looked_at(&env) && dead(proto, limits, world, &env) {
+        let env = &world.network[i];
+        if looked_at(env) && dead(proto, limits, world, env) {
             world.network.swap_remove(i);
+            lowest.get_or_insert(i);
         } else {
             i += 1;
         }
     }
+    lowest.unwrap_or(world.network.len())
 }
 
 /// The node an enabled event belongs to: where it is delivered, or who times out,
