@@ -585,7 +585,7 @@ impl Worker {
     }
 
     /// Takes blocks of the chunk from `blocks` until none is left, expanding each against
-    /// the visited set as of the chunk's start; returns each block's number and
+    /// the visited set as of the chunk's start; returns each block's first state and
     /// expansion. A thread's blocks come in frontier order, so its own set of states met
     /// (see [`Visited::Check`]) only ever leaves out a later occurrence of a state.
     fn expand_blocks(
@@ -616,9 +616,6 @@ impl Worker {
                 blocks.stop();
             }
             out.push((range.start, exp));
-            if blocks.stopped() {
-                break;
-            }
         }
         self.seen = Some(seen);
         out
@@ -1014,42 +1011,42 @@ impl Pending {
     }
 }
 
-/// Where a chunk's expansions are merged to: the report, the level's first violation and
-/// the next level's file.
-struct Merge<'a> {
+/// Adds the chunk's new states in `last`, if any, in frontier order, to `links` and to
+/// the next level's file `next`, and what its threads saw to the report and to the level's
+/// first `violation`.
+fn merge(
+    last: Option<Pending>,
+    links: &mut Links,
     max_states: u64,
-    report: &'a mut Report,
-    violation: &'a mut Option<(u32, u16)>,
-    next: &'a mut Spill,
-}
-
-impl Merge<'_> {
-    /// Adds the chunk's new states, in frontier order, to `links` and to the next level,
-    /// and what its threads saw to the report.
-    fn run(self, links: &mut Links, pending: &Pending) -> Result<(), String> {
-        for (e, exp) in pending.expansions.iter().enumerate() {
-            self.report.transitions += exp.transitions;
-            self.report.cuts.in_flight |= exp.in_flight;
-            self.report.cuts.memory |= exp.memory;
-            *self.violation = self.violation.or(exp.violation);
-            self.report.chosen |= exp.chosen;
-            let keep = pending.keep.as_ref().map(|k| k[e].as_slice());
-            for j in 0..exp.fingerprints.len() {
-                if keep.is_some_and(|k| !k[j]) {
-                    continue;
-                }
-                if links.parents.len() as u64 >= self.max_states {
-                    // The limit cuts the search only if a new state is left out.
-                    self.report.cuts.states = true;
-                    break;
-                }
-                links.parents.push(exp.parents[j]);
-                links.events.push(exp.events[j]);
-                self.next.push(exp.states.get(j))?;
+    report: &mut Report,
+    violation: &mut Option<(u32, u16)>,
+    next: &mut Spill,
+) -> Result<(), String> {
+    let Some(pending) = last else {
+        return Ok(());
+    };
+    for (e, exp) in pending.expansions.iter().enumerate() {
+        report.transitions += exp.transitions;
+        report.cuts.in_flight |= exp.in_flight;
+        report.cuts.memory |= exp.memory;
+        *violation = violation.or(exp.violation);
+        report.chosen |= exp.chosen;
+        let keep = pending.keep.as_ref().map(|k| k[e].as_slice());
+        for j in 0..exp.fingerprints.len() {
+            if keep.is_some_and(|k| !k[j]) {
+                continue;
             }
+            if links.parents.len() as u64 >= max_states {
+                // The limit cuts the search only if a new state is left out.
+                report.cuts.states = true;
+                break;
+            }
+            links.parents.push(exp.parents[j]);
+            links.events.push(exp.events[j]);
+            next.push(exp.states.get(j))?;
         }
-        Ok(())
     }
+    Ok(())
 }
 
 /// Explores every execution of `config` within `options`' bounds.
@@ -1105,7 +1102,8 @@ fn search(config: &Config, options: &Options) -> Result<(Report, Graph), String>
     };
     let codec = Codec::new(proto, config.proposers);
     let mut chunk = Segment::default();
-    // The chunk read while `chunk` is expanded, on several threads (see `expand_chunk`).
+    // The chunk read while `chunk` is expanded (on several threads, beside them: see
+    // `expand_parallel`).
     let mut ahead = Segment::default();
     let mut level = 0u32;
     'levels: while level_file.states > 0 {
@@ -1161,36 +1159,33 @@ fn search(config: &Config, options: &Options) -> Result<(Report, Graph), String>
                 // workers expand this one: the merge and the read are the part of a chunk
                 // no thread shares, and left in series they cost two threads a tenth of
                 // their gain.
-                let last = pending.take();
                 let (expansions, beside) = expand_parallel(
                     &mut workers,
                     &shared,
                     &graph.visited,
                     || -> Result<(), String> {
-                        if let Some(last) = last {
-                            let merge = Merge {
-                                max_states,
-                                report: &mut report,
-                                violation: &mut violation,
-                                next: &mut level_file,
-                            };
-                            merge.run(&mut graph.links, &last)?;
-                        }
+                        merge(
+                            pending.take(),
+                            &mut graph.links,
+                            max_states,
+                            &mut report,
+                            &mut violation,
+                            &mut level_file,
+                        )?;
                         read_chunk(&mut reader, &codec, &mut ahead, size)
                     },
                 );
                 beside?;
                 expansions
             } else {
-                if let Some(last) = pending.take() {
-                    let merge = Merge {
-                        max_states,
-                        report: &mut report,
-                        violation: &mut violation,
-                        next: &mut level_file,
-                    };
-                    merge.run(&mut graph.links, &last)?;
-                }
+                merge(
+                    pending.take(),
+                    &mut graph.links,
+                    max_states,
+                    &mut report,
+                    &mut violation,
+                    &mut level_file,
+                )?;
                 let expansions =
                     vec![workers[0].expand(&shared, 0..chunk.len(), &mut graph.visited)];
                 read_chunk(&mut reader, &codec, &mut ahead, size)?;
@@ -1237,15 +1232,14 @@ fn search(config: &Config, options: &Options) -> Result<(Report, Graph), String>
                 break;
             }
         }
-        if let Some(last) = pending.take() {
-            let merge = Merge {
-                max_states,
-                report: &mut report,
-                violation: &mut violation,
-                next: &mut level_file,
-            };
-            merge.run(&mut graph.links, &last)?;
-        }
+        merge(
+            pending.take(),
+            &mut graph.links,
+            max_states,
+            &mut report,
+            &mut violation,
+            &mut level_file,
+        )?;
         if probe {
             break;
         }
@@ -1444,6 +1438,90 @@ impl Visitor<Acceptor, Proposer> for Canonical {
 mod tests {
     use super::*;
     use crate::bug::Bug;
+
+    /// Threads taking blocks at once get every state of the chunk exactly once, each
+    /// thread its blocks in frontier order (which its own set of states met relies on),
+    /// and none after a stop.
+    #[test]
+    fn blocks_cover_the_chunk_once_in_order_and_stop() {
+        for (len, threads) in [
+            (0, 2),
+            (63, 2),
+            (64, 2),
+            (2048, 2),
+            (65_536, 3),
+            (100_001, 2),
+        ] {
+            let blocks = Blocks::new(len, threads);
+            let taken: Vec<Vec<Range<usize>>> = std::thread::scope(|scope| {
+                let handles: Vec<_> = (0..threads)
+                    .map(|_| scope.spawn(|| std::iter::from_fn(|| blocks.take()).collect()))
+                    .collect();
+                handles.into_iter().map(|h| h.join().unwrap()).collect()
+            });
+            for own in &taken {
+                assert!(
+                    own.windows(2).all(|w| w[0].end <= w[1].start),
+                    "{len}: out of order"
+                );
+                assert!(own.iter().all(|r| !r.is_empty() && r.len() <= blocks.size));
+            }
+            let mut all: Vec<Range<usize>> = taken.into_iter().flatten().collect();
+            all.sort_unstable_by_key(|r| r.start);
+            let mut at = 0;
+            for r in &all {
+                assert_eq!(r.start, at, "{len}: a gap or an overlap");
+                at = r.end;
+            }
+            assert_eq!(at, len);
+        }
+        let blocks = Blocks::new(10_000, 2);
+        assert_eq!(blocks.take(), Some(0..blocks.size));
+        blocks.stop();
+        assert_eq!(blocks.take(), None);
+    }
+
+    /// A thread that runs out of its memory budget stops every thread at its next block:
+    /// the chunk comes back short, marked, rather than each thread spending on.
+    #[test]
+    fn a_thread_out_of_memory_stops_the_others() {
+        let config = Config::default();
+        let proto = config.protocol();
+        let (world, checker) = initial(&proto, config.proposers);
+        let mut workers: Vec<Worker> = (0..2)
+            .map(|_| Worker::new(proto, config.proposers, true))
+            .collect();
+        let mut chunk = Segment::default();
+        for _ in 0..10_000 {
+            workers[0].codec.encode(&world, &checker, &mut chunk.words);
+            chunk.push_end();
+        }
+        let visited = FingerprintTable::default();
+        let mut at = |byte_budget| {
+            let shared = Shared {
+                proto,
+                limits: Limits::default(),
+                frontier: &chunk,
+                first_number: 1,
+                byte_budget,
+                probe: false,
+                por: false,
+                collect: false,
+            };
+            let (out, ()) = expand_parallel(&mut workers, &shared, &visited, || ());
+            let states: usize = out.iter().map(|e| e.parents.len()).sum();
+            (out.len(), out.iter().any(|e| e.memory), states)
+        };
+        let blocks = 10_000usize.div_ceil(Blocks::new(10_000, 2).size);
+        // Room enough: every block, nothing cut; the copies of one state are one candidate
+        // a thread.
+        let (taken, memory, states) = at(u64::MAX);
+        assert_eq!((taken, memory), (blocks, false));
+        assert!(states > 0);
+        // No room: each thread stops after the block it is in.
+        let (taken, memory, _) = at(0);
+        assert!(memory && taken <= 2, "{taken} of {blocks} blocks taken");
+    }
 
     /// More than the counts: every state's parent and event, in state-number order (so the
     /// order of each level too), is the same for any number of threads, also when a limit
