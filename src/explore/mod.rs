@@ -36,7 +36,7 @@
 //! event's (six bytes) for the path rebuild. The frontier, the states of the level being
 //! expanded and of the next, in the compact encoding of `codec` (about 15 words a state
 //! at three acceptors and two proposers), is on disk in a temporary file that nothing
-//! names (see `spill`), read back and expanded in chunks of a thirty-second of the states
+//! names (see `spill`), read back and expanded in chunks of a 128th of the states
 //! visited so far (2,048 to 65,536, see `chunk_states`). So memory holds about 17 to 29
 //! bytes per visited state, whatever the levels' shape, plus a chunk's worth of
 //! successors, which the chunk's size keeps to a few bytes per visited state. A successor
@@ -170,6 +170,7 @@ mod visited;
 
 use std::ops::Range;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use crate::checker::{Checker, Invariant, Observation, Violation};
@@ -466,6 +467,50 @@ impl Expansion {
     fn bytes(&self) -> u64 {
         self.states.bytes() + self.fingerprints.len() as u64 * (16 + 4 + 2)
     }
+
+    /// An empty expansion that keeps this one's buffers.
+    fn emptied(self) -> Expansion {
+        let Expansion {
+            mut states,
+            mut fingerprints,
+            mut parents,
+            mut events,
+            ..
+        } = self;
+        states.words.clear();
+        states.ends.clear();
+        fingerprints.clear();
+        parents.clear();
+        events.clear();
+        Expansion {
+            states,
+            fingerprints,
+            parents,
+            events,
+            ..Expansion::default()
+        }
+    }
+}
+
+/// Expansions already merged, emptied, for the next blocks to fill. A chunk on two threads
+/// is cut into some thirty blocks, each an expansion of four vectors grown by doubling;
+/// allocating them afresh for every block, and freeing them on the merging thread, cost
+/// two threads about a tenth of their time in the allocator and in page faults. Which
+/// buffers a block gets changes nothing it holds.
+#[derive(Default)]
+struct Spares(Mutex<Vec<Expansion>>);
+
+impl Spares {
+    fn take(&self) -> Expansion {
+        let spare = self.0.lock().ok().and_then(|mut s| s.pop());
+        spare.unwrap_or_default()
+    }
+
+    fn give(&self, expansions: Vec<Expansion>) {
+        if let Ok(mut s) = self.0.lock() {
+            s.extend(expansions.into_iter().map(Expansion::emptied));
+        }
+    }
 }
 
 /// What every thread shares during a level.
@@ -484,6 +529,7 @@ struct Shared<'a> {
     por: bool,
     /// Take dead messages off after every step (see `reduction`).
     collect: bool,
+    spares: &'a Spares,
 }
 
 /// How a thread tells a new state from one seen before.
@@ -508,7 +554,10 @@ enum Successor {
     State(Fingerprint, bool),
 }
 
-/// One thread's scratch space, kept across levels so that it is allocated once.
+/// One thread's scratch space, kept across levels so that it is allocated once. Aligned to
+/// two cache lines, the lines its vectors' lengths are written on, step after step, are
+/// never a neighbour's in `workers`: shared, they passed between the cores at every write.
+#[repr(align(128))]
 struct Worker {
     codec: Codec,
     printer: Fingerprinter,
@@ -629,10 +678,8 @@ impl Worker {
         mut seen: Option<&mut FingerprintTable>,
         byte_budget: u64,
     ) -> Expansion {
-        let mut out = Expansion {
-            inserted: matches!(visited, Visited::Insert(_)),
-            ..Expansion::default()
-        };
+        let mut out = shared.spares.take();
+        out.inserted = matches!(visited, Visited::Insert(_));
         for i in range {
             let number = (shared.first_number + i as u64) as u32;
             self.successors_of(shared, shared.frontier.get(i), number, &visited, &mut out);
@@ -893,8 +940,11 @@ const BLOCKS_PER_THREAD: usize = 16;
 /// The fewest states a block holds.
 const MIN_BLOCK: usize = 64;
 
-/// Expands the chunk on every worker's thread, taking blocks (see [`Blocks`]), while the
-/// calling thread runs `beside`; the expansions come back in frontier order.
+/// Expands the chunk on every worker, taking blocks (see [`Blocks`]): the first worker on
+/// the calling thread once it has run `beside`, the others on threads of their own; the
+/// expansions come back in frontier order. Running `beside` on a thread of its own beside
+/// every worker asked the two cores for three threads, and each chunk paid for starting
+/// one more thread than it needed.
 fn expand_parallel<R>(
     workers: &mut [Worker],
     shared: &Shared,
@@ -903,16 +953,21 @@ fn expand_parallel<R>(
 ) -> (Vec<Expansion>, R) {
     let blocks = Blocks::new(shared.frontier.len(), workers.len());
     let blocks = &blocks;
+    let (first, others) = workers
+        .split_first_mut()
+        .expect("a parallel expansion has a worker");
     std::thread::scope(|scope| {
-        let handles: Vec<_> = workers
+        let handles: Vec<_> = others
             .iter_mut()
             .map(|worker| scope.spawn(move || worker.expand_blocks(shared, blocks, visited)))
             .collect();
         let beside = beside();
-        let mut expansions: Vec<(usize, Expansion)> = handles
-            .into_iter()
-            .flat_map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
-            .collect();
+        let mut expansions = first.expand_blocks(shared, blocks, visited);
+        expansions.extend(
+            handles
+                .into_iter()
+                .flat_map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e))),
+        );
         expansions.sort_unstable_by_key(|(start, _)| *start);
         (expansions.into_iter().map(|(_, e)| e).collect(), beside)
     })
@@ -1021,6 +1076,7 @@ fn merge(
     report: &mut Report,
     violation: &mut Option<(u32, u16)>,
     next: &mut Spill,
+    spares: &Spares,
 ) -> Result<(), String> {
     let Some(pending) = last else {
         return Ok(());
@@ -1046,6 +1102,7 @@ fn merge(
             next.push(exp.states.get(j))?;
         }
     }
+    spares.give(pending.expansions);
     Ok(())
 }
 
@@ -1105,6 +1162,7 @@ fn search(config: &Config, options: &Options) -> Result<(Report, Graph), String>
     // The chunk read while `chunk` is expanded (on several threads, beside them: see
     // `expand_parallel`).
     let mut ahead = Segment::default();
+    let spares = Spares::default();
     let mut level = 0u32;
     'levels: while level_file.states > 0 {
         let level_first = graph.links.parents.len() as u64 - level_file.states;
@@ -1152,6 +1210,7 @@ fn search(config: &Config, options: &Options) -> Result<(Report, Graph), String>
                 probe,
                 por,
                 collect,
+                spares: &spares,
             };
             offset += chunk.len() as u64;
             let expansions = if parallel {
@@ -1171,6 +1230,7 @@ fn search(config: &Config, options: &Options) -> Result<(Report, Graph), String>
                             &mut report,
                             &mut violation,
                             &mut level_file,
+                            &spares,
                         )?;
                         read_chunk(&mut reader, &codec, &mut ahead, size)
                     },
@@ -1185,6 +1245,7 @@ fn search(config: &Config, options: &Options) -> Result<(Report, Graph), String>
                     &mut report,
                     &mut violation,
                     &mut level_file,
+                    &spares,
                 )?;
                 let expansions =
                     vec![workers[0].expand(&shared, 0..chunk.len(), &mut graph.visited)];
@@ -1239,6 +1300,7 @@ fn search(config: &Config, options: &Options) -> Result<(Report, Graph), String>
             &mut report,
             &mut violation,
             &mut level_file,
+            &spares,
         )?;
         if probe {
             break;
@@ -1272,17 +1334,21 @@ const CHUNK_STATES: u64 = 1 << 16;
 const MIN_CHUNK_STATES: u64 = 1 << 11;
 
 /// How many frontier states each chunk of a level holds when `visited` states are known
-/// at the level's start: a thirty-second of them, within the bounds above, so that a
-/// small search does not pay for a large chunk's buffers (the chunk and its successors are
-/// about 140 bytes a state, the visited set and parent links 15 to 25). Which states a
+/// at the level's start: a 128th of them, within the bounds above, so that a search does
+/// not pay for a chunk's buffers out of proportion to its size (the chunk and its
+/// successors are about 140 bytes a state, the visited set and parent links 15 to 25; two
+/// threads hold four such buffers at once, see `search`, which at a thirty-second took the
+/// two-thread peak of a 2-million-state search to 42 bytes a state, and takes it to 29
+/// at a 128th). Which states a
 /// chunk holds does not change the states found, their order or parents, or the verdict:
 /// candidates go into the visited set in frontier order whatever the chunks and threads.
 /// It does change how many transitions a search cut by `--max-states` reports (the last
 /// chunk is expanded whole), which is why it depends on the search alone, never on the
-/// number of threads. Small chunks cost two threads part of their gain on mid-sized
-/// searches; past 2 million states visited every chunk has the largest size.
+/// number of threads. Past 8 million states visited every chunk has the largest size; the
+/// smallest, 2,048 states, still takes two threads some milliseconds, against the tens of
+/// microseconds a chunk costs them in starting a thread and sorting its blocks.
 fn chunk_states(visited: u64) -> u64 {
-    (visited / 32).clamp(MIN_CHUNK_STATES, CHUNK_STATES)
+    (visited / 128).clamp(MIN_CHUNK_STATES, CHUNK_STATES)
 }
 
 /// Reads the next chunk of a level (`size` states at most) from disk into `chunk`.
@@ -1497,6 +1563,7 @@ mod tests {
             chunk.push_end();
         }
         let visited = FingerprintTable::default();
+        let spares = Spares::default();
         let mut at = |byte_budget| {
             let shared = Shared {
                 proto,
@@ -1507,6 +1574,7 @@ mod tests {
                 probe: false,
                 por: false,
                 collect: false,
+                spares: &spares,
             };
             let (out, ()) = expand_parallel(&mut workers, &shared, &visited, || ());
             let states: usize = out.iter().map(|e| e.parents.len()).sum();
@@ -1521,6 +1589,37 @@ mod tests {
         // No room: each thread stops after the block it is in.
         let (taken, memory, _) = at(0);
         assert!(memory && taken <= 2, "{taken} of {blocks} blocks taken");
+    }
+
+    /// A recycled expansion starts empty: nothing of the block it held before leaks into
+    /// the next, only the buffers' room is kept.
+    #[test]
+    fn a_spare_expansion_holds_nothing_of_its_last_block() {
+        let mut full = Expansion {
+            transitions: 7,
+            violation: Some((3, 1)),
+            in_flight: true,
+            memory: true,
+            chosen: true,
+            unrepresentable: Some("too many".to_string()),
+            inserted: true,
+            ..Expansion::default()
+        };
+        full.states.words.extend([1, 2, 3]);
+        full.states.push_end();
+        full.fingerprints.push(Fingerprint::default());
+        full.parents.push(9);
+        full.events.push(2);
+        let spares = Spares::default();
+        spares.give(vec![full]);
+        let spare = spares.take();
+        assert!(spare.states.words.capacity() >= 3, "the buffers are kept");
+        assert_eq!(format!("{spare:?}"), format!("{:?}", Expansion::default()));
+        assert_eq!(
+            spares.take().states.words.capacity(),
+            0,
+            "one spare, taken once"
+        );
     }
 
     /// More than the counts: every state's parent and event, in state-number order (so the

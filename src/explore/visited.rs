@@ -200,9 +200,9 @@ impl Part<'_> {
 }
 
 impl FingerprintTable {
-    /// Runs `work` on `n` threads at once, each with its own part of the shards: a
-    /// contiguous range of them, so thread `k` owns the fingerprints whose top bits fall in
-    /// its range. Each fingerprint has one owner, so the threads insert without locks, and
+    /// Runs `work` on `n` threads at once (the calling thread and `n - 1` others), each
+    /// with its own part of the shards: a contiguous range of them, so thread `k` owns the
+    /// fingerprints whose top bits fall in its range. Each fingerprint has one owner, so the threads insert without locks, and
     /// what each finds new depends only on the order it is handed its own fingerprints in.
     /// The results come back in part order.
     pub fn in_parts<R: Send>(
@@ -212,28 +212,30 @@ impl FingerprintTable {
     ) -> Vec<R> {
         let per = SHARDS.div_ceil(n.clamp(1, SHARDS));
         let work = &work;
+        let run = move |i: usize, shards: &mut [Shard]| {
+            let mut part = Part {
+                shards,
+                first: i * per,
+                added: 0,
+                grown: 0,
+            };
+            let r = work(&mut part);
+            (r, part.added, part.grown)
+        };
+        // The first part on the calling thread, which would only wait otherwise.
         let done: Vec<(R, usize, usize)> = std::thread::scope(|scope| {
-            let handles: Vec<_> = self
-                .shards
-                .chunks_mut(per)
-                .enumerate()
-                .map(|(i, shards)| {
-                    scope.spawn(move || {
-                        let mut part = Part {
-                            shards,
-                            first: i * per,
-                            added: 0,
-                            grown: 0,
-                        };
-                        let r = work(&mut part);
-                        (r, part.added, part.grown)
-                    })
-                })
+            let mut parts = self.shards.chunks_mut(per).enumerate();
+            let (_, first) = parts.next().expect("a table has shards");
+            let handles: Vec<_> = parts
+                .map(|(i, shards)| scope.spawn(move || run(i, shards)))
                 .collect();
-            handles
-                .into_iter()
-                .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
-                .collect()
+            let mut done = vec![run(0, first)];
+            done.extend(
+                handles
+                    .into_iter()
+                    .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e))),
+            );
+            done
         });
         done.into_iter()
             .map(|(r, added, grown)| {
