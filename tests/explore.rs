@@ -421,6 +421,45 @@ fn correct_protocol_is_safe_with_two_ballots_up_to_14_events() {
     }
 }
 
+/// The memory target, at most 32 bytes a visited state at peak with every structure
+/// counted, at `explore`'s default bounds on one thread. The accounting is by lengths, so
+/// the figure is the same on every machine; what it guards is the chunk's size, which
+/// changes no state found but, too large for the search, would cost more than the visited
+/// set itself.
+#[test]
+fn the_default_search_takes_at_most_32_bytes_a_state() {
+    let report = run(None, Options::new(limits(1, 1, 0)));
+    assert!(report.complete() && report.unique_states == 138_475);
+    assert!(
+        report.bytes_per_state() <= 32.0,
+        "{} bytes a state",
+        report.bytes_per_state()
+    );
+}
+
+/// Two threads hold four chunk-sized buffers at once (the chunk, the next one, and the
+/// last and this chunk's expansions); the chunk is a small enough share of the visited
+/// states that a mid-sized search on two threads stays within the 32 bytes a state too
+/// (a thirty-second took this one, 2 million states, to 42).
+#[cfg(feature = "heavy")]
+#[test]
+fn a_two_thread_search_of_two_million_states_takes_at_most_32_bytes_a_state() {
+    let report = run(
+        None,
+        Options {
+            jobs: 2,
+            max_depth: Some(24),
+            ..Options::new(limits(2, 0, 0))
+        },
+    );
+    assert_eq!(report.unique_states, 1_978_275);
+    assert!(
+        report.bytes_per_state() <= 32.0,
+        "{} bytes a state",
+        report.bytes_per_state()
+    );
+}
+
 /// The proof users want: two ballots per proposer, every state, with the reduction (the
 /// default of `explore`), without a crash and with one. Pinned counts; a few minutes on
 /// two threads, so in the heavy tier.
