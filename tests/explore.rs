@@ -44,6 +44,16 @@ fn run(bug: Option<Bug>, options: Options) -> Report {
     explore(&config(bug), &options).expect("valid options")
 }
 
+/// The memory target: at most 32 bytes a visited state at peak, every structure
+/// counted.
+fn assert_within_memory_target(report: &Report) {
+    assert!(
+        report.bytes_per_state() <= 32.0,
+        "{} bytes a state",
+        report.bytes_per_state()
+    );
+}
+
 /// The module docs' table: the smallest bounds (ballots per proposer, crashes, duplicates)
 /// at which each bug breaks an invariant, the length of the shortest violating execution
 /// there, and the invariant.
@@ -421,8 +431,8 @@ fn correct_protocol_is_safe_with_two_ballots_up_to_14_events() {
     }
 }
 
-/// The memory target, at most 32 bytes a visited state at peak with every structure
-/// counted, at `explore`'s default bounds on one thread. The accounting is by lengths, so
+/// The memory target (see `assert_within_memory_target`) at `explore`'s default bounds on
+/// one thread. The accounting is by lengths, so
 /// the figure is the same on every machine; what it guards is the chunk's size, which
 /// changes no state found but, too large for the search, would cost more than the visited
 /// set itself.
@@ -430,11 +440,7 @@ fn correct_protocol_is_safe_with_two_ballots_up_to_14_events() {
 fn the_default_search_takes_at_most_32_bytes_a_state() {
     let report = run(None, Options::new(limits(1, 1, 0)));
     assert!(report.complete() && report.unique_states == 138_475);
-    assert!(
-        report.bytes_per_state() <= 32.0,
-        "{} bytes a state",
-        report.bytes_per_state()
-    );
+    assert_within_memory_target(&report);
 }
 
 /// Two threads hold four chunk-sized buffers at once (the chunk, the next one, and the
@@ -453,11 +459,7 @@ fn a_two_thread_search_of_two_million_states_takes_at_most_32_bytes_a_state() {
         },
     );
     assert_eq!(report.unique_states, 1_978_275);
-    assert!(
-        report.bytes_per_state() <= 32.0,
-        "{} bytes a state",
-        report.bytes_per_state()
-    );
+    assert_within_memory_target(&report);
 }
 
 /// The proof users want: two ballots per proposer, every state, with the reduction (the
@@ -479,11 +481,7 @@ fn correct_protocol_is_safe_with_two_ballots_and_up_to_one_crash() {
         assert!(report.violation.is_none() && report.complete() && report.chosen);
         assert_eq!(report.unique_states, count, "{crashes} crashes");
         assert_eq!(report.depth, depth, "{crashes} crashes");
-        assert!(
-            report.bytes_per_state() <= 32.0,
-            "{}",
-            report.bytes_per_state()
-        );
+        assert_within_memory_target(&report);
     }
 }
 

@@ -1339,9 +1339,9 @@ const MIN_CHUNK_STATES: u64 = 1 << 11;
 /// successors are about 140 bytes a state, the visited set and parent links 15 to 25; two
 /// threads hold four such buffers at once, see `search`, which at a thirty-second took the
 /// two-thread peak of a 2-million-state search to 42 bytes a state, and takes it to 29
-/// at a 128th). Which states a
-/// chunk holds does not change the states found, their order or parents, or the verdict:
-/// candidates go into the visited set in frontier order whatever the chunks and threads.
+/// at a 128th). Which states a chunk holds does not change the states found, their order
+/// or parents, or the verdict: candidates go into the visited set in frontier order
+/// whatever the chunks and threads.
 /// It does change how many transitions a search cut by `--max-states` reports (the last
 /// chunk is expanded whole), which is why it depends on the search alone, never on the
 /// number of threads. Past 8 million states visited every chunk has the largest size; the

@@ -202,9 +202,9 @@ impl Part<'_> {
 impl FingerprintTable {
     /// Runs `work` on `n` threads at once (the calling thread and `n - 1` others), each
     /// with its own part of the shards: a contiguous range of them, so thread `k` owns the
-    /// fingerprints whose top bits fall in its range. Each fingerprint has one owner, so the threads insert without locks, and
-    /// what each finds new depends only on the order it is handed its own fingerprints in.
-    /// The results come back in part order.
+    /// fingerprints whose top bits fall in its range. Each fingerprint has one owner, so
+    /// the threads insert without locks, and what each finds new depends only on the order
+    /// it is handed its own fingerprints in. The results come back in part order.
     pub fn in_parts<R: Send>(
         &mut self,
         n: usize,
