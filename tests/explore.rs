@@ -431,16 +431,26 @@ fn correct_protocol_is_safe_with_two_ballots_up_to_14_events() {
     }
 }
 
-/// The memory target (see `assert_within_memory_target`) at `explore`'s default bounds on
-/// one thread. The accounting is by lengths, so
-/// the figure is the same on every machine; what it guards is the chunk's size, which
-/// changes no state found but, too large for the search, would cost more than the visited
-/// set itself.
+/// The memory target (see `assert_within_memory_target`) at `explore`'s default bounds,
+/// on one thread and on two. The accounting is by lengths, so on one thread the figure is
+/// the same on every machine (25.2); on two it moves a little with how the threads share
+/// a chunk's blocks, which decides how large each one's set of states met grows (28.5 to 29.7
+/// in 25 runs). What it guards is the chunk's size and the threads' own sets, which change
+/// no state found but, too large for the search, would cost more than the visited set
+/// itself: with a 4096-shard table for each thread's states met, two threads took 34 to 36.
 #[test]
 fn the_default_search_takes_at_most_32_bytes_a_state() {
-    let report = run(None, Options::new(limits(1, 1, 0)));
-    assert!(report.complete() && report.unique_states == 138_475);
-    assert_within_memory_target(&report);
+    for jobs in [1, 2] {
+        let report = run(
+            None,
+            Options {
+                jobs,
+                ..Options::new(limits(1, 1, 0))
+            },
+        );
+        assert!(report.complete() && report.unique_states == 138_475);
+        assert_within_memory_target(&report);
+    }
 }
 
 /// Two threads hold four chunk-sized buffers at once (the chunk, the next one, and the

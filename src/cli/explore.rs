@@ -69,8 +69,8 @@ pub struct ExploreArgs {
     /// Stop after this many unique states [default: no limit]
     #[arg(long, value_name = "N")]
     pub max_states: Option<u64>,
-    /// Stop when the explorer's structures (visited set, parent links, the chunk being
-    /// expanded; the frontier is on disk) reach this many MiB [default: 4096]
+    /// Stop when the explorer's structures (visited set, parent links, the chunks being
+    /// expanded and read; the frontier is on disk) reach this many MiB [default: 4096]
     #[arg(long, value_name = "MIB")]
     pub max_memory: Option<u64>,
     /// Threads; results do not depend on it

@@ -31,15 +31,16 @@
 //! acceptor's floor (see `codec`).
 //!
 //! **What is stored.** The visited set holds fingerprints of states, not states (see
-//! `fingerprint` and `visited`): 8 bytes a state in a table at most 70% full, 76 bits of
-//! each 128-bit fingerprint told apart. Each state keeps its parent's number and its
+//! `fingerprint` and `visited`): 8 bytes a state in a table between 47% and 70% full,
+//! 76 bits of each 128-bit fingerprint told apart. Each state keeps its parent's number and its
 //! event's (six bytes) for the path rebuild. The frontier, the states of the level being
 //! expanded and of the next, in the compact encoding of `codec` (about 15 words a state
 //! at three acceptors and two proposers), is on disk in a temporary file that nothing
 //! names (see `spill`), read back and expanded in chunks of a 128th of the states
-//! visited so far (2,048 to 65,536, see `chunk_states`). So memory holds about 17 to 29
-//! bytes per visited state, whatever the levels' shape, plus a chunk's worth of
-//! successors, which the chunk's size keeps to a few bytes per visited state. A successor
+//! visited so far (2,048 to 65,536, see `chunk_states`). So memory holds about 17 to 23
+//! bytes per visited state, whatever the levels' shape, plus two chunks and a chunk's
+//! worth of successors (two on several threads, with each thread's set of the states it
+//! met in the chunk), which the chunk's size keeps to a few bytes per visited state. A successor
 //! is encoded only when its fingerprint is new: most transitions lead to states already
 //! seen, and for those only the fingerprint is computed.
 //!
@@ -156,9 +157,10 @@
 //! default bounds that is about 14,100 instructions a state under callgrind (3,000 a
 //! transition; taking dead messages off 7%, taking the state apart for the fingerprint
 //! 7%, encoding 6%, decoding 6%, copying worlds and checkers 8%). In a release build on
-//! one core of the two-core virtual machine, that is about 500,000 to 600,000 states per
-//! CPU second at the default bounds and 400,000 to 460,000 at two ballots, 15 million
-//! states, once the visited set outgrows the cache.
+//! one core of the two-core virtual machine, that is about 500,000 to 730,000 states per
+//! CPU second at the default bounds and 350,000 to 460,000 at two ballots, 15 million
+//! states, once the visited set outgrows the cache (the machine's speed varies by half
+//! from hour to hour).
 
 mod codec;
 mod enabled;
@@ -187,7 +189,7 @@ use codec::Codec;
 use enabled::{enabled_events_by_words, NO_MESSAGE};
 use fingerprint::{Change, Fingerprint, Fingerprinter};
 use spill::{Spill, SpillReader};
-use visited::FingerprintTable;
+use visited::{ChunkSet, FingerprintTable};
 
 /// The largest per-proposer ballot bound the state encoding holds (see `codec`).
 pub const MAX_BALLOTS: u16 = 64;
@@ -370,9 +372,10 @@ pub struct Report {
     /// value. A search that never gets there checked agreement on nothing: `explore`
     /// fails it as vacuous (exit status 3).
     pub chosen: bool,
-    /// The largest estimated size of the explorer's own structures (visited set, parent
-    /// pointers, the chunk of the frontier being expanded and its successors, per-thread
-    /// scratch), in bytes. The frontier itself is on disk (see `spill`).
+    /// The largest size of the explorer's own structures (visited set, parent pointers,
+    /// the chunk of the frontier being expanded, the next one read meanwhile, their
+    /// successors, each thread's set of states met), in bytes, by their lengths. The
+    /// frontier itself is on disk (see `spill`).
     pub peak_bytes: u64,
     /// The largest level written to disk, in bytes.
     pub peak_disk_bytes: u64,
@@ -392,7 +395,7 @@ impl Report {
     }
 
     /// The explorer's peak memory per state visited: the visited set, the parent links,
-    /// the chunk being expanded and every thread's scratch, at their largest.
+    /// the chunks being expanded and read and every thread's scratch, at their largest.
     pub fn bytes_per_state(&self) -> f64 {
         self.peak_bytes as f64 / self.unique_states.max(1) as f64
     }
@@ -580,9 +583,9 @@ struct Worker {
     /// Scratch for `enabled_events_by_words`.
     firsts: Vec<u32>,
     observed: Vec<Observation>,
-    /// The states met in this thread's slice of a chunk (see [`Visited::Check`]); made on
-    /// first use, so that one thread never pays for it.
-    seen: Option<FingerprintTable>,
+    /// The states met in this thread's slice of a chunk (see [`Visited::Check`]); empty,
+    /// and unallocated, until the thread first shares a chunk.
+    seen: ChunkSet,
     /// Per enabled event: in the ample set (see `reduction`).
     ample: Vec<bool>,
 }
@@ -611,13 +614,13 @@ impl Worker {
             enabled: Vec::new(),
             firsts: Vec::new(),
             observed: Vec::new(),
-            seen: None,
+            seen: ChunkSet::default(),
             ample: Vec::new(),
         }
     }
 
     fn bytes(&self) -> u64 {
-        self.seen.as_ref().map_or(0, FingerprintTable::bytes)
+        self.seen.bytes()
     }
 
     /// Expands the frontier states in `range`, inserting their successors into the
@@ -644,7 +647,8 @@ impl Worker {
         visited: &FingerprintTable,
     ) -> Vec<(usize, Expansion)> {
         self.base_checker_part.clear();
-        let mut seen = self.seen.take().unwrap_or_default();
+        // Taken out for the loop, which borrows the rest of `self`.
+        let mut seen = std::mem::take(&mut self.seen);
         seen.clear();
         let mut out = Vec::new();
         let mut used = 0;
@@ -666,7 +670,7 @@ impl Worker {
             }
             out.push((range.start, exp));
         }
-        self.seen = Some(seen);
+        self.seen = seen;
         out
     }
 
@@ -675,7 +679,7 @@ impl Worker {
         shared: &Shared,
         range: Range<usize>,
         mut visited: Visited,
-        mut seen: Option<&mut FingerprintTable>,
+        mut seen: Option<&mut ChunkSet>,
         byte_budget: u64,
     ) -> Expansion {
         let mut out = shared.spares.take();
@@ -1185,18 +1189,23 @@ fn search(config: &Config, options: &Options) -> Result<(Report, Graph), String>
                 break;
             }
             let parallel = workers.len() > 1 && chunk.len() >= PARALLEL_MIN;
-            // Expanding on several threads holds the last chunk's expansions and the next
-            // chunk too, for as long as this chunk takes.
-            let beside = if parallel {
-                chunk.bytes() + pending.as_ref().map_or(0, Pending::bytes)
+            // Expanding on several threads holds the last chunk's expansions too, for as
+            // long as this chunk takes (they are merged beside it); on one they are merged
+            // first.
+            let merged_beside = if parallel {
+                pending.as_ref().map_or(0, Pending::bytes)
             } else {
                 0
             };
-            let fixed = graph.bytes()
-                + chunk.bytes()
-                + beside
-                + workers.iter().map(Worker::bytes).sum::<u64>();
-            report.peak_bytes = report.peak_bytes.max(fixed);
+            let worker_bytes = workers.iter().map(Worker::bytes).sum::<u64>();
+            // Held now: both chunk buffers as they are (the one read ahead last time, the
+            // other keeping what it held until the next read refills it).
+            let held = graph.bytes() + chunk.bytes() + ahead.bytes() + worker_bytes;
+            report.peak_bytes = report.peak_bytes.max(held + merged_beside);
+            // What expanding this chunk will hold beside its expansions, with the chunk
+            // read meanwhile guessed to be as large as this one: the limit is checked
+            // before the memory is taken.
+            let fixed = graph.bytes() + 2 * chunk.bytes() + merged_beside + worker_bytes;
             if fixed > max_bytes {
                 report.cuts.memory = true;
                 break;
@@ -1274,19 +1283,38 @@ fn search(config: &Config, options: &Options) -> Result<(Report, Graph), String>
                 break;
             }
             let level_bytes: u64 = expansions.iter().map(Expansion::bytes).sum();
-            report.peak_bytes = report.peak_bytes.max(fixed + level_bytes);
             let keep = if expansions.iter().all(|e| e.inserted) {
                 None
             } else {
-                // The marks (a byte a candidate) and the threads' lists of new ones (8).
-                let candidates: u64 = expansions.iter().map(|e| e.fingerprints.len() as u64).sum();
-                report.peak_bytes = report.peak_bytes.max(fixed + level_bytes + 9 * candidates);
                 Some(insert_candidates(
                     &mut graph.visited,
                     &expansions,
                     workers.len(),
                 ))
             };
+            // At the chunk's end, as measured rather than guessed: the visited set as the
+            // chunk left it, both chunk buffers (the one just read, and the one expanded),
+            // the threads' scratch, the expansions and, on several threads, the last
+            // chunk's expansions merged meanwhile, the marks of which candidates are new (a
+            // byte a candidate) and the threads' lists of them (8).
+            let marks = if keep.is_some() {
+                9 * expansions
+                    .iter()
+                    .map(|e| e.fingerprints.len() as u64)
+                    .sum::<u64>()
+            } else {
+                0
+            };
+            let worker_bytes = workers.iter().map(Worker::bytes).sum::<u64>();
+            report.peak_bytes = report.peak_bytes.max(
+                graph.bytes()
+                    + chunk.bytes()
+                    + ahead.bytes()
+                    + worker_bytes
+                    + merged_beside
+                    + level_bytes
+                    + marks,
+            );
             let out_of_memory = expansions.iter().any(|e| e.memory);
             pending = Some(Pending { expansions, keep });
             if out_of_memory {
@@ -1330,7 +1358,11 @@ fn search(config: &Config, options: &Options) -> Result<(Report, Graph), String>
 /// each chunk costs little, small enough that a chunk's states and their successors take
 /// a few tens of MiB.
 const CHUNK_STATES: u64 = 1 << 16;
-/// Frontier states expanded at a time, at least.
+/// Frontier states expanded at a time, at least. Half as many took a tenth off the
+/// two-thread peak of the default-bounds search (27 bytes a state against 32, before each
+/// thread's set of states met shrank) and made it an eighth slower on two threads (0.184
+/// to 0.189 s against 0.146 to 0.169, twenty runs each, alternated): twice the chunks,
+/// each with its joins and its merge.
 const MIN_CHUNK_STATES: u64 = 1 << 11;
 
 /// How many frontier states each chunk of a level holds when `visited` states are known
@@ -1338,7 +1370,7 @@ const MIN_CHUNK_STATES: u64 = 1 << 11;
 /// not pay for a chunk's buffers out of proportion to its size (the chunk and its
 /// successors are about 140 bytes a state, the visited set and parent links 15 to 25; two
 /// threads hold four such buffers at once, see `search`, which at a thirty-second took the
-/// two-thread peak of a 2-million-state search to 42 bytes a state, and takes it to 29
+/// two-thread peak of a 2-million-state search to 42 bytes a state, and takes it to 26
 /// at a 128th). Which states a chunk holds does not change the states found, their order
 /// or parents, or the verdict: candidates go into the visited set in frontier order
 /// whatever the chunks and threads.

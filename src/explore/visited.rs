@@ -6,7 +6,8 @@
 //! with probability about `n^2 / 2^77` over `n` states (2 * 10^-6 at 500 million states, 7 * 10^-6
 //! at a billion); `explore` prints the bound for each search. The full 128 bits
 //! of a slot were 16 bytes, between 23 and 46 bytes a state with the table's slack; at
-//! 8 bytes, 11 to 23, which leaves room under the target of 32 bytes a state with the
+//! 8 bytes, 11 to 23 when shards doubled, and 11 to 17 now that they grow by half (see
+//! `Shard::grow`), which leaves room under the target of 32 bytes a state with the
 //! parent links. Shards grow one at a time, so growing never holds two copies of the whole
 //! table. The shards also split the table between threads: [`FingerprintTable::in_parts`]
 //! gives each thread a contiguous range of shards to insert into, with no lock, since a
@@ -18,8 +19,9 @@
 //! prefetching each one's slot as soon as its fingerprint is known, and only then looks
 //! them up, so that the cache misses (the table is far larger than the cache) overlap with
 //! work instead of each stalling a lookup. That took about a tenth off the time of a
-//! search. Fingerprints are already uniform hashes, so the slot is their low bits, with no
-//! hashing again; eight slots share a cache line, so a probe sequence rarely leaves it.
+//! search. Fingerprints are already uniform hashes, so a key's home slot is its high bits
+//! scaled to the shard's size, with no hashing again; eight slots share a cache line, so a
+//! probe sequence rarely leaves it.
 
 use super::fingerprint::Fingerprint;
 
@@ -68,7 +70,6 @@ fn split(fp: Fingerprint) -> (usize, u64) {
 
 impl Shard {
     fn with_slots(slots: usize) -> Shard {
-        debug_assert!(slots.is_power_of_two());
         let shard = Shard {
             slots: vec![EMPTY; slots],
             len: 0,
@@ -77,18 +78,28 @@ impl Shard {
         shard
     }
 
+    /// The slot a key's probe starts at: its high bits scaled to the shard's size (a
+    /// multiplication where a power-of-two size would take a mask, see [`Shard::grow`]).
     fn home(&self, key: u64) -> usize {
-        (key as usize) & (self.slots.len() - 1)
+        ((u128::from(key) * self.slots.len() as u128) >> 64) as usize
+    }
+
+    /// The slot a probe goes on to from `i`.
+    fn after(&self, i: usize) -> usize {
+        if i + 1 == self.slots.len() {
+            0
+        } else {
+            i + 1
+        }
     }
 
     fn contains(&self, key: u64) -> bool {
-        let mask = self.slots.len() - 1;
         let mut i = self.home(key);
         loop {
             match self.slots[i] {
                 EMPTY => return false,
                 k if k == key => return true,
-                _ => i = (i + 1) & mask,
+                _ => i = self.after(i),
             }
         }
     }
@@ -97,7 +108,6 @@ impl Shard {
         if (self.len + 1) * 10 > self.slots.len() * 7 {
             self.grow();
         }
-        let mask = self.slots.len() - 1;
         let mut i = self.home(key);
         loop {
             match self.slots[i] {
@@ -107,14 +117,17 @@ impl Shard {
                     return true;
                 }
                 k if k == key => return false,
-                _ => i = (i + 1) & mask,
+                _ => i = self.after(i),
             }
         }
     }
 
+    /// Half as large again. Doubling left a shard between 35% and 70% full, so a search
+    /// that ended just after most shards had doubled kept 23 bytes a state in the table
+    /// alone; growing by half keeps it between 47% and 70%, at most 17 bytes a state.
     fn grow(&mut self) {
         let old = std::mem::take(&mut self.slots);
-        *self = Shard::with_slots(old.len() * 2);
+        *self = Shard::with_slots(old.len() + old.len() / 2);
         for key in old.into_iter().filter(|&k| k != EMPTY) {
             self.insert(key);
         }
@@ -149,19 +162,6 @@ impl FingerprintTable {
         self.slots += shard.slots.len() - before;
         self.len += usize::from(new);
         new
-    }
-
-    /// Empties the table, keeping its size.
-    pub fn clear(&mut self) {
-        if self.len > 0 {
-            for shard in &mut self.shards {
-                if shard.len > 0 {
-                    shard.slots.fill(EMPTY);
-                    shard.len = 0;
-                }
-            }
-            self.len = 0;
-        }
     }
 }
 
@@ -247,6 +247,68 @@ impl FingerprintTable {
     }
 }
 
+/// The states one thread met in its blocks of a chunk (see the explorer's `Visited::Check`):
+/// one small open-addressing table of whole fingerprints, at most 70% full. It holds the
+/// new states of one thread's share of one chunk, a few thousand at the smaller chunks,
+/// so it stays in the cache; a [`FingerprintTable`] there took 384 KiB a thread before its
+/// first insert (4096 shards of 8 slots and their headers), which at the default bounds
+/// was a tenth of the two-thread peak and took it over 32 bytes a state. Keeping all 128
+/// bits keeps it from ever merging two states the visited set tells apart.
+#[derive(Clone, Debug, Default)]
+pub struct ChunkSet {
+    slots: Vec<u128>,
+    len: usize,
+}
+
+/// Slots a [`ChunkSet`] starts with, at its first insert.
+const CHUNK_SET_SLOTS: usize = 1 << 10;
+
+impl ChunkSet {
+    /// Adds `fp`; true when it was not there yet. Zero marks an empty slot, so a zero
+    /// fingerprint is stored as one (merging two in 2^-128).
+    pub fn insert(&mut self, fp: Fingerprint) -> bool {
+        if (self.len + 1) * 10 > self.slots.len() * 7 {
+            self.grow();
+        }
+        let key = fp.max(1);
+        let mask = self.slots.len() - 1;
+        let mut i = key as usize & mask;
+        loop {
+            match self.slots[i] {
+                0 => {
+                    self.slots[i] = key;
+                    self.len += 1;
+                    return true;
+                }
+                k if k == key => return false,
+                _ => i = (i + 1) & mask,
+            }
+        }
+    }
+
+    fn grow(&mut self) {
+        let old = std::mem::take(&mut self.slots);
+        self.slots = vec![0; (old.len() * 2).max(CHUNK_SET_SLOTS)];
+        self.len = 0;
+        for key in old.into_iter().filter(|&k| k != 0) {
+            self.insert(key);
+        }
+    }
+
+    /// Empties the set, keeping its size: the next chunk's share is about as large.
+    pub fn clear(&mut self) {
+        if self.len > 0 {
+            self.slots.fill(0);
+            self.len = 0;
+        }
+    }
+
+    /// Bytes the set takes.
+    pub fn bytes(&self) -> u64 {
+        std::mem::size_of_val(self.slots.as_slice()) as u64
+    }
+}
+
 fn prefetch_slot(shard: &Shard, key: u64) {
     #[cfg(target_arch = "x86_64")]
     {
@@ -287,6 +349,58 @@ fn advise_huge_pages(_slots: &[u64]) {}
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_chunk_set_holds_each_fingerprint_once_across_growth_and_clearing() {
+        let mut set = ChunkSet::default();
+        assert_eq!(set.bytes(), 0, "nothing before the first insert");
+        // Equal low halves must stay apart: the set keeps the whole fingerprint.
+        let fps: Vec<u128> = (1..3000u128)
+            .flat_map(|i| [i * 4096, (i * 4096) | (1 << 100)])
+            .collect();
+        for &fp in &fps {
+            assert!(set.insert(fp), "{fp:#x} is new");
+        }
+        assert!(
+            set.insert(0) && !set.insert(0) && !set.insert(1),
+            "zero is stored as one"
+        );
+        for &fp in &fps {
+            assert!(!set.insert(fp), "{fp:#x} was met");
+        }
+        assert_eq!(set.len, fps.len() + 1);
+        let grown = set.bytes();
+        assert!(grown > (CHUNK_SET_SLOTS * 16) as u64, "the set grew");
+        assert!(set.len * 10 <= set.slots.len() * 7, "at most 70% full");
+        set.clear();
+        assert_eq!((set.len, set.bytes()), (0, grown), "cleared, not shrunk");
+        assert!(fps.iter().all(|&fp| set.insert(fp)), "cleared means empty");
+    }
+
+    /// Homes spread keys over the whole shard, whatever its size (not a power of two since
+    /// shards grow by half), and a probe that reaches the last slot goes on at the first:
+    /// were every key sent to one slot, the set would still be right but each lookup would
+    /// walk the whole cluster.
+    #[test]
+    fn homes_spread_keys_over_every_slot_and_probes_wrap() {
+        for len in [8, 12, 18, 27, 40, 60] {
+            let shard = Shard::with_slots(len);
+            // The middle of the `i`-th of `len` equal ranges of keys.
+            let key = |i: usize| ((((i as u128) << 64) + (1 << 63)) / len as u128) as u64;
+            let homes: Vec<usize> = (0..len).map(|i| shard.home(key(i))).collect();
+            assert_eq!(homes, (0..len).collect::<Vec<_>>(), "{len} slots");
+            assert_eq!(shard.after(len - 1), 0);
+            assert_eq!(shard.after(len / 2), len / 2 + 1);
+        }
+        // Keys homed at the last slot: the second goes round to the first.
+        let mut shard = Shard::with_slots(12);
+        let last = u64::MAX - 1;
+        assert_eq!(shard.home(last), 11);
+        assert!(shard.insert(last) && shard.insert(last - 1));
+        assert_eq!((shard.slots[11], shard.slots[0]), (last, last - 1));
+        assert!(shard.contains(last - 1) && !shard.insert(last - 1));
+        assert!(!shard.contains(last - 2));
+    }
 
     #[test]
     fn inserts_each_fingerprint_once_across_growth() {
