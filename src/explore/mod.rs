@@ -1621,6 +1621,9 @@ mod tests {
         // No room: each thread stops after the block it is in.
         let (taken, memory, _) = at(0);
         assert!(memory && taken <= 2, "{taken} of {blocks} blocks taken");
+        // A thread that took a block counts its set of the states it met in the chunk.
+        assert!(workers.iter().any(|w| w.bytes() > 0));
+        assert!(workers.iter().all(|w| w.bytes() == w.seen.bytes()));
     }
 
     /// A recycled expansion starts empty: nothing of the block it held before leaks into

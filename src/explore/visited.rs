@@ -370,8 +370,9 @@ mod tests {
         }
         assert_eq!(set.len, fps.len() + 1);
         let grown = set.bytes();
-        assert!(grown > (CHUNK_SET_SLOTS * 16) as u64, "the set grew");
-        assert!(set.len * 10 <= set.slots.len() * 7, "at most 70% full");
+        // Doubled from 1,024 slots to the first size that holds 5,999 at most 70% full.
+        assert_eq!(set.slots.len(), 16_384);
+        assert_eq!(grown, 16 * 16_384);
         set.clear();
         assert_eq!((set.len, set.bytes()), (0, grown), "cleared, not shrunk");
         assert!(fps.iter().all(|&fp| set.insert(fp)), "cleared means empty");
@@ -380,9 +381,9 @@ mod tests {
     /// Homes spread keys over the whole shard, whatever its size (not a power of two since
     /// shards grow by half), and a probe that reaches the last slot goes on at the first:
     /// were every key sent to one slot, the set would still be right but each lookup would
-    /// walk the whole cluster.
+    /// walk the whole cluster. Growing faster would be right too, and cost memory.
     #[test]
-    fn homes_spread_keys_over_every_slot_and_probes_wrap() {
+    fn homes_spread_keys_probes_wrap_and_shards_grow_by_half() {
         for len in [8, 12, 18, 27, 40, 60] {
             let shard = Shard::with_slots(len);
             // The middle of the `i`-th of `len` equal ranges of keys.
@@ -400,6 +401,17 @@ mod tests {
         assert_eq!((shard.slots[11], shard.slots[0]), (last, last - 1));
         assert!(shard.contains(last - 1) && !shard.insert(last - 1));
         assert!(!shard.contains(last - 2));
+        // A shard grows by half, when an insert would take it past 70% full.
+        let mut shard = Shard::with_slots(MIN_SLOTS);
+        let mut sizes = vec![shard.slots.len()];
+        for i in 1..=30u64 {
+            assert!(shard.insert(i.wrapping_mul(0x9e37_79b9_7f4a_7c15)));
+            assert!(shard.len * 10 <= shard.slots.len() * 7);
+            if sizes.last() != Some(&shard.slots.len()) {
+                sizes.push(shard.slots.len());
+            }
+        }
+        assert_eq!(sizes, [8, 12, 18, 27, 40, 60]);
     }
 
     #[test]
