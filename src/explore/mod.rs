@@ -823,7 +823,7 @@ impl Worker {
                             reduction::collect_dead(&shared.proto, &shared.limits, next, event);
                         change.tail = change.tail.min(lowest);
                     }
-                    if let Err(e) = codec::representable(next) {
+                    if let Err(e) = codec::representable_after(next, &change) {
                         out.unrepresentable.get_or_insert(e);
                         successors.push(Successor::None);
                         continue;
@@ -1168,11 +1168,13 @@ fn search(config: &Config, options: &Options) -> Result<(Report, Graph), String>
     let mut ahead = Segment::default();
     let spares = Spares::default();
     let mut level = 0u32;
+    // The file of the level before the last, written over by the next level (see `spill`).
+    let mut spare_file = None;
     'levels: while level_file.states > 0 {
         let level_first = graph.links.parents.len() as u64 - level_file.states;
         report.peak_disk_bytes = report.peak_disk_bytes.max(level_file.bytes);
         let mut reader = level_file.into_reader()?;
-        level_file = Spill::new()?;
+        level_file = Spill::reusing(spare_file.take())?;
         let probe = options.max_depth == Some(level);
         let mut violation = None;
         let mut offset = 0u64;
@@ -1347,6 +1349,7 @@ fn search(config: &Config, options: &Options) -> Result<(Report, Graph), String>
         if report.cuts.states || report.cuts.memory || report.cuts.interrupted {
             break;
         }
+        spare_file = reader.into_file();
         level += 1;
     }
     report.unique_states = graph.links.parents.len() as u64;
