@@ -163,6 +163,7 @@
 //! from hour to hour).
 
 mod codec;
+mod crew;
 mod enabled;
 mod fingerprint;
 pub mod lasso;
@@ -186,6 +187,7 @@ use crate::scheduler::{Next, Schedule};
 use crate::world::{reset_checker, Limits, StepError, World};
 
 use codec::Codec;
+use crew::Crew;
 use enabled::{enabled_events_by_words, NO_MESSAGE};
 use fingerprint::{Change, Fingerprint, Fingerprinter};
 use spill::{Spill, SpillReader};
@@ -200,8 +202,8 @@ pub const FINGERPRINT_BITS: u32 = visited::KEPT_BITS;
 /// The most threads `--jobs` may ask for.
 pub const MAX_JOBS: usize = 64;
 
-/// Below this many frontier states a level is expanded on one thread: starting threads
-/// would cost more than it saves.
+/// Below this many frontier states a level is expanded on one thread: handing the chunk
+/// out and inserting its candidates in a second pass would cost more than it saves.
 const PARALLEL_MIN: usize = 512;
 
 /// What to explore and when to stop.
@@ -945,11 +947,11 @@ const BLOCKS_PER_THREAD: usize = 16;
 const MIN_BLOCK: usize = 64;
 
 /// Expands the chunk on every worker, taking blocks (see [`Blocks`]): the first worker on
-/// the calling thread once it has run `beside`, the others on threads of their own; the
+/// the calling thread once it has run `beside`, the others on the crew's threads; the
 /// expansions come back in frontier order. Running `beside` on a thread of its own beside
-/// every worker asked the two cores for three threads, and each chunk paid for starting
-/// one more thread than it needed.
+/// every worker asked the two cores for three threads.
 fn expand_parallel<R>(
+    crew: &Crew,
     workers: &mut [Worker],
     shared: &Shared,
     visited: &FingerprintTable,
@@ -960,21 +962,17 @@ fn expand_parallel<R>(
     let (first, others) = workers
         .split_first_mut()
         .expect("a parallel expansion has a worker");
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = others
-            .iter_mut()
-            .map(|worker| scope.spawn(move || worker.expand_blocks(shared, blocks, visited)))
-            .collect();
+    let theirs: Vec<_> = others
+        .iter_mut()
+        .map(|worker| move || worker.expand_blocks(shared, blocks, visited))
+        .collect();
+    let ((beside, mut expansions), theirs) = crew.run(theirs, || {
         let beside = beside();
-        let mut expansions = first.expand_blocks(shared, blocks, visited);
-        expansions.extend(
-            handles
-                .into_iter()
-                .flat_map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e))),
-        );
-        expansions.sort_unstable_by_key(|(start, _)| *start);
-        (expansions.into_iter().map(|(_, e)| e).collect(), beside)
-    })
+        (beside, first.expand_blocks(shared, blocks, visited))
+    });
+    expansions.extend(theirs.into_iter().flatten());
+    expansions.sort_unstable_by_key(|(start, _)| *start);
+    (expansions.into_iter().map(|(_, e)| e).collect(), beside)
 }
 
 /// How many rebuilt checkers a worker keeps (see `Worker::cached_checkers`).
@@ -991,9 +989,9 @@ const MERGE_PREFETCH: usize = 16;
 fn insert_candidates(
     visited: &mut FingerprintTable,
     expansions: &[Expansion],
-    threads: usize,
+    crew: &Crew,
 ) -> Vec<Vec<bool>> {
-    let found = visited.in_parts(threads, |part| {
+    let found = visited.in_parts(crew, |part| {
         let mut new = Vec::new();
         for (e, exp) in expansions.iter().enumerate() {
             let fps = &exp.fingerprints;
@@ -1131,6 +1129,7 @@ fn search(config: &Config, options: &Options) -> Result<(Report, Graph), String>
     let mut workers: Vec<Worker> = (0..options.jobs)
         .map(|_| Worker::new(proto, config.proposers, options.symmetry))
         .collect();
+    let crew = Crew::new(options.jobs)?;
 
     let (world, checker) = initial(&proto, config.proposers);
     let mut root_words = Vec::new();
@@ -1230,6 +1229,7 @@ fn search(config: &Config, options: &Options) -> Result<(Report, Graph), String>
                 // no thread shares, and left in series they cost two threads a tenth of
                 // their gain.
                 let (expansions, beside) = expand_parallel(
+                    &crew,
                     &mut workers,
                     &shared,
                     &graph.visited,
@@ -1288,11 +1288,7 @@ fn search(config: &Config, options: &Options) -> Result<(Report, Graph), String>
             let keep = if expansions.iter().all(|e| e.inserted) {
                 None
             } else {
-                Some(insert_candidates(
-                    &mut graph.visited,
-                    &expansions,
-                    workers.len(),
-                ))
+                Some(insert_candidates(&mut graph.visited, &expansions, &crew))
             };
             // At the chunk's end, as measured rather than guessed: the visited set as the
             // chunk left it, both chunk buffers (the one just read, and the one expanded),
@@ -1357,8 +1353,8 @@ fn search(config: &Config, options: &Options) -> Result<(Report, Graph), String>
     Ok((report, graph))
 }
 
-/// Frontier states expanded at a time, at most: large enough that starting threads for
-/// each chunk costs little, small enough that a chunk's states and their successors take
+/// Frontier states expanded at a time, at most: large enough that handing each chunk to
+/// the threads costs little, small enough that a chunk's states and their successors take
 /// a few tens of MiB.
 const CHUNK_STATES: u64 = 1 << 16;
 /// Frontier states expanded at a time, at least. Half as many took a tenth off the
@@ -1380,8 +1376,8 @@ const MIN_CHUNK_STATES: u64 = 1 << 11;
 /// It does change how many transitions a search cut by `--max-states` reports (the last
 /// chunk is expanded whole), which is why it depends on the search alone, never on the
 /// number of threads. Past 8 million states visited every chunk has the largest size; the
-/// smallest, 2,048 states, still takes two threads some milliseconds, against the tens of
-/// microseconds a chunk costs them in starting a thread and sorting its blocks.
+/// smallest, 2,048 states, still takes two threads some milliseconds, against the few
+/// microseconds a chunk costs them in handing out its blocks (see `crew`) and sorting them.
 fn chunk_states(visited: u64) -> u64 {
     (visited / 128).clamp(MIN_CHUNK_STATES, CHUNK_STATES)
 }
@@ -1599,6 +1595,7 @@ mod tests {
         }
         let visited = FingerprintTable::default();
         let spares = Spares::default();
+        let crew = Crew::new(2).unwrap();
         let mut at = |byte_budget| {
             let shared = Shared {
                 proto,
@@ -1611,7 +1608,7 @@ mod tests {
                 collect: false,
                 spares: &spares,
             };
-            let (out, ()) = expand_parallel(&mut workers, &shared, &visited, || ());
+            let (out, ()) = expand_parallel(&crew, &mut workers, &shared, &visited, || ());
             let states: usize = out.iter().map(|e| e.parents.len()).sum();
             (out.len(), out.iter().any(|e| e.memory), states)
         };

@@ -23,6 +23,7 @@
 //! scaled to the shard's size, with no hashing again; eight slots share a cache line, so a
 //! probe sequence rarely leaves it.
 
+use super::crew::Crew;
 use super::fingerprint::Fingerprint;
 
 /// Slots hold the low 64 bits of fingerprints; zero marks an empty slot, so a fingerprint
@@ -200,17 +201,17 @@ impl Part<'_> {
 }
 
 impl FingerprintTable {
-    /// Runs `work` on `n` threads at once (the calling thread and `n - 1` others), each
-    /// with its own part of the shards: a contiguous range of them, so thread `k` owns the
-    /// fingerprints whose top bits fall in its range. Each fingerprint has one owner, so
-    /// the threads insert without locks, and what each finds new depends only on the order
-    /// it is handed its own fingerprints in. The results come back in part order.
+    /// Runs `work` on every thread of `crew` at once, each with its own part of the
+    /// shards: a contiguous range of them, so thread `k` owns the fingerprints whose top
+    /// bits fall in its range. Each fingerprint has one owner, so the threads insert
+    /// without locks, and what each finds new depends only on the order it is handed its
+    /// own fingerprints in. The results come back in part order.
     pub fn in_parts<R: Send>(
         &mut self,
-        n: usize,
+        crew: &Crew,
         work: impl Fn(&mut Part<'_>) -> R + Sync,
     ) -> Vec<R> {
-        let per = SHARDS.div_ceil(n.clamp(1, SHARDS));
+        let per = SHARDS.div_ceil(crew.threads().clamp(1, SHARDS));
         let work = &work;
         let run = move |i: usize, shards: &mut [Shard]| {
             let mut part = Part {
@@ -222,28 +223,19 @@ impl FingerprintTable {
             let r = work(&mut part);
             (r, part.added, part.grown)
         };
+        let run = &run;
+        let mut parts = self.shards.chunks_mut(per).enumerate();
+        let (_, first) = parts.next().expect("a table has shards");
+        let theirs: Vec<_> = parts.map(|(i, shards)| move || run(i, shards)).collect();
         // The first part on the calling thread, which would only wait otherwise.
-        let done: Vec<(R, usize, usize)> = std::thread::scope(|scope| {
-            let mut parts = self.shards.chunks_mut(per).enumerate();
-            let (_, first) = parts.next().expect("a table has shards");
-            let handles: Vec<_> = parts
-                .map(|(i, shards)| scope.spawn(move || run(i, shards)))
-                .collect();
-            let mut done = vec![run(0, first)];
-            done.extend(
-                handles
-                    .into_iter()
-                    .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e))),
-            );
-            done
-        });
-        done.into_iter()
-            .map(|(r, added, grown)| {
-                self.len += added;
-                self.slots += grown;
-                r
-            })
-            .collect()
+        let (mine, theirs) = crew.run(theirs, || run(0, first));
+        let done = std::iter::once(mine).chain(theirs);
+        done.map(|(r, added, grown)| {
+            self.len += added;
+            self.slots += grown;
+            r
+        })
+        .collect()
     }
 }
 
@@ -446,7 +438,7 @@ mod tests {
             .map(|i| (i % 15_000).wrapping_mul(0x9e37_79b9_7f4a_7c15_f39c_c060_5ced_c835))
             .collect();
         let new_whole: Vec<bool> = more.iter().map(|&fp| whole.insert(fp)).collect();
-        let found = parted.in_parts(3, |part| {
+        let found = parted.in_parts(&Crew::new(3).unwrap(), |part| {
             let mut found = Vec::new();
             for (i, &fp) in more.iter().enumerate() {
                 if part.owns(fp) {
