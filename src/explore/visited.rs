@@ -41,18 +41,40 @@ pub const KEPT_BITS: u32 = SHARD_BITS + 64;
 
 #[derive(Clone, Debug)]
 pub struct FingerprintTable {
-    shards: Vec<Shard>,
+    shards: Vec<Shard<u64>>,
     len: usize,
     /// Slots over all shards, kept as they grow: [`FingerprintTable::bytes`] is asked once
     /// per expanded state, and summing 4096 shards each time took a quarter of the search.
     slots: usize,
 }
 
-/// One open-addressing table, at most 70% full.
-#[derive(Clone, Debug)]
-struct Shard {
-    slots: Vec<u64>,
+/// One open-addressing table, at most 70% full, of keys that are uniform hashes: a
+/// visited-set shard's low 64 bits of fingerprints, or a [`ChunkSet`]'s whole ones.
+#[derive(Clone, Debug, Default)]
+struct Shard<K> {
+    slots: Vec<K>,
     len: usize,
+}
+
+/// What a [`Shard`] holds: a key, zero marking an empty slot.
+trait Key: Copy + Eq {
+    const EMPTY: Self;
+    /// 64 uniform bits of the key, which pick its home slot.
+    fn high(self) -> u64;
+}
+
+impl Key for u64 {
+    const EMPTY: u64 = EMPTY;
+    fn high(self) -> u64 {
+        self
+    }
+}
+
+impl Key for u128 {
+    const EMPTY: u128 = 0;
+    fn high(self) -> u64 {
+        (self >> 64) as u64
+    }
 }
 
 impl Default for FingerprintTable {
@@ -69,10 +91,10 @@ fn split(fp: Fingerprint) -> (usize, u64) {
     ((fp >> (128 - SHARD_BITS)) as usize, (fp as u64).max(1))
 }
 
-impl Shard {
-    fn with_slots(slots: usize) -> Shard {
+impl<K: Key> Shard<K> {
+    fn with_slots(slots: usize) -> Shard<K> {
         let shard = Shard {
-            slots: vec![EMPTY; slots],
+            slots: vec![K::EMPTY; slots],
             len: 0,
         };
         advise_huge_pages(&shard.slots);
@@ -81,8 +103,8 @@ impl Shard {
 
     /// The slot a key's probe starts at: its high bits scaled to the shard's size (a
     /// multiplication where a power-of-two size would take a mask, see [`Shard::grow`]).
-    fn home(&self, key: u64) -> usize {
-        ((u128::from(key) * self.slots.len() as u128) >> 64) as usize
+    fn home(&self, key: K) -> usize {
+        ((u128::from(key.high()) * self.slots.len() as u128) >> 64) as usize
     }
 
     /// The slot a probe goes on to from `i`.
@@ -94,25 +116,27 @@ impl Shard {
         }
     }
 
-    fn contains(&self, key: u64) -> bool {
+    /// Whether `key` is there; the shard must have slots (a visited-set shard always has).
+    fn contains(&self, key: K) -> bool {
         let mut i = self.home(key);
         loop {
             match self.slots[i] {
-                EMPTY => return false,
+                k if k == K::EMPTY => return false,
                 k if k == key => return true,
                 _ => i = self.after(i),
             }
         }
     }
 
-    fn insert(&mut self, key: u64) -> bool {
+    /// Adds `key` (not `K::EMPTY`); true when it was not there yet.
+    fn insert(&mut self, key: K) -> bool {
         if (self.len + 1) * 10 > self.slots.len() * 7 {
             self.grow();
         }
         let mut i = self.home(key);
         loop {
             match self.slots[i] {
-                EMPTY => {
+                k if k == K::EMPTY => {
                     self.slots[i] = key;
                     self.len += 1;
                     return true;
@@ -123,22 +147,36 @@ impl Shard {
         }
     }
 
-    /// Half as large again. Doubling left a shard between 35% and 70% full, so a search
-    /// that ended just after most shards had doubled kept 23 bytes a state in the table
-    /// alone; growing by half keeps it between 47% and 70%, at most 17 bytes a state.
+    /// Half as large again (an empty shard, [`MIN_SLOTS`]). Doubling left a shard between
+    /// 35% and 70% full, so a search that ended just after most shards had doubled kept
+    /// 23 bytes a state in the table alone; growing by half keeps it between 47% and 70%,
+    /// at most 17 bytes a state.
     fn grow(&mut self) {
         let old = std::mem::take(&mut self.slots);
-        *self = Shard::with_slots(old.len() + old.len() / 2);
-        for key in old.into_iter().filter(|&k| k != EMPTY) {
+        *self = Shard::with_slots((old.len() + old.len() / 2).max(MIN_SLOTS));
+        for key in old.into_iter().filter(|&k| k != K::EMPTY) {
             self.insert(key);
         }
+    }
+
+    /// Empties the shard, keeping its size.
+    fn clear(&mut self) {
+        if self.len > 0 {
+            self.slots.fill(K::EMPTY);
+            self.len = 0;
+        }
+    }
+
+    fn bytes(&self) -> u64 {
+        std::mem::size_of_val(self.slots.as_slice()) as u64
     }
 }
 
 impl FingerprintTable {
     /// Bytes the table takes.
     pub fn bytes(&self) -> u64 {
-        (self.slots * std::mem::size_of::<u64>() + SHARDS * std::mem::size_of::<Shard>()) as u64
+        (self.slots * std::mem::size_of::<u64>() + SHARDS * std::mem::size_of::<Shard<u64>>())
+            as u64
     }
 
     /// Asks the processor to bring in the slot `fp` hashes to, without waiting for it, so
@@ -169,7 +207,7 @@ impl FingerprintTable {
 /// A share of the table's shards, which one thread inserts into while other threads insert
 /// into theirs (see [`FingerprintTable::in_parts`]).
 pub struct Part<'a> {
-    shards: &'a mut [Shard],
+    shards: &'a mut [Shard<u64>],
     /// Number of the first shard.
     first: usize,
     added: usize,
@@ -213,7 +251,7 @@ impl FingerprintTable {
     ) -> Vec<R> {
         let per = SHARDS.div_ceil(crew.threads().clamp(1, SHARDS));
         let work = &work;
-        let run = move |i: usize, shards: &mut [Shard]| {
+        let run = move |i: usize, shards: &mut [Shard<u64>]| {
             let mut part = Part {
                 shards,
                 first: i * per,
@@ -240,68 +278,34 @@ impl FingerprintTable {
 }
 
 /// The states one thread met in its blocks of a chunk (see the explorer's `Visited::Check`):
-/// one small open-addressing table of whole fingerprints, at most 70% full. It holds the
-/// new states of one thread's share of one chunk, a few thousand at the smaller chunks,
-/// so it stays in the cache; a [`FingerprintTable`] there took 384 KiB a thread before its
-/// first insert (4096 shards of 8 slots and their headers), which at the default bounds
-/// was a tenth of the two-thread peak and took it over 32 bytes a state. Keeping all 128
-/// bits keeps it from ever merging two states the visited set tells apart.
+/// one small [`Shard`] of whole fingerprints. It holds the new states of one thread's
+/// share of one chunk, a few thousand at the smaller chunks, so it stays in the cache; a
+/// [`FingerprintTable`] there took 384 KiB a thread before its first insert (4096 shards
+/// of 8 slots and their headers), which at the default bounds was a tenth of the
+/// two-thread peak and took it over 32 bytes a state. Keeping all 128 bits keeps it from
+/// ever merging two states the visited set tells apart.
 #[derive(Clone, Debug, Default)]
-pub struct ChunkSet {
-    slots: Vec<u128>,
-    len: usize,
-}
-
-/// Slots a [`ChunkSet`] starts with, at its first insert.
-const CHUNK_SET_SLOTS: usize = 1 << 10;
+pub struct ChunkSet(Shard<u128>);
 
 impl ChunkSet {
     /// Adds `fp`; true when it was not there yet. Zero marks an empty slot, so a zero
     /// fingerprint is stored as one (merging two in 2^-128).
     pub fn insert(&mut self, fp: Fingerprint) -> bool {
-        if (self.len + 1) * 10 > self.slots.len() * 7 {
-            self.grow();
-        }
-        let key = fp.max(1);
-        let mask = self.slots.len() - 1;
-        let mut i = key as usize & mask;
-        loop {
-            match self.slots[i] {
-                0 => {
-                    self.slots[i] = key;
-                    self.len += 1;
-                    return true;
-                }
-                k if k == key => return false,
-                _ => i = (i + 1) & mask,
-            }
-        }
-    }
-
-    fn grow(&mut self) {
-        let old = std::mem::take(&mut self.slots);
-        self.slots = vec![0; (old.len() * 2).max(CHUNK_SET_SLOTS)];
-        self.len = 0;
-        for key in old.into_iter().filter(|&k| k != 0) {
-            self.insert(key);
-        }
+        self.0.insert(fp.max(1))
     }
 
     /// Empties the set, keeping its size: the next chunk's share is about as large.
     pub fn clear(&mut self) {
-        if self.len > 0 {
-            self.slots.fill(0);
-            self.len = 0;
-        }
+        self.0.clear();
     }
 
     /// Bytes the set takes.
     pub fn bytes(&self) -> u64 {
-        std::mem::size_of_val(self.slots.as_slice()) as u64
+        self.0.bytes()
     }
 }
 
-fn prefetch_slot(shard: &Shard, key: u64) {
+fn prefetch_slot(shard: &Shard<u64>, key: u64) {
     #[cfg(target_arch = "x86_64")]
     {
         let slot: *const u64 = &shard.slots[shard.home(key)];
@@ -321,7 +325,7 @@ fn prefetch_slot(shard: &Shard, key: u64) {
 /// took about a tenth off the time of searches of a million states and more. The machine
 /// gives huge pages only on request (`transparent_hugepage` set to `madvise`), hence this.
 #[cfg(target_os = "linux")]
-fn advise_huge_pages(slots: &[u64]) {
+fn advise_huge_pages<K>(slots: &[K]) {
     const HUGE: usize = 2 << 20;
     let (start, len) = (slots.as_ptr() as usize, std::mem::size_of_val(slots));
     let (from, to) = (start.next_multiple_of(HUGE), (start + len) / HUGE * HUGE);
@@ -336,7 +340,7 @@ fn advise_huge_pages(slots: &[u64]) {
 }
 
 #[cfg(not(target_os = "linux"))]
-fn advise_huge_pages(_slots: &[u64]) {}
+fn advise_huge_pages<K>(_slots: &[K]) {}
 
 #[cfg(test)]
 mod tests {
@@ -348,7 +352,8 @@ mod tests {
         assert_eq!(set.bytes(), 0, "nothing before the first insert");
         // Equal low halves must stay apart: the set keeps the whole fingerprint.
         let fps: Vec<u128> = (1..3000u128)
-            .flat_map(|i| [i * 4096, (i * 4096) | (1 << 100)])
+            .map(|i| i.wrapping_mul(0x9e37_79b9_7f4a_7c15_f39c_c060_5ced_c835))
+            .flat_map(|fp| [fp, fp ^ (1 << 100)])
             .collect();
         for &fp in &fps {
             assert!(set.insert(fp), "{fp:#x} is new");
@@ -360,13 +365,13 @@ mod tests {
         for &fp in &fps {
             assert!(!set.insert(fp), "{fp:#x} was met");
         }
-        assert_eq!(set.len, fps.len() + 1);
+        assert_eq!(set.0.len, fps.len() + 1);
         let grown = set.bytes();
-        // Doubled from 1,024 slots to the first size that holds 5,999 at most 70% full.
-        assert_eq!(set.slots.len(), 16_384);
-        assert_eq!(grown, 16 * 16_384);
+        // Grown by half from 8 slots to the first size that holds 5,999 at most 70% full.
+        assert_eq!(set.0.slots.len(), 11_623);
+        assert_eq!(grown, 16 * 11_623);
         set.clear();
-        assert_eq!((set.len, set.bytes()), (0, grown), "cleared, not shrunk");
+        assert_eq!((set.0.len, set.bytes()), (0, grown), "cleared, not shrunk");
         assert!(fps.iter().all(|&fp| set.insert(fp)), "cleared means empty");
     }
 
