@@ -9,6 +9,14 @@
 //! buffer (1 MiB) at a time, and a level that never fills the buffer is read back from it
 //! without touching the file system; the reader reuses the writer's buffer.
 //!
+//! **Each state is written as what changed since the one before.** States follow one
+//! another in the order they were found, so neighbours are mostly siblings, reached from
+//! one parent by events at different nodes, and share most of their words: the same
+//! checker history, all acceptors but one, most messages. A state is written as a mask
+//! word per 64 of its words, bit `i` set where word `i` differs from the word at the same
+//! place in the state before, followed by those words only. That takes the two-ballot
+//! proof's frontier on disk to about a third, and the kernel's copies with it.
+//!
 //! A level's file is used again for the level after the next (two files take turns),
 //! written over from its start and cut to what that level wrote: the kernel then copies
 //! into pages it already holds instead of finding and filling new ones, which took a
@@ -27,15 +35,20 @@ use std::sync::atomic::{AtomicU64, Ordering};
 /// Words of the writer's buffer, which the reader then reuses: 1 MiB.
 const BUFFER_WORDS: usize = 1 << 17;
 
+/// Words of a state one mask word covers.
+const MASKED: usize = 64;
+
 /// One level's states, being written or read.
 pub struct Spill {
     /// Made when the buffer first fills: a level that fits the buffer never reaches the
     /// file system, which spares the kernel's copies (a tenth of a small search's time).
     file: Option<File>,
     buffer: Vec<u64>,
+    /// The state written last, which the next is written against.
+    last: Vec<u64>,
     /// States written.
     pub states: u64,
-    /// Bytes written.
+    /// Bytes written, as they are on disk (masks and changed words).
     pub bytes: u64,
     /// Bytes written to the file (the rest is in the buffer).
     written: u64,
@@ -85,6 +98,7 @@ impl Spill {
         Ok(Spill {
             file: None,
             buffer: Vec::with_capacity(BUFFER_WORDS),
+            last: Vec::new(),
             states: 0,
             bytes: 0,
             written: 0,
@@ -103,14 +117,45 @@ impl Spill {
         Ok(spill)
     }
 
-    /// Appends one encoded state.
+    /// Appends one encoded state: for each 64 of its words, a mask of those that differ
+    /// from the last state's, then those words (see the module docs).
     pub fn push(&mut self, words: &[u64]) -> Result<(), String> {
-        if self.buffer.len() + words.len() > BUFFER_WORDS {
+        let most = words.len() + words.len().div_ceil(MASKED);
+        if self.buffer.len() + most > BUFFER_WORDS {
             self.flush()?;
         }
-        self.buffer.extend_from_slice(words);
+        let before = self.buffer.len();
+        // Written through a slice as long as the most it can take, then cut: a push per
+        // word, each checking the room, was most of the cost.
+        self.buffer.resize(before + most, 0);
+        let out = &mut self.buffer[before..];
+        let mut j = 0;
+        for (g, group) in words.chunks(MASKED).enumerate() {
+            let last = self.last.get(g * MASKED..).unwrap_or_default();
+            let same = group.len().min(last.len());
+            // Words past the end of the state before are all written out.
+            let mut mask = if group.len() == MASKED && same == 0 {
+                u64::MAX
+            } else {
+                ((1u64 << (group.len() - same)) - 1).wrapping_shl(same as u32)
+            };
+            for (i, (w, l)) in group[..same].iter().zip(&last[..same]).enumerate() {
+                mask |= u64::from(w != l) << i;
+            }
+            out[j] = mask;
+            j += 1;
+            let mut rest = mask;
+            while rest != 0 {
+                out[j] = group[rest.trailing_zeros() as usize];
+                j += 1;
+                rest &= rest - 1;
+            }
+        }
+        self.buffer.truncate(before + j);
+        self.last.clear();
+        self.last.extend_from_slice(words);
         self.states += 1;
-        self.bytes += 8 * words.len() as u64;
+        self.bytes += 8 * (self.buffer.len() - before) as u64;
         Ok(())
     }
 
@@ -143,12 +188,14 @@ impl Spill {
             }
             f.seek(SeekFrom::Start(0)).map_err(fail)?;
         }
+        self.last.clear();
         Ok(SpillReader {
             on_disk: self.written / 8,
             end: if on_file { 0 } else { self.buffer.len() },
             file: self.file,
             buffer: self.buffer,
             at: 0,
+            last: self.last,
             left: self.states,
         })
     }
@@ -164,6 +211,8 @@ pub struct SpillReader {
     at: usize,
     /// End of the words in `buffer`.
     end: usize,
+    /// The state read last, which the next was written against.
+    last: Vec<u64>,
     left: u64,
 }
 
@@ -178,18 +227,34 @@ impl SpillReader {
         self.left
     }
 
-    fn refill(&mut self) -> Result<(), String> {
+    /// Makes sure the buffer holds at least `count` words from `at` on.
+    #[inline]
+    fn ensure(&mut self, count: usize) -> Result<(), String> {
+        if self.end - self.at >= count {
+            return Ok(());
+        }
+        self.refill(count)
+    }
+
+    /// [`SpillReader::ensure`] when the buffer is short: moves what is left of it to its
+    /// start and reads the file after them.
+    #[cold]
+    fn refill(&mut self, count: usize) -> Result<(), String> {
         let fail = |e: std::io::Error| format!("cannot read the frontier back from disk: {e}");
-        let (Some(file), true) = (&mut self.file, self.on_disk > 0) else {
+        let kept = self.end - self.at;
+        let Some(file) = &mut self.file else {
             return Err("cannot read the frontier back from disk: it ends early".into());
         };
-        let n = self.on_disk.min(BUFFER_WORDS as u64) as usize;
-        // Zeroed once, on the first refill; later ones overwrite.
-        if self.buffer.len() < n {
-            self.buffer.resize(n, 0);
+        if (count - kept) as u64 > self.on_disk {
+            return Err("cannot read the frontier back from disk: it ends early".into());
         }
-        self.end = n;
-        let words = &mut self.buffer[..n];
+        self.buffer.copy_within(self.at..self.end, 0);
+        let n = (self.on_disk.min(BUFFER_WORDS.max(count) as u64) as usize).max(count - kept);
+        // Zeroed once, on the first refill; later ones overwrite.
+        if self.buffer.len() < kept + n {
+            self.buffer.resize(kept + n, 0);
+        }
+        let words = &mut self.buffer[kept..kept + n];
         // SAFETY: as in `as_le_bytes`; every byte pattern is a valid u64.
         let bytes =
             unsafe { std::slice::from_raw_parts_mut(words.as_mut_ptr().cast::<u8>(), n * 8) };
@@ -199,26 +264,68 @@ impl SpillReader {
         }
         self.on_disk -= n as u64;
         self.at = 0;
+        self.end = kept + n;
         Ok(())
     }
 
     /// Reads the next state into `out` (appended): its first word, then as many more as
-    /// `len` says the first word announces.
+    /// `len` says the first word announces, each one either written out or, where its
+    /// mask bit is clear, the word at the same place in the state before.
     pub fn next(&mut self, out: &mut Vec<u64>, len: impl Fn(u64) -> usize) -> Result<(), String> {
-        if self.at == self.end {
-            self.refill()?;
-        }
-        let first = self.buffer[self.at];
-        let mut need = len(first);
-        while need > 0 {
-            if self.at == self.end {
-                self.refill()?;
+        let corrupt = || "cannot read the frontier back from disk: a state is garbled".to_string();
+        let start = out.len();
+        let mut n = usize::MAX;
+        let mut k = 0;
+        while k < n {
+            self.ensure(1)?;
+            let mask = self.buffer[self.at];
+            self.at += 1;
+            if k == 0 {
+                // The first word says how long the state is.
+                let first = if mask & 1 == 1 {
+                    self.ensure(1)?;
+                    self.buffer[self.at]
+                } else {
+                    *self.last.first().ok_or_else(corrupt)?
+                };
+                n = len(first).max(1);
             }
-            let take = need.min(self.end - self.at);
-            out.extend_from_slice(&self.buffer[self.at..self.at + take]);
-            self.at += take;
-            need -= take;
+            let group = (n - k).min(MASKED);
+            if group < MASKED && mask >> group != 0 {
+                return Err(corrupt());
+            }
+            let changed = mask.count_ones() as usize;
+            self.ensure(changed)?;
+            let words = &self.buffer[self.at..self.at + changed];
+            let at = out.len();
+            match self.last.get(k..k + group) {
+                // Mostly: the state before is as long, so its words are copied and the
+                // changed ones written over them.
+                Some(before) => {
+                    out.extend_from_slice(before);
+                    let mut rest = mask;
+                    for &w in words {
+                        out[at + rest.trailing_zeros() as usize] = w;
+                        rest &= rest - 1;
+                    }
+                }
+                None => {
+                    let mut j = 0;
+                    for i in 0..group {
+                        if (mask >> i) & 1 == 1 {
+                            out.push(words[j]);
+                            j += 1;
+                        } else {
+                            out.push(*self.last.get(k + i).ok_or_else(corrupt)?);
+                        }
+                    }
+                }
+            }
+            self.at += changed;
+            k += MASKED;
         }
+        self.last.clear();
+        self.last.extend_from_slice(&out[start..]);
         self.left -= 1;
         Ok(())
     }
@@ -269,6 +376,61 @@ mod tests {
             assert_eq!(&out, s);
         }
         assert_eq!(reader.left(), 0);
+    }
+
+    /// Each state is written as what changed since the one before: neighbours that share
+    /// most words take a fraction of their size, states of more than one mask's words and
+    /// of changing lengths come back whole, and a mask that announces words past a state's
+    /// end is refused rather than read as another state.
+    #[test]
+    fn states_are_written_as_their_changes_and_come_back_whole() {
+        // The first word is the length; the rest mostly repeat the state before.
+        let state = |i: u64, len: u64| -> Vec<u64> {
+            (0..len)
+                .map(|j| match j {
+                    0 => len,
+                    _ if j % 7 == i % 7 => i * 1000 + j,
+                    _ => j,
+                })
+                .collect()
+        };
+        let states: Vec<Vec<u64>> = (0..50_000u64)
+            .map(|i| state(i, [15, 15, 16, 70, 130, 1, 64, 65][(i / 100 % 8) as usize]))
+            .collect();
+        let raw: u64 = states.iter().map(|s| 8 * s.len() as u64).sum();
+        let mut spill = Spill::new().unwrap();
+        for s in &states {
+            spill.push(s).unwrap();
+        }
+        assert!(
+            spill.bytes > 8 * BUFFER_WORDS as u64,
+            "part of it goes to the file"
+        );
+        assert!(
+            spill.bytes * 2 < raw,
+            "{} bytes written for {raw} bytes of states",
+            spill.bytes
+        );
+        let mut reader = spill.into_reader().unwrap();
+        for s in &states {
+            let mut out = vec![7];
+            reader.next(&mut out, |w| w as usize).unwrap();
+            assert_eq!(&out[1..], s.as_slice(), "appended after what `out` held");
+        }
+        // A state of three words whose mask announces a fourth.
+        let mut spill = Spill::new().unwrap();
+        spill.push(&[3, 1, 2]).unwrap();
+        spill.buffer[0] |= 1 << 3;
+        let mut reader = spill.into_reader().unwrap();
+        let err = reader.next(&mut Vec::new(), |w| w as usize).unwrap_err();
+        assert!(err.contains("garbled"), "{err}");
+        // A first state whose mask leaves a word to a state before that does not exist.
+        let mut spill = Spill::new().unwrap();
+        spill.push(&[2, 5]).unwrap();
+        spill.buffer[0] = 0b01;
+        spill.buffer.truncate(2);
+        let mut reader = spill.into_reader().unwrap();
+        assert!(reader.next(&mut Vec::new(), |w| w as usize).is_err());
     }
 
     /// Levels written over one file, larger, smaller and small enough for the buffer,
