@@ -35,8 +35,9 @@
 //! 76 bits of each 128-bit fingerprint told apart. Each state keeps its parent's number and its
 //! event's (six bytes) for the path rebuild. The frontier, the states of the level being
 //! expanded and of the next, in the compact encoding of `codec` (about 15 words a state
-//! at three acceptors and two proposers), is on disk in a temporary file that nothing
-//! names (see `spill`), read back and expanded in chunks of a 128th of the states
+//! at three acceptors and two proposers, of which a state shares about ten with the one
+//! written before it, so only the others are written), is on disk in a temporary file
+//! that nothing names (see `spill`), read back and expanded in chunks of a 128th of the states
 //! visited so far (2,048 to 65,536, see `chunk_states`). So memory holds about 17 to 23
 //! bytes per visited state, whatever the levels' shape, plus two chunks and a chunk's
 //! worth of successors (two on several threads, with each thread's set of the states it
@@ -97,7 +98,8 @@
 //! parents, whatever the number of threads: state counts, verdict and the counterexample
 //! itself do not depend on it. Appending a chunk's new states to the next level's file and
 //! reading the next chunk from this level's are the work no thread shares; the calling
-//! thread does both while the workers expand the following chunk.
+//! thread does both while the workers expand the following chunk. The threads are
+//! started once for the whole search (see `crew`), not for each chunk.
 //!
 //! **Which bugs need what.** With three acceptors and two proposers, the smallest bounds
 //! (ballots per proposer, crashes, duplicates; no drops) at which each bug of
