@@ -155,14 +155,15 @@
 //! only the messages and the proposer the step can have changed are compared with the
 //! parent's, see `fingerprint::Change`), and one lookup in a visited set far larger than
 //! the cache (prefetched as soon as the fingerprint is known, on huge pages). Per state
-//! come taking the decoded state apart for the fingerprint, decoding and encoding. At the
-//! default bounds that is about 14,100 instructions a state under callgrind (3,000 a
-//! transition; taking dead messages off 7%, taking the state apart for the fingerprint
-//! 7%, encoding 6%, decoding 6%, copying worlds and checkers 8%). In a release build on
-//! one core of the two-core virtual machine, that is about 500,000 to 730,000 states per
-//! CPU second at the default bounds and 350,000 to 460,000 at two ballots, 15 million
-//! states, once the visited set outgrows the cache (the machine's speed varies by half
-//! from hour to hour).
+//! come taking the decoded state apart for the fingerprint, decoding and encoding, and
+//! writing and reading the frontier. At the default bounds that is about 14,000
+//! instructions a state under callgrind (3,000 a transition; the fingerprint 12%, copying
+//! worlds and checkers 14%, taking dead messages off 7%, taking the state apart for the
+//! fingerprint 7%, encoding 6%, decoding 6%). In a release build on one core of the
+//! two-core virtual machine, that is about 590,000 to 780,000 states per second at the
+//! default bounds and 430,000 to 630,000 at two ballots, 15 million states, once the
+//! visited set outgrows the cache (the machine's speed varies by a third from hour to
+//! hour).
 
 mod codec;
 mod crew;
