@@ -763,9 +763,11 @@ mod tests {
             with(&|s| {
                 s.ballot = Some(Ballot(MAX_BALLOT));
                 s.round = MAX_ROUND;
+                s.proposal = Some(Value(MAX_VALUE));
+                s.ballots_started = MAX_STARTED;
             }),
             Ok(()),
-            "the largest encodable ballot and round are accepted"
+            "the largest encodable ballot, round, value and count are accepted"
         );
         let value = with(&|s| {
             s.proposal = Some(Value(15));
