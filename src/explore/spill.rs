@@ -433,6 +433,46 @@ mod tests {
         assert!(reader.next(&mut Vec::new(), |w| w as usize).is_err());
     }
 
+    /// A refill keeps the words not handed out yet, may take exactly the rest of the file,
+    /// and refuses to take more than is there.
+    #[test]
+    fn a_refill_takes_up_to_the_rest_of_the_file_and_no_more() {
+        let mut spill = Spill::new().unwrap();
+        // States of two words whose second changes: a mask and that word each.
+        for i in 0..BUFFER_WORDS as u64 / 2 + 1_000 {
+            spill.push(&[2, i]).unwrap();
+        }
+        let mut reader = spill.into_reader().unwrap();
+        let total = reader.on_disk as usize;
+        assert!(total > BUFFER_WORDS, "{total} words, more than a buffer");
+        let file: Vec<u64> = {
+            let mut r = reader.file.as_ref().unwrap();
+            let mut bytes = Vec::new();
+            r.read_to_end(&mut bytes).unwrap();
+            reader
+                .file
+                .as_mut()
+                .unwrap()
+                .seek(SeekFrom::Start(0))
+                .unwrap();
+            bytes
+                .chunks_exact(8)
+                .map(|b| u64::from_le_bytes(b.try_into().unwrap()))
+                .collect()
+        };
+        reader.ensure(1).unwrap();
+        assert_eq!(reader.end, BUFFER_WORDS, "a refill reads a buffer's worth");
+        // Three words not handed out yet, then exactly what is left on disk.
+        reader.at = reader.end - 3;
+        let rest = reader.on_disk as usize;
+        assert_eq!(rest, total - BUFFER_WORDS);
+        let more = reader.ensure(3 + rest + 1).unwrap_err();
+        assert!(more.contains("ends early"), "{more}");
+        reader.ensure(3 + rest).unwrap();
+        assert_eq!((reader.at, reader.end, reader.on_disk), (0, 3 + rest, 0));
+        assert_eq!(reader.buffer[..3 + rest], file[BUFFER_WORDS - 3..]);
+    }
+
     /// Levels written over one file, larger, smaller and small enough for the buffer,
     /// each come back whole, and the file holds no more than the last level put there.
     #[test]
