@@ -160,7 +160,7 @@
 //! instructions a state under callgrind (3,000 a transition; the fingerprint 12%, copying
 //! worlds and checkers 14%, taking dead messages off 7%, taking the state apart for the
 //! fingerprint 7%, encoding 6%, decoding 6%). In a release build on one core of the
-//! two-core virtual machine, that is about 590,000 to 780,000 states per second at the
+//! two-core virtual machine, that is about 590,000 to 800,000 states per second at the
 //! default bounds and 430,000 to 630,000 at two ballots, 15 million states, once the
 //! visited set outgrows the cache (the machine's speed varies by a third from hour to
 //! hour).
