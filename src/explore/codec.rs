@@ -90,11 +90,14 @@ pub(super) fn representable(world: &World) -> Result<(), String> {
 /// fields come out of the encoding's bits), where `change` says the successor may differ
 /// from it: only those parts are looked at. Checking every part of every successor was a
 /// tenth of the search's instructions, and a step changes one node and a message or two.
-/// The acceptors are all looked at, as `Change` does not say which one a step changed.
 pub(super) fn representable_after(world: &World, change: &Change) -> Result<(), String> {
     let mut tops = Tops::default();
-    for a in &world.acceptors {
-        tops.acceptor(a);
+    if change.every_acceptor {
+        for a in &world.acceptors {
+            tops.acceptor(a);
+        }
+    } else if let Some(a) = change.acceptor {
+        tops.acceptor(&world.acceptors[a]);
     }
     if change.every_proposer {
         for p in &world.proposers {
@@ -810,6 +813,8 @@ mod tests {
             tail: 0,
             proposer: None,
             every_proposer: false,
+            acceptor: None,
+            every_acceptor: false,
         };
         assert!(representable_after(&next, &appended)
             .unwrap_err()
@@ -822,7 +827,7 @@ mod tests {
             ..appended
         };
         assert!(representable_after(&next, &moved).is_err());
-        // The changed proposer, and every acceptor.
+        // The changed proposer, and every proposer.
         for (p, every) in [(Some(1), false), (None, true)] {
             let mut next = base.clone();
             let mut s = next.proposers[1].state().clone();
@@ -833,6 +838,8 @@ mod tests {
                 tail: next.network.len(),
                 proposer: p,
                 every_proposer: every,
+                acceptor: None,
+                every_acceptor: false,
             };
             assert!(representable_after(&next, &change)
                 .unwrap_err()
@@ -848,10 +855,20 @@ mod tests {
             tail: 0,
             proposer: None,
             every_proposer: false,
+            acceptor: None,
+            every_acceptor: false,
         };
-        assert!(representable_after(&next, &nothing)
-            .unwrap_err()
-            .contains("limit of v14"));
+        // The changed acceptor, and every acceptor.
+        for (a, every) in [(Some(2), false), (None, true)] {
+            let change = Change {
+                acceptor: a,
+                every_acceptor: every,
+                ..nothing
+            };
+            assert!(representable_after(&next, &change)
+                .unwrap_err()
+                .contains("limit of v14"));
+        }
         assert_eq!(representable_after(&base, &nothing), Ok(()));
     }
 }

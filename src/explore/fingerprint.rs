@@ -134,8 +134,9 @@ pub struct Fingerprinter {
 }
 
 /// Where a successor may differ from the state it was reached from, as the step's kind
-/// tells: most of the network and all but one proposer are untouched by any one step, and
-/// comparing them position by position was a tenth of the search's time.
+/// tells: most of the network and all but one node are untouched by any one step, and
+/// comparing them position by position was a tenth of the search's time; looking at every
+/// acceptor's word, another twentieth.
 #[derive(Clone, Copy, Debug)]
 pub struct Change {
     /// A message position below `tail` that may differ: where the step took a message off
@@ -146,6 +147,11 @@ pub struct Change {
     /// The one proposer that may differ; with `every_proposer` false and this `None`, none.
     pub proposer: Option<usize>,
     pub every_proposer: bool,
+    /// The one acceptor whose state or down bit may differ; with `every_acceptor` false and
+    /// this `None`, none. An acceptor's checker floor is the checker's, and may differ
+    /// whenever the checker does, whatever this says.
+    pub acceptor: Option<usize>,
+    pub every_acceptor: bool,
 }
 
 impl Change {
@@ -157,11 +163,18 @@ impl Change {
             tail: 0,
             proposer: None,
             every_proposer: true,
+            acceptor: None,
+            every_acceptor: true,
         }
     }
 
+    /// Whether acceptor `a`'s state or down bit may differ.
+    fn acceptor_may_differ(&self, a: usize) -> bool {
+        self.every_acceptor || self.acceptor == Some(a)
+    }
+
     /// Whether every difference between `base` and `world` in the network and the
-    /// proposers is where `self` says one may be (checked in debug builds).
+    /// nodes is where `self` says one may be (checked in debug builds).
     fn covers(&self, base: &World, world: &World) -> bool {
         let (old, new) = (&base.network, &world.network);
         let messages = (0..self.tail.min(old.len()).min(new.len()))
@@ -169,7 +182,12 @@ impl Change {
         let proposers = self.every_proposer
             || (0..world.proposers.len())
                 .all(|p| Some(p) == self.proposer || base.proposers[p] == world.proposers[p]);
-        messages && proposers
+        let acceptors = (0..world.acceptors.len()).all(|a| {
+            self.acceptor_may_differ(a)
+                || (base.acceptors[a] == world.acceptors[a]
+                    && (base.acceptors_down ^ world.acceptors_down) & (1 << a) == 0)
+        });
+        messages && proposers && acceptors
     }
 }
 
@@ -193,29 +211,62 @@ impl Fingerprinter {
         profile(own, name, facts)
     }
 
-    /// Adds (`sign` 1) or removes (`sign` -1) proposer `p`'s membership facts.
+    /// Adds proposer `p`'s membership facts to `facts`.
     fn membership_facts(
         membership: &[[u128; 3]; MAX_PROPOSERS],
         p: usize,
         pr: &Proposer,
         facts: &mut [u128],
-        sign: i8,
-        dirty: &mut u64,
     ) {
         let [promised, voted, reported] = membership[p];
-        let mut apply = |a: usize, h: u128| {
-            facts[a] = if sign > 0 {
-                facts[a].wrapping_add(h)
-            } else {
-                facts[a].wrapping_sub(h)
-            };
-            *dirty |= 1 << a;
-        };
+        let mut apply = |a: usize, h: u128| facts[a] = facts[a].wrapping_add(h);
         let pr = pr.state();
         for_each_bit(pr.promises.low_bits(), |a| apply(a, promised));
         for_each_bit(pr.votes.low_bits(), |a| apply(a, voted));
         if let Some((_, _, reporter)) = pr.highest {
             apply(reporter as usize, reported);
+        }
+    }
+
+    /// Corrects `facts` for proposer `p` going from `old` to `new`: only the acceptors that
+    /// joined or left its promise or vote set, or became or stopped being its reporter,
+    /// have a fact added or taken off (and marked in `dirty`). Taking all of the old facts
+    /// off and putting all of the new ones on gives the same sums, but marks every member
+    /// dirty, and each dirty acceptor's profile is hashed again.
+    fn membership_change(
+        membership: &[[u128; 3]; MAX_PROPOSERS],
+        p: usize,
+        old: &Proposer,
+        new: &Proposer,
+        facts: &mut [u128],
+        dirty: &mut u64,
+    ) {
+        let [promised, voted, reported] = membership[p];
+        let (old, new) = (old.state(), new.state());
+        let mut add = |a: usize, h: u128| {
+            facts[a] = facts[a].wrapping_add(h);
+            *dirty |= 1 << a;
+        };
+        let (was, is) = (old.promises.low_bits(), new.promises.low_bits());
+        for_each_bit(is & !was, |a| add(a, promised));
+        let (was_voted, is_voted) = (old.votes.low_bits(), new.votes.low_bits());
+        for_each_bit(is_voted & !was_voted, |a| add(a, voted));
+        let (was_reporter, is_reporter) = (old.highest.map(|h| h.2), new.highest.map(|h| h.2));
+        if was_reporter != is_reporter {
+            if let Some(a) = is_reporter {
+                add(a as usize, reported);
+            }
+        }
+        let mut take = |a: usize, h: u128| {
+            facts[a] = facts[a].wrapping_sub(h);
+            *dirty |= 1 << a;
+        };
+        for_each_bit(was & !is, |a| take(a, promised));
+        for_each_bit(was_voted & !is_voted, |a| take(a, voted));
+        if was_reporter != is_reporter {
+            if let Some(a) = was_reporter {
+                take(a as usize, reported);
+            }
         }
     }
 
@@ -252,7 +303,6 @@ impl Fingerprinter {
         } = self;
         let n_acc = world.acceptors.len();
         base.facts = [0; MAX_ACCEPTORS];
-        let mut dirty = 0;
         base.message_facts.clear();
         match messages {
             Some(words) => {
@@ -279,7 +329,7 @@ impl Fingerprinter {
         base.proposer_words.clear();
         for (p, pr) in world.proposers.iter().enumerate() {
             base.proposer_words.push(proposer_words(pr));
-            Self::membership_facts(membership, p, pr, &mut base.facts, 1, &mut dirty);
+            Self::membership_facts(membership, p, pr, &mut base.facts);
         }
         base.records.clear();
         base.records_sum = 0;
@@ -369,8 +419,7 @@ impl Fingerprinter {
             let old = &base_world.proposers[p];
             if old != pr {
                 words[p] = proposer_words(pr);
-                Self::membership_facts(&self.membership, p, old, &mut delta, -1, &mut dirty);
-                Self::membership_facts(&self.membership, p, pr, &mut delta, 1, &mut dirty);
+                Self::membership_change(&self.membership, p, old, pr, &mut delta, &mut dirty);
             }
         }
 
@@ -413,10 +462,15 @@ impl Fingerprinter {
         }
 
         let mut profile_sum = base.profile_sum;
-        for (a, &change) in delta.iter().enumerate().take(n_acc) {
-            let sum = base.facts[a].wrapping_add(change);
-            let own = Self::own_word(world, checker, a);
+        for (a, &added) in delta.iter().enumerate().take(n_acc) {
+            // An acceptor's own word is its state, its down bit and its floor.
+            let own = if !same_checker || change.acceptor_may_differ(a) {
+                Self::own_word(world, checker, a)
+            } else {
+                base.own[a]
+            };
             if own != base.own[a] || dirty & (1 << a) != 0 {
+                let sum = base.facts[a].wrapping_add(added);
                 profile_sum = profile_sum
                     .wrapping_sub(base.profiles[a])
                     .wrapping_add(Self::profile_of(self.symmetry, a, own, sum));

@@ -897,28 +897,33 @@ impl Worker {
 
 /// Where a step may change a world whose network held `len` messages (see
 /// [`Change`]): a delivery or drop moves the last message into the place of the one at
-/// `index`, and every step appends what it sends; only a delivery to a proposer, its
-/// timeout, crash or restart changes a proposer, and then only that one.
+/// `index`, and every step appends what it sends; only a delivery to a node, its timeout,
+/// crash or restart changes a node, and then only that one.
 pub(in crate::explore) fn step_change(event: &Event, index: u32, len: usize) -> Change {
     let (message, tail) = match event {
         Event::Deliver(_) | Event::Drop(_) => (Some(index as usize), len.saturating_sub(1)),
         _ => (None, len),
     };
-    let proposer = match *event {
-        Event::Deliver(env) => match env.dst {
-            NodeId::Proposer(p) => Some(p as usize),
-            NodeId::Acceptor(_) => None,
-        },
-        Event::Timeout(p)
-        | Event::Crash(NodeId::Proposer(p))
-        | Event::Restart(NodeId::Proposer(p)) => Some(p as usize),
-        _ => None,
+    // The node the step changes: a delivery's destination, or who times out, crashes or
+    // restarts. Drops and duplicates change none.
+    let node = match *event {
+        Event::Deliver(env) => Some(env.dst),
+        Event::Timeout(p) => Some(NodeId::Proposer(p)),
+        Event::Crash(node) | Event::Restart(node) => Some(node),
+        Event::Drop(_) | Event::Duplicate(_) => None,
+    };
+    let (proposer, acceptor) = match node {
+        Some(NodeId::Proposer(p)) => (Some(p as usize), None),
+        Some(NodeId::Acceptor(a)) => (None, Some(a as usize)),
+        None => (None, None),
     };
     Change {
         message,
         tail,
         proposer,
         every_proposer: false,
+        acceptor,
+        every_acceptor: false,
     }
 }
 
