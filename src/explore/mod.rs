@@ -152,35 +152,41 @@
 //! and most successors were seen before, so most of the cost is per transition: copying
 //! the parent world (three vectors) and applying the step, taking dead messages off,
 //! the fingerprint (made incremental: only what the step changed is hashed again, and
-//! only the messages and the proposer the step can have changed are compared with the
+//! only the messages and the node the step can have changed are compared with the
 //! parent's, see `fingerprint::Change`), and one lookup in a visited set far larger than
 //! the cache (prefetched as soon as the fingerprint is known, on huge pages). Per state
 //! come taking the decoded state apart for the fingerprint, decoding and encoding, and
-//! writing and reading the frontier. At the default bounds that is about 14,000
-//! instructions a state under callgrind (3,000 a transition; the fingerprint 12%, copying
-//! worlds and checkers 14%, taking dead messages off 7%, taking the state apart for the
-//! fingerprint 7%, encoding 6%, decoding 6%). In a release build on one core of the
+//! writing and reading the frontier. At the default bounds that is about 13,400
+//! instructions a state under callgrind (1,850 million in all; about 4,300 a state for
+//! decoding, taking apart, listing events, encoding and the frontier's I/O, and 1,900 a
+//! transition, 4.69 transitions a state; the fingerprint 12%, copying worlds and checkers
+//! 12%, taking dead messages off 8%, taking the state apart for the fingerprint 7%,
+//! encoding 6%, decoding 6%). In a release build on one core of the
 //! two-core virtual machine, that is about 590,000 to 800,000 states per second at the
 //! default bounds and 430,000 to 630,000 at two ballots, 15 million states, once the
 //! visited set outgrows the cache (the machine's speed varies by a third from hour to
 //! hour, and by more than half between days).
 //!
-//! **What does not pay, measured** (callgrind at the default bounds, 1,938.6 million
-//! instructions in all: about 4,300 a state for decoding, taking apart, listing events,
-//! encoding and the frontier's I/O, and 2,050 a transition, 4.69 transitions a state).
+//! **What does not pay, measured** (callgrind at the default bounds, against 1,938.6
+//! million instructions before a step's `Change` named its acceptor, 1,850.1 since).
 //! Sleep sets on top of the ample sets, with the rule that keeps every state, parent and
 //! verdict (a step sleeps in a new successor when a new sibling takes the swapped pair the
 //! other way round): a prototype left out 6,769 of 649,045 transitions, 1%. New siblings
 //! at different nodes make 150,837 pairs, but the ample set of one rarely holds the
-//! other's event: the ample sets already closed those diamonds. Skipping the dead-message
-//! scan when a delivery leaves its destination unchanged (26% of deliveries) would save
-//! about 1% (the scan is 7.5% of the whole); fat LTO instead of thin saves 0.1%. Two
-//! threads execute 4.6% more instructions than one (2,027 million), so their shortfall
-//! from 1.8x at these bounds is mostly the machine, whose two cores slow each other by a
-//! tenth. A million states a second at the default bounds needs about 7,000 instructions
-//! a state, half of today's, which means stepping on the packed words (a step, its dead
-//! messages and its fingerprint's change worked out from the few words it touches) rather
-//! than on a decoded world.
+//! other's event: the ample sets already closed those diamonds. Looking at fewer
+//! messages after a step for dead ones (only those the changed node's new state can
+//! kill, none when a delivery left its destination as it was, which 26% do) cost 2.1%
+//! more instructions than the plain scan: a message costs the scan little, and comparing
+//! the node before and after costs more than the tests it saves. Fat LTO instead of thin
+//! saves 0.1%. Two threads execute 4.6% more instructions than one (2,027 million
+//! against 1,938.6), so their shortfall from 1.8x at these bounds is mostly the machine,
+//! whose two cores slow each other by a tenth. The narrower `Change` saves 4.6% at the
+//! default bounds but 0.5% at two ballots (3,225.6 to 3,208.3 million to depth 18), where
+//! more steps are observed and every acceptor's floor may then differ. A million states
+//! a second at the default bounds needs about 11,000 instructions a state at the fastest
+//! hour measured (802,610 states a second at 14,000) and 7,000 at a typical one: stepping
+//! on the packed words (a step, its dead messages and its fingerprint's change worked out
+//! from the few words it touches) rather than on a decoded world, not a tweak.
 
 mod codec;
 mod crew;
