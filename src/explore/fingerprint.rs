@@ -147,9 +147,9 @@ pub struct Change {
     /// The one proposer that may differ; with `every_proposer` false and this `None`, none.
     pub proposer: Option<usize>,
     pub every_proposer: bool,
-    /// The one acceptor whose state or down bit may differ; with `every_acceptor` false and
-    /// this `None`, none. An acceptor's checker floor is the checker's, and may differ
-    /// whenever the checker does, whatever this says.
+    /// The one acceptor whose state, down bit or checker floor may differ; with
+    /// `every_acceptor` false and this `None`, none. A floor moves only when its acceptor
+    /// promises or votes, which only a step at that acceptor observes.
     pub acceptor: Option<usize>,
     pub every_acceptor: bool,
 }
@@ -464,9 +464,14 @@ impl Fingerprinter {
         let mut profile_sum = base.profile_sum;
         for (a, &added) in delta.iter().enumerate().take(n_acc) {
             // An acceptor's own word is its state, its down bit and its floor.
-            let own = if !same_checker || change.acceptor_may_differ(a) {
+            let own = if change.acceptor_may_differ(a) {
                 Self::own_word(world, checker, a)
             } else {
+                debug_assert_eq!(
+                    Self::own_word(world, checker, a),
+                    base.own[a],
+                    "acceptor {a} changed outside {change:?}"
+                );
                 base.own[a]
             };
             if own != base.own[a] || dirty & (1 << a) != 0 {
