@@ -156,8 +156,8 @@
 //! parent's, see `fingerprint::Change`), and one lookup in a visited set far larger than
 //! the cache (prefetched as soon as the fingerprint is known, on huge pages). Per state
 //! come taking the decoded state apart for the fingerprint, decoding and encoding, and
-//! writing and reading the frontier. At the default bounds that is about 13,400
-//! instructions a state under callgrind (1,850 million in all; about 4,300 a state for
+//! writing and reading the frontier. At the default bounds that is about 13,200
+//! instructions a state under callgrind (1,830 million in all; about 4,300 a state for
 //! decoding, taking apart, listing events, encoding and the frontier's I/O, and 1,900 a
 //! transition, 4.69 transitions a state; the fingerprint 12%, copying worlds and checkers
 //! 12%, taking dead messages off 8%, taking the state apart for the fingerprint 7%,
@@ -168,7 +168,7 @@
 //! hour, and by more than half between days).
 //!
 //! **What does not pay, measured** (callgrind at the default bounds, against 1,938.6
-//! million instructions before a step's `Change` named its acceptor, 1,850.1 since).
+//! million instructions before a step's `Change` named its acceptor, 1,830.0 since).
 //! Sleep sets on top of the ample sets, with the rule that keeps every state, parent and
 //! verdict (a step sleeps in a new successor when a new sibling takes the swapped pair the
 //! other way round): a prototype left out 6,769 of 649,045 transitions, 1%. New siblings
@@ -180,13 +180,15 @@
 //! the node before and after costs more than the tests it saves. Fat LTO instead of thin
 //! saves 0.1%. Two threads execute 4.6% more instructions than one (2,027 million
 //! against 1,938.6), so their shortfall from 1.8x at these bounds is mostly the machine,
-//! whose two cores slow each other by a tenth. The narrower `Change` saves 4.6% at the
-//! default bounds but 0.5% at two ballots (3,225.6 to 3,208.3 million to depth 18), where
-//! more steps are observed and every acceptor's floor may then differ. A million states
-//! a second at the default bounds needs about 11,000 instructions a state at the fastest
-//! hour measured (802,610 states a second at 14,000) and 7,000 at a typical one: stepping
-//! on the packed words (a step, its dead messages and its fingerprint's change worked out
-//! from the few words it touches) rather than on a decoded world, not a tweak.
+//! whose two cores slow each other by a tenth. The narrower `Change` saves 5.6% at the
+//! default bounds and 4.1% at two ballots (3,225.6 to 3,092.6 million to depth 18): the
+//! fingerprint works out the own word of only the acceptor a step names (a floor moves
+//! only when its acceptor promises or votes), and corrects a proposer's membership facts
+//! only for the acceptors that joined or left its sets. A million states a second at the
+//! default bounds needs about 11,000 instructions a state at the fastest hour measured
+//! (802,610 states a second at 14,000) and 7,000 at a typical one: stepping on the packed
+//! words (a step, its dead messages and its fingerprint's change worked out from the few
+//! words it touches) rather than on a decoded world, not a tweak.
 
 mod codec;
 mod crew;
