@@ -739,6 +739,88 @@ pub(in crate::explore) mod tests {
     /// canonical form
     /// (the least key over every renaming): equal fingerprints if and only if equal
     /// canonical forms. And the plain fingerprint must agree with the plain key.
+    /// The debug builds' check that a step changed nothing outside its `Change`: every
+    /// kind of difference outside it is seen, and one inside it is allowed.
+    #[test]
+    fn a_difference_outside_the_change_is_seen() {
+        use crate::ballot::{Ballot, Value};
+        use crate::protocol::Acceptor;
+        use crate::roles::AcceptorView;
+        let proto = Protocol::majority(3, None);
+        let base = World::new(&proto, 2);
+        let none = Change {
+            message: None,
+            tail: usize::MAX,
+            proposer: None,
+            every_proposer: false,
+            acceptor: None,
+            every_acceptor: false,
+        };
+        assert!(none.covers(&base, &base));
+        // An acceptor's state, then its down bit.
+        let mut promised = base.clone();
+        promised.acceptors[1] = Acceptor::from_view(AcceptorView {
+            promised: Some(Ballot(1)),
+            accepted: Some((Ballot(1), Value(1))),
+        });
+        let mut down = base.clone();
+        down.acceptors_down = 1 << 1;
+        for next in [&promised, &down] {
+            assert!(!none.covers(&base, next));
+            for other in [0, 2] {
+                let named = Change {
+                    acceptor: Some(other),
+                    ..none
+                };
+                assert!(!named.covers(&base, next), "acceptor {other} named");
+            }
+            let named = Change {
+                acceptor: Some(1),
+                ..none
+            };
+            assert!(named.covers(&base, next));
+            let every = Change {
+                every_acceptor: true,
+                ..none
+            };
+            assert!(every.covers(&base, next));
+        }
+        // A proposer.
+        let mut started = base.clone();
+        let mut s = started.proposers[1].state().clone();
+        s.round += 1;
+        started.proposers[1] = Proposer::from_state(s);
+        assert!(!none.covers(&base, &started));
+        let named = Change {
+            proposer: Some(1),
+            ..none
+        };
+        assert!(named.covers(&base, &started));
+        let other = Change {
+            proposer: Some(0),
+            ..none
+        };
+        assert!(!other.covers(&base, &started));
+        // A message below the tail.
+        let mut sent = base.clone();
+        let mut moved = base.clone();
+        let msg = |b| Envelope {
+            src: NodeId::Proposer(0),
+            dst: NodeId::Acceptor(0),
+            msg: crate::protocol::Msg::Prepare { ballot: Ballot(b) },
+        };
+        sent.network.push(msg(1));
+        moved.network.push(msg(2));
+        assert!(!none.covers(&sent, &moved));
+        let at = Change {
+            message: Some(0),
+            ..none
+        };
+        assert!(at.covers(&sent, &moved));
+        let tail = Change { tail: 0, ..none };
+        assert!(tail.covers(&sent, &moved));
+    }
+
     #[test]
     fn fingerprints_match_the_brute_force_canonical_form() {
         for bug in [None, Some(Bug::Amnesia), Some(Bug::CountDuplicates)] {
