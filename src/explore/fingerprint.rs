@@ -168,7 +168,7 @@ impl Change {
         }
     }
 
-    /// Whether acceptor `a`'s state or down bit may differ.
+    /// Whether acceptor `a`'s state, down bit or floor may differ.
     fn acceptor_may_differ(&self, a: usize) -> bool {
         self.every_acceptor || self.acceptor == Some(a)
     }
@@ -243,29 +243,28 @@ impl Fingerprinter {
     ) {
         let [promised, voted, reported] = membership[p];
         let (old, new) = (old.state(), new.state());
-        let mut add = |a: usize, h: u128| {
-            facts[a] = facts[a].wrapping_add(h);
+        let mut correct = |a: usize, h: u128, joined: bool| {
+            facts[a] = if joined {
+                facts[a].wrapping_add(h)
+            } else {
+                facts[a].wrapping_sub(h)
+            };
             *dirty |= 1 << a;
         };
-        let (was, is) = (old.promises.low_bits(), new.promises.low_bits());
-        for_each_bit(is & !was, |a| add(a, promised));
-        let (was_voted, is_voted) = (old.votes.low_bits(), new.votes.low_bits());
-        for_each_bit(is_voted & !was_voted, |a| add(a, voted));
-        let (was_reporter, is_reporter) = (old.highest.map(|h| h.2), new.highest.map(|h| h.2));
-        if was_reporter != is_reporter {
-            if let Some(a) = is_reporter {
-                add(a as usize, reported);
-            }
+        for (was, is, h) in [
+            (old.promises.low_bits(), new.promises.low_bits(), promised),
+            (old.votes.low_bits(), new.votes.low_bits(), voted),
+        ] {
+            for_each_bit(is & !was, |a| correct(a, h, true));
+            for_each_bit(was & !is, |a| correct(a, h, false));
         }
-        let mut take = |a: usize, h: u128| {
-            facts[a] = facts[a].wrapping_sub(h);
-            *dirty |= 1 << a;
-        };
-        for_each_bit(was & !is, |a| take(a, promised));
-        for_each_bit(was_voted & !is_voted, |a| take(a, voted));
-        if was_reporter != is_reporter {
-            if let Some(a) = was_reporter {
-                take(a as usize, reported);
+        let (was, is) = (old.highest.map(|h| h.2), new.highest.map(|h| h.2));
+        if was != is {
+            if let Some(a) = is {
+                correct(a as usize, reported, true);
+            }
+            if let Some(a) = was {
+                correct(a as usize, reported, false);
             }
         }
     }
@@ -733,12 +732,6 @@ pub(in crate::explore) mod tests {
         out
     }
 
-    /// Random walks collect states; for each, a random renaming of it is added too. Each
-    /// step's fingerprint, computed from the parent's parts, must equal the one computed
-    /// from scratch. Then the symmetric fingerprint must agree exactly with the brute-force
-    /// canonical form
-    /// (the least key over every renaming): equal fingerprints if and only if equal
-    /// canonical forms. And the plain fingerprint must agree with the plain key.
     /// The debug builds' check that a step changed nothing outside its `Change`: every
     /// kind of difference outside it is seen, and one inside it is allowed.
     #[test]
@@ -821,6 +814,12 @@ pub(in crate::explore) mod tests {
         assert!(tail.covers(&sent, &moved));
     }
 
+    /// Random walks collect states; for each, a random renaming of it is added too. Each
+    /// step's fingerprint, computed from the parent's parts, must equal the one computed
+    /// from scratch. Then the symmetric fingerprint must agree exactly with the brute-force
+    /// canonical form
+    /// (the least key over every renaming): equal fingerprints if and only if equal
+    /// canonical forms. And the plain fingerprint must agree with the plain key.
     #[test]
     fn fingerprints_match_the_brute_force_canonical_form() {
         for bug in [None, Some(Bug::Amnesia), Some(Bug::CountDuplicates)] {
