@@ -179,8 +179,11 @@
 //! more instructions than the plain scan: a message costs the scan little, and comparing
 //! the node before and after costs more than the tests it saves. Fat LTO instead of thin
 //! saves 0.1%. Two threads execute 4.6% more instructions than one (2,027 million
-//! against 1,938.6), so their shortfall from 1.8x at these bounds is mostly the machine,
-//! whose two cores slow each other by a tenth. The narrower `Change` saves 5.6% at the
+//! against 1,938.6; 4.3% at two ballots to 20 events, 7,236 against 6,938 million), yet
+//! fall short of two independent one-thread searches run at once by a tenth to a fifth
+//! (`bench --explorer` measures both in one run: 1.49-1.74x against 1.82-2.14x on
+//! 2026-12-06): the machine's two cores slow each other by about a tenth, and the rest is
+//! the search's own waiting at the ends of chunks and levels, or caches. The narrower `Change` saves 5.6% at the
 //! default bounds and 4.1% at two ballots (3,225.6 to 3,092.6 million to depth 18): the
 //! fingerprint works out the own word of only the acceptor a step names (a floor moves
 //! only when its acceptor promises or votes), and corrects a proposer's membership facts
