@@ -183,7 +183,9 @@
 //! fall short of two independent one-thread searches run at once by a tenth to a fifth
 //! (`bench --explorer` measures both in one run: 1.49-1.74x against 1.82-2.14x on
 //! 2026-12-06): the machine's two cores slow each other by about a tenth, and the rest is
-//! the search's own waiting at the ends of chunks and levels, or caches. The narrower `Change` saves 5.6% at the
+//! not waiting (under `perf` both cores are busy 96% of the time, the pool's waiting under
+//! 0.2% of the samples) but the same instructions running slower, where this virtual
+//! machine's missing hardware counters do not tell. The narrower `Change` saves 5.6% at the
 //! default bounds and 4.1% at two ballots (3,225.6 to 3,092.6 million to depth 18): the
 //! fingerprint works out the own word of only the acceptor a step names (a floor moves
 //! only when its acceptor promises or votes), and corrects a proposer's membership facts
