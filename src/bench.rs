@@ -142,6 +142,32 @@ pub fn explorer_rate(
     best.ok_or_else(|| "no round ran".to_string())
 }
 
+/// Unique states per second of two independent searches at `options` run at once, each on
+/// its own thread, counted together, with the states of both: the ceiling this machine
+/// sets for `--jobs 2`, which pays in cores, caches and memory bandwidth whatever two
+/// independent searches pay. `--jobs 2` against this, rather than against twice one
+/// search alone, is the search's own cost of sharing. One round; the caller alternates
+/// it with what it is compared to.
+pub fn explorer_side_by_side(
+    config: &Config,
+    options: &crate::explore::Options,
+) -> Result<(f64, u64), String> {
+    let runs: Vec<_> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..2)
+            .map(|_| scope.spawn(|| crate::explore::explore(config, options)))
+            .collect();
+        handles.into_iter().map(|h| h.join()).collect()
+    });
+    let mut states = 0;
+    let mut slowest = 0.0f64;
+    for run in runs {
+        let report = run.map_err(|_| "a search run side by side panicked".to_string())??;
+        states += report.unique_states;
+        slowest = slowest.max(report.elapsed.as_secs_f64());
+    }
+    Ok((states as f64 / slowest.max(1e-9), states))
+}
+
 /// The process's peak resident memory in KiB (Linux `VmHWM`), if the system tells.
 pub fn peak_rss_kib() -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
@@ -174,4 +200,34 @@ pub fn time_to_find(bug: Bug, seeds: u64, runs: u64) -> (Duration, u64) {
     }
     times.sort();
     (times[times.len() / 2], found)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::explore::Options;
+    use crate::world::Limits;
+
+    #[test]
+    fn side_by_side_counts_both_searches_and_reports_bad_options() {
+        let config = Config::default();
+        let options = Options {
+            max_depth: Some(8),
+            ..Options::new(Limits {
+                max_ballots: 1,
+                max_crashes: 0,
+                max_duplicates: 0,
+                max_drops: 0,
+                ..Limits::default()
+            })
+        };
+        let alone = crate::explore::explore(&config, &options).unwrap();
+        assert!(alone.unique_states > 10, "{}", alone.unique_states);
+        let (rate, states) = explorer_side_by_side(&config, &options).unwrap();
+        assert_eq!(states, 2 * alone.unique_states);
+        assert!(rate > 0.0 && rate.is_finite(), "{rate}");
+        let bad = Options { jobs: 0, ..options };
+        let e = explorer_side_by_side(&config, &bad).unwrap_err();
+        assert!(e.contains("--jobs"), "{e}");
+    }
 }

@@ -163,7 +163,8 @@ pub fn run(args: BenchArgs) -> ExitCode {
 /// The explorer's speed targets, measured in this one run: unique states per second on
 /// one thread at `explore`'s default bounds (best of 3), and a larger search (two ballots
 /// per proposer, no crash, every execution up to 24 events; 20 with `--quick`) on one
-/// thread and on two, alternated, best of 2 each, with the ratio.
+/// thread, on two, and twice at once on one thread each (see
+/// [`crate::bench::explorer_side_by_side`]), alternated, best of 2 each, with the ratios.
 fn explorer_figures(quick: bool) -> serde_json::Value {
     use crate::cli::explore::{DEFAULT_MAX_BALLOTS, DEFAULT_MAX_CRASHES};
     use crate::explore::Options;
@@ -197,7 +198,7 @@ fn explorer_figures(quick: bool) -> serde_json::Value {
         jobs,
         ..Options::new(limits(2, 0))
     };
-    let (mut one, mut two) = (0.0f64, 0.0f64);
+    let (mut one, mut two, mut side) = (0.0f64, 0.0f64, 0.0f64);
     let mut states = 0;
     let mut bytes = 0.0;
     for _ in 0..2 {
@@ -215,13 +216,16 @@ fn explorer_figures(quick: bool) -> serde_json::Value {
                 Err(e) => crate::say!("  the explorer did not run: {e}"),
             }
         }
+        match crate::bench::explorer_side_by_side(&config, &larger(1)) {
+            Ok((r, _)) => side = side.max(r),
+            Err(e) => crate::say!("  the explorer did not run: {e}"),
+        }
     }
     let ratio = two / one.max(1e-9);
     crate::say!(
         "  two ballots, no crash, {depth} events ({states} states, {bytes:.1} bytes per state): \
          --jobs 1 {one:.0} states/s, --jobs 2 {two:.0} ({ratio:.2}x)"
     );
-    let side = side_by_side(&config, &larger(1), 2);
     let ceiling = side / one.max(1e-9);
     crate::say!(
         "  the same search twice at once, one thread each: {side:.0} states/s together \
@@ -240,43 +244,6 @@ fn explorer_figures(quick: bool) -> serde_json::Value {
         "side_by_side_states_per_s": side.round(),
         "side_by_side_speedup": (ceiling * 100.0).round() / 100.0,
     })
-}
-
-/// Unique states per second of two independent one-thread searches run at once, counted
-/// together (best of `rounds`): the ceiling this machine sets for `--jobs 2`, which shares
-/// no work between its threads that two independent searches would not also pay for in
-/// cores, caches and memory bandwidth. `--jobs 2` against this, rather than against twice
-/// one thread alone, is the search's own overhead.
-fn side_by_side(config: &Config, options: &crate::explore::Options, rounds: u32) -> f64 {
-    let mut best = 0.0f64;
-    for _ in 0..rounds.max(1) {
-        let reports: Vec<_> = std::thread::scope(|scope| {
-            let runs: Vec<_> = (0..2)
-                .map(|_| scope.spawn(|| crate::explore::explore(config, options)))
-                .collect();
-            runs.into_iter().map(|r| r.join()).collect()
-        });
-        let mut states = 0;
-        let mut slowest = 0.0f64;
-        for report in reports {
-            match report {
-                Ok(Ok(r)) => {
-                    states += r.unique_states;
-                    slowest = slowest.max(r.elapsed.as_secs_f64());
-                }
-                Ok(Err(e)) => {
-                    crate::say!("  the explorer did not run: {e}");
-                    return 0.0;
-                }
-                Err(_) => {
-                    crate::say!("  a side-by-side search panicked");
-                    return 0.0;
-                }
-            }
-        }
-        best = best.max(states as f64 / slowest.max(1e-9));
-    }
-    best
 }
 
 /// Executions per second with acceptor processes (`fuzz --acceptor-cmd`), one thread,
