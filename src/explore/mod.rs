@@ -185,7 +185,10 @@
 //! 2026-12-06): the machine's two cores slow each other by about a tenth, and the rest is
 //! not waiting (under `perf` both cores are busy 96% of the time, the pool's waiting under
 //! 0.2% of the samples) but the same instructions running slower, where this virtual
-//! machine's missing hardware counters do not tell. The narrower `Change` saves 5.6% at the
+//! machine's missing hardware counters do not tell. Three lines one core wrote at every
+//! insert or merged state while the other read them at every step are gone (the shards'
+//! counts, see `visited`; the table's and the chunk's addresses, see `Frontier`); the
+//! ratio they bought is within the machine's noise. The narrower `Change` saves 5.6% at the
 //! default bounds and 4.1% at two ballots (3,225.6 to 3,092.6 million to depth 18): the
 //! fingerprint works out the own word of only the acceptor a step names (a floor moves
 //! only when its acceptor promises or votes), and corrects a proposer's membership facts
@@ -224,7 +227,7 @@ use crew::Crew;
 use enabled::{enabled_events_by_words, NO_MESSAGE};
 use fingerprint::{Change, Fingerprint, Fingerprinter};
 use spill::{Spill, SpillReader};
-use visited::{ChunkSet, FingerprintTable};
+use visited::{ChunkSet, FingerprintTable, Lookup};
 
 /// The largest per-proposer ballot bound the state encoding holds (see `codec`).
 pub const MAX_BALLOTS: u16 = 64;
@@ -448,6 +451,28 @@ impl Report {
     }
 }
 
+/// A chunk being expanded, as the threads read it: the addresses and lengths of its
+/// vectors, copied to each thread's stack with the rest of [`Shared`]. Read through the
+/// [`Segment`] itself, they sat beside the calling thread's own locals, whose writes at
+/// every state it merged took their cache line from the thread reading them at every
+/// state it expanded.
+#[derive(Clone, Copy)]
+struct Frontier<'a> {
+    words: &'a [u64],
+    ends: &'a [u32],
+}
+
+impl<'a> Frontier<'a> {
+    fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    fn get(&self, i: usize) -> &'a [u64] {
+        let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };
+        &self.words[start..self.ends[i] as usize]
+    }
+}
+
 /// Encoded states, back to back.
 #[derive(Clone, Debug, Default)]
 struct Segment {
@@ -469,8 +494,14 @@ impl Segment {
     }
 
     fn get(&self, i: usize) -> &[u64] {
-        let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };
-        &self.words[start..self.ends[i] as usize]
+        self.view().get(i)
+    }
+
+    fn view(&self) -> Frontier<'_> {
+        Frontier {
+            words: &self.words,
+            ends: &self.ends,
+        }
     }
 
     /// Bytes written. Capacity reserved ahead by doubling stays untouched, and untouched
@@ -551,12 +582,14 @@ impl Spares {
     }
 }
 
-/// What every thread shares during a level.
+/// What every thread shares during a level: each thread works from its own copy, on its
+/// own stack (see [`Frontier`]).
+#[derive(Clone, Copy)]
 struct Shared<'a> {
     proto: Protocol,
     limits: Limits,
     /// The chunk of the level being expanded.
-    frontier: &'a Segment,
+    frontier: Frontier<'a>,
     /// State number of the frontier's first state.
     first_number: u64,
     /// Bytes one thread's expansion may take before it stops.
@@ -579,7 +612,7 @@ enum Visited<'a> {
     /// cache, spares encoding the many states a chunk reaches more than once) is a
     /// candidate; the threads then insert the candidates together, each into its own
     /// shards (see [`insert_candidates`]).
-    Check(&'a FingerprintTable),
+    Check(Lookup<'a>),
 }
 
 /// What became of one enabled event of the state being expanded.
@@ -681,6 +714,11 @@ impl Worker {
         blocks: &Blocks,
         visited: &FingerprintTable,
     ) -> Vec<(usize, Expansion)> {
+        // Read at every state and every step: from this thread's stack, not from the
+        // calling thread's, whose neighbouring locals it writes meanwhile (see `Frontier`).
+        let own = *shared;
+        let shared = &own;
+        let lookup = visited.lookup();
         self.base_checker_part.clear();
         // Taken out for the loop, which borrows the rest of `self`.
         let mut seen = std::mem::take(&mut self.seen);
@@ -692,7 +730,7 @@ impl Worker {
             let exp = self.expand_with(
                 shared,
                 range.clone(),
-                Visited::Check(visited),
+                Visited::Check(lookup),
                 Some(&mut seen),
                 budget,
             );
@@ -1252,7 +1290,7 @@ fn search(config: &Config, options: &Options) -> Result<(Report, Graph), String>
             let shared = Shared {
                 proto,
                 limits: options.limits,
-                frontier: &chunk,
+                frontier: chunk.view(),
                 first_number: level_first + offset,
                 byte_budget: (max_bytes - fixed) / options.jobs as u64,
                 probe,
@@ -1638,7 +1676,7 @@ mod tests {
             let shared = Shared {
                 proto,
                 limits: Limits::default(),
-                frontier: &chunk,
+                frontier: chunk.view(),
                 first_number: 1,
                 byte_budget,
                 probe: false,

@@ -41,7 +41,15 @@ pub const KEPT_BITS: u32 = SHARD_BITS + 64;
 
 #[derive(Clone, Debug)]
 pub struct FingerprintTable {
+    /// Read by every thread at every lookup, written only when a shard grows.
     shards: Vec<Shard<u64>>,
+    /// Keys per shard, written at every insert: apart from `shards`, whose headers share
+    /// their cache lines with no count. Beside them (a shard's count next to its slots'
+    /// address), each insert on one core took the line of four shards' headers away from
+    /// the other, which read them at its next lookups: on two threads, where the lookups of
+    /// a chunk's expansion follow its inserts on the other core, the search ran a tenth
+    /// slower.
+    counts: Vec<usize>,
     len: usize,
     /// Slots over all shards, kept as they grow: [`FingerprintTable::bytes`] is asked once
     /// per expanded state, and summing 4096 shards each time took a quarter of the search.
@@ -49,11 +57,12 @@ pub struct FingerprintTable {
 }
 
 /// One open-addressing table, at most 70% full, of keys that are uniform hashes: a
-/// visited-set shard's low 64 bits of fingerprints, or a [`ChunkSet`]'s whole ones.
+/// visited-set shard's low 64 bits of fingerprints, or a [`ChunkSet`]'s whole ones. How
+/// many keys it holds is kept by its owner (see [`FingerprintTable::counts`]): the header
+/// is only the slots' address and number, 16 bytes, four to a cache line.
 #[derive(Clone, Debug, Default)]
 struct Shard<K> {
-    slots: Vec<K>,
-    len: usize,
+    slots: Box<[K]>,
 }
 
 /// What a [`Shard`] holds: a key, zero marking an empty slot.
@@ -81,6 +90,7 @@ impl Default for FingerprintTable {
     fn default() -> FingerprintTable {
         FingerprintTable {
             shards: (0..SHARDS).map(|_| Shard::with_slots(MIN_SLOTS)).collect(),
+            counts: vec![0; SHARDS],
             len: 0,
             slots: SHARDS * MIN_SLOTS,
         }
@@ -94,8 +104,7 @@ fn split(fp: Fingerprint) -> (usize, u64) {
 impl<K: Key> Shard<K> {
     fn with_slots(slots: usize) -> Shard<K> {
         let shard = Shard {
-            slots: vec![K::EMPTY; slots],
-            len: 0,
+            slots: vec![K::EMPTY; slots].into_boxed_slice(),
         };
         advise_huge_pages(&shard.slots);
         shard
@@ -128,17 +137,25 @@ impl<K: Key> Shard<K> {
         }
     }
 
-    /// Adds `key` (not `K::EMPTY`); true when it was not there yet.
-    fn insert(&mut self, key: K) -> bool {
-        if (self.len + 1) * 10 > self.slots.len() * 7 {
+    /// Adds `key` (not `K::EMPTY`) to the shard holding `len` keys, growing it first if
+    /// needed; true, and `len` counts it, when it was not there yet.
+    fn insert(&mut self, key: K, len: &mut usize) -> bool {
+        if (*len + 1) * 10 > self.slots.len() * 7 {
             self.grow();
         }
+        let new = self.place(key);
+        *len += usize::from(new);
+        new
+    }
+
+    /// Writes `key` into its slot unless it is there; true when it was not. The shard must
+    /// have an empty slot.
+    fn place(&mut self, key: K) -> bool {
         let mut i = self.home(key);
         loop {
             match self.slots[i] {
                 k if k == K::EMPTY => {
                     self.slots[i] = key;
-                    self.len += 1;
                     return true;
                 }
                 k if k == key => return false,
@@ -154,28 +171,29 @@ impl<K: Key> Shard<K> {
     fn grow(&mut self) {
         let old = std::mem::take(&mut self.slots);
         *self = Shard::with_slots((old.len() + old.len() / 2).max(MIN_SLOTS));
-        for key in old.into_iter().filter(|&k| k != K::EMPTY) {
-            self.insert(key);
+        for &key in old.iter().filter(|&&k| k != K::EMPTY) {
+            self.place(key);
         }
     }
 
-    /// Empties the shard, keeping its size.
-    fn clear(&mut self) {
-        if self.len > 0 {
+    /// Empties the shard holding `len` keys, keeping its size.
+    fn clear(&mut self, len: &mut usize) {
+        if *len > 0 {
             self.slots.fill(K::EMPTY);
-            self.len = 0;
+            *len = 0;
         }
     }
 
     fn bytes(&self) -> u64 {
-        std::mem::size_of_val(self.slots.as_slice()) as u64
+        std::mem::size_of_val(&*self.slots) as u64
     }
 }
 
 impl FingerprintTable {
     /// Bytes the table takes.
     pub fn bytes(&self) -> u64 {
-        (self.slots * std::mem::size_of::<u64>() + SHARDS * std::mem::size_of::<Shard<u64>>())
+        (self.slots * std::mem::size_of::<u64>()
+            + SHARDS * (std::mem::size_of::<Shard<u64>>() + std::mem::size_of::<usize>()))
             as u64
     }
 
@@ -187,20 +205,51 @@ impl FingerprintTable {
         prefetch_slot(&self.shards[shard], key);
     }
 
+    /// Whether `fp` is there (the search asks through [`Lookup`]).
+    #[cfg(test)]
     pub fn contains(&self, fp: Fingerprint) -> bool {
-        let (shard, key) = split(fp);
-        self.shards[shard].contains(key)
+        self.lookup().contains(fp)
+    }
+
+    /// The shards' addresses, for a thread to keep on its own stack while the table is only
+    /// read: looked up through the table, they sat beside the parent links, which the
+    /// calling thread extends at every state it merges meanwhile, and each of its writes
+    /// took the line from the thread looking up at every step.
+    pub fn lookup(&self) -> Lookup<'_> {
+        Lookup {
+            shards: &self.shards,
+        }
     }
 
     /// Adds `fp`; true when it was not there yet.
     pub fn insert(&mut self, fp: Fingerprint) -> bool {
-        let (shard, key) = split(fp);
-        let shard = &mut self.shards[shard];
+        let (i, key) = split(fp);
+        let shard = &mut self.shards[i];
         let before = shard.slots.len();
-        let new = shard.insert(key);
+        let new = shard.insert(key, &mut self.counts[i]);
         self.slots += shard.slots.len() - before;
         self.len += usize::from(new);
         new
+    }
+}
+
+/// The table as the threads expanding a chunk read it (see [`FingerprintTable::lookup`]).
+#[derive(Clone, Copy)]
+pub struct Lookup<'a> {
+    shards: &'a [Shard<u64>],
+}
+
+impl Lookup<'_> {
+    /// As [`FingerprintTable::prefetch`].
+    pub fn prefetch(&self, fp: Fingerprint) {
+        let (shard, key) = split(fp);
+        prefetch_slot(&self.shards[shard], key);
+    }
+
+    /// As [`FingerprintTable::contains`].
+    pub fn contains(&self, fp: Fingerprint) -> bool {
+        let (shard, key) = split(fp);
+        self.shards[shard].contains(key)
     }
 }
 
@@ -208,6 +257,7 @@ impl FingerprintTable {
 /// into theirs (see [`FingerprintTable::in_parts`]).
 pub struct Part<'a> {
     shards: &'a mut [Shard<u64>],
+    counts: &'a mut [usize],
     /// Number of the first shard.
     first: usize,
     added: usize,
@@ -228,10 +278,11 @@ impl Part<'_> {
 
     /// As [`FingerprintTable::insert`]; `fp` must be owned.
     pub fn insert(&mut self, fp: Fingerprint) -> bool {
-        let (shard, key) = split(fp);
-        let shard = &mut self.shards[shard - self.first];
+        let (i, key) = split(fp);
+        let i = i - self.first;
+        let shard = &mut self.shards[i];
         let before = shard.slots.len();
-        let new = shard.insert(key);
+        let new = shard.insert(key, &mut self.counts[i]);
         self.grown += shard.slots.len() - before;
         self.added += usize::from(new);
         new
@@ -251,9 +302,10 @@ impl FingerprintTable {
     ) -> Vec<R> {
         let per = SHARDS.div_ceil(crew.threads().clamp(1, SHARDS));
         let work = &work;
-        let run = move |i: usize, shards: &mut [Shard<u64>]| {
+        let run = move |i: usize, (shards, counts): (&mut [Shard<u64>], &mut [usize])| {
             let mut part = Part {
                 shards,
+                counts,
                 first: i * per,
                 added: 0,
                 grown: 0,
@@ -262,7 +314,11 @@ impl FingerprintTable {
             (r, part.added, part.grown)
         };
         let run = &run;
-        let mut parts = self.shards.chunks_mut(per).enumerate();
+        let mut parts = self
+            .shards
+            .chunks_mut(per)
+            .zip(self.counts.chunks_mut(per))
+            .enumerate();
         let (_, first) = parts.next().expect("a table has shards");
         let theirs: Vec<_> = parts.map(|(i, shards)| move || run(i, shards)).collect();
         // The first part on the calling thread, which would only wait otherwise.
@@ -285,23 +341,26 @@ impl FingerprintTable {
 /// two-thread peak and took it over 32 bytes a state. Keeping all 128 bits keeps it from
 /// ever merging two states the visited set tells apart.
 #[derive(Clone, Debug, Default)]
-pub struct ChunkSet(Shard<u128>);
+pub struct ChunkSet {
+    shard: Shard<u128>,
+    len: usize,
+}
 
 impl ChunkSet {
     /// Adds `fp`; true when it was not there yet. Zero marks an empty slot, so a zero
     /// fingerprint is stored as one (merging two in 2^-128).
     pub fn insert(&mut self, fp: Fingerprint) -> bool {
-        self.0.insert(fp.max(1))
+        self.shard.insert(fp.max(1), &mut self.len)
     }
 
     /// Empties the set, keeping its size: the next chunk's share is about as large.
     pub fn clear(&mut self) {
-        self.0.clear();
+        self.shard.clear(&mut self.len);
     }
 
     /// Bytes the set takes.
     pub fn bytes(&self) -> u64 {
-        self.0.bytes()
+        self.shard.bytes()
     }
 }
 
@@ -365,13 +424,13 @@ mod tests {
         for &fp in &fps {
             assert!(!set.insert(fp), "{fp:#x} was met");
         }
-        assert_eq!(set.0.len, fps.len() + 1);
+        assert_eq!(set.len, fps.len() + 1);
         let grown = set.bytes();
         // Grown by half from 8 slots to the first size that holds 5,999 at most 70% full.
-        assert_eq!(set.0.slots.len(), 11_623);
+        assert_eq!(set.shard.slots.len(), 11_623);
         assert_eq!(grown, 16 * 11_623);
         set.clear();
-        assert_eq!((set.0.len, set.bytes()), (0, grown), "cleared, not shrunk");
+        assert_eq!((set.len, set.bytes()), (0, grown), "cleared, not shrunk");
         assert!(fps.iter().all(|&fp| set.insert(fp)), "cleared means empty");
     }
 
@@ -394,16 +453,19 @@ mod tests {
         let mut shard = Shard::with_slots(12);
         let last = u64::MAX - 1;
         assert_eq!(shard.home(last), 11);
-        assert!(shard.insert(last) && shard.insert(last - 1));
+        let mut len = 0;
+        assert!(shard.insert(last, &mut len) && shard.insert(last - 1, &mut len));
         assert_eq!((shard.slots[11], shard.slots[0]), (last, last - 1));
-        assert!(shard.contains(last - 1) && !shard.insert(last - 1));
+        assert!(shard.contains(last - 1) && !shard.insert(last - 1, &mut len));
+        assert_eq!(len, 2);
         assert!(!shard.contains(last - 2));
         // A shard grows by half, when an insert would take it past 70% full.
         let mut shard = Shard::with_slots(MIN_SLOTS);
         let mut sizes = vec![shard.slots.len()];
+        let mut len = 0;
         for i in 1..=30u64 {
-            assert!(shard.insert(i.wrapping_mul(0x9e37_79b9_7f4a_7c15)));
-            assert!(shard.len * 10 <= shard.slots.len() * 7);
+            assert!(shard.insert(i.wrapping_mul(0x9e37_79b9_7f4a_7c15), &mut len));
+            assert!(len * 10 <= shard.slots.len() * 7);
             if sizes.last() != Some(&shard.slots.len()) {
                 sizes.push(shard.slots.len());
             }
@@ -465,5 +527,11 @@ mod tests {
         );
         assert_eq!((parted.len, parted.slots), (whole.len, whole.slots));
         assert_eq!(parted.slots, slots(&parted));
+        // Each shard's count is its own keys: the parts kept them, not only the total.
+        for t in [&t, &whole, &parted] {
+            let held = |s: &Shard<u64>| s.slots.iter().filter(|&&k| k != EMPTY).count();
+            let counts: Vec<usize> = t.shards.iter().map(held).collect();
+            assert_eq!(t.counts, counts);
+        }
     }
 }
