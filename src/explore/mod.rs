@@ -201,7 +201,11 @@
 //! default bounds needs about 11,000 instructions a state at the fastest hour measured
 //! (802,610 states a second at 14,000) and 7,000 at a typical one: stepping on the packed
 //! words (a step, its dead messages and its fingerprint's change worked out from the few
-//! words it touches) rather than on a decoded world, not a tweak.
+//! words it touches) rather than on a decoded world, not a tweak. That would also be a
+//! second implementation of the protocol's step beside [`World::apply`], which the
+//! simulator, the campaigns, replay and the grader node share and which this module uses
+//! so that what it proves is what they run; a second one would need proving equal to the
+//! first, and is not built.
 
 mod codec;
 mod crew;
@@ -991,7 +995,7 @@ pub(in crate::explore) fn step_change(event: &Event, index: u32, len: usize) -> 
     }
 }
 
-/// A chunk cut into blocks that threads take in turn. Taking blocks rather than one fixed
+/// A chunk cut into blocks that threads take. Taking blocks rather than one fixed
 /// slice each keeps the threads busy to the end of the chunk when one of them is slowed,
 /// by the calling thread's merge (see [`expand_parallel`]) or by the machine.
 ///
