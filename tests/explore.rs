@@ -434,8 +434,8 @@ fn correct_protocol_is_safe_with_two_ballots_up_to_14_events() {
 /// The memory target (see `assert_within_memory_target`) at `explore`'s default bounds,
 /// on one thread and on two. The accounting is by lengths, so on one thread the figure is
 /// the same on every machine (24.9); on two it moves a little with how the threads share
-/// a chunk's blocks, which decides how large each one's set of states met grows (28.5 to 29.7
-/// in 25 runs). What it guards is the chunk's size and the threads' own sets, which change
+/// a chunk's blocks, which decides how large each one's set of states met grows (27.0 to 27.6
+/// in 5 runs on 2026-12-06, each thread expanding its own share of a chunk). What it guards is the chunk's size and the threads' own sets, which change
 /// no state found but, too large for the search, would cost more than the visited set
 /// itself: with a 4096-shard table for each thread's states met, two threads took 34 to 36.
 ///

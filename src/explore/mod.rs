@@ -1722,6 +1722,42 @@ mod tests {
         assert_eq!(order, [2, 3, 1, 0]);
     }
 
+    /// A chunk of `len` copies of the initial state of the default configuration, every
+    /// one with the same successors, with the configuration's protocol.
+    fn copies_of_the_root(len: usize) -> (Protocol, Segment) {
+        let config = Config::default();
+        let proto = config.protocol();
+        let (world, checker) = initial(&proto, config.proposers);
+        let mut codec = Codec::new(proto, config.proposers);
+        let mut chunk = Segment::default();
+        for _ in 0..len {
+            codec.encode(&world, &checker, &mut chunk.words);
+            chunk.push_end();
+        }
+        (proto, chunk)
+    }
+
+    /// What the threads share to expand `chunk` from state number 1, the reduction off,
+    /// `byte_budget` for each thread.
+    fn shared_for<'a>(
+        proto: Protocol,
+        chunk: &'a Segment,
+        spares: &'a Spares,
+        byte_budget: u64,
+    ) -> Shared<'a> {
+        Shared {
+            proto,
+            limits: Limits::default(),
+            frontier: chunk.view(),
+            first_number: 1,
+            byte_budget,
+            probe: false,
+            por: false,
+            collect: false,
+            spares,
+        }
+    }
+
     /// A thread that takes blocks out of frontier order (its own share, then another's from
     /// the back) still keeps every first occurrence of a state: its set of states met is
     /// emptied when it goes back, or the copies of the root's successors at the chunk's
@@ -1729,28 +1765,11 @@ mod tests {
     /// further on, with other parents than one thread gives them.
     #[test]
     fn a_thread_going_back_keeps_first_occurrences() {
-        let config = Config::default();
-        let proto = config.protocol();
-        let (world, checker) = initial(&proto, config.proposers);
-        let mut worker = Worker::new(proto, config.proposers, true);
-        let mut chunk = Segment::default();
-        for _ in 0..4 * MIN_BLOCK {
-            worker.codec.encode(&world, &checker, &mut chunk.words);
-            chunk.push_end();
-        }
+        let (proto, chunk) = copies_of_the_root(4 * MIN_BLOCK);
+        let mut worker = Worker::new(proto, Config::default().proposers, true);
         let visited = FingerprintTable::default();
         let spares = Spares::default();
-        let shared = Shared {
-            proto,
-            limits: Limits::default(),
-            frontier: chunk.view(),
-            first_number: 1,
-            byte_budget: u64::MAX,
-            probe: false,
-            por: false,
-            collect: false,
-            spares: &spares,
-        };
+        let shared = shared_for(proto, &chunk, &spares, u64::MAX);
         // Thread 1 of 2, alone: blocks 2 and 3, then 1 and 0.
         let blocks = Blocks::new(4 * MIN_BLOCK, 2);
         let out = worker.expand_blocks(&shared, &blocks, 1, &visited);
@@ -1771,32 +1790,15 @@ mod tests {
     /// the chunk comes back short, marked, rather than each thread spending on.
     #[test]
     fn a_thread_out_of_memory_stops_the_others() {
-        let config = Config::default();
-        let proto = config.protocol();
-        let (world, checker) = initial(&proto, config.proposers);
+        let (proto, chunk) = copies_of_the_root(10_000);
         let mut workers: Vec<Worker> = (0..2)
-            .map(|_| Worker::new(proto, config.proposers, true))
+            .map(|_| Worker::new(proto, Config::default().proposers, true))
             .collect();
-        let mut chunk = Segment::default();
-        for _ in 0..10_000 {
-            workers[0].codec.encode(&world, &checker, &mut chunk.words);
-            chunk.push_end();
-        }
         let visited = FingerprintTable::default();
         let spares = Spares::default();
         let crew = Crew::new(2).unwrap();
         let mut at = |byte_budget| {
-            let shared = Shared {
-                proto,
-                limits: Limits::default(),
-                frontier: chunk.view(),
-                first_number: 1,
-                byte_budget,
-                probe: false,
-                por: false,
-                collect: false,
-                spares: &spares,
-            };
+            let shared = shared_for(proto, &chunk, &spares, byte_budget);
             let (out, ()) = expand_parallel(&crew, &mut workers, &shared, &visited, || ());
             let states: usize = out.iter().map(|e| e.parents.len()).sum();
             (out.len(), out.iter().any(|e| e.memory), states)

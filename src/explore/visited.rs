@@ -201,8 +201,7 @@ impl FingerprintTable {
     /// that a later [`FingerprintTable::insert`] or [`FingerprintTable::contains`] finds
     /// it in the cache.
     pub fn prefetch(&self, fp: Fingerprint) {
-        let (shard, key) = split(fp);
-        prefetch_slot(&self.shards[shard], key);
+        self.lookup().prefetch(fp);
     }
 
     /// Whether `fp` is there (the search asks through [`Lookup`]).
