@@ -360,6 +360,23 @@ fn correct_protocol_is_safe_over_every_state_with_the_reduction() {
     assert_eq!(plain.unique_states, CORRECT_B1_PLAIN_POR);
 }
 
+/// Drops cannot matter to safety (a dropped message is as good as one never delivered),
+/// so the reduction leaves them out: with one allowed, the same states as with none, with
+/// the ample sets and without (`--shortest`).
+#[test]
+fn the_reduction_leaves_drops_out() {
+    let drops = Limits {
+        max_drops: 1,
+        ..limits(1, 0, 0)
+    };
+    let report = run(None, Options::new(drops));
+    assert!(report.violation.is_none() && report.complete());
+    assert_eq!(report.unique_states, CORRECT_B1_SYMMETRIC_POR);
+    let exact = run(None, shortest(drops));
+    assert!(exact.violation.is_none() && exact.complete());
+    assert_eq!(exact.unique_states, CORRECT_B1_SYMMETRIC_SHORTEST);
+}
+
 /// The reduction is off when the in-flight limit could be reached (it is shared by every
 /// step that sends, see `explore::reduction::applies`), and says so.
 #[test]

@@ -60,7 +60,7 @@ pub struct ExploreArgs {
     #[arg(long, value_name = "N")]
     pub max_duplicates: Option<u16>,
     /// Dropped messages in an execution, 0..=255 [default: 0: for safety a drop is the same as
-    /// a message never delivered]
+    /// a message never delivered, so the reduction leaves drops out; --no-por explores them]
     #[arg(long, value_name = "N")]
     pub max_drops: Option<u16>,
     /// Longest execution explored, in events [default: no bound]
@@ -81,12 +81,12 @@ pub struct ExploreArgs {
     pub no_symmetry: bool,
     /// Do not use the reduction at all: neither ample sets (every interleaving of steps at
     /// different nodes is its own path) nor taking dead messages off nor leaving
-    /// acceptors' crashes out; many more states
+    /// the faults that cannot matter (drops, acceptors' crashes) out; many more states
     #[arg(long)]
     pub no_por: bool,
     /// Guarantee that a violation found is the shortest within the bounds: turns the
     /// ample sets off, whose counterexamples may be longer (dead messages are still taken
-    /// off and acceptors' crashes left out, which keeps the shortest)
+    /// off and drops and acceptors' crashes left out, which keeps the shortest)
     #[arg(long)]
     pub shortest: bool,
     /// Print the result as one JSON object on the last line of stdout
@@ -251,7 +251,7 @@ pub fn run(args: ExploreArgs) -> ExitCode {
             // The in-flight limit is within reach: see `explore::reduction::applies`.
             (true, _, false) => "off (--max-in-flight could be reached)",
             (true, true, true) => "on",
-            (true, false, true) => "off but for dead messages and acceptors' crashes (--shortest)",
+            (true, false, true) => "off but for dead messages and harmless faults (--shortest)",
         },
     );
     if let Some(cpu) = cpu {

@@ -50,9 +50,11 @@
 //! symmetry). Dead messages, ones whose delivery can never change a node or be observed
 //! (a reply about a ballot its proposer left behind, a request its acceptor refuses for
 //! good about such a ballot), are taken off the network after every step, so states that
-//! differ only in them are one; that keeps the shortest counterexample. Acceptors' crashes
-//! are left out: an acceptor's state is durable, so a crash only holds back the messages
-//! to it (bug Amnesia aside); that keeps the shortest counterexample too. And each state
+//! differ only in them are one; that keeps the shortest counterexample. Faults that add
+//! nothing a schedule cannot do are left out: drops (a message never delivered is as
+//! good) and acceptors' crashes (an acceptor's state is durable, so a crash only holds
+//! back the messages to it; bug Amnesia aside); that keeps the shortest counterexample
+//! too. And each state
 //! expands only an ample subset of its events where steps at different nodes commute
 //! (partial-order reduction), which keeps every violation findable but not the shortest
 //! counterexample, so `--shortest` turns the ample sets off and `--no-por` all three.
@@ -279,8 +281,9 @@ pub struct Options {
     /// Partial-order reduction (see `reduction`): fewer states, but a violation found may
     /// be longer than the shortest.
     pub por: bool,
-    /// Take dead messages off the network after every step, and leave acceptors' crashes
-    /// out (see `reduction`): fewer states, and the shortest counterexample is kept.
+    /// Take dead messages off the network after every step, and leave out drops and
+    /// acceptors' crashes (see `reduction`): fewer states, and the shortest counterexample
+    /// is kept.
     pub collect_dead: bool,
 }
 
@@ -436,8 +439,8 @@ pub struct Report {
     /// `reduction::applies`): a violation found is a real execution but not necessarily
     /// the shortest.
     pub por: bool,
-    /// Dead messages were taken off after every step and acceptors' crashes left out
-    /// (asked for, and the bounds allow it).
+    /// Dead messages were taken off after every step, and drops and acceptors' crashes
+    /// left out (asked for, and the bounds allow it).
     pub collect_dead: bool,
 }
 
@@ -891,10 +894,10 @@ impl Worker {
         successors.clear();
         for (k, (event, index)) in enabled.iter().enumerate() {
             if (reduced && !ample[k])
-                || (shared.collect && reduction::harmless_crash(&shared.proto, event))
+                || (shared.collect && reduction::cannot_matter(&shared.proto, event))
             {
-                // Another node's events go first and this one waits, or it is an
-                // acceptor's crash, which cannot matter (see `reduction`).
+                // Another node's events go first and this one waits, or it is a fault
+                // that cannot matter (see `reduction`).
                 successors.push(Successor::None);
                 continue;
             }
