@@ -45,20 +45,20 @@
 //! is encoded only when its fingerprint is new: most transitions lead to states already
 //! seen, and for those only the fingerprint is computed.
 //!
-//! **The reduction.** Three things cut the states explored, all sound for every invariant
-//! the checker enforces (see `reduction` for the proofs, and for how they compose with
-//! symmetry). Dead messages, ones whose delivery can never change a node or be observed
-//! (a reply about a ballot its proposer left behind, a request its acceptor refuses for
-//! good about such a ballot), are taken off the network after every step, so states that
-//! differ only in them are one; that keeps the shortest counterexample. Faults that add
-//! nothing a schedule cannot do are left out: drops (a message never delivered is as
-//! good) and acceptors' crashes (an acceptor's state is durable, so a crash only holds
-//! back the messages to it; bug Amnesia aside); that keeps the shortest counterexample
-//! too. And each state
-//! expands only an ample subset of its events where steps at different nodes commute
-//! (partial-order reduction), which keeps every violation findable but not the shortest
-//! counterexample, so `--shortest` turns the ample sets off and `--no-por` all three.
-//! State counts below are without any unless said.
+//! **The reduction.** Three things cut the states explored, all sound for every
+//! invariant the checker enforces (see `reduction` for the proofs, and for how they
+//! compose with symmetry). Dead messages, ones whose delivery can never change a node
+//! or be observed (a reply about a ballot its proposer left behind, a request its
+//! acceptor refuses for good about such a ballot), are taken off the network after
+//! every step, so states that differ only in them are one; that keeps the shortest
+//! counterexample. Faults that add nothing a schedule cannot do are left out: drops (a
+//! message never delivered is as good) and acceptors' crashes (an acceptor's state is
+//! durable, so a crash only holds back the messages to it; bug Amnesia aside); that
+//! keeps the shortest counterexample too. And each state expands only an ample subset
+//! of its events where steps at different nodes commute (partial-order reduction),
+//! which keeps every violation findable but not the shortest counterexample, so
+//! `--shortest` turns the ample sets off and `--no-por` all three. State counts below
+//! are without any unless said.
 //!
 //! **Bounds define the model; limits cut the search.** `max_ballots`, `max_crashes`,
 //! `max_duplicates` and `max_drops` make the state space finite: they say which executions
@@ -151,13 +151,13 @@
 //! With dead messages and acceptors' crashes taken out (`--shortest`), the first three
 //! rows hold 28,683, 70,370 and 427,733 states; with the ample sets too (the default),
 //! 26,171, 63,767 and 395,753 (155,212 and 138,475 in the second row while acceptors'
-//! crashes were explored, until 2026-12-06: see `reduction`, "Acceptor crashes"). Two
-//! ballots each does not finish without the reduction (about 2.5 times more states at
-//! each level past the tenth: 5.3 million within 16 events), and with it completes:
-//! 15,229,016 states to depth 43 without a crash, 36,446,779 to depth 44 with one
-//! (80,482,847 to depth 45 with acceptors' crashes; `tests/explore.rs` pins both in the
-//! heavy tier). The bounds of `explore`'s command
-//! line default to one ballot, one crash and no duplicate (see `cli::explore`).
+//! crashes were explored, until 2026-12-06: see `reduction`, "Faults that cannot
+//! matter"). Two ballots each does not finish without the reduction (about 2.5 times
+//! more states at each level past the tenth: 5.3 million within 16 events), and with it
+//! completes: 15,229,016 states to depth 43 without a crash, 36,446,779 to depth 44
+//! with one (80,482,847 to depth 45 with acceptors' crashes; `tests/explore.rs` pins
+//! both in the heavy tier). The bounds of `explore`'s command line default to one
+//! ballot, one crash and no duplicate (see `cli::explore`).
 //!
 //! **Where the time goes.** A state has five to six enabled events (four to five taken on
 //! average with the reduction, which expands more of each state to visit fewer states),
