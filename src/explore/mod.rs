@@ -52,9 +52,10 @@
 //! acceptor refuses for good about such a ballot), are taken off the network after
 //! every step, so states that differ only in them are one; that keeps the shortest
 //! counterexample. Faults that add nothing a schedule cannot do are left out: drops (a
-//! message never delivered is as good) and acceptors' crashes (an acceptor's state is
-//! durable, so a crash only holds back the messages to it; bug Amnesia aside); that
-//! keeps the shortest counterexample too. And each state expands only an ample subset
+//! message never delivered is as good), acceptors' crashes (an acceptor's state is
+//! durable, so a crash only holds back the messages to it; bug Amnesia aside) and
+//! proposers' crashes while they hold nothing volatile (before a first ballot or between
+//! a restart and the next); that keeps the shortest counterexample too. And each state expands only an ample subset
 //! of its events where steps at different nodes commute (partial-order reduction),
 //! which keeps every violation findable but not the shortest counterexample, so
 //! `--shortest` turns the ample sets off and `--no-por` all three. State counts below
@@ -148,15 +149,16 @@
 //! | 1       | 2       | 0    | 3,297,375  | 18,187,167       | 5.5x | 30    |
 //! | 1       | 1       | 1    | 21,366,621 |                  |      | 30    |
 //!
-//! With dead messages and acceptors' crashes taken out (`--shortest`), the first three
-//! rows hold 28,683, 70,370 and 427,733 states; with the ample sets too (the default),
-//! 26,171, 63,767 and 395,753 (155,212 and 138,475 in the second row while acceptors'
-//! crashes were explored, until 2026-12-06: see `reduction`, "Faults that cannot
-//! matter"). Two ballots each does not finish without the reduction (about 2.5 times
-//! more states at each level past the tenth: 5.3 million within 16 events), and with it
-//! completes: 15,229,016 states to depth 43 without a crash, 36,446,779 to depth 44
-//! with one (80,482,847 to depth 45 with acceptors' crashes; `tests/explore.rs` pins
-//! both in the heavy tier). The bounds of `explore`'s command line default to one
+//! With dead messages and the faults that cannot matter taken out (`--shortest`), the
+//! first three rows hold 28,683, 41,603 and 427,733 states; with the ample sets too (the
+//! default), 26,171, 37,594 and 395,753 (in the second row 155,212 and 138,475 while every
+//! crash was explored, until 2026-12-06, and 70,370 and 63,767 while proposers' idle
+//! crashes were, until 2026-12-07: see `reduction`, "Faults that cannot matter"). Two
+//! ballots each does not finish without the reduction (about 2.5 times more states at
+//! each level past the tenth: 5.3 million within 16 events), and with it completes:
+//! 15,229,016 states to depth 43 without a crash, 34,099,846 to depth 43 with one
+//! (80,482,847 to depth 45 with every crash, 36,446,779 to depth 44 with proposers' idle
+//! crashes; `tests/explore.rs` pins both in the heavy tier). The bounds of `explore`'s command line default to one
 //! ballot, one crash and no duplicate (see `cli::explore`).
 //!
 //! **Where the time goes.** A state has five to six enabled events (four to five taken on
@@ -174,7 +176,8 @@
 //! decoding, taking apart, listing events, encoding and the frontier's I/O, and 1,900 a
 //! transition, 4.69 transitions a state; the fingerprint 12%, copying worlds and checkers
 //! 12%, taking dead messages off 8%, taking the state apart for the fingerprint 7%,
-//! encoding 6%, decoding 6%). In a release build on one core of the
+//! encoding 6%, decoding 6%; with the crashes that cannot matter left out, 37,594
+//! states, 545.5 million: 14,500 a state, 4.75 transitions a state). In a release build on one core of the
 //! two-core virtual machine, that is about 590,000 to 800,000 states per second at the
 //! default bounds and 430,000 to 630,000 at two ballots, 15 million states, once the
 //! visited set outgrows the cache (the machine's speed varies by a third from hour to
@@ -281,9 +284,9 @@ pub struct Options {
     /// Partial-order reduction (see `reduction`): fewer states, but a violation found may
     /// be longer than the shortest.
     pub por: bool,
-    /// Take dead messages off the network after every step, and leave out drops and
-    /// acceptors' crashes (see `reduction`): fewer states, and the shortest counterexample
-    /// is kept.
+    /// Take dead messages off the network after every step, and leave out the faults that
+    /// cannot matter (see `reduction`): fewer states, and the shortest counterexample is
+    /// kept.
     pub collect_dead: bool,
 }
 
@@ -439,7 +442,7 @@ pub struct Report {
     /// `reduction::applies`): a violation found is a real execution but not necessarily
     /// the shortest.
     pub por: bool,
-    /// Dead messages were taken off after every step, and drops and acceptors' crashes
+    /// Dead messages were taken off after every step, and the faults that cannot matter
     /// left out (asked for, and the bounds allow it).
     pub collect_dead: bool,
 }
@@ -894,7 +897,8 @@ impl Worker {
         successors.clear();
         for (k, (event, index)) in enabled.iter().enumerate() {
             if (reduced && !ample[k])
-                || (shared.collect && reduction::cannot_matter(&shared.proto, event))
+                || (shared.collect
+                    && reduction::cannot_matter(&shared.proto, &shared.limits, base, event))
             {
                 // Another node's events go first and this one waits, or it is a fault
                 // that cannot matter (see `reduction`).
@@ -1486,12 +1490,14 @@ fn search(config: &Config, options: &Options) -> Result<(Report, Graph), String>
 /// the threads costs little, small enough that a chunk's states and their successors take
 /// a few tens of MiB.
 const CHUNK_STATES: u64 = 1 << 16;
-/// Frontier states expanded at a time, at least. Half as many took a tenth off the
-/// two-thread peak of the default-bounds search (27 bytes a state against 32, before each
-/// thread's set of states met shrank) and made it an eighth slower on two threads (0.184
-/// to 0.189 s against 0.146 to 0.169, twenty runs each, alternated): twice the chunks,
-/// each with its joins and its merge.
-const MIN_CHUNK_STATES: u64 = 1 << 11;
+/// Frontier states expanded at a time, at least. The chunk buffers are most of the fixed
+/// memory of a small search: at 2,048 the default-bounds search (37,594 states once
+/// proposers' idle crashes were left out) peaked at 41.4 bytes a state on one thread, at
+/// 1,024 at 31.6, in the same number of instructions and, on two threads, at the same
+/// speed (651,045 against 651,280 states a second, medians of thirty runs alternated,
+/// 2026-12-07; it had once measured an eighth slower on two threads, before each thread's set
+/// of states met shrank).
+const MIN_CHUNK_STATES: u64 = 1 << 10;
 
 /// How many frontier states each chunk of a level holds when `visited` states are known
 /// at the level's start: a 128th of them, within the bounds above, so that a search does
@@ -1505,7 +1511,7 @@ const MIN_CHUNK_STATES: u64 = 1 << 11;
 /// It does change how many transitions a search cut by `--max-states` reports (the last
 /// chunk is expanded whole), which is why it depends on the search alone, never on the
 /// number of threads. Past 8 million states visited every chunk has the largest size; the
-/// smallest, 2,048 states, still takes two threads some milliseconds, against the few
+/// smallest, 1,024 states, still takes two threads a millisecond or more, against the few
 /// microseconds a chunk costs them in handing out its blocks (see `crew`) and sorting them.
 fn chunk_states(visited: u64) -> u64 {
     (visited / 128).clamp(MIN_CHUNK_STATES, CHUNK_STATES)
@@ -1885,7 +1891,7 @@ mod tests {
         };
         for (bug, max_states, por) in [
             (None, None, true),
-            (None, Some(60_000), false),
+            (None, Some(30_000), false),
             (Some(Bug::CountDuplicates), None, true),
         ] {
             let config = Config {
@@ -1911,7 +1917,24 @@ mod tests {
                 )
             };
             let one = at(1);
-            assert!(one.0 > 50_000, "levels wide enough to split");
+            // States are numbered level by level: a state's level is its parent's plus one.
+            let mut level = vec![0u32; one.4.len()];
+            let mut width = vec![1u64];
+            for n in 1..one.4.len() {
+                level[n] = level[one.4[n] as usize] + 1;
+                let l = level[n] as usize;
+                width.resize(width.len().max(l + 1), 0);
+                width[l] += 1;
+            }
+            let widest = width.iter().max().copied().unwrap_or(0);
+            eprintln!(
+                "{bug:?} {max_states:?}: {} states, widest level {widest}",
+                one.0
+            );
+            assert!(
+                widest > 3 * MIN_CHUNK_STATES,
+                "levels wide enough to split: {widest}"
+            );
             assert_eq!(one.2.states, max_states.is_some());
             for jobs in [2, 3] {
                 assert!(at(jobs) == one, "{bug:?} {max_states:?}: {jobs} threads");
