@@ -179,7 +179,10 @@ pub fn cannot_matter(proto: &Protocol, limits: &Limits, world: &World, event: &E
         Event::Crash(NodeId::Acceptor(_)) => proto.bug != Some(Bug::Amnesia),
         Event::Crash(NodeId::Proposer(p)) => {
             // Only the leader strategy lets a proposer's down bit enable another's timeout.
-            !limits.leader_only && world.decided & (1 << p) == 0 && {
+            // The world's decided bit, which the crash clears too, is set only while the
+            // proposer's phase is Decided, which the crash resets: comparing the proposer
+            // covers it.
+            !limits.leader_only && {
                 let proposer = &world.proposers[p as usize];
                 let mut crashed = proposer.clone();
                 crashed.on_crash();
