@@ -17,11 +17,11 @@ use crate::world::Limits;
 /// The bounds `explore` uses when neither a flag nor `--config` sets them: one ballot per
 /// proposer, one crash, no duplicate, no drop. At three acceptors and two proposers the
 /// correct protocol's whole state space at these bounds is 914,803 states (symmetry on),
-/// 37,594 with the reduction (the default, which leaves out crashes that cannot matter), explored
-/// in a fraction of a second on one core of a release build; six of the ten bugs of the
-/// zoo break an invariant at these bounds (the table in `crate::explore` says which bound
-/// the other four need). Two ballots each (`--max-ballots 2`) completes too: 15 million
-/// states without a crash, 34 million with one.
+/// 37,594 with the reduction (the default, which leaves out crashes that cannot matter),
+/// explored in a fraction of a second on one core of a release build; six of the ten bugs
+/// of the zoo break an invariant at these bounds (the table in `crate::explore` says which
+/// bound the other four need). Two ballots each (`--max-ballots 2`) completes too: 15
+/// million states without a crash, 34 million with one.
 pub const DEFAULT_MAX_BALLOTS: u16 = 1;
 pub const DEFAULT_MAX_CRASHES: u16 = 1;
 pub const DEFAULT_MAX_DUPLICATES: u16 = 0;

@@ -45,21 +45,20 @@
 //! is encoded only when its fingerprint is new: most transitions lead to states already
 //! seen, and for those only the fingerprint is computed.
 //!
-//! **The reduction.** Three things cut the states explored, all sound for every
-//! invariant the checker enforces (see `reduction` for the proofs, and for how they
-//! compose with symmetry). Dead messages, ones whose delivery can never change a node
-//! or be observed (a reply about a ballot its proposer left behind, a request its
-//! acceptor refuses for good about such a ballot), are taken off the network after
-//! every step, so states that differ only in them are one; that keeps the shortest
-//! counterexample. Faults that add nothing a schedule cannot do are left out: drops (a
-//! message never delivered is as good), acceptors' crashes (an acceptor's state is
-//! durable, so a crash only holds back the messages to it; bug Amnesia aside) and
-//! proposers' crashes while they hold nothing volatile (before a first ballot or between
-//! a restart and the next); that keeps the shortest counterexample too. And each state expands only an ample subset
-//! of its events where steps at different nodes commute (partial-order reduction),
-//! which keeps every violation findable but not the shortest counterexample, so
-//! `--shortest` turns the ample sets off and `--no-por` all three. State counts below
-//! are without any unless said.
+//! **The reduction.** Three things cut the states explored, all sound for every invariant
+//! the checker enforces (see `reduction` for the proofs, and for how they compose with
+//! symmetry). Dead messages, ones whose delivery can never change a node or be observed (a
+//! reply about a ballot its proposer left behind, a request its acceptor refuses for good
+//! about such a ballot), are taken off the network after every step, so states that differ
+//! only in them are one; that keeps the shortest counterexample. Faults that add nothing a
+//! schedule cannot do are left out: drops (a message never delivered is as good),
+//! acceptors' crashes (an acceptor's state is durable, so a crash only holds back the
+//! messages to it; bug Amnesia aside) and proposers' crashes while they hold nothing
+//! volatile (before a first ballot or between a restart and the next); that keeps the
+//! shortest counterexample too. And each state expands only an ample subset of its events
+//! where steps at different nodes commute (partial-order reduction), which keeps every
+//! violation findable but not the shortest counterexample, so `--shortest` turns the ample
+//! sets off and `--no-por` all three. State counts below are without any unless said.
 //!
 //! **Bounds define the model; limits cut the search.** `max_ballots`, `max_crashes`,
 //! `max_duplicates` and `max_drops` make the state space finite: they say which executions
@@ -149,39 +148,38 @@
 //! | 1       | 2       | 0    | 3,297,375  | 18,187,167       | 5.5x | 30    |
 //! | 1       | 1       | 1    | 21,366,621 |                  |      | 30    |
 //!
-//! With dead messages and the faults that cannot matter taken out (`--shortest`), the
-//! first three rows hold 28,683, 41,603 and 427,733 states; with the ample sets too (the
+//! With dead messages and the faults that cannot matter taken out (`--shortest`), the first
+//! three rows hold 28,683, 41,603 and 427,733 states; with the ample sets too (the
 //! default), 26,171, 37,594 and 395,753 (in the second row 155,212 and 138,475 while every
 //! crash was explored, until 2026-12-06, and 70,370 and 63,767 while proposers' idle
 //! crashes were, until 2026-12-07: see `reduction`, "Faults that cannot matter"). Two
-//! ballots each does not finish without the reduction (about 2.5 times more states at
-//! each level past the tenth: 5.3 million within 16 events), and with it completes:
-//! 15,229,016 states to depth 43 without a crash, 34,099,846 to depth 43 with one
-//! (80,482,847 to depth 45 with every crash, 36,446,779 to depth 44 with proposers' idle
-//! crashes; `tests/explore.rs` pins both in the heavy tier). The bounds of `explore`'s command line default to one
-//! ballot, one crash and no duplicate (see `cli::explore`).
+//! ballots each does not finish without the reduction (about 2.5 times more states at each
+//! level past the tenth: 5.3 million within 16 events), and with it completes: 15,229,016
+//! states to depth 43 without a crash, 34,099,846 to depth 43 with one (80,482,847 to depth
+//! 45 with every crash, 36,446,779 to depth 44 with proposers' idle crashes;
+//! `tests/explore.rs` pins both in the heavy tier). The bounds of `explore`'s command line
+//! default to one ballot, one crash and no duplicate (see `cli::explore`).
 //!
 //! **Where the time goes.** A state has five to six enabled events (four to five taken on
-//! average with the reduction, which expands more of each state to visit fewer states),
-//! and most successors were seen before, so most of the cost is per transition: copying
-//! the parent world (three vectors) and applying the step, taking dead messages off,
-//! the fingerprint (made incremental: only what the step changed is hashed again, and
-//! only the messages and the node the step can have changed are compared with the
-//! parent's, see `fingerprint::Change`), and one lookup in a visited set far larger than
-//! the cache (prefetched as soon as the fingerprint is known, on huge pages). Per state
-//! come taking the decoded state apart for the fingerprint, decoding and encoding, and
-//! writing and reading the frontier. At the default bounds (measured while they held
-//! 138,475 states, acceptors' crashes included) that is about 13,200 instructions a state
-//! under callgrind (1,830 million in all; about 4,300 a state for
-//! decoding, taking apart, listing events, encoding and the frontier's I/O, and 1,900 a
-//! transition, 4.69 transitions a state; the fingerprint 12%, copying worlds and checkers
-//! 12%, taking dead messages off 8%, taking the state apart for the fingerprint 7%,
-//! encoding 6%, decoding 6%; with the crashes that cannot matter left out, 37,594
-//! states, 545.5 million: 14,500 a state, 4.75 transitions a state). In a release build on one core of the
-//! two-core virtual machine, that is about 590,000 to 800,000 states per second at the
-//! default bounds and 430,000 to 630,000 at two ballots, 15 million states, once the
-//! visited set outgrows the cache (the machine's speed varies by a third from hour to
-//! hour, and by more than half between days).
+//! average with the reduction, which expands more of each state to visit fewer states), and
+//! most successors were seen before, so most of the cost is per transition: copying the
+//! parent world (three vectors) and applying the step, taking dead messages off, the
+//! fingerprint (made incremental: only what the step changed is hashed again, and only the
+//! messages and the node the step can have changed are compared with the parent's, see
+//! `fingerprint::Change`), and one lookup in a visited set far larger than the cache
+//! (prefetched as soon as the fingerprint is known, on huge pages). Per state come taking
+//! the decoded state apart for the fingerprint, decoding and encoding, and writing and
+//! reading the frontier. At the default bounds (measured while they held 138,475 states,
+//! acceptors' crashes included) that is about 13,200 instructions a state under callgrind
+//! (1,830 million in all; about 4,300 a state for decoding, taking apart, listing events,
+//! encoding and the frontier's I/O, and 1,900 a transition, 4.69 transitions a state; the
+//! fingerprint 12%, copying worlds and checkers 12%, taking dead messages off 8%, taking
+//! the state apart for the fingerprint 7%, encoding 6%, decoding 6%; with the crashes that
+//! cannot matter left out, 37,594 states, 545.5 million: 14,500 a state, 4.75 transitions a
+//! state). In a release build on one core of the two-core virtual machine, that is about
+//! 590,000 to 800,000 states per second at the default bounds and 430,000 to 630,000 at two
+//! ballots, 15 million states, once the visited set outgrows the cache (the machine's speed
+//! varies by a third from hour to hour, and by more than half between days).
 //!
 //! **What does not pay, measured** (callgrind at the default bounds, against 1,938.6
 //! million instructions before a step's `Change` named its acceptor, 1,830.0 since).
@@ -1493,10 +1491,10 @@ const CHUNK_STATES: u64 = 1 << 16;
 /// Frontier states expanded at a time, at least. The chunk buffers are most of the fixed
 /// memory of a small search: at 2,048 the default-bounds search (37,594 states once
 /// proposers' idle crashes were left out) peaked at 41.4 bytes a state on one thread, at
-/// 1,024 at 31.6, in the same number of instructions and, on two threads, at the same
-/// speed (651,045 against 651,280 states a second, medians of thirty runs alternated,
-/// 2026-12-07; it had once measured an eighth slower on two threads, before each thread's set
-/// of states met shrank).
+/// 1,024 at 31.6, in the same number of instructions and, on two threads, at the same speed
+/// (651,045 against 651,280 states a second, medians of thirty runs alternated, 2026-12-07;
+/// it had once measured an eighth slower on two threads, before each thread's set of states
+/// met shrank).
 const MIN_CHUNK_STATES: u64 = 1 << 10;
 
 /// How many frontier states each chunk of a level holds when `visited` states are known

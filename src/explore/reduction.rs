@@ -53,7 +53,10 @@
 //!   deliveries to it, its own timeout, crash and restart, and under bug Amnesia the dead
 //!   requests; the leader strategy, under which a proposer's down bit lets another time
 //!   out, is not one the explorer runs, and the rule is off under it). Whether a crash is
-//!   left out depends only on the node's own state, which only its own steps change.
+//!   left out depends only on the node's own state, which only its own steps change. The
+//!   crash count stays lower without the crash, which under bug Amnesia can keep a
+//!   request in flight that the crash would have let be judged dead (see `dead_request`):
+//!   a dead message, whose delivery changes nothing (above).
 //! - *A drop.* Take any execution with a drop and leave the drop out: the message stays
 //!   in flight and is never delivered. A message in flight disables nothing, as the
 //!   in-flight limit is out of reach whenever the reduction is on (see [`applies`]).
