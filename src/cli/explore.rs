@@ -39,7 +39,8 @@ pub const DEFAULT_MAX_MEMORY_MIB: u64 = 4096;
     The explorer is specialised to the built-in protocol and its bug switches: it encodes and\n\
     permutes the built-in roles' state. Your own roles (the library's traits) and acceptor\n\
     processes (--acceptor-cmd) are verified by fuzz campaigns, shrinking and replay.\n\n\
-    Ctrl-C stops the search and reports what it did; a second Ctrl-C exits at once.\n\
+    Ctrl-C stops the search and reports what it did; a second Ctrl-C exits at once. To stop\n\
+    it after a time with its report: timeout -s INT 600 paxos-safety explore ...\n\
     Exit status: 0 no violation, 1 a violation, 2 bad usage or a state the explorer cannot\n\
     encode, 3 vacuous: no violation, but no state reached has a chosen value\n\
     (--allow-vacuous: a warning, 0), 130 stopped by Ctrl-C with nothing found.")]
