@@ -811,6 +811,46 @@ fn a_second_interrupt_right_after_the_first_counts_as_the_same() {
     assert!(out.contains("\"interrupted\":true"), "{out}");
 }
 
+/// `explore --time-limit` stops the search between two chunks and reports it as cut by
+/// the time limit: incomplete, not interrupted, exit 0 with nothing found. A bad limit
+/// and `--liveness` (whose search does not take one) are refused.
+#[test]
+fn explore_time_limit_cuts_the_search_and_reports() {
+    let args = [
+        "explore",
+        "--max-ballots",
+        "2",
+        "--max-crashes",
+        "2",
+        "--time-limit",
+        "0.5",
+        "--json",
+    ];
+    let o = run(&args);
+    let out = stdout(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}");
+    assert!(
+        out.contains("incomplete: stopped by --time-limit 0.5 after "),
+        "{out}"
+    );
+    let j = last_json(&o);
+    assert_eq!(j["cut_by"], serde_json::json!(["time-limit"]));
+    assert_eq!(j["complete"], false);
+    assert_eq!(j["interrupted"], false);
+    assert!(j["elapsed_s"].as_f64().unwrap() >= 0.5, "{j}");
+    for bad in ["0", "-1", "nan", "1e9"] {
+        let o = run(&["explore", &format!("--time-limit={bad}")]);
+        assert_eq!(o.status.code(), Some(2), "{bad}");
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(
+            err.contains("--time-limit must be a positive number"),
+            "{bad}: {err}"
+        );
+    }
+    let o = run(&["explore", "--liveness", "--time-limit", "1"]);
+    assert_eq!(o.status.code(), Some(2));
+}
+
 /// `--quiet` prints the violation and the verdict only, from its first line; a campaign
 /// whose quorums need not meet names that cause in its counterexample file.
 #[test]

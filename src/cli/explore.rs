@@ -2,6 +2,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::time::Duration;
 
 use clap::Args;
 use serde_json::json;
@@ -39,8 +40,8 @@ pub const DEFAULT_MAX_MEMORY_MIB: u64 = 4096;
     The explorer is specialised to the built-in protocol and its bug switches: it encodes and\n\
     permutes the built-in roles' state. Your own roles (the library's traits) and acceptor\n\
     processes (--acceptor-cmd) are verified by fuzz campaigns, shrinking and replay.\n\n\
-    Ctrl-C stops the search and reports what it did; a second Ctrl-C exits at once. To stop\n\
-    it after a time with its report: timeout -s INT 600 paxos-safety explore ...\n\
+    Ctrl-C stops the search and reports what it did; a second Ctrl-C exits at once.\n\
+    --time-limit SECONDS stops it the same way after a time (so does timeout -s INT).\n\
     Exit status: 0 no violation, 1 a violation, 2 bad usage or a state the explorer cannot\n\
     encode, 3 vacuous: no violation, but no state reached has a chosen value\n\
     (--allow-vacuous: a warning, 0), 130 stopped by Ctrl-C with nothing found.")]
@@ -74,6 +75,10 @@ pub struct ExploreArgs {
     /// expanded and read; the frontier is on disk) reach this many MiB [default: 4096]
     #[arg(long, value_name = "MIB")]
     pub max_memory: Option<u64>,
+    /// Stop after this many seconds, between two chunks of the search, and report what was
+    /// done, as Ctrl-C does [default: no limit]
+    #[arg(long, value_name = "SECONDS", conflicts_with = "liveness")]
+    pub time_limit: Option<f64>,
     /// Threads; results do not depend on it
     #[arg(long, value_name = "N", default_value_t = 1)]
     pub jobs: usize,
@@ -152,6 +157,15 @@ impl ExploreArgs {
             symmetry: !self.no_symmetry,
             por: !self.no_por && !self.shortest,
             collect_dead: !self.no_por,
+            time_limit: match self.time_limit {
+                None => None,
+                Some(t) if t > 0.0 && t <= 31_536_000.0 => Some(Duration::from_secs_f64(t)),
+                Some(_) => {
+                    return Err(
+                        "--time-limit must be a positive number of seconds (at most a year)".into(),
+                    );
+                }
+            },
         };
         options.validate()?;
         Ok((config, options))
@@ -277,10 +291,15 @@ pub fn run(args: ExploreArgs) -> ExitCode {
     );
     if report.complete() {
         crate::say!("complete: every state within the bounds was explored");
-    } else if report.cuts.interrupted {
+    } else if report.cuts.interrupted || report.cuts.time {
         crate::say!(
-            "incomplete: interrupted by Ctrl-C after {} whole levels and part of the next; \
+            "incomplete: {} after {} whole levels and part of the next; \
              the figures cover every state expanded",
+            if report.cuts.interrupted {
+                "interrupted by Ctrl-C".to_string()
+            } else {
+                format!("stopped by --time-limit {}", args.time_limit.unwrap_or(0.0))
+            },
             report.depth
         );
     } else {

@@ -286,6 +286,10 @@ pub struct Options {
     /// cannot matter (see `reduction`): fewer states, and the shortest counterexample is
     /// kept.
     pub collect_dead: bool,
+    /// Stop between two chunks once the search has run this long, and report what it did
+    /// (as Ctrl-C does). The wall clock decides only where the search stops, never what a
+    /// state holds.
+    pub time_limit: Option<std::time::Duration>,
 }
 
 impl Options {
@@ -300,6 +304,7 @@ impl Options {
             symmetry: true,
             por: true,
             collect_dead: true,
+            time_limit: None,
         }
     }
 
@@ -358,11 +363,13 @@ pub struct Cuts {
     pub in_flight: bool,
     /// Ctrl-C stopped the search (see `crate::interrupt`).
     pub interrupted: bool,
+    /// `time_limit` stopped the search.
+    pub time: bool,
 }
 
 impl Cuts {
     pub fn any(&self) -> bool {
-        self.depth || self.states || self.memory || self.in_flight || self.interrupted
+        self.depth || self.states || self.memory || self.in_flight || self.interrupted || self.time
     }
 
     /// The names of the limits that were hit, as their flags say them.
@@ -373,6 +380,7 @@ impl Cuts {
             ("max-memory", self.memory),
             ("max-in-flight", self.in_flight),
             ("ctrl-c", self.interrupted),
+            ("time-limit", self.time),
         ]
         .iter()
         .filter(|x| x.1)
@@ -1320,6 +1328,10 @@ fn search(config: &Config, options: &Options) -> Result<(Report, Graph), String>
                 report.cuts.interrupted = true;
                 break;
             }
+            if options.time_limit.is_some_and(|t| start.elapsed() >= t) {
+                report.cuts.time = true;
+                break;
+            }
             let parallel = workers.len() > 1 && chunk.len() >= PARALLEL_MIN;
             // Expanding on several threads holds the last chunk's expansions too, for as
             // long as this chunk takes (they are merged beside it); on one they are merged
@@ -1463,7 +1475,7 @@ fn search(config: &Config, options: &Options) -> Result<(Report, Graph), String>
             break;
         }
         // An interrupted level is not a whole level; a violation found in it is kept.
-        if level_file.states > 0 && !report.cuts.interrupted {
+        if level_file.states > 0 && !report.cuts.interrupted && !report.cuts.time {
             report.depth = level + 1;
         }
         if let Some((parent, event)) = violation {
@@ -1473,7 +1485,7 @@ fn search(config: &Config, options: &Options) -> Result<(Report, Graph), String>
             report.violation = Some(rebuild(config, options, collect, &root_words, &path)?);
             break;
         }
-        if report.cuts.states || report.cuts.memory || report.cuts.interrupted {
+        if report.cuts.states || report.cuts.memory || report.cuts.interrupted || report.cuts.time {
             break;
         }
         spare_file = reader.into_file();
