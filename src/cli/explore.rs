@@ -2,7 +2,6 @@
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::time::Duration;
 
 use clap::Args;
 use serde_json::json;
@@ -157,15 +156,7 @@ impl ExploreArgs {
             symmetry: !self.no_symmetry,
             por: !self.no_por && !self.shortest,
             collect_dead: !self.no_por,
-            time_limit: match self.time_limit {
-                None => None,
-                Some(t) if t > 0.0 && t <= 31_536_000.0 => Some(Duration::from_secs_f64(t)),
-                Some(_) => {
-                    return Err(
-                        "--time-limit must be a positive number of seconds (at most a year)".into(),
-                    );
-                }
-            },
+            time_limit: super::time_limit(self.time_limit)?,
         };
         options.validate()?;
         Ok((config, options))

@@ -262,13 +262,10 @@ pub fn run(args: FuzzArgs) -> ExitCode {
         Ok(c) => c,
         Err(e) => return usage_error(&e),
     };
-    if let Some(t) = args.time_limit {
-        if !(t > 0.0 && t <= 31_536_000.0) {
-            return usage_error(
-                "--time-limit must be a positive number of seconds (at most a year)",
-            );
-        }
-    }
+    let time_limit = match super::time_limit(args.time_limit) {
+        Ok(t) => t,
+        Err(e) => return usage_error(&e),
+    };
     let runs = match (args.runs, args.time_limit) {
         (Some(0), _) => return usage_error("--runs must be at least 1"),
         (Some(r), _) => Some(r),
@@ -301,7 +298,7 @@ pub fn run(args: FuzzArgs) -> ExitCode {
         config,
         seed,
         runs,
-        time_limit: args.time_limit.map(Duration::from_secs_f64),
+        time_limit,
         jobs,
         shard: args.shard.unwrap_or((1, 1)),
         stop_on_violation: args.stop_on_violation,

@@ -569,6 +569,16 @@ macro_rules! warn {
     ($($arg:tt)*) => { $crate::cli::emit_err(format_args!($($arg)*)) };
 }
 
+/// `--time-limit`'s seconds as a duration, for `fuzz` and `explore` alike: positive and at
+/// most a year, or the error that says so.
+pub fn time_limit(seconds: Option<f64>) -> Result<Option<std::time::Duration>, String> {
+    match seconds {
+        None => Ok(None),
+        Some(t) if t > 0.0 && t <= 31_536_000.0 => Ok(Some(std::time::Duration::from_secs_f64(t))),
+        Some(_) => Err("--time-limit must be a positive number of seconds (at most a year)".into()),
+    }
+}
+
 /// Prints a usage error the way every subcommand does, and returns exit status 2.
 pub fn usage_error(msg: &str) -> ExitCode {
     crate::warn!("error: {msg}");
