@@ -282,7 +282,7 @@ pub fn run(args: ExploreArgs) -> ExitCode {
     );
     if report.complete() {
         crate::say!("complete: every state within the bounds was explored");
-    } else if report.cuts.interrupted || report.cuts.time {
+    } else if report.cuts.stopped() {
         crate::say!(
             "incomplete: {} after {} whole levels and part of the next; \
              the figures cover every state expanded",

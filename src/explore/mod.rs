@@ -372,6 +372,12 @@ impl Cuts {
         self.depth || self.states || self.memory || self.in_flight || self.interrupted || self.time
     }
 
+    /// Ctrl-C or the time limit stopped the search between two chunks, part way through
+    /// a level.
+    pub fn stopped(&self) -> bool {
+        self.interrupted || self.time
+    }
+
     /// The names of the limits that were hit, as their flags say them.
     pub fn names(&self) -> Vec<&'static str> {
         [
@@ -1475,7 +1481,7 @@ fn search(config: &Config, options: &Options) -> Result<(Report, Graph), String>
             break;
         }
         // An interrupted level is not a whole level; a violation found in it is kept.
-        if level_file.states > 0 && !report.cuts.interrupted && !report.cuts.time {
+        if level_file.states > 0 && !report.cuts.stopped() {
             report.depth = level + 1;
         }
         if let Some((parent, event)) = violation {
@@ -1485,7 +1491,7 @@ fn search(config: &Config, options: &Options) -> Result<(Report, Graph), String>
             report.violation = Some(rebuild(config, options, collect, &root_words, &path)?);
             break;
         }
-        if report.cuts.states || report.cuts.memory || report.cuts.interrupted || report.cuts.time {
+        if report.cuts.states || report.cuts.memory || report.cuts.stopped() {
             break;
         }
         spare_file = reader.into_file();
