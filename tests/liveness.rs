@@ -604,6 +604,74 @@ fn explore_renders_the_lasso_with_its_cycle_marked() {
     assert_eq!(o.status.code(), Some(2), "--duel-order needs --liveness");
 }
 
+/// `--max-memory` bounds the lasso search as it bounds the safety search: it stops adding
+/// states before its structures would pass the bound, says so, and reports its peak.
+#[test]
+fn explore_liveness_keeps_to_its_memory_bound() {
+    let o = bin()
+        .args(["explore", "--liveness", "--max-memory", "1", "--json"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "nothing found, incomplete");
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        out.contains("limit hit: --max-memory 1 MiB: the search is incomplete"),
+        "{out}"
+    );
+    let j = last_json(&o);
+    assert_eq!(j["limit"], "--max-memory 1 MiB");
+    assert_eq!(j["complete"], false);
+    let peak = j["peak_bytes"].as_u64().unwrap();
+    let states = j["states"].as_u64().unwrap();
+    // Most of a MiB used, none of it past the bound.
+    assert!((1 << 19..=1 << 20).contains(&peak), "{j}");
+    assert!(states > 1000, "{j}");
+    let per_state = j["bytes_per_state"].as_f64().unwrap();
+    assert!((per_state - peak as f64 / states as f64).abs() < 0.1, "{j}");
+
+    // Without the bound the same search goes on past it.
+    let o = bin()
+        .args(["explore", "--liveness", "--max-states", "20000", "--json"])
+        .output()
+        .unwrap();
+    let j = last_json(&o);
+    assert_eq!(j["limit"], "--max-states 20000");
+    assert!(j["peak_bytes"].as_u64().unwrap() > 1 << 20, "{j}");
+}
+
+/// The lasso search heals the network and renames ballots, so the safety search's bounds,
+/// reductions and file have no meaning to it: each is refused rather than taken and
+/// ignored.
+#[test]
+fn explore_liveness_refuses_the_safety_searchs_flags() {
+    for flags in [
+        &["--max-ballots", "2"][..],
+        &["--max-crashes", "1"],
+        &["--max-duplicates", "1"],
+        &["--max-drops", "1"],
+        &["--depth", "3"],
+        &["--jobs", "2"],
+        &["--no-symmetry"],
+        &["--no-por"],
+        &["--shortest"],
+        &["--allow-vacuous"],
+        &["--out", "lasso.json"],
+        &["--time-limit", "1"],
+    ] {
+        let o = bin()
+            .args(["explore", "--liveness", "--max-states", "10"])
+            .args(flags)
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(2), "{flags:?}");
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(
+            err.contains("cannot be used with") && err.contains(flags[0]),
+            "{flags:?}: {err}"
+        );
+    }
+}
+
 /// The full search at the default three acceptors (the heavy tier: about 5 s on a release
 /// build, a minute or more on a debug one): the shortest duel there is, proved shortest by
 /// expanding every state within its length of the start.

@@ -67,11 +67,13 @@ pub struct ExploreArgs {
     /// Longest execution explored, in events [default: no bound]
     #[arg(long, value_name = "EVENTS")]
     pub depth: Option<u32>,
-    /// Stop after this many unique states [default: no limit]
+    /// Stop after this many unique states [default: no limit; with --liveness, 4000000
+    /// renamed states]
     #[arg(long, value_name = "N")]
     pub max_states: Option<u64>,
     /// Stop when the explorer's structures (visited set, parent links, the chunks being
-    /// expanded and read; the frontier is on disk) reach this many MiB [default: 4096]
+    /// expanded and read; the frontier is on disk) reach this many MiB; with --liveness,
+    /// the graph of renamed states and the queue [default: 4096]
     #[arg(long, value_name = "MIB")]
     pub max_memory: Option<u64>,
     /// Stop after this many seconds, between two chunks of the search, and report what was
@@ -109,7 +111,17 @@ pub struct ExploreArgs {
     /// proposers never all learn a value although every message is delivered (states
     /// identified up to renaming ballots and acceptors); exit 1 with the shortest one, 0 with a proof
     /// that none exists
-    #[arg(long, help_heading = "Liveness")]
+    #[arg(
+        long,
+        help_heading = "Liveness",
+        // The lasso search heals the network and renames ballots: fault bounds, a depth,
+        // the safety search's reductions and its counterexample file mean nothing to it,
+        // and a flag taken and ignored would be a bound the user believes in.
+        conflicts_with_all = [
+            "max_ballots", "max_crashes", "max_duplicates", "max_drops", "depth", "jobs",
+            "no_symmetry", "no_por", "shortest", "allow_vacuous", "out",
+        ],
+    )]
     pub liveness: bool,
     /// Who retries (eager, backoff, leader) [default: eager]
     #[arg(long, value_name = "NAME", help_heading = "Liveness")]
@@ -164,7 +176,7 @@ impl ExploreArgs {
 }
 
 /// The process's peak resident memory in MiB, where the system tells it (Linux).
-fn peak_rss_mib() -> Option<f64> {
+pub(super) fn peak_rss_mib() -> Option<f64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
     let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
@@ -204,6 +216,7 @@ pub fn run(args: ExploreArgs) -> ExitCode {
         return super::lasso::run(
             &config,
             args.max_states,
+            options.max_memory_bytes.unwrap_or(u64::MAX),
             args.duel_order,
             args.json,
             args.format,

@@ -9,7 +9,7 @@ use super::{EXIT_SAFE, EXIT_USAGE, EXIT_VIOLATION};
 use crate::config::Config;
 use crate::event::Event;
 use crate::execution::Ending;
-use crate::explore::lasso::{find_with, healed_limits, Lasso, LassoReport};
+use crate::explore::lasso::{healed_limits, search, Bounds, Lasso, LassoReport};
 use crate::profile::{Profile, Rates};
 use crate::render::{Format, Trace};
 
@@ -18,11 +18,13 @@ use crate::render::{Format, Trace};
 /// after 1.07 million; their whole quotient has 15.3 million.
 pub const DEFAULT_MAX_STATES: u64 = 4_000_000;
 
-/// Runs the search for `config`'s cluster and strategy and prints the verdict; `format`
-/// renders the lasso when one is found.
+/// Runs the search for `config`'s cluster and strategy within `max_states` renamed states
+/// and `max_bytes` of structures, and prints the verdict; `format` renders the lasso when
+/// one is found.
 pub fn run(
     config: &Config,
     max_states: Option<u64>,
+    max_bytes: u64,
     duel: bool,
     json: bool,
     format: Format,
@@ -38,7 +40,12 @@ pub fn run(
     crate::interrupt::install();
     #[allow(clippy::disallowed_methods)] // the elapsed time is reported; it shapes nothing
     let start = std::time::Instant::now();
-    let report = find_with(config, max, duel);
+    let bounds = Bounds {
+        max_states: max,
+        max_bytes,
+        duel,
+    };
+    let report = search(config, bounds);
     let secs = start.elapsed().as_secs_f64();
     crate::say!(
         "explore --liveness {}{} (strategy {}): {} renamed states, {} transitions, {:.2} s",
@@ -48,6 +55,15 @@ pub fn run(
         report.states,
         report.transitions,
         secs
+    );
+    let rss = super::explore::peak_rss_mib();
+    crate::say!(
+        "memory: {:.1} MiB of search structures at peak ({:.0} bytes per state){}",
+        report.peak_bytes as f64 / f64::from(1 << 20),
+        bytes_per_state(&report),
+        // Below the structures' figure when vectors have grown into capacity not yet
+        // touched: that figure counts what was asked of the allocator.
+        rss.map_or(String::new(), |m| format!(", {m:.1} MiB peak resident"))
     );
     if let Some(l) = &report.limit {
         crate::say!("limit hit: {l}: the search is incomplete");
@@ -114,6 +130,10 @@ pub fn run(
     }
 }
 
+fn bytes_per_state(report: &LassoReport) -> f64 {
+    report.peak_bytes as f64 / report.states.max(1) as f64
+}
+
 fn summary_json(
     config: &Config,
     duel: bool,
@@ -140,6 +160,9 @@ fn summary_json(
         "shortest": report.shortest,
         "duel_order": duel,
         "limit": report.limit,
+        "peak_bytes": report.peak_bytes,
+        "bytes_per_state": (bytes_per_state(report) * 10.0).round() / 10.0,
+        "peak_rss_mib": super::explore::peak_rss_mib(),
         "elapsed_s": (secs * 1000.0).round() / 1000.0,
         "lasso": lasso,
     })

@@ -96,6 +96,21 @@ pub struct LassoReport {
     /// expanded (the search stops there rather than expanding the rest). Never with the
     /// duelling order.
     pub shortest: bool,
+    /// The most bytes the search's structures held (see [`Footprint`]).
+    pub peak_bytes: u64,
+}
+
+/// How far the search may go: once either bound is reached it adds no state, expands the
+/// states it already has (their edges to each other are what a lasso among them needs) and
+/// reports the limit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Bounds {
+    /// Renamed states.
+    pub max_states: usize,
+    /// Bytes of the search's structures, as [`Footprint`] counts them.
+    pub max_bytes: u64,
+    /// Keep only the duelling order's schedules (see [`find_with`]).
+    pub duel: bool,
 }
 
 /// A reachable cycle: `prefix` from the initial state, then `cycle`, which returns to the
@@ -351,6 +366,79 @@ pub fn key(world: &World) -> u128 {
 
 /// [`find`], over the duelling order's schedules only when `duel`.
 pub fn find_with(config: &Config, max_states: usize, duel: bool) -> LassoReport {
+    search(
+        config,
+        Bounds {
+            max_states,
+            max_bytes: u64::MAX,
+            duel,
+        },
+    )
+}
+
+/// What the search holds, in bytes: the nodes and their edges, the keys and the index over
+/// them, and the worlds waiting in the queue. Counted from the capacities asked of the
+/// allocator, as the safety explorer counts its own structures; the expanded graph is
+/// most of it (about 300 bytes a state for three acceptors), the queue the rest.
+#[derive(Default)]
+struct Footprint {
+    /// The edge lists' allocations.
+    edges: u64,
+    /// The heap of the worlds in the queue.
+    queued: u64,
+}
+
+impl Footprint {
+    fn world(world: &World) -> u64 {
+        (world.acceptors.capacity() * std::mem::size_of::<Acceptor>()
+            + world.proposers.capacity() * std::mem::size_of::<Proposer>()
+            + world.network.capacity() * std::mem::size_of::<Envelope>()) as u64
+    }
+
+    /// The bytes held now, or once one more state is added when `adding`: the check
+    /// before adding a state counts the vectors and the table it would make grow, so that
+    /// the doubling a push can cause never takes the search past its bound.
+    fn bytes(
+        &self,
+        nodes: &Vec<Node>,
+        keys: &Vec<u128>,
+        index: &FxHashMap<u128, u32>,
+        queue: &VecDeque<(u32, World)>,
+        adding: bool,
+    ) -> u64 {
+        // What a push makes of a capacity: doubled when full (at least 4), as `Vec` and
+        // `VecDeque` grow; hashbrown's table likewise grows when full.
+        let after = |len: usize, capacity: usize| {
+            if adding && len == capacity {
+                (capacity * 2).max(4)
+            } else {
+                capacity
+            }
+        };
+        // A hash table of capacity `c` has `c * 8 / 7` slots rounded up to a power of two,
+        // each with its entry and one control byte.
+        let slots = match after(index.len(), index.capacity()) {
+            0 => 0,
+            c => (c * 8 / 7).next_power_of_two(),
+        };
+        let entry = std::mem::size_of::<(u128, u32)>() + 1;
+        (after(nodes.len(), nodes.capacity()) * std::mem::size_of::<Node>()
+            + after(keys.len(), keys.capacity()) * std::mem::size_of::<u128>()
+            + slots * entry
+            + after(queue.len(), queue.capacity()) * std::mem::size_of::<(u32, World)>())
+            as u64
+            + self.edges
+            + self.queued
+    }
+}
+
+/// Searches the healed cluster of `config` within `bounds` for the shortest lasso.
+pub fn search(config: &Config, bounds: Bounds) -> LassoReport {
+    let Bounds {
+        max_states,
+        max_bytes,
+        duel,
+    } = bounds;
     let proto = config.protocol();
     let limits = healed_limits(config);
     let start = canonical(&World::new(&proto, config.proposers));
@@ -370,7 +458,12 @@ pub fn find_with(config: &Config, max_states: usize, duel: bool) -> LassoReport 
         depth: 0,
         edges: Vec::new(),
     });
+    let mut footprint = Footprint {
+        queued: Footprint::world(&start),
+        ..Footprint::default()
+    };
     queue.push_back((0u32, start));
+    let mut peak_bytes = footprint.bytes(&nodes, &keys, &index, &queue, false);
     let mut enabled = Vec::new();
     let mut transitions = 0;
     let mut next = World::new(&proto, config.proposers);
@@ -386,6 +479,7 @@ pub fn find_with(config: &Config, max_states: usize, duel: bool) -> LassoReport 
     let mut found: Option<(u32, Cycle)> = None;
     let mut certified = false;
     while let Some((i, world)) = queue.pop_front() {
+        footprint.queued -= Footprint::world(&world);
         if crate::interrupt::requested() {
             limit = Some("interrupted by Ctrl-C".to_string());
             break;
@@ -441,6 +535,14 @@ pub fn find_with(config: &Config, max_states: usize, duel: bool) -> LassoReport 
                         limit.get_or_insert_with(|| format!("--max-states {max_states}"));
                         continue;
                     }
+                    let bytes = footprint.bytes(&nodes, &keys, &index, &queue, true)
+                        + Footprint::world(&next);
+                    if bytes > max_bytes {
+                        limit.get_or_insert_with(|| {
+                            format!("--max-memory {} MiB", max_bytes.div_ceil(1 << 20))
+                        });
+                        continue;
+                    }
                     let j = nodes.len() as u32;
                     index.insert(k, j);
                     keys.push(k);
@@ -452,7 +554,11 @@ pub fn find_with(config: &Config, max_states: usize, duel: bool) -> LassoReport 
                         depth: nodes[i as usize].depth + 1,
                         edges: Vec::new(),
                     });
-                    queue.push_back((j, next.clone()));
+                    let queued = next.clone();
+                    footprint.queued += Footprint::world(&queued);
+                    queue.push_back((j, queued));
+                    peak_bytes =
+                        peak_bytes.max(footprint.bytes(&nodes, &keys, &index, &queue, false));
                     j
                 }
             };
@@ -462,8 +568,10 @@ pub fn find_with(config: &Config, max_states: usize, duel: bool) -> LassoReport 
             };
             edges.push((j, timed));
         }
+        footprint.edges += (edges.capacity() * std::mem::size_of::<(u32, u8)>()) as u64;
         nodes[i as usize].edges = edges;
     }
+    peak_bytes = peak_bytes.max(footprint.bytes(&nodes, &keys, &index, &queue, false));
     drop(index);
     // Without every schedule, an absence is no proof.
     let complete = limit.is_none() && !duel && !certified;
@@ -478,6 +586,7 @@ pub fn find_with(config: &Config, max_states: usize, duel: bool) -> LassoReport 
         complete,
         limit,
         shortest: certified || complete,
+        peak_bytes,
     }
 }
 
