@@ -637,6 +637,17 @@ fn explore_liveness_keeps_to_its_memory_bound() {
     let j = last_json(&o);
     assert_eq!(j["limit"], "--max-states 20000");
     assert!(j["peak_bytes"].as_u64().unwrap() > 1 << 20, "{j}");
+
+    // The count itself, pinned where the whole quotient is small (two acceptors): the
+    // capacities of the nodes, their edges, the keys, the index and the queue's worlds. A
+    // change in what is counted, or in the size of what is stored, shows here.
+    let o = bin()
+        .args(["explore", "--liveness", "--acceptors", "2", "--json"])
+        .output()
+        .unwrap();
+    let j = last_json(&o);
+    assert_eq!(j["states"], 1899);
+    assert_eq!(j["peak_bytes"], 529_936);
 }
 
 /// The lasso search heals the network and renames ballots, so the safety search's bounds,
