@@ -11,6 +11,8 @@
 //! These tests need `python3` and `node`. Where one is missing they fail, saying so,
 //! unless `PAXOS_ALLOW_MISSING_INTERPRETERS=1`, which turns the failure into a loud line
 //! on stderr: a test that cannot run must never pass silently.
+// Tests print what they measured or skipped to the harness, a terminal.
+#![allow(clippy::disallowed_macros)]
 
 use std::io::Write;
 use std::path::PathBuf;

@@ -3,6 +3,8 @@
 //! `proptest-regressions/`), seeded random executions over swarm profiles, and a campaign
 //! that must have exercised every kind of fault. Together well over 10,000 executions;
 //! `PROPTEST_CASES` scales the proptest parts up.
+// Tests print what they measured or skipped to the harness, a terminal.
+#![allow(clippy::disallowed_macros)]
 
 use paxos_safety::campaign::{Campaign, Counts};
 use paxos_safety::config::{Config, ShapeSwarm};

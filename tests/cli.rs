@@ -456,6 +456,34 @@ fn a_closed_stdout_is_not_a_panic_and_keeps_the_exit_status() {
         (&["explore", "--max-crashes", "0"], 0),
         (&["explore", "--max-crashes", "0", "--json"], 0),
         (&["explore", "--bug", "no-adopt", "--out", cx], 1),
+        // Vacuous: nothing is chosen within two steps.
+        (&["explore", "--depth", "2"], 3),
+        (&["explore", "--liveness", "--acceptors", "2"], 1),
+        (
+            &[
+                "explore",
+                "--liveness",
+                "--acceptors",
+                "2",
+                "--format",
+                "mermaid",
+            ],
+            1,
+        ),
+        (&["explore", "--liveness", "--acceptors", "2", "--json"], 1),
+        (
+            &[
+                "fuzz",
+                "--liveness",
+                "--runs",
+                "100",
+                "--seed",
+                "1",
+                "--out-dir",
+                out_dir,
+            ],
+            1,
+        ),
         (&["replay", "tests/counterexamples/no-adopt.json"], 1),
         (
             &[

@@ -2,6 +2,8 @@
 //! bound, unless eager proposers duel. These tests pin that the mode is opt-in (safety runs
 //! are unchanged by it), that the three strategies behave as claimed, and that a liveness
 //! violation shrinks, saves and replays like any other.
+// Tests print what they measured or skipped to the harness, a terminal.
+#![allow(clippy::disallowed_macros)]
 
 use std::process::Command;
 

@@ -6,6 +6,8 @@
 //! ```text
 //! cargo run --release --example user_paxos
 //! ```
+// An example run in a terminal.
+#![allow(clippy::disallowed_macros)]
 
 mod textbook;
 

@@ -357,7 +357,7 @@ pub fn run(args: ExploreArgs) -> ExitCode {
     // A search that never saw a value chosen checked agreement on nothing.
     let vacuous = report.violation.is_none() && !report.chosen;
     if vacuous {
-        println!(
+        crate::say!(
             "{}: no state reached has a chosen value: this search has proven nothing",
             if args.allow_vacuous {
                 "warning"

@@ -94,7 +94,7 @@ pub fn run(
                 crate::say!("the shortest among the states expanded, not proved the shortest");
             }
             if !json {
-                print!("{text}");
+                crate::say!("{}", text.trim_end_matches('\n'));
             }
         }
         _ if report.complete => crate::say!(

@@ -586,6 +586,7 @@ impl Codec {
 }
 
 #[cfg(test)]
+#[allow(clippy::disallowed_macros)] // tests print their figures to the harness
 mod tests {
     use super::*;
     use crate::bug::Bug;

@@ -1683,6 +1683,7 @@ impl Visitor<Acceptor, Proposer> for Canonical {
 }
 
 #[cfg(test)]
+#[allow(clippy::disallowed_macros)] // tests print their figures to the harness
 mod tests {
     use super::*;
     use crate::bug::Bug;

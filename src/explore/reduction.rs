@@ -449,6 +449,7 @@ fn collect_all_dead(proto: &Protocol, limits: &Limits, world: &mut World) {
 }
 
 #[cfg(test)]
+#[allow(clippy::disallowed_macros)] // tests print their figures to the harness
 mod tests {
     use super::*;
     use crate::bug::Bug;
