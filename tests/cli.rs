@@ -822,8 +822,8 @@ fn a_second_interrupt_right_after_the_first_counts_as_the_same() {
 }
 
 /// `explore --time-limit` stops the search between two chunks and reports it as cut by
-/// the time limit: incomplete, not interrupted, exit 0 with nothing found. A bad limit
-/// and `--liveness` (whose search does not take one) are refused.
+/// the time limit: incomplete, not interrupted, exit 0 with nothing found; so does the
+/// lasso search. A bad limit is refused.
 #[test]
 fn explore_time_limit_cuts_the_search_and_reports() {
     let args = [
@@ -857,8 +857,18 @@ fn explore_time_limit_cuts_the_search_and_reports() {
             "{bad}: {err}"
         );
     }
-    let o = run(&["explore", "--liveness", "--time-limit", "1"]);
-    assert_eq!(o.status.code(), Some(2));
+    // The lasso search stops the same way, between two states.
+    let o = run(&["explore", "--liveness", "--time-limit", "0.3", "--json"]);
+    let out = stdout(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}");
+    assert!(
+        out.contains("limit hit: --time-limit 0.3: the search is incomplete"),
+        "{out}"
+    );
+    let j = last_json(&o);
+    assert_eq!(j["limit"], "--time-limit 0.3");
+    assert_eq!(j["complete"], false);
+    assert!(j["elapsed_s"].as_f64().unwrap() >= 0.3, "{j}");
 }
 
 /// `--quiet` prints the violation and the verdict only, from its first line; a campaign

@@ -669,7 +669,6 @@ fn explore_liveness_refuses_the_safety_searchs_flags() {
         &["--shortest"],
         &["--allow-vacuous"],
         &["--out", "lasso.json"],
-        &["--time-limit", "1"],
     ] {
         let o = bin()
             .args(["explore", "--liveness", "--max-states", "10"])

@@ -76,9 +76,9 @@ pub struct ExploreArgs {
     /// the graph of renamed states and the queue [default: 4096]
     #[arg(long, value_name = "MIB")]
     pub max_memory: Option<u64>,
-    /// Stop after this many seconds, between two chunks of the search, and report what was
-    /// done, as Ctrl-C does [default: no limit]
-    #[arg(long, value_name = "SECONDS", conflicts_with = "liveness")]
+    /// Stop after this many seconds, between two chunks of the search (with --liveness,
+    /// between two states), and report what was done, as Ctrl-C does [default: no limit]
+    #[arg(long, value_name = "SECONDS")]
     pub time_limit: Option<f64>,
     /// Threads; results do not depend on it
     #[arg(long, value_name = "N", default_value_t = 1)]
@@ -217,6 +217,7 @@ pub fn run(args: ExploreArgs) -> ExitCode {
             &config,
             args.max_states,
             options.max_memory_bytes.unwrap_or(u64::MAX),
+            options.time_limit,
             args.duel_order,
             args.json,
             args.format,

@@ -18,13 +18,14 @@ use crate::render::{Format, Trace};
 /// after 1.07 million; their whole quotient has 15.3 million.
 pub const DEFAULT_MAX_STATES: u64 = 4_000_000;
 
-/// Runs the search for `config`'s cluster and strategy within `max_states` renamed states
-/// and `max_bytes` of structures, and prints the verdict; `format` renders the lasso when
+/// Runs the search for `config`'s cluster and strategy within `max_states` renamed states,
+/// `max_bytes` of structures and `time_limit`, and prints the verdict; `format` renders the lasso when
 /// one is found.
 pub fn run(
     config: &Config,
     max_states: Option<u64>,
     max_bytes: u64,
+    time_limit: Option<std::time::Duration>,
     duel: bool,
     json: bool,
     format: Format,
@@ -44,6 +45,7 @@ pub fn run(
         max_states: max,
         max_bytes,
         duel,
+        time_limit,
     };
     let report = search(config, bounds);
     let secs = start.elapsed().as_secs_f64();

@@ -111,6 +111,9 @@ pub struct Bounds {
     pub max_bytes: u64,
     /// Keep only the duelling order's schedules (see [`find_with`]).
     pub duel: bool,
+    /// Stop after this long, as Ctrl-C stops it, and report the lasso among the states
+    /// found so far, if any.
+    pub time_limit: Option<std::time::Duration>,
 }
 
 /// A reachable cycle: `prefix` from the initial state, then `cycle`, which returns to the
@@ -372,6 +375,7 @@ pub fn find_with(config: &Config, max_states: usize, duel: bool) -> LassoReport 
             max_states,
             max_bytes: u64::MAX,
             duel,
+            time_limit: None,
         },
     )
 }
@@ -438,7 +442,10 @@ pub fn search(config: &Config, bounds: Bounds) -> LassoReport {
         max_states,
         max_bytes,
         duel,
+        time_limit,
     } = bounds;
+    #[allow(clippy::disallowed_methods)] // read only against the time limit; shapes nothing
+    let start_time = std::time::Instant::now();
     let proto = config.protocol();
     let limits = healed_limits(config);
     let start = canonical(&World::new(&proto, config.proposers));
@@ -482,6 +489,13 @@ pub fn search(config: &Config, bounds: Bounds) -> LassoReport {
         footprint.queued -= Footprint::world(&world);
         if crate::interrupt::requested() {
             limit = Some("interrupted by Ctrl-C".to_string());
+            break;
+        }
+        if time_limit.is_some_and(|t| start_time.elapsed() >= t) {
+            limit = Some(format!(
+                "--time-limit {}",
+                time_limit.unwrap_or_default().as_secs_f64()
+            ));
             break;
         }
         let depth = nodes[i as usize].depth;
