@@ -420,11 +420,12 @@ impl Footprint {
                 capacity
             }
         };
-        // A hash table of capacity `c` has `c * 8 / 7` slots rounded up to a power of two,
-        // each with its entry and one control byte.
+        // hashbrown's table has a power of two of slots, each with its entry and one
+        // control byte, and lets 7/8 of them be used (all but one below 8 slots): capacity
+        // plus one, rounded up to a power of two, is the slots in either case.
         let slots = match after(index.len(), index.capacity()) {
             0 => 0,
-            c => (c * 8 / 7).next_power_of_two(),
+            c => (c + 1).next_power_of_two(),
         };
         let entry = std::mem::size_of::<(u128, u32)>() + 1;
         (after(nodes.len(), nodes.capacity()) * std::mem::size_of::<Node>()
