@@ -22,7 +22,7 @@ use paxos_safety::checker::Invariant;
 use paxos_safety::config::Config;
 use paxos_safety::counterexample::Counterexample;
 use paxos_safety::execution::{Ending, Simulator};
-use paxos_safety::explore::{explore, Found, Options, Report};
+use paxos_safety::explore::{explore, explore_watched, Found, Options, Report, Status};
 use paxos_safety::world::Limits;
 
 fn limits(ballots: u16, crashes: u16, duplicates: u16) -> Limits {
@@ -622,6 +622,41 @@ fn limits_that_cut_the_search_are_reported() {
     // their counts, 360,448 bytes, the root's parent link, 6, and the root in the chunk, 9
     // words and its end).
     assert_eq!(memory.peak_bytes, 360_448 + 6 + 9 * 8 + 4);
+}
+
+/// The watcher that draws `explore`'s status line is told before every chunk, and what it
+/// is told only moves forward, ends within the final report, and changes nothing: the
+/// watched search's report is the unwatched one's.
+#[test]
+fn the_watcher_sees_the_search_go_forward_and_changes_nothing() {
+    let options = no_por(limits(1, 0, 0));
+    let mut seen: Vec<Status> = Vec::new();
+    let watched = explore_watched(&config(None), &options, &mut |s| seen.push(*s)).unwrap();
+    let plain = run(None, options);
+    assert_eq!(
+        (watched.unique_states, watched.transitions, watched.depth),
+        (plain.unique_states, plain.transitions, plain.depth)
+    );
+    // One status per chunk, and every level has at least one chunk.
+    assert!(seen.len() as u32 > watched.depth, "{} statuses", seen.len());
+    assert_eq!(seen[0].level, 0);
+    assert_eq!((seen[0].states, seen[0].level_states), (1, 1));
+    for w in seen.windows(2) {
+        let (a, b) = (&w[0], &w[1]);
+        assert!(b.level == a.level + 1 || (b.level == a.level && b.level_done > a.level_done));
+        assert!(
+            b.states >= a.states && b.transitions >= a.transitions,
+            "{a:?} {b:?}"
+        );
+        assert!(b.peak_bytes >= a.peak_bytes && b.peak_disk_bytes >= a.peak_disk_bytes);
+    }
+    let last = seen.last().unwrap();
+    assert!(seen.iter().all(|s| s.level_done < s.level_states));
+    assert!(last.states <= watched.unique_states && last.transitions <= watched.transitions);
+    assert_eq!(
+        last.level, watched.depth,
+        "the last level is expanded, finding nothing"
+    );
 }
 
 #[test]

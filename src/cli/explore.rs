@@ -1,5 +1,6 @@
 //! `paxos-safety explore`: the exhaustive search of [`crate::explore`] on the command line.
 
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -10,7 +11,7 @@ use super::{
     build_config, ClusterArgs, FaultArgs, EXIT_SAFE, EXIT_USAGE, EXIT_VACUOUS, EXIT_VIOLATION,
 };
 use crate::config::{Config, ProposerStrategy};
-use crate::explore::{explore, Options, Report};
+use crate::explore::{explore_watched, Options, Report, Status};
 use crate::render::Format;
 use crate::world::Limits;
 
@@ -175,6 +176,64 @@ impl ExploreArgs {
     }
 }
 
+/// Where a long search is, on one line of stderr (a terminal only, and not with --json):
+/// a proof of two ballots takes a minute or more, and a search that says nothing for that
+/// long looks hung. At most 80 columns; taken off the screen before the report.
+struct StatusLine {
+    bar: Option<indicatif::ProgressBar>,
+}
+
+impl StatusLine {
+    fn new(show: bool) -> StatusLine {
+        let style = indicatif::ProgressStyle::with_template("{spinner} {elapsed_precise} {msg}");
+        let bar = match style {
+            Ok(style) if show => {
+                let bar = indicatif::ProgressBar::with_draw_target(
+                    None,
+                    indicatif::ProgressDrawTarget::stderr_with_hz(4),
+                );
+                bar.set_style(style);
+                Some(bar)
+            }
+            _ => None,
+        };
+        StatusLine { bar }
+    }
+
+    fn show(&self, s: &Status) {
+        let Some(bar) = &self.bar else { return };
+        let secs = bar.elapsed().as_secs_f64().max(1e-3);
+        let mib = |b: u64| b as f64 / f64::from(1 << 20);
+        bar.set_message(status_text(
+            s,
+            secs,
+            mib(s.peak_bytes),
+            mib(s.peak_disk_bytes),
+        ));
+        bar.tick();
+    }
+
+    fn clear(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+/// The status line's text after `secs` seconds, memory and disk in MiB.
+fn status_text(s: &Status, secs: f64, mib: f64, disk_mib: f64) -> String {
+    let percent = 100 * s.level_done / s.level_states.max(1);
+    format!(
+        "level {:>3} {:>3}% {:>10} states {:>6.0}k/s {:>5.0} MiB {:>5.0} MiB disk",
+        s.level,
+        percent,
+        s.states,
+        s.states as f64 / secs / 1000.0,
+        mib,
+        disk_mib
+    )
+}
+
 /// The process's peak resident memory in MiB, where the system tells it (Linux).
 pub(super) fn peak_rss_mib() -> Option<f64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
@@ -247,7 +306,10 @@ pub fn run(args: ExploreArgs) -> ExitCode {
     );
     // The first Ctrl-C stops the search between two levels; the partial search is reported.
     crate::interrupt::install();
-    let report = match explore(&config, &options) {
+    let line = StatusLine::new(!args.json && std::io::stderr().is_terminal());
+    let result = explore_watched(&config, &options, &mut |s| line.show(s));
+    line.clear();
+    let report = match result {
         Ok(r) => r,
         Err(e) => {
             crate::warn!("error: {e}");
@@ -409,4 +471,31 @@ pub fn run(args: ExploreArgs) -> ExitCode {
     } else {
         EXIT_SAFE
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The status line fits 80 columns with the spinner and the elapsed time in front,
+    /// for ten billion states at ten million a second and a hundred GiB of each.
+    #[test]
+    fn the_status_line_fits_80_columns() {
+        let big = Status {
+            level: 999,
+            level_done: 7,
+            level_states: 9,
+            states: 9_999_999_999,
+            transitions: u64::MAX,
+            peak_bytes: 99_999 << 20,
+            peak_disk_bytes: 99_999 << 20,
+        };
+        let text = status_text(&big, 1000.0, 99_999.0, 99_999.0);
+        let line = format!("- 99:59:59 {text}");
+        assert!(line.chars().count() <= 80, "{} columns: {line}", line.len());
+        assert!(
+            text.starts_with("level 999  77% 9999999999 states"),
+            "{text}"
+        );
+    }
 }

@@ -1255,11 +1255,42 @@ fn merge(
 
 /// Explores every execution of `config` within `options`' bounds.
 pub fn explore(config: &Config, options: &Options) -> Result<Report, String> {
-    search(config, options).map(|(report, _)| report)
+    explore_watched(config, options, &mut |_| {})
 }
 
-/// [`explore`], with the graph it built.
-fn search(config: &Config, options: &Options) -> Result<(Report, Graph), String> {
+/// Where a search is: what [`explore_watched`] tells its watcher before each chunk of a
+/// level is expanded, which is as often as the search can be stopped.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Status {
+    /// The level being expanded: its states are this many steps from the start.
+    pub level: u32,
+    /// States of that level expanded so far, of `level_states`.
+    pub level_done: u64,
+    pub level_states: u64,
+    /// Unique states found so far, every level included.
+    pub states: u64,
+    pub transitions: u64,
+    /// The most the explorer's structures held so far, in memory and on disk.
+    pub peak_bytes: u64,
+    pub peak_disk_bytes: u64,
+}
+
+/// [`explore`], telling `watch` where the search is before each chunk (a progress line's
+/// figures). The watcher sees the search; it cannot change it.
+pub fn explore_watched(
+    config: &Config,
+    options: &Options,
+    watch: &mut dyn FnMut(&Status),
+) -> Result<Report, String> {
+    search(config, options, watch).map(|(report, _)| report)
+}
+
+/// [`explore_watched`], with the graph it built.
+fn search(
+    config: &Config,
+    options: &Options,
+    watch: &mut dyn FnMut(&Status),
+) -> Result<(Report, Graph), String> {
     config.validate()?;
     options.validate()?;
     // Only for the states-per-second figure the report prints; it shapes nothing.
@@ -1315,7 +1346,8 @@ fn search(config: &Config, options: &Options) -> Result<(Report, Graph), String>
     // The file of the level before the last, written over by the next level (see `spill`).
     let mut spare_file = None;
     'levels: while level_file.states > 0 {
-        let level_first = graph.links.parents.len() as u64 - level_file.states;
+        let level_states = level_file.states;
+        let level_first = graph.links.parents.len() as u64 - level_states;
         report.peak_disk_bytes = report.peak_disk_bytes.max(level_file.bytes);
         let mut reader = level_file.into_reader()?;
         level_file = Spill::reusing(spare_file.take())?;
@@ -1338,6 +1370,15 @@ fn search(config: &Config, options: &Options) -> Result<(Report, Graph), String>
                 report.cuts.time = true;
                 break;
             }
+            watch(&Status {
+                level,
+                level_done: offset,
+                level_states,
+                states: graph.links.parents.len() as u64,
+                transitions: report.transitions,
+                peak_bytes: report.peak_bytes,
+                peak_disk_bytes: report.peak_disk_bytes,
+            });
             let parallel = workers.len() > 1 && chunk.len() >= PARALLEL_MIN;
             // Expanding on several threads holds the last chunk's expansions too, for as
             // long as this chunk takes (they are merged beside it); on one they are merged
@@ -1922,7 +1963,7 @@ mod tests {
                     por,
                     ..Options::new(limits)
                 };
-                let (r, g) = search(&config, &options).unwrap();
+                let (r, g) = search(&config, &options, &mut |_| {}).unwrap();
                 let found = r.violation.map(|f| f.events);
                 (
                     r.unique_states,
