@@ -653,6 +653,37 @@ fn explore_liveness_keeps_to_its_memory_bound() {
     assert_eq!(j["peak_bytes"], 529_936);
 }
 
+/// The watcher that draws the lasso search's status line sees it go forward and changes
+/// nothing: the watched report is the plain one.
+#[test]
+fn the_lasso_search_watcher_sees_it_go_forward_and_changes_nothing() {
+    use paxos_safety::explore::lasso::{search, search_watched, Bounds, Status};
+    let bounds = Bounds {
+        max_states: 100_000,
+        max_bytes: u64::MAX,
+        duel: false,
+        time_limit: None,
+    };
+    let mut seen: Vec<Status> = Vec::new();
+    let watched = search_watched(&Config::default(), bounds, &mut |s| seen.push(*s));
+    assert_eq!(watched, search(&Config::default(), bounds));
+    assert!(seen.len() >= 2, "{seen:?}");
+    assert_eq!(
+        (seen[0].depth, seen[0].states, seen[0].transitions),
+        (0, 1, 0)
+    );
+    for w in seen.windows(2) {
+        let (a, b) = (&w[0], &w[1]);
+        assert!(b.depth >= a.depth && b.states >= a.states, "{a:?} {b:?}");
+        assert!(
+            b.transitions > a.transitions && b.bytes > a.bytes,
+            "{a:?} {b:?}"
+        );
+    }
+    let last = seen.last().unwrap();
+    assert!(last.states <= watched.states && last.transitions <= watched.transitions);
+}
+
 /// The lasso search heals the network and renames ballots, so the safety search's bounds,
 /// reductions and file have no meaning to it: each is refused rather than taken and
 /// ignored.

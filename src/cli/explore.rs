@@ -176,50 +176,6 @@ impl ExploreArgs {
     }
 }
 
-/// Where a long search is, on one line of stderr (a terminal only, and not with --json):
-/// a proof of two ballots takes a minute or more, and a search that says nothing for that
-/// long looks hung. At most 80 columns; taken off the screen before the report.
-struct StatusLine {
-    bar: Option<indicatif::ProgressBar>,
-}
-
-impl StatusLine {
-    fn new(show: bool) -> StatusLine {
-        let style = indicatif::ProgressStyle::with_template("{spinner} {elapsed_precise} {msg}");
-        let bar = match style {
-            Ok(style) if show => {
-                let bar = indicatif::ProgressBar::with_draw_target(
-                    None,
-                    indicatif::ProgressDrawTarget::stderr_with_hz(4),
-                );
-                bar.set_style(style);
-                Some(bar)
-            }
-            _ => None,
-        };
-        StatusLine { bar }
-    }
-
-    fn show(&self, s: &Status) {
-        let Some(bar) = &self.bar else { return };
-        let secs = bar.elapsed().as_secs_f64().max(1e-3);
-        let mib = |b: u64| b as f64 / f64::from(1 << 20);
-        bar.set_message(status_text(
-            s,
-            secs,
-            mib(s.peak_bytes),
-            mib(s.peak_disk_bytes),
-        ));
-        bar.tick();
-    }
-
-    fn clear(&self) {
-        if let Some(bar) = &self.bar {
-            bar.finish_and_clear();
-        }
-    }
-}
-
 /// The status line's text after `secs` seconds, memory and disk in MiB.
 fn status_text(s: &Status, secs: f64, mib: f64, disk_mib: f64) -> String {
     let percent = 100 * s.level_done / s.level_states.max(1);
@@ -306,8 +262,17 @@ pub fn run(args: ExploreArgs) -> ExitCode {
     );
     // The first Ctrl-C stops the search between two levels; the partial search is reported.
     crate::interrupt::install();
-    let line = StatusLine::new(!args.json && std::io::stderr().is_terminal());
-    let result = explore_watched(&config, &options, &mut |s| line.show(s));
+    let line = super::StatusLine::new(!args.json && std::io::stderr().is_terminal());
+    let result = explore_watched(&config, &options, &mut |s| {
+        let mib = |b: u64| b as f64 / f64::from(1 << 20);
+        let secs = line.elapsed_secs();
+        line.show(status_text(
+            s,
+            secs,
+            mib(s.peak_bytes),
+            mib(s.peak_disk_bytes),
+        ));
+    });
     line.clear();
     let report = match result {
         Ok(r) => r,

@@ -1,6 +1,7 @@
 //! `paxos-safety explore --liveness`: the lasso search of [`crate::explore::lasso`] on the
 //! command line, with the lasso rendered in text, JSON or Mermaid and its cycle marked.
 
+use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use serde_json::json;
@@ -9,7 +10,7 @@ use super::{EXIT_SAFE, EXIT_USAGE, EXIT_VIOLATION};
 use crate::config::Config;
 use crate::event::Event;
 use crate::execution::Ending;
-use crate::explore::lasso::{healed_limits, search, Bounds, Lasso, LassoReport};
+use crate::explore::lasso::{healed_limits, search_watched, Bounds, Lasso, LassoReport};
 use crate::profile::{Profile, Rates};
 use crate::render::{Format, Trace};
 
@@ -48,7 +49,18 @@ pub fn run(
         duel,
         time_limit,
     };
-    let report = search(config, bounds);
+    let line = super::StatusLine::new(!json && std::io::stderr().is_terminal());
+    let report = search_watched(config, bounds, &mut |s| {
+        let text = format!(
+            "depth {:>4} {:>10} states {:>6.0}k/s {:>6.0} MiB",
+            s.depth,
+            s.states,
+            s.states as f64 / line.elapsed_secs() / 1000.0,
+            s.bytes as f64 / f64::from(1 << 20)
+        );
+        line.show(text);
+    });
+    line.clear();
     let secs = start.elapsed().as_secs_f64();
     crate::say!(
         "explore --liveness {}{} (strategy {}): {} renamed states, {} transitions, {:.2} s",

@@ -440,6 +440,31 @@ impl Footprint {
 
 /// Searches the healed cluster of `config` within `bounds` for the shortest lasso.
 pub fn search(config: &Config, bounds: Bounds) -> LassoReport {
+    search_watched(config, bounds, &mut |_| {})
+}
+
+/// Where the lasso search is, as [`search_watched`] tells its watcher.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Status {
+    /// The depth of the state being expanded.
+    pub depth: u32,
+    /// Renamed states found so far, and transitions between them.
+    pub states: usize,
+    pub transitions: usize,
+    /// What the search's structures hold now (see [`Footprint`]).
+    pub bytes: u64,
+}
+
+/// States expanded between two calls of the watcher: a few per second.
+const WATCH_EVERY: usize = 1 << 16;
+
+/// [`search`], telling `watch` where it is every [`WATCH_EVERY`] states expanded and when
+/// it ends. The watcher sees the search; it cannot change it.
+pub fn search_watched(
+    config: &Config,
+    bounds: Bounds,
+    watch: &mut dyn FnMut(&Status),
+) -> LassoReport {
     let Bounds {
         max_states,
         max_bytes,
@@ -487,8 +512,18 @@ pub fn search(config: &Config, bounds: Bounds) -> LassoReport {
     let mut look_at = 1024usize;
     let mut found: Option<(u32, Cycle)> = None;
     let mut certified = false;
+    let mut expanded = 0usize;
     while let Some((i, world)) = queue.pop_front() {
         footprint.queued -= Footprint::world(&world);
+        if expanded % WATCH_EVERY == 0 {
+            watch(&Status {
+                depth: nodes[i as usize].depth,
+                states: nodes.len(),
+                transitions,
+                bytes: footprint.bytes(&nodes, &keys, &index, &queue, false),
+            });
+        }
+        expanded += 1;
         if crate::interrupt::requested() {
             limit = Some("interrupted by Ctrl-C".to_string());
             break;
