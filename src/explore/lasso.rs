@@ -515,7 +515,7 @@ pub fn search_watched(
     let mut expanded = 0usize;
     while let Some((i, world)) = queue.pop_front() {
         footprint.queued -= Footprint::world(&world);
-        if expanded % WATCH_EVERY == 0 {
+        if expanded.is_multiple_of(WATCH_EVERY) {
             watch(&Status {
                 depth: nodes[i as usize].depth,
                 states: nodes.len(),
