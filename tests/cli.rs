@@ -871,6 +871,48 @@ fn explore_time_limit_cuts_the_search_and_reports() {
     assert!(j["elapsed_s"].as_f64().unwrap() >= 0.3, "{j}");
 }
 
+/// On a terminal `explore` shows a status line on stderr while it searches (and so does
+/// `explore --liveness`); with `--json`, or with stderr not a terminal, it does not.
+/// `script` (util-linux) gives the binary a terminal.
+#[test]
+fn explore_shows_a_status_line_on_a_terminal_only() {
+    let has_script = Command::new("script")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    assert!(
+        has_script,
+        "this test needs `script` (util-linux, Debian's bsdutils) to give the binary a \
+         terminal, and found none"
+    );
+    let bin = env!("CARGO_BIN_EXE_paxos-safety");
+    let on_a_terminal = |args: &str| {
+        let o = Command::new("script")
+            .args(["-qec", &format!("{bin} {args}"), "/dev/null"])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&o.stdout).into_owned()
+    };
+    let search = "explore --max-ballots 2 --max-crashes 0 --time-limit 1";
+    let out = on_a_terminal(search);
+    assert!(out.contains("MiB disk") && out.contains("level "), "{out}");
+    assert!(
+        out.contains("incomplete: stopped by --time-limit 1"),
+        "{out}"
+    );
+    let out = on_a_terminal(&format!("{search} --json"));
+    assert!(!out.contains("MiB disk"), "{out}");
+    let out = on_a_terminal("explore --liveness --time-limit 1");
+    assert!(out.contains("k/s") && out.contains("depth "), "{out}");
+    // Not a terminal: no status line.
+    let o = run(&search.split(' ').collect::<Vec<_>>());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        !err.contains("MiB disk") && !stdout(&o).contains("MiB disk"),
+        "{err}"
+    );
+}
+
 /// `--quiet` prints the violation and the verdict only, from its first line; a campaign
 /// whose quorums need not meet names that cause in its counterexample file.
 #[test]
