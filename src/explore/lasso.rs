@@ -96,7 +96,7 @@ pub struct LassoReport {
     /// expanded (the search stops there rather than expanding the rest). Never with the
     /// duelling order.
     pub shortest: bool,
-    /// The most bytes the search's structures held (see [`Footprint`]).
+    /// The most bytes the search's structures held (the graph of renamed states, its index and the queued worlds, from their capacities).
     pub peak_bytes: u64,
 }
 
@@ -107,7 +107,7 @@ pub struct LassoReport {
 pub struct Bounds {
     /// Renamed states.
     pub max_states: usize,
-    /// Bytes of the search's structures, as [`Footprint`] counts them.
+    /// Bytes of the search's structures, counted as the peak is.
     pub max_bytes: u64,
     /// Keep only the duelling order's schedules (see [`find_with`]).
     pub duel: bool,
@@ -451,14 +451,14 @@ pub struct Status {
     /// Renamed states found so far, and transitions between them.
     pub states: usize,
     pub transitions: usize,
-    /// What the search's structures hold now (see [`Footprint`]).
+    /// What the search's structures hold now (the graph of renamed states, its index and the queued worlds, from their capacities).
     pub bytes: u64,
 }
 
 /// States expanded between two calls of the watcher: a few per second.
 const WATCH_EVERY: usize = 1 << 16;
 
-/// [`search`], telling `watch` where it is every [`WATCH_EVERY`] states expanded and when
+/// [`search`], telling `watch` where it is every 65,536 states expanded and when
 /// it ends. The watcher sees the search; it cannot change it.
 pub fn search_watched(
     config: &Config,
