@@ -96,7 +96,8 @@ pub struct LassoReport {
     /// expanded (the search stops there rather than expanding the rest). Never with the
     /// duelling order.
     pub shortest: bool,
-    /// The most bytes the search's structures held (the graph of renamed states, its index and the queued worlds, from their capacities).
+    /// The most bytes the search's structures held: the graph of renamed states, its index
+    /// and the queued worlds, counted from their capacities.
     pub peak_bytes: u64,
 }
 
@@ -451,15 +452,15 @@ pub struct Status {
     /// Renamed states found so far, and transitions between them.
     pub states: usize,
     pub transitions: usize,
-    /// What the search's structures hold now (the graph of renamed states, its index and the queued worlds, from their capacities).
+    /// What the search's structures hold now, counted as [`LassoReport::peak_bytes`] is.
     pub bytes: u64,
 }
 
 /// States expanded between two calls of the watcher: a few per second.
 const WATCH_EVERY: usize = 1 << 16;
 
-/// [`search`], telling `watch` where it is every 65,536 states expanded and when
-/// it ends. The watcher sees the search; it cannot change it.
+/// [`search`], telling `watch` where it is every 65,536 states expanded, from the first.
+/// The watcher sees the search; it cannot change it.
 pub fn search_watched(
     config: &Config,
     bounds: Bounds,
