@@ -21,8 +21,8 @@ use crate::render::{Format, Trace};
 pub const DEFAULT_MAX_STATES: u64 = 4_000_000;
 
 /// Runs the search for `config`'s cluster and strategy within `max_states` renamed states,
-/// `max_bytes` of structures and `time_limit`, and prints the verdict; `format` renders the lasso when
-/// one is found.
+/// `max_bytes` of structures and `time_limit`, and prints the verdict; `format` renders the
+/// lasso when one is found.
 pub fn run(
     config: &Config,
     max_states: Option<u64>,
