@@ -382,6 +382,40 @@ fn a_command_that_cannot_start_is_a_usage_error() {
     assert!(err.contains("the acceptor command does not work"), "{err}");
 }
 
+/// An acceptor-side bug of the zoo would change only the built-in acceptor, which the
+/// processes replace: refused, not run and ignored. A proposer-side bug still applies, and
+/// the node as the acceptor is caught by it.
+#[test]
+fn an_acceptor_side_bug_with_acceptor_processes_is_refused() {
+    for bug in ["amnesia", "accept-below-promise", "no-promise-on-accept"] {
+        let out = std::process::Command::new(NODE)
+            .args(["fuzz", "--runs", "10", "--acceptor-cmd", NODE, "--bug", bug])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{bug}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains(&format!("--bug {bug} is an acceptor-side bug")),
+            "{bug}: {err}"
+        );
+    }
+    // Seed 2's first execution breaks it (seed 1's does not).
+    let dir = std::env::temp_dir().join(format!("paxos-side-{}", std::process::id()));
+    let out = std::process::Command::new(NODE)
+        .args(["fuzz", "--runs", "1", "--seed", "2", "--acceptor-cmd", NODE])
+        .args(["--bug", "no-adopt", "--out-dir"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 #[test]
 fn ctrl_c_stops_a_process_campaign_and_leaves_no_process_behind() {
     let marker = std::env::temp_dir().join(format!("paxos-ctrlc-check-{}", std::process::id()));

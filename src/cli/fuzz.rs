@@ -284,6 +284,18 @@ pub fn run(args: FuzzArgs) -> ExitCode {
         Ok(h) => h,
         Err(e) => return usage_error(&e),
     };
+    // An acceptor-side bug changes the built-in acceptor, which the processes replace: it
+    // would change nothing, and a campaign that quietly ignores a switched-on bug reads as
+    // one that survived it.
+    if let (Some(bug), Some(_)) = (config.bug, &harness) {
+        if crate::node::ACCEPTOR_BUGS.contains(&bug) {
+            return usage_error(&format!(
+                "--bug {bug} is an acceptor-side bug: it changes the built-in acceptor, which \
+                 --acceptor-cmd replaces with your processes, so it would change nothing (the \
+                 proposer-side bugs apply: they change the built-in proposers)"
+            ));
+        }
+    }
     let seed = match args.seed.map(|s| crate::rng::check_seed("--seed", s)) {
         Some(Ok(s)) => s,
         Some(Err(e)) => return usage_error(&e),
