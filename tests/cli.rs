@@ -904,6 +904,8 @@ fn explore_shows_a_status_line_on_a_terminal_only() {
     assert!(!out.contains("MiB disk"), "{out}");
     let out = on_a_terminal("explore --liveness --time-limit 1");
     assert!(out.contains("k/s") && out.contains("depth "), "{out}");
+    let out = on_a_terminal("explore --liveness --time-limit 1 --json");
+    assert!(!out.contains("k/s"), "{out}");
     // Not a terminal: no status line.
     let o = run(&search.split(' ').collect::<Vec<_>>());
     let err = String::from_utf8_lossy(&o.stderr);
