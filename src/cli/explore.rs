@@ -176,17 +176,18 @@ impl ExploreArgs {
     }
 }
 
-/// The status line's text after `secs` seconds, memory and disk in MiB.
-fn status_text(s: &Status, secs: f64, mib: f64, disk_mib: f64) -> String {
+/// The status line's text after `secs` seconds.
+fn status_text(s: &Status, secs: f64) -> String {
     let percent = 100 * s.level_done / s.level_states.max(1);
+    let mib = |b: u64| b as f64 / f64::from(1 << 20);
     format!(
         "level {:>3} {:>3}% {:>10} states {:>6.0}k/s {:>5.0} MiB {:>5.0} MiB disk",
         s.level,
         percent,
         s.states,
         s.states as f64 / secs / 1000.0,
-        mib,
-        disk_mib
+        mib(s.peak_bytes),
+        mib(s.peak_disk_bytes)
     )
 }
 
@@ -264,14 +265,7 @@ pub fn run(args: ExploreArgs) -> ExitCode {
     crate::interrupt::install();
     let line = super::StatusLine::new(!args.json && std::io::stderr().is_terminal());
     let result = explore_watched(&config, &options, &mut |s| {
-        let mib = |b: u64| b as f64 / f64::from(1 << 20);
-        let secs = line.elapsed_secs();
-        line.show(status_text(
-            s,
-            secs,
-            mib(s.peak_bytes),
-            mib(s.peak_disk_bytes),
-        ));
+        line.show(status_text(s, line.elapsed_secs()));
     });
     line.clear();
     let report = match result {
@@ -455,7 +449,7 @@ mod tests {
             peak_bytes: 99_999 << 20,
             peak_disk_bytes: 99_999 << 20,
         };
-        let text = status_text(&big, 1000.0, 99_999.0, 99_999.0);
+        let text = status_text(&big, 1000.0);
         let line = format!("- 99:59:59 {text}");
         assert!(line.chars().count() <= 80, "{} columns: {line}", line.len());
         assert!(
