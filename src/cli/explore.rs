@@ -179,15 +179,14 @@ impl ExploreArgs {
 /// The status line's text after `secs` seconds.
 fn status_text(s: &Status, secs: f64) -> String {
     let percent = 100 * s.level_done / s.level_states.max(1);
-    let mib = |b: u64| b as f64 / f64::from(1 << 20);
     format!(
         "level {:>3} {:>3}% {:>10} states {:>6.0}k/s {:>5.0} MiB {:>5.0} MiB disk",
         s.level,
         percent,
         s.states,
         s.states as f64 / secs / 1000.0,
-        mib(s.peak_bytes),
-        mib(s.peak_disk_bytes)
+        super::mib(s.peak_bytes),
+        super::mib(s.peak_disk_bytes)
     )
 }
 
@@ -305,10 +304,10 @@ pub fn run(args: ExploreArgs) -> ExitCode {
     }
     crate::say!(
         "memory: {:.1} MiB explorer structures at peak ({:.1} bytes per state){}; frontier on disk: {:.1} MiB at most",
-        report.peak_bytes as f64 / (1 << 20) as f64,
+        super::mib(report.peak_bytes),
         report.bytes_per_state(),
         rss.map_or(String::new(), |m| format!(", {m:.1} MiB peak resident")),
-        report.peak_disk_bytes as f64 / (1 << 20) as f64,
+        super::mib(report.peak_disk_bytes),
     );
     crate::say!(
         "fingerprints: {} bits kept, probability of two states taken for one below {:.1e}",
@@ -402,10 +401,10 @@ pub fn run(args: ExploreArgs) -> ExitCode {
             "cut_by": report.cuts.names(),
             "states_per_s": report.states_per_second(),
             "cpu_s": cpu,
-            "peak_explorer_mib": report.peak_bytes as f64 / (1 << 20) as f64,
+            "peak_explorer_mib": super::mib(report.peak_bytes),
             "peak_rss_mib": rss,
             "bytes_per_state": report.bytes_per_state(),
-            "peak_disk_mib": report.peak_disk_bytes as f64 / (1 << 20) as f64,
+            "peak_disk_mib": super::mib(report.peak_disk_bytes),
             "collision_bound": report.collision_bound(),
             "jobs": options.jobs,
             "symmetry": options.symmetry,

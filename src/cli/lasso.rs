@@ -56,7 +56,7 @@ pub fn run(
             s.depth,
             s.states,
             s.states as f64 / line.elapsed_secs() / 1000.0,
-            s.bytes as f64 / f64::from(1 << 20)
+            super::mib(s.bytes)
         );
         line.show(text);
     });
@@ -74,7 +74,7 @@ pub fn run(
     let rss = super::explore::peak_rss_mib();
     crate::say!(
         "memory: {:.1} MiB of search structures at peak ({:.0} bytes per state){}",
-        report.peak_bytes as f64 / f64::from(1 << 20),
+        super::mib(report.peak_bytes),
         bytes_per_state(&report),
         // Below the structures' figure when vectors have grown into capacity not yet
         // touched: that figure counts what was asked of the allocator.

@@ -569,6 +569,11 @@ macro_rules! warn {
     ($($arg:tt)*) => { $crate::cli::emit_err(format_args!($($arg)*)) };
 }
 
+/// Bytes as MiB, for the memory figures the searches print.
+pub fn mib(bytes: u64) -> f64 {
+    bytes as f64 / f64::from(1 << 20)
+}
+
 /// `--time-limit`'s seconds as a duration, for `fuzz` and `explore` alike: positive and at
 /// most a year, or the error that says so.
 pub fn time_limit(seconds: Option<f64>) -> Result<Option<std::time::Duration>, String> {
