@@ -132,7 +132,7 @@ pub fn run(
     if json {
         crate::say!(
             "{}",
-            summary_json(config, duel, &report, secs, rendered.as_deref())
+            summary_json(config, duel, &report, secs, rss, rendered.as_deref())
         );
     }
     if report.lasso.is_some() {
@@ -154,6 +154,7 @@ fn summary_json(
     duel: bool,
     report: &LassoReport,
     secs: f64,
+    rss: Option<f64>,
     rendered: Option<&str>,
 ) -> serde_json::Value {
     let lasso = report.lasso.as_ref().map(|l| {
@@ -177,7 +178,7 @@ fn summary_json(
         "limit": report.limit,
         "peak_bytes": report.peak_bytes,
         "bytes_per_state": (bytes_per_state(report) * 10.0).round() / 10.0,
-        "peak_rss_mib": super::explore::peak_rss_mib(),
+        "peak_rss_mib": rss,
         "elapsed_s": (secs * 1000.0).round() / 1000.0,
         "lasso": lasso,
     })

@@ -529,11 +529,8 @@ pub fn search_watched(
             limit = Some("interrupted by Ctrl-C".to_string());
             break;
         }
-        if time_limit.is_some_and(|t| start_time.elapsed() >= t) {
-            limit = Some(format!(
-                "--time-limit {}",
-                time_limit.unwrap_or_default().as_secs_f64()
-            ));
+        if let Some(t) = time_limit.filter(|&t| start_time.elapsed() >= t) {
+            limit = Some(format!("--time-limit {}", t.as_secs_f64()));
             break;
         }
         let depth = nodes[i as usize].depth;
