@@ -717,6 +717,17 @@ fn ctrl_c_stops_a_campaign_and_keeps_its_counterexample() {
 
 /// Nothing found: the partial summary and exit 130; in JSON, `"interrupted": true`.
 /// Explore reports its partial search the same way.
+/// A search that runs for minutes (two ballots, two crashes): long enough to be stopped
+/// by Ctrl-C or a time limit at any point a test picks.
+const LONG_SEARCH: [&str; 6] = [
+    "explore",
+    "--max-ballots",
+    "2",
+    "--max-crashes",
+    "2",
+    "--json",
+];
+
 #[cfg(unix)]
 #[test]
 fn ctrl_c_with_nothing_found_exits_130_with_the_summary_so_far() {
@@ -734,14 +745,7 @@ fn ctrl_c_with_nothing_found_exits_130_with_the_summary_so_far() {
     assert_eq!(j["timed_out"], false);
     assert!(j["runs"].as_u64().unwrap() > 0);
 
-    let args = [
-        "explore",
-        "--max-ballots",
-        "2",
-        "--max-crashes",
-        "2",
-        "--json",
-    ];
+    let args = LONG_SEARCH;
     let o = interrupted(&args, 1000, None).unwrap();
     let out = stdout(&o);
     assert_eq!(o.status.code(), Some(130), "{out}");
@@ -801,14 +805,7 @@ fn a_second_ctrl_c_exits_at_once() {
 #[cfg(unix)]
 #[test]
 fn a_second_interrupt_right_after_the_first_counts_as_the_same() {
-    let args = [
-        "explore",
-        "--max-ballots",
-        "2",
-        "--max-crashes",
-        "2",
-        "--json",
-    ];
+    let args = LONG_SEARCH;
     let o = [1000, 2000, 4000]
         .into_iter()
         .find_map(|ms| interrupted(&args, ms, Some(0)))
@@ -826,16 +823,7 @@ fn a_second_interrupt_right_after_the_first_counts_as_the_same() {
 /// lasso search. A bad limit is refused.
 #[test]
 fn explore_time_limit_cuts_the_search_and_reports() {
-    let args = [
-        "explore",
-        "--max-ballots",
-        "2",
-        "--max-crashes",
-        "2",
-        "--time-limit",
-        "0.5",
-        "--json",
-    ];
+    let args = [&LONG_SEARCH[..], &["--time-limit", "0.5"]].concat();
     let o = run(&args);
     let out = stdout(&o);
     assert_eq!(o.status.code(), Some(0), "{out}");
