@@ -290,9 +290,7 @@ fn protocol_faults_are_findings_never_hangs() {
 
 #[test]
 fn no_acceptor_process_outlives_its_execution() {
-    // A copy of the node under a name no other test uses, so its processes can be counted.
-    let marker = std::env::temp_dir().join(format!("paxos-orphan-check-{}", std::process::id()));
-    std::fs::copy(NODE, &marker).unwrap();
+    let marker = marker("paxos-orphan-check");
     let cmd = format!("{} node --bug accept-below-promise", marker.display());
     {
         let h = harness(&cmd, CrashMode::Restart);
@@ -418,8 +416,7 @@ fn an_acceptor_side_bug_with_acceptor_processes_is_refused() {
 
 #[test]
 fn ctrl_c_stops_a_process_campaign_and_leaves_no_process_behind() {
-    let marker = std::env::temp_dir().join(format!("paxos-ctrlc-check-{}", std::process::id()));
-    std::fs::copy(NODE, &marker).unwrap();
+    let marker = marker("paxos-ctrlc-check");
     let out_dir = std::env::temp_dir().join(format!("paxos-ctrlc-out-{}", std::process::id()));
     let child = std::process::Command::new(NODE)
         .args([
@@ -458,6 +455,19 @@ fn ctrl_c_stops_a_process_campaign_and_leaves_no_process_behind() {
     let _ = std::fs::remove_file(&marker);
     let _ = std::fs::remove_dir_all(&out_dir);
     assert_eq!(left, 0, "acceptor processes left running after Ctrl-C");
+}
+
+/// A link to the node under a name no other test uses: the command lines of the processes
+/// started through it carry the name, so they can be counted ([`processes_left`]). A link,
+/// not a copy: a copy is open for writing while it is made, a process another test forks
+/// meanwhile holds that open until it execs, and running the copy then fails with "text
+/// file busy" (sh's exit 126), which made the Ctrl-C test fail now and then.
+#[cfg(unix)]
+fn marker(name: &str) -> std::path::PathBuf {
+    let path = std::env::temp_dir().join(format!("{name}-{}", std::process::id()));
+    let _ = std::fs::remove_file(&path);
+    std::os::unix::fs::symlink(NODE, &path).unwrap();
+    path
 }
 
 /// How many processes run `marker`, after giving killed ones a second to leave /proc.
