@@ -894,13 +894,78 @@ fn explore_shows_a_status_line_on_a_terminal_only() {
     assert!(out.contains("k/s") && out.contains("depth "), "{out}");
     let out = on_a_terminal("explore --liveness --time-limit 1 --json");
     assert!(!out.contains("k/s"), "{out}");
-    // Not a terminal: no status line.
+    // A terminal gets the redrawn line, never the log lines.
+    let out = on_a_terminal(&format!("{search} --log-every 0.2"));
+    assert!(
+        out.contains("MiB disk") && !out.contains("explore ["),
+        "{out}"
+    );
+    // Not a terminal: no status line (the log's first line is a minute away).
     let o = run(&search.split(' ').collect::<Vec<_>>());
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(
         !err.contains("MiB disk") && !stdout(&o).contains("MiB disk"),
         "{err}"
     );
+}
+
+/// Where stderr is not a terminal (a CI log), a long search or campaign writes a plain line
+/// every `--log-every` seconds, so that ten minutes of proof do not pass in silence; never
+/// on stdout, never with `--log-every 0`, and for `fuzz` not with `--quiet`.
+#[test]
+fn searches_and_campaigns_log_a_line_where_stderr_is_not_a_terminal() {
+    let logged = |args: &str, name: &str| {
+        #[allow(clippy::disallowed_methods)] // bounds the lines a run of this length can hold
+        let start = std::time::Instant::now();
+        let o = run(&args.split(' ').collect::<Vec<_>>());
+        // Lines at least 0.2 s apart, the first after 0.2 s, fit this many in the run.
+        let room = (start.elapsed().as_secs_f64() / 0.2) as usize;
+        assert!(o.status.code().is_some_and(|c| c == 0 || c == 130), "{o:?}");
+        let out = stdout(&o);
+        assert!(!out.contains(&format!("{name} [")), "{out}");
+        let err = String::from_utf8_lossy(&o.stderr).into_owned();
+        let lines: Vec<&str> = err.lines().filter(|l| l.starts_with(name)).collect();
+        (lines.len(), err.lines().count(), err.clone(), out, room)
+    };
+    let search = "explore --max-ballots 2 --max-crashes 0 --time-limit 1";
+    for (args, name, figure) in [
+        (search, "explore [", "MiB disk"),
+        (
+            "explore --liveness --time-limit 1",
+            "explore --liveness [",
+            "k/s",
+        ),
+        ("fuzz --seed 1 --time-limit 1", "fuzz [", "runs/s"),
+    ] {
+        let (n, all, err, _, room) = logged(&format!("{args} --log-every 0.2"), name);
+        // A line every 0.2 s at most, when the command calls (the liveness search every
+        // 65,536 states, which a debug build on a loaded machine may take most of the
+        // second to reach): at least one, never a burst.
+        assert!(
+            n >= 1 && n <= room && n == all,
+            "{args}: {n} lines, room for {room}: {err}"
+        );
+        assert!(
+            err.lines()
+                .all(|l| l.starts_with(&format!("{name}00:00:0")) && l.contains(figure)),
+            "{args}: {err}"
+        );
+        let (_, all, err, ..) = logged(&format!("{args} --log-every 0"), name);
+        assert_eq!(all, 0, "{args}: {err}");
+    }
+    let (n, _, err, ..) = logged(
+        "fuzz --seed 1 --time-limit 1 --log-every 0.2 --quiet",
+        "fuzz [",
+    );
+    assert_eq!(n, 0, "{err}");
+    // The JSON on stdout stays whole while the log goes to stderr.
+    let (n, _, err, out, _) = logged(
+        "fuzz --seed 1 --time-limit 1 --log-every 0.2 --json",
+        "fuzz [",
+    );
+    assert!(n >= 1, "{err}");
+    let json: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    assert!(json["runs"].as_u64().unwrap() > 0, "{out}");
 }
 
 /// `--quiet` prints the violation and the verdict only, from its first line; a campaign

@@ -1,6 +1,6 @@
 //! `paxos-safety explore`: the exhaustive search of [`crate::explore`] on the command line.
 
-use std::io::IsTerminal;
+use super::status::{Shown, StatusLine};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -81,6 +81,10 @@ pub struct ExploreArgs {
     /// between two states), and report what was done, as Ctrl-C does [default: no limit]
     #[arg(long, value_name = "SECONDS")]
     pub time_limit: Option<f64>,
+    /// Where stderr is not a terminal (a CI log, a file), write a line saying where the
+    /// search is every this many seconds; 0 for never [default: 60]
+    #[arg(long, value_name = "SECONDS")]
+    pub log_every: Option<f64>,
     /// Threads; results do not depend on it
     #[arg(long, value_name = "N", default_value_t = 1)]
     pub jobs: usize,
@@ -227,16 +231,21 @@ pub fn run(args: ExploreArgs) -> ExitCode {
     if let Some(s) = args.proposer_strategy {
         config.proposer_strategy = s;
     }
+    let shown = match super::status::log_every(args.log_every) {
+        Ok(every) => Shown::for_stderr(args.json, every),
+        Err(e) => return super::usage_error(&e),
+    };
     if args.liveness {
-        return super::lasso::run(
-            &config,
-            args.max_states,
-            options.max_memory_bytes.unwrap_or(u64::MAX),
-            options.time_limit,
-            args.duel_order,
-            args.json,
-            args.format,
-        );
+        let bounds = crate::explore::lasso::Bounds {
+            max_states: args
+                .max_states
+                .unwrap_or(super::lasso::DEFAULT_MAX_STATES)
+                .min(usize::MAX as u64) as usize,
+            max_bytes: options.max_memory_bytes.unwrap_or(u64::MAX),
+            duel: args.duel_order,
+            time_limit: options.time_limit,
+        };
+        return super::lasso::run(&config, bounds, args.json, shown, args.format);
     }
     let l = options.limits;
     crate::say!(
@@ -262,9 +271,9 @@ pub fn run(args: ExploreArgs) -> ExitCode {
     );
     // The first Ctrl-C stops the search between two levels; the partial search is reported.
     crate::interrupt::install();
-    let line = super::StatusLine::new(!args.json && std::io::stderr().is_terminal());
+    let line = StatusLine::new("explore", shown);
     let result = explore_watched(&config, &options, &mut |s| {
-        line.show(status_text(s, line.elapsed_secs()));
+        line.show(|secs| status_text(s, secs));
     });
     line.clear();
     let report = match result {

@@ -2,7 +2,6 @@
 //! shrunk counterexample and the commands that replay both.
 
 use std::hash::{BuildHasher, Hasher};
-use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -10,6 +9,7 @@ use std::time::Duration;
 use clap::Args;
 use serde_json::{json, Value as Json};
 
+use super::status::{Log, Shown};
 use super::{
     build_live_config, config_acceptor_cmd, shape_swarm, usage_error, AcceptorArgs, ClusterArgs,
     ConfigForm, FaultArgs, LivenessArgs, EXIT_SAFE, EXIT_VACUOUS, EXIT_VIOLATION,
@@ -55,6 +55,10 @@ pub struct FuzzArgs {
     /// Stop after this many seconds and report what was done
     #[arg(long, value_name = "SECONDS")]
     pub time_limit: Option<f64>,
+    /// Where stderr is not a terminal (a CI log, a file), write a line saying where the
+    /// campaign is every this many seconds; 0 for never [default: 60]
+    #[arg(long, value_name = "SECONDS")]
+    pub log_every: Option<f64>,
     /// Stop at the first violation instead of counting them all
     #[arg(long)]
     pub stop_on_violation: bool,
@@ -266,6 +270,12 @@ pub fn run(args: FuzzArgs) -> ExitCode {
         Ok(t) => t,
         Err(e) => return usage_error(&e),
     };
+    let shown = match super::status::log_every(args.log_every) {
+        // `--quiet` asks for the violation and the verdict only, in a log too.
+        Ok(_) if args.quiet => Shown::Hidden,
+        Ok(every) => Shown::for_stderr(args.json, every),
+        Err(e) => return usage_error(&e),
+    };
     let runs = match (args.runs, args.time_limit) {
         (Some(0), _) => return usage_error("--runs must be at least 1"),
         (Some(r), _) => Some(r),
@@ -363,7 +373,7 @@ pub fn run(args: FuzzArgs) -> ExitCode {
             r / n + u64::from(r % n >= k)
         }),
         campaign.time_limit,
-        !args.json && !args.quiet && std::io::stderr().is_terminal(),
+        shown,
     );
     // The first Ctrl-C stops the campaign at the next chunk; what ran is reported below.
     crate::interrupt::install();
@@ -411,23 +421,37 @@ pub fn run(args: FuzzArgs) -> ExitCode {
     }
 }
 
-/// The progress bar on stderr (a terminal only). Every field has a fixed width and the
-/// line is at most 80 columns. With `--runs` it counts runs toward the shard's share;
-/// under `--time-limit` alone it fills with time, since the number of runs is unknown.
+/// The progress bar on stderr (a terminal). Every field has a fixed width and the line
+/// is at most 80 columns. With `--runs` it counts runs toward the shard's share; under
+/// `--time-limit` alone it fills with time, since the number of runs is unknown. Where
+/// stderr is not a terminal, the same figures go out as a log line every `--log-every`
+/// seconds (see `status`).
 struct Progress {
     bar: Option<indicatif::ProgressBar>,
     /// Milliseconds of the time limit, when the bar shows time.
     time_ms: Option<u64>,
+    log: Option<Log>,
+    /// The shard's share of the runs, for the log line.
+    runs: Option<u64>,
 }
 
 impl Progress {
-    fn new(runs: Option<u64>, limit: Option<Duration>, show: bool) -> Progress {
+    fn new(runs: Option<u64>, limit: Option<Duration>, shown: Shown) -> Progress {
         let hidden = Progress {
             bar: None,
             time_ms: None,
+            log: None,
+            runs,
         };
-        if !show {
-            return hidden;
+        match shown {
+            Shown::Terminal => {}
+            Shown::Log(every) => {
+                return Progress {
+                    log: Some(Log::new("fuzz", every)),
+                    ..hidden
+                }
+            }
+            Shown::Hidden => return hidden,
         }
         let (len, time_ms, template) = match (runs, limit) {
             (Some(r), _) => (
@@ -458,11 +482,22 @@ impl Progress {
         Progress {
             bar: Some(bar),
             time_ms,
+            log: None,
+            runs,
         }
     }
 
     /// Called by the campaign after each chunk, from any worker thread.
     fn update(&self, done: u64, violations: u64) {
+        if let Some(log) = &self.log {
+            log.tick(|secs| {
+                format!(
+                    "{done}{} runs {:.0} runs/s {violations} violations",
+                    self.runs.map_or(String::new(), |r| format!("/{r}")),
+                    done as f64 / secs
+                )
+            });
+        }
         let Some(bar) = &self.bar else { return };
         let secs = bar.elapsed().as_secs_f64().max(1e-3);
         let rate = format!(

@@ -1,7 +1,7 @@
 //! `paxos-safety explore --liveness`: the lasso search of [`crate::explore::lasso`] on the
 //! command line, with the lasso rendered in text, JSON or Mermaid and its cycle marked.
 
-use std::io::IsTerminal;
+use super::status::{Shown, StatusLine};
 use std::process::ExitCode;
 
 use serde_json::json;
@@ -20,45 +20,29 @@ use crate::render::{Format, Trace};
 /// after 1.07 million; their whole quotient has 15.3 million.
 pub const DEFAULT_MAX_STATES: u64 = 4_000_000;
 
-/// Runs the search for `config`'s cluster and strategy within `max_states` renamed states,
-/// `max_bytes` of structures and `time_limit`, and prints the verdict; `format` renders the
-/// lasso when one is found.
-pub fn run(
-    config: &Config,
-    max_states: Option<u64>,
-    max_bytes: u64,
-    time_limit: Option<std::time::Duration>,
-    duel: bool,
-    json: bool,
-    format: Format,
-) -> ExitCode {
+/// Runs the search for `config`'s cluster and strategy within `bounds`, and prints the
+/// verdict; `format` renders the lasso when one is found.
+pub fn run(config: &Config, bounds: Bounds, json: bool, shown: Shown, format: Format) -> ExitCode {
     if config.bug.is_some() {
         return super::usage_error(
             "explore --liveness checks the correct protocol; --bug is for safety",
         );
     }
-    let max = max_states
-        .unwrap_or(DEFAULT_MAX_STATES)
-        .min(usize::MAX as u64) as usize;
+    let duel = bounds.duel;
     crate::interrupt::install();
     #[allow(clippy::disallowed_methods)] // the elapsed time is reported; it shapes nothing
     let start = std::time::Instant::now();
-    let bounds = Bounds {
-        max_states: max,
-        max_bytes,
-        duel,
-        time_limit,
-    };
-    let line = super::StatusLine::new(!json && std::io::stderr().is_terminal());
+    let line = StatusLine::new("explore --liveness", shown);
     let report = search_watched(config, bounds, &mut |s| {
-        let text = format!(
-            "depth {:>4} {:>10} states {:>6.0}k/s {:>6.0} MiB",
-            s.depth,
-            s.states,
-            s.states as f64 / line.elapsed_secs() / 1000.0,
-            super::mib(s.bytes)
-        );
-        line.show(text);
+        line.show(|secs| {
+            format!(
+                "depth {:>4} {:>10} states {:>6.0}k/s {:>6.0} MiB",
+                s.depth,
+                s.states,
+                s.states as f64 / secs / 1000.0,
+                super::mib(s.bytes)
+            )
+        });
     });
     line.clear();
     let secs = start.elapsed().as_secs_f64();

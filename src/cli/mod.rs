@@ -19,6 +19,7 @@ pub mod fuzz;
 pub mod lasso;
 pub mod merge;
 pub mod replay;
+pub mod status;
 
 /// Exit status for a run in which every invariant held.
 pub const EXIT_SAFE: u8 = 0;
@@ -581,52 +582,6 @@ pub fn time_limit(seconds: Option<f64>) -> Result<Option<std::time::Duration>, S
         None => Ok(None),
         Some(t) if t > 0.0 && t <= 31_536_000.0 => Ok(Some(std::time::Duration::from_secs_f64(t))),
         Some(_) => Err("--time-limit must be a positive number of seconds (at most a year)".into()),
-    }
-}
-
-/// Where a long search is, on one line of stderr (a terminal only, and not with --json):
-/// a proof of two ballots takes a minute or more, and a search that says nothing for that
-/// long looks hung. The caller's text is at most 69 columns, so that the line with its
-/// spinner and elapsed time fits 80; taken off the screen before the report.
-pub struct StatusLine {
-    bar: Option<indicatif::ProgressBar>,
-}
-
-impl StatusLine {
-    pub fn new(show: bool) -> StatusLine {
-        let style = indicatif::ProgressStyle::with_template("{spinner} {elapsed_precise} {msg}");
-        let bar = match style {
-            Ok(style) if show => {
-                let bar = indicatif::ProgressBar::with_draw_target(
-                    None,
-                    indicatif::ProgressDrawTarget::stderr_with_hz(4),
-                );
-                bar.set_style(style);
-                Some(bar)
-            }
-            _ => None,
-        };
-        StatusLine { bar }
-    }
-
-    /// Seconds since the line was made, for rates (at least a millisecond).
-    pub fn elapsed_secs(&self) -> f64 {
-        self.bar
-            .as_ref()
-            .map_or(1.0, |b| b.elapsed().as_secs_f64().max(1e-3))
-    }
-
-    pub fn show(&self, text: String) {
-        if let Some(bar) = &self.bar {
-            bar.set_message(text);
-            bar.tick();
-        }
-    }
-
-    pub fn clear(&self) {
-        if let Some(bar) = &self.bar {
-            bar.finish_and_clear();
-        }
     }
 }
 
