@@ -16,6 +16,12 @@
 //!   "events": ["timeout p1", "deliver p1->a1 prepare 1.1", "..."]
 //! }
 //! ```
+//!
+//! Two optional fields say what the events ran against when it was not the built-in
+//! protocol: `acceptor_cmd`, the command of the acceptor processes (`fuzz --acceptor-cmd`),
+//! which `replay` starts again; and `implementation`, the name of your own roles
+//! ([`Implementation::name`]), which `replay` refuses, since only your code can replay them
+//! ([`Counterexample::replay_with`]).
 
 use std::path::Path;
 
@@ -26,7 +32,9 @@ use crate::config::Config;
 use crate::event::Event;
 use crate::execution::{Outcome, Simulator};
 use crate::profile::{Profile, ProfileSpec};
+use crate::render::explain_in_context;
 use crate::roles::Implementation;
+use crate::shrink::Best;
 
 /// The `format` tag of files this version writes and reads.
 pub const FORMAT: &str = "paxos-safety-counterexample/1";
@@ -54,11 +62,17 @@ pub struct Counterexample {
     /// `replay` uses it unless told another.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub acceptor_cmd: Option<String>,
+    /// The implementation the file was found with, when it is your own roles
+    /// ([`Implementation::name`]): the command line cannot replay those, and says so
+    /// instead of judging the schedule with the built-in roles.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub implementation: Option<String>,
 }
 
 impl Counterexample {
     /// A counterexample for `config` run under `profile`, pinning every profile field so
     /// that nothing about it is left to a draw.
+    /// For the built-in protocol; [`Counterexample::new_with`] for your own roles.
     pub fn new(config: &Config, profile: &Profile, events: &[Event]) -> Counterexample {
         let mut config = *config;
         config.faults = ProfileSpec::pinned(profile);
@@ -71,7 +85,59 @@ impl Counterexample {
             explanation: None,
             events: events.iter().map(Event::to_string).collect(),
             acceptor_cmd: None,
+            implementation: None,
         }
+    }
+
+    /// [`Counterexample::new`] for the roles of `imp`, whose name the file records.
+    pub fn new_with<I: Implementation>(
+        imp: &I,
+        config: &Config,
+        profile: &Profile,
+        events: &[Event],
+    ) -> Counterexample {
+        Counterexample {
+            implementation: imp.name(),
+            ..Counterexample::new(config, profile, events)
+        }
+    }
+
+    /// The whole file of an execution of `imp` that broke an invariant, as `fuzz` writes
+    /// it: the configuration it ran (its drawn shape, and its stabilisation point pinned
+    /// with every profile field), `events` (those the simulator took), the seed as a
+    /// label, and the invariant, step and explanation of `outcome`'s violation.
+    pub fn of_execution<I: Implementation>(
+        imp: &I,
+        config: &Config,
+        seed: Option<u64>,
+        outcome: &Outcome,
+        events: &[Event],
+    ) -> Counterexample {
+        let pinned = config.at_stabilisation(outcome.stabilised_at);
+        let mut cx = Counterexample::new_with(imp, &pinned, &outcome.profile, events);
+        cx.seed = seed;
+        if let Some((step, violation)) = outcome.violation {
+            // Replayed once more, for what the wire says about the violation.
+            let mut sim = Simulator::with(imp.clone(), pinned);
+            sim.run_events(events, outcome.profile, true, None);
+            cx.invariant = Some(violation.invariant);
+            cx.step = Some(step);
+            cx.explanation = Some(explain_in_context(&violation, events, step, sim.detail()));
+        }
+        cx
+    }
+
+    /// The file of the shortest counterexample `imp` shrank to (see
+    /// [`crate::shrink::shortest_counterexample_with`]): [`Counterexample::of_execution`]
+    /// of the execution it names, which may have drawn another shape than the campaign's.
+    pub fn of_shrunk<I: Implementation>(imp: &I, best: &Best) -> Counterexample {
+        Counterexample::of_execution(
+            imp,
+            &best.config,
+            Some(best.seed),
+            &best.shrunk.outcome,
+            &best.shrunk.events,
+        )
     }
 
     /// The profile the file pins (drawn fields would make a replay depend on the RNG, so

@@ -14,11 +14,11 @@ use crate::config::{Config, ProposerStrategy};
 use crate::event::{Event, NodeId};
 use crate::profile::Profile;
 use crate::progress::Progress;
-use crate::protocol::{Builtin, Protocol};
+use crate::protocol::{Builtin, Msg, Protocol};
 use crate::rng::Prng;
 use crate::roles::{AcceptorRole, Implementation, ProposerRole};
 use crate::scheduler::{Backoff, ChoiceSchedule, EventSchedule, Next, RandomSchedule, Schedule};
-use crate::world::{reset_checker, Limits, StepError, World};
+use crate::world::{input_value, reset_checker, Limits, StepError, World};
 
 /// How an execution ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
@@ -135,8 +135,8 @@ pub struct Step {
     pub number: u32,
     /// The event taken (for a lenient replay, the one actually taken).
     pub event: Event,
-    /// The step sent a proposal (an `Accept` broadcast).
-    pub proposed: bool,
+    /// The proposal the step sent (an `Accept` broadcast), if it sent one.
+    pub proposal: Option<(Ballot, Value)>,
     /// A proposer decided in this step.
     pub decided: bool,
     /// The first invariant the step broke, if any (the execution then ends).
@@ -190,50 +190,78 @@ impl<A, P> Visitor<A, P> for Recorder<'_> {
     }
 }
 
-/// The "sometimes" marks of an execution, judged from the wire and the checker where it
-/// can be (a crashed voter is one the checker saw vote), from the proposer's view only
-/// for adoption, which no message shows.
-struct Marks<'p> {
-    proto: &'p Protocol,
+/// The "sometimes" marks of an execution, judged from the wire and the checker (a crashed
+/// voter is one the checker saw vote), never from what a role says about itself: a role
+/// whose view shows less, or lies, neither hides nor fakes what a campaign exercised.
+#[derive(Default)]
+struct Marks {
     coverage: Coverage,
     ballots_by: u8,
+    /// For each proposer, the highest ballot for which a promise reporting a vote reached it.
+    heard_vote: Vec<Option<Ballot>>,
 }
 
-impl<A, P: ProposerRole> Visitor<A, P> for Marks<'_> {
-    fn after(&mut self, step: &Step, world: &mut World<A, P>, checker: &mut Checker) {
-        let c = &mut self.coverage;
+impl Marks {
+    /// Proposer `p` proposed `value` at `ballot`: the adoption rule was exercised if a
+    /// promise for that ballot told it of a vote, or if the value is not its own (which
+    /// only a reported vote can justify; the checker judges whether it did).
+    fn mark_adoption(&mut self, p: u8, ballot: Ballot, value: Value) {
+        let heard = self.heard_vote.get(p as usize).copied().flatten();
+        if heard == Some(ballot) || value != input_value(p) {
+            self.coverage.add(Coverage::ADOPTED);
+        }
+    }
+}
+
+impl<A, P> Visitor<A, P> for Marks {
+    fn after(&mut self, step: &Step, _world: &mut World<A, P>, checker: &mut Checker) {
         match step.event {
-            Event::Drop(_) => c.add(Coverage::DROPPED),
-            Event::Duplicate(_) => c.add(Coverage::DUPLICATED),
+            Event::Drop(_) => self.coverage.add(Coverage::DROPPED),
+            Event::Duplicate(_) => self.coverage.add(Coverage::DUPLICATED),
             Event::Crash(node) => {
-                c.add(Coverage::CRASHED);
+                self.coverage.add(Coverage::CRASHED);
                 match node {
-                    NodeId::Proposer(_) => c.add(Coverage::CRASHED_PROPOSER),
+                    NodeId::Proposer(_) => self.coverage.add(Coverage::CRASHED_PROPOSER),
                     NodeId::Acceptor(a) => {
                         if checker.vote_of(a).is_some() {
-                            c.add(Coverage::CRASHED_VOTER);
+                            self.coverage.add(Coverage::CRASHED_VOTER);
                         }
                     }
                 }
             }
-            Event::Restart(_) => c.add(Coverage::RESTARTED),
+            Event::Restart(_) => self.coverage.add(Coverage::RESTARTED),
             Event::Timeout(p) => {
                 self.ballots_by |= 1 << p;
                 if self.ballots_by.count_ones() >= 2 {
-                    c.add(Coverage::DUEL);
+                    self.coverage.add(Coverage::DUEL);
+                }
+                // A role may propose straight from its timer.
+                if let Some((b, v)) = step.proposal {
+                    self.mark_adoption(p, b, v);
                 }
             }
-            Event::Deliver(env) => {
-                if let (true, NodeId::Proposer(p)) = (step.proposed, env.dst) {
-                    let view = world.proposers[p as usize].view(self.proto);
-                    if view.adopted_from.is_some() {
-                        c.add(Coverage::ADOPTED);
+            Event::Deliver(env) => match (env.dst, env.msg, step.proposal) {
+                // A promise reporting a vote: the adoption rule applies to its ballot.
+                (
+                    NodeId::Proposer(p),
+                    Msg::Promise {
+                        ballot,
+                        accepted: Some(_),
+                    },
+                    _,
+                ) => {
+                    let heard = &mut self.heard_vote[p as usize];
+                    *heard = (*heard).max(Some(ballot));
+                    if let Some((b, v)) = step.proposal {
+                        self.mark_adoption(p, b, v);
                     }
                 }
-            }
+                (NodeId::Proposer(p), _, Some((b, v))) => self.mark_adoption(p, b, v),
+                _ => {}
+            },
         }
         if step.decided {
-            c.add(Coverage::DECIDED);
+            self.coverage.add(Coverage::DECIDED);
         }
     }
 }
@@ -290,7 +318,7 @@ impl LiveWatch {
 #[derive(Default)]
 struct StepMarks {
     violation: Option<Violation>,
-    proposed: bool,
+    proposal: Option<(Ballot, Value)>,
     decided: bool,
 }
 
@@ -462,9 +490,8 @@ impl<I: Implementation> Simulator<I> {
             settled_after: None,
         };
         let mut marks = Marks {
-            proto: &proto,
-            coverage: Coverage::default(),
-            ballots_by: 0,
+            heard_vote: vec![None; usize::from(self.config.proposers)],
+            ..Marks::default()
         };
         let mut visitor = (&mut marks, visitor);
         loop {
@@ -552,7 +579,7 @@ impl<I: Implementation> Simulator<I> {
             let step = Step {
                 number: outcome.steps,
                 event,
-                proposed: step.proposed,
+                proposal: step.proposal,
                 decided: step.decided,
                 violation: step.violation,
             };
@@ -632,7 +659,7 @@ impl<I: Implementation> Simulator<I> {
         let checking = self.checking;
         let mut sink = |obs: Observation| {
             match obs {
-                Observation::Proposal { .. } => marks.proposed = true,
+                Observation::Proposal { ballot, value } => marks.proposal = Some((ballot, value)),
                 Observation::Decide { .. } => marks.decided = true,
                 _ => {}
             }

@@ -177,6 +177,11 @@ impl Implementation for ProcessAcceptors {
     fn proposer(&mut self, _cluster: &Protocol, id: u8, value: Value) -> Proposer {
         Proposer::new(id, value)
     }
+
+    /// Files found with processes name their command instead (`acceptor_cmd`).
+    fn name(&self) -> Option<String> {
+        None
+    }
 }
 
 /// One line from a process's stdout, as its reader thread saw it.

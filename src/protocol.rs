@@ -496,6 +496,10 @@ impl Implementation for Builtin {
     fn proposer(&mut self, _cluster: &Protocol, id: u8, value: Value) -> Proposer {
         Proposer::new(id, value)
     }
+
+    fn name(&self) -> Option<String> {
+        None
+    }
 }
 
 impl AcceptorRole for Acceptor {

@@ -5,7 +5,7 @@
 //! that builds them. The roles are sans-IO state machines in the style of Stateright's
 //! actors: a message in, at most one message or action out, no clock, no socket, no RNG
 //! of their own. The built-in protocol of [`crate::protocol`] (with its bug switches) is one
-//! implementation; a user's crate is another (see `examples/user_paxos.rs`); an acceptor
+//! implementation; a user's crate is another (see `examples/user_paxos/textbook.rs`); an acceptor
 //! process in any language, driven over its stdin and stdout, is a third
 //! ([`crate::process`]).
 //!
@@ -92,6 +92,14 @@ pub trait Implementation: Clone + Send + Sync {
     /// Its ballots must be unique to it and ordered; the built-in ones are `round.id+1`
     /// ([`Ballot::new`]), and any scheme with that property works.
     fn proposer(&mut self, cluster: &Protocol, id: u8, value: Value) -> Self::Proposer;
+
+    /// The name counterexample files record (`"implementation"`), so that the command line
+    /// refuses to judge one with the built-in roles it did not come from; the type's path
+    /// unless overridden. `None` only for what the command line replays itself: the
+    /// built-in protocol, and acceptor processes (whose files carry their command).
+    fn name(&self) -> Option<String> {
+        Some(std::any::type_name::<Self>().to_string())
+    }
 }
 
 /// An acceptor's state as it shows it.

@@ -113,7 +113,7 @@ fn caught(deaf: Deaf, invariant: Invariant, at_most: usize, says: &str, rule: &s
         "{deaf:?}: shrunk to {} events: {events:?}",
         events.len()
     );
-    let file = Counterexample::new(&best.config, &best.shrunk.outcome.profile, events);
+    let file = Counterexample::of_shrunk(&imp, &best);
     let (outcome, _) = file.replay_with(&imp).expect("the file replays");
     assert_eq!(outcome.ending, Ending::Violation);
     assert_eq!(outcome.violation.unwrap().1.invariant, invariant);

@@ -5,15 +5,19 @@
 #[path = "../examples/user_paxos/textbook.rs"]
 mod textbook;
 
+use paxos_safety::ballot::{AcceptorId, Value};
 use paxos_safety::campaign::Campaign;
 use paxos_safety::checker::Invariant;
 use paxos_safety::config::{Config, ShapeSwarm};
 use paxos_safety::counterexample::Counterexample;
-use paxos_safety::execution::{Coverage, Ending};
+use paxos_safety::execution::{Coverage, Ending, Simulator};
+use paxos_safety::protocol::{Action, Msg, Protocol};
+use paxos_safety::render::{Format, Trace};
+use paxos_safety::roles::{Implementation, ProposerRole, ProposerView};
 use paxos_safety::shrink::shortest_counterexample_with;
 use paxos_safety::strategy;
 use proptest::prelude::*;
-use textbook::Textbook;
+use textbook::{Textbook, TextbookProposer};
 
 fn campaign(config: Config) -> Campaign {
     Campaign {
@@ -54,7 +58,11 @@ fn the_textbook_protocol_survives_a_campaign_that_chooses() {
 #[test]
 fn the_first_vote_slip_is_caught_shrunk_and_replayed_from_its_file() {
     let buggy = Textbook::with_first_vote_bug();
-    let c = campaign(Config::default());
+    // Every execution draws its own shape: the file must record the one that failed.
+    let c = Campaign {
+        shape: ShapeSwarm::ALL,
+        ..campaign(Config::default())
+    };
     let report = c.run_with(&buggy, &|_, _| {});
     let first = report.first.expect("the campaign catches the slip");
     assert_eq!(first.violation.invariant, Invariant::Immutability);
@@ -65,15 +73,188 @@ fn the_first_vote_slip_is_caught_shrunk_and_replayed_from_its_file() {
         "{} events",
         best.shrunk.events.len()
     );
+    assert_ne!(
+        (best.config.acceptors, best.config.proposers),
+        (3, 2),
+        "this seed's shortest counterexample drew another shape than the campaign's"
+    );
 
-    let file = Counterexample::new(&c.config, &best.shrunk.outcome.profile, &best.shrunk.events);
+    let file = Counterexample::of_shrunk(&buggy, &best);
+    assert_eq!(
+        file.implementation.as_deref(),
+        Some("user_paxos::textbook::Textbook")
+    );
+    assert_eq!(file.invariant, Some(Invariant::Immutability));
+    assert_eq!(file.step, Some(best.shrunk.events.len() as u32));
+    assert!(file
+        .explanation
+        .as_ref()
+        .unwrap()
+        .starts_with("immutability violated"));
     let loaded = Counterexample::from_json(&file.to_json()).unwrap();
-    let (outcome, _) = loaded.replay_with(&buggy).unwrap();
+    assert_eq!(loaded, file);
+    let (outcome, events) = loaded.replay_with(&buggy).unwrap();
     assert_eq!(outcome.ending, Ending::Violation);
     assert_eq!(outcome.violation, best.shrunk.outcome.violation);
-    // The correct code survives the very same schedule.
+    let trace = Trace::new_with(buggy, &loaded.config, loaded.seed, &outcome, &events).unwrap();
+    assert!(trace.render(Format::Text).contains("immutability violated"));
+    // The correct code survives the very same schedule: every event applies to it too (the
+    // slip changes what p1 proposes, not which messages are in flight), and nothing breaks.
     let (correct, _) = loaded.replay_with(&Textbook::correct()).unwrap();
+    assert_ne!(correct.ending, Ending::InvalidEvent);
     assert_eq!(correct.violation, None);
+}
+
+/// A schedule that does not apply (here: the campaign's three acceptors and two
+/// proposers, not the shape the failing execution drew) is no verdict: the trace of such
+/// a replay is refused instead of reading "safe", and the command line refuses a file of
+/// your own roles instead of judging it with the built-in ones.
+#[test]
+fn a_replay_that_breaks_off_is_no_verdict_and_the_command_line_refuses_your_roles() {
+    let buggy = Textbook::with_first_vote_bug();
+    let c = Campaign {
+        shape: ShapeSwarm::ALL,
+        ..campaign(Config::default())
+    };
+    let report = c.run_with(&buggy, &|_, _| {});
+    let best = shortest_counterexample_with(&buggy, &c, &report.first.unwrap(), 15).unwrap();
+    let mut wrong_shape = Counterexample::of_shrunk(&buggy, &best);
+    wrong_shape.config.acceptors = 3;
+    wrong_shape.config.proposers = 2;
+    let (outcome, events) = wrong_shape.replay_with(&buggy).unwrap();
+    assert_eq!(outcome.ending, Ending::InvalidEvent);
+    let refused = Trace::new_with(buggy, &wrong_shape.config, None, &outcome, &events).unwrap_err();
+    assert!(refused.contains("is not enabled"), "{refused}");
+
+    let path = std::env::temp_dir().join(format!(
+        "paxos-safety-user-file-{}.json",
+        std::process::id()
+    ));
+    Counterexample::of_shrunk(&buggy, &best)
+        .save(&path)
+        .unwrap();
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_paxos-safety"))
+        .arg("replay")
+        .arg(&path)
+        .output()
+        .unwrap();
+    std::fs::remove_file(&path).unwrap();
+    assert_eq!(o.status.code(), Some(2), "{o:?}");
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("found with your own roles (user_paxos::textbook::Textbook)")
+            && err.contains("replay_with"),
+        "{err}"
+    );
+    assert!(o.stdout.is_empty(), "{o:?}");
+}
+
+/// The textbook roles, with what the proposers say about themselves replaced by `view`:
+/// nothing at all, or a lie.
+#[derive(Clone)]
+struct Views {
+    view: fn(ProposerView) -> ProposerView,
+}
+
+struct ViewedProposer {
+    inner: TextbookProposer,
+    view: fn(ProposerView) -> ProposerView,
+}
+
+impl ProposerRole for ViewedProposer {
+    fn on_timeout(&mut self, cluster: &Protocol) -> Action {
+        self.inner.on_timeout(cluster)
+    }
+    fn on_message(&mut self, cluster: &Protocol, from: AcceptorId, msg: &Msg) -> Option<Action> {
+        self.inner.on_message(cluster, from, msg)
+    }
+    fn on_crash(&mut self) {
+        self.inner.on_crash();
+    }
+    fn view(&self, cluster: &Protocol) -> ProposerView {
+        (self.view)(self.inner.view(cluster))
+    }
+}
+
+impl Implementation for Views {
+    type Acceptor = textbook::TextbookAcceptor;
+    type Proposer = ViewedProposer;
+    fn acceptor(&mut self, cluster: &Protocol, id: AcceptorId) -> Self::Acceptor {
+        Textbook::correct().acceptor(cluster, id)
+    }
+    fn proposer(&mut self, cluster: &Protocol, id: u8, value: Value) -> ViewedProposer {
+        ViewedProposer {
+            inner: Textbook::correct().proposer(cluster, id, value),
+            view: self.view,
+        }
+    }
+}
+
+/// What a campaign exercised comes from the wire and the checker, never from the roles'
+/// views: a proposer that shows nothing (a terser trace is all it should cost) or claims
+/// to have adopted every time gets the very counts the honest one gets.
+#[test]
+fn what_a_campaign_exercised_does_not_depend_on_what_the_roles_say() {
+    let c = campaign(Config::default());
+    let honest = c.run_with(&Textbook::correct(), &|_, _| {}).counts;
+    assert!(honest.mark(Coverage::ADOPTED) > 0 && honest.never_exercised().is_empty());
+    let mute = Views {
+        view: |_| ProposerView::default(),
+    };
+    assert_eq!(c.run_with(&mute, &|_, _| {}).counts, honest);
+    let liar = Views {
+        view: |v| ProposerView {
+            adopted_from: Some((0, paxos_safety::ballot::Ballot::new(1, 0))),
+            ..v
+        },
+    };
+    assert_eq!(c.run_with(&liar, &|_, _| {}).counts, honest);
+}
+
+/// A trace tells whose value a proposal carries from the wire and the proposer's input,
+/// not from the view: a proposer that adopts without filling `adopted_from` is not
+/// described as proposing "its own value", and a timeout that sent no prepare is not
+/// described as one.
+#[test]
+fn a_trace_does_not_call_an_adopted_value_the_proposers_own() {
+    let quiet = Views {
+        view: |v| ProposerView {
+            adopted_from: None,
+            ..v
+        },
+    };
+    let mut sim = Simulator::with(quiet.clone(), Config::default());
+    let mut adoptions = 0;
+    for seed in 0..300 {
+        let mut events = Vec::new();
+        let outcome = sim.run_seed(seed, Some(&mut events));
+        let trace = Trace::new_with(
+            quiet.clone(),
+            &Config::default(),
+            Some(seed),
+            &outcome,
+            &events,
+        )
+        .unwrap();
+        let text = trace.render(Format::Text);
+        for line in text.lines() {
+            // p1 wants v1 and p2 wants v2: "pN proposes vM" with M != N is an adoption.
+            for (p, other) in [("p1", "v2"), ("p2", "v1")] {
+                if line.contains(&format!("{p} proposes {other} at")) {
+                    adoptions += 1;
+                    assert!(!line.contains("its own value"), "seed {seed}: {line}");
+                    assert!(
+                        line.contains("the value of the vote"),
+                        "seed {seed}: {line}"
+                    );
+                }
+            }
+        }
+    }
+    assert!(
+        adoptions > 10,
+        "only {adoptions} adoptions in 300 executions"
+    );
 }
 
 proptest! {

@@ -49,12 +49,9 @@ fn main() {
         std::process::exit(1);
     };
     let best = shortest_counterexample_with(&buggy, &campaign, &first, 15).expect("it fails");
-    let mut file = Counterexample::new(
-        &campaign.config,
-        &best.shrunk.outcome.profile,
-        &best.shrunk.events,
-    );
-    file.seed = Some(best.seed);
+    // The execution it names ran its own shape and stabilisation point; the file pins
+    // them, with the invariant broken and the implementation's name.
+    let file = Counterexample::of_shrunk(&buggy, &best);
     let path = std::env::temp_dir().join("textbook-first-vote.json");
     file.save(&path).expect("the temp dir is writable");
     println!(

@@ -21,7 +21,7 @@ use crate::counterexample::Counterexample;
 use crate::execution::{Coverage, Simulator};
 use crate::process::ProcessAcceptors;
 use crate::protocol::Builtin;
-use crate::render::{explain_in_context, Format, Trace};
+use crate::render::{Format, Trace};
 use crate::roles::Implementation;
 use crate::shrink::shortest_counterexample_with;
 
@@ -161,21 +161,14 @@ fn evidence<I: Implementation>(
     };
     // The shortest counterexample may come from another execution, of another shape.
     let config = &config;
-    let profile = outcome.profile;
-    let (step, violation) = outcome.violation.unwrap_or((found.step, found.violation));
-    // The stabilisation point was drawn from the seed; the file pins it, and so must the
-    // replay below.
-    let pinned = config.at_stabilisation(outcome.stabilised_at);
-    // The counterexample as replayed once more, for what the wire says about it.
-    let mut sim = Simulator::with(imp.clone(), pinned);
-    sim.run_events(&events, profile, true, None);
-    let explanation = explain_in_context(&violation, &events, step, sim.detail());
-    let mut cx = Counterexample::new(&pinned, &profile, &events);
+    // The file names the violation found, should the replay of a shrunk list not.
+    let mut judged = outcome;
+    let (_, violation) = *judged
+        .violation
+        .get_or_insert((found.step, found.violation));
+    let mut cx = Counterexample::of_execution(imp, config, Some(seed), &judged, &events);
     cx.acceptor_cmd = harness.map(|h| h.command().to_string());
-    cx.seed = Some(seed);
-    cx.invariant = Some(violation.invariant);
-    cx.step = Some(step);
-    cx.explanation = Some(explanation.clone());
+    let explanation = cx.explanation.clone().unwrap_or_default();
     let cause = match harness {
         Some(_) => "acceptor".to_string(),
         None => super::cause_name(config),

@@ -173,6 +173,15 @@ fn note_detail<I: Implementation>(sim: &Simulator<I>, outcome: &Outcome, events:
 
 fn from_file(path: &Path, acceptor: &AcceptorArgs) -> Result<Trace, String> {
     let cx = Counterexample::load(path)?;
+    if let Some(name) = &cx.implementation {
+        return Err(format!(
+            "{}: found with your own roles ({name}), which this command does not have: it \
+             would judge the schedule with the built-in ones. Replay it where your roles \
+             are: Counterexample::load(path)?.replay_with(&your_implementation), and \
+             Trace::new_with to print it",
+            path.display()
+        ));
+    }
     match acceptor.harness(cx.acceptor_cmd.clone())? {
         Some(h) => file_trace(h, path, &cx),
         None => file_trace(Builtin, path, &cx),

@@ -25,7 +25,7 @@ use crate::profile::Profile;
 use crate::protocol::{Builtin, Msg, Phase, Protocol};
 use crate::roles::{AcceptorRole, AcceptorView, Implementation, ProposerRole, ProposerView};
 use crate::scheduler::EventSchedule;
-use crate::world::World;
+use crate::world::{input_value, World};
 
 pub mod json;
 pub mod mermaid;
@@ -205,6 +205,11 @@ impl Trace {
         outcome: &Outcome,
         events: &[Event],
     ) -> Result<Trace, String> {
+        // An execution that broke off at an event not enabled has no verdict to draw: a
+        // trace of the steps before it would read as safe.
+        if let (Ending::InvalidEvent, Some(event)) = (outcome.ending, outcome.invalid) {
+            return Err(not_enabled(outcome.steps + 1, &event));
+        }
         // A seeded execution drew its stabilisation point; the events need it pinned.
         let config = &config.at_stabilisation(outcome.stabilised_at);
         let trace =
@@ -250,6 +255,13 @@ impl Trace {
         events: &[Event],
         ending: Ending,
     ) -> Result<Trace, String> {
+        if ending == Ending::InvalidEvent {
+            return Err(
+                "an execution that broke off at an event not enabled has no trace \
+                        to judge: its verdict would cover only the steps before"
+                    .into(),
+            );
+        }
         let proto = config.protocol();
         // The events alone decide: the step limit must not cut a trace short.
         let profile_run = Profile {
@@ -437,7 +449,7 @@ impl<A: AcceptorRole, P: ProposerRole> Visitor<A, P> for Describer {
         let mut changes = Vec::new();
         describe(
             &self.proto,
-            &step.event,
+            step,
             &self.before,
             &after,
             &mut self.reported,
@@ -470,13 +482,13 @@ impl<A: AcceptorRole, P: ProposerRole> Visitor<A, P> for Describer {
 /// own node first, then acceptors, then proposers.
 fn describe(
     proto: &Protocol,
-    event: &Event,
+    step: &execution::Step,
     before: &Snapshot,
     after: &Snapshot,
     reported: &mut [Reported],
     out: &mut Vec<Change>,
 ) {
-    match *event {
+    match step.event {
         Event::Crash(NodeId::Acceptor(a)) => {
             let s = &after.acceptors[a as usize];
             out.push(Change::AcceptorCrashed {
@@ -517,7 +529,10 @@ fn describe(
             }
         }
         Event::Timeout(p) => {
-            if let Some(ballot) = after.proposers[p as usize].ballot {
+            // The wire says what the timeout sent; a role whose timeout proposed or
+            // decided did not start phase 1, whatever its view says.
+            let prepared = step.proposal.is_none() && !step.decided;
+            if let (Some(ballot), true) = (after.proposers[p as usize].ballot, prepared) {
                 let collides = after
                     .proposers
                     .iter()
@@ -803,7 +818,21 @@ impl Change {
                 adopted,
                 reported,
             } => {
+                // Whose value it is comes from the wire and the proposer's input, not from
+                // the view: a role that does not fill `adopted_from` still adopts.
+                let own = input_value(proposer);
                 let why = match (adopted, reported) {
+                    (None, Some((a, b, v))) if v == value && value != own => format!(
+                        "the value of the vote {} that {} reported",
+                        vote_label((b, v)),
+                        ac(a)
+                    ),
+                    (None, Some((a, b, v))) if v == value => format!(
+                        "its own value, which the vote {} that {} reported carries too",
+                        vote_label((b, v)),
+                        ac(a)
+                    ),
+                    (None, _) if value != own => format!("not its own value {own}"),
                     (None, None) => "its own value, no promise carried a vote".to_string(),
                     (None, Some((a, b, v))) => format!(
                         "its own value, ignoring the vote {} that {} reported",
