@@ -81,6 +81,11 @@ pub trait ProposerRole {
 /// How to build the roles of one execution. The simulator asks for fresh roles at the
 /// start of every execution, so an implementation may hand out pooled resources (the
 /// process harness starts its processes ahead of need).
+///
+/// A campaign clones the implementation once per worker thread (and shrinking clones it
+/// again), so state kept in `self` — a counter of executions, a pool — is per clone: its
+/// figures depend on `--jobs` unless it is shared (an `Arc`). What the roles do must not
+/// depend on such state, or the same seed would not give the same execution.
 pub trait Implementation: Clone + Send + Sync {
     type Acceptor: AcceptorRole;
     type Proposer: ProposerRole;

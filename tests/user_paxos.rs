@@ -97,7 +97,17 @@ fn the_first_vote_slip_is_caught_shrunk_and_replayed_from_its_file() {
     assert_eq!(outcome.ending, Ending::Violation);
     assert_eq!(outcome.violation, best.shrunk.outcome.violation);
     let trace = Trace::new_with(buggy, &loaded.config, loaded.seed, &outcome, &events).unwrap();
-    assert!(trace.render(Format::Text).contains("immutability violated"));
+    let text = trace.render(Format::Text);
+    assert!(text.contains("immutability violated"));
+    // The header names the roles that ran; your buggy code is not "the correct protocol".
+    let header = text.lines().next().unwrap();
+    assert!(
+        header.ends_with("roles user_paxos::textbook::Textbook"),
+        "{header}"
+    );
+    let json = trace.render(Format::Json);
+    let summary: serde_json::Value = serde_json::from_str(json.lines().last().unwrap()).unwrap();
+    assert_eq!(summary["implementation"], "user_paxos::textbook::Textbook");
     // The correct code survives the very same schedule: every event applies to it too (the
     // slip changes what p1 proposes, not which messages are in flight), and nothing breaks.
     let (correct, _) = loaded.replay_with(&Textbook::correct()).unwrap();

@@ -48,7 +48,8 @@
 //! `chosen` (vote or null), `verdict` (`safe` or `violation`), `invariant` (string or null),
 //! `violation_step` (integer or null), `explanation` (string or null), `seed` (integer or
 //! null; the seeds this version derives or picks are below 2^53, so every JSON reader reads them exactly; a larger one from an older version or a user may be rounded by readers that hold numbers as doubles), `config` (the configuration with every fault field pinned, the same object a
-//! counterexample file's `config` is).
+//! counterexample file's `config` is), and `implementation` (string, the type name of your
+//! own roles; absent for the built-in protocol, as in a counterexample file).
 
 use serde_json::{json, Value as Json};
 
@@ -285,7 +286,7 @@ fn summary_object(trace: &Trace) -> Json {
         ),
         None => (Json::Null, Json::Null, Json::Null),
     };
-    json!({
+    let mut summary = json!({
         "type": "summary",
         "steps": trace.steps.len(),
         "ending": trace.ending.name(),
@@ -297,5 +298,10 @@ fn summary_object(trace: &Trace) -> Json {
         "seed": trace.seed,
         // A config always serialises: it is plain integers, options and enums.
         "config": serde_json::to_value(config).unwrap_or(Json::Null),
-    })
+    });
+    // Only your own roles name themselves: traces of the built-in protocol keep their shape.
+    if let (Some(name), Json::Object(fields)) = (&trace.implementation, &mut summary) {
+        fields.insert("implementation".into(), Json::String(name.clone()));
+    }
+    summary
 }

@@ -174,6 +174,9 @@ pub struct Trace {
     pub profile: Profile,
     /// The seed the execution came from, when known (a label only for file replays).
     pub seed: Option<u64>,
+    /// Whose roles ran: [`Implementation::name`], `None` for the built-in protocol. The
+    /// header must not call the user's code "the correct protocol".
+    pub implementation: Option<String>,
     pub steps: Vec<Step>,
     pub ending: Ending,
     /// The lowest ballot at which a value was chosen, with that value.
@@ -263,6 +266,7 @@ impl Trace {
             );
         }
         let proto = config.protocol();
+        let implementation = imp.name();
         // The events alone decide: the step limit must not cut a trace short.
         let profile_run = Profile {
             limits: crate::world::Limits {
@@ -305,6 +309,7 @@ impl Trace {
             config: *config,
             profile: *profile,
             seed,
+            implementation,
             steps: describer.steps,
             ending: if outcome.violation.is_some() {
                 Ending::Violation

@@ -34,10 +34,17 @@ use crate::profile::Profile;
 /// Renders `trace` as text; the result ends with a newline.
 pub fn render(trace: &Trace) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "# {}", describe_run(&trace.config, trace.seed));
+    let _ = writeln!(
+        out,
+        "# {}",
+        describe_run(&trace.config, trace.seed, trace.implementation.as_deref())
+    );
     let _ = writeln!(out, "# profile: {}", describe_profile(&trace.profile));
     // The names a reader must decode, said once.
-    let ballots = if trace.config.bug == Some(Bug::BallotCollision) {
+    // Your roles may number ballots their own way: only `Ballot::new` means round.proposer.
+    let ballots = if trace.implementation.is_some() {
+        "ballot r.s is round r of proposer ps where the roles make ballots with Ballot::new"
+    } else if trace.config.bug == Some(Bug::BallotCollision) {
         "ballot r.0 is round r of any proposer (the bug leaves the proposer out)"
     } else {
         "ballot r.s is round r of proposer ps"
@@ -83,7 +90,7 @@ pub fn render(trace: &Trace) -> String {
 }
 
 /// `seed 7: 3 acceptors, 2 proposers, quorums q1=2 q2=2, bug no-adopt`
-fn describe_run(config: &Config, seed: Option<u64>) -> String {
+fn describe_run(config: &Config, seed: Option<u64>, implementation: Option<&str>) -> String {
     let proto = config.protocol();
     let mut s = match seed {
         Some(seed) => format!("seed {seed}: "),
@@ -94,11 +101,15 @@ fn describe_run(config: &Config, seed: Option<u64>) -> String {
         "{} acceptors, {} proposers, quorums q1={} q2={}, ",
         config.acceptors, config.proposers, proto.q1, proto.q2
     );
-    match config.bug {
-        Some(bug) => {
+    // Bug switches belong to the built-in protocol; your roles carry their own code.
+    match (implementation, config.bug) {
+        (Some(name), _) => {
+            let _ = write!(s, "roles {name}");
+        }
+        (None, Some(bug)) => {
             let _ = write!(s, "bug {bug}");
         }
-        None => s.push_str("correct protocol"),
+        (None, None) => s.push_str("correct protocol"),
     }
     s
 }
