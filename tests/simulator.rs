@@ -282,3 +282,111 @@ fn enabled_lists_deliveries_first_and_faults_last() {
     };
     assert_eq!(out[0], Event::Deliver(env));
 }
+
+/// What a campaign reports as exercised is what the executions did. Each mark is checked
+/// against the trace, which sees the same execution through other code (the renderer's own
+/// bookkeeping of votes, proposals and decisions): `adopted` means some proposal at ballot b
+/// was made after a promise for b reporting a vote reached its proposer, or carried a value
+/// not its own; `duel` that two proposers started ballots; `crashed_voter` that an acceptor
+/// crashed holding a vote. The executions cover every kind of proposal (after a reported
+/// vote that carries the proposer's own value, of another's value, with no vote reported).
+#[test]
+fn what_a_campaign_reports_as_exercised_is_what_the_trace_shows() {
+    use paxos_safety::render::{Change, Trace};
+    use paxos_safety::world::input_value;
+    let (mut own_after_vote, mut other_value, mut no_vote) = (0, 0, 0);
+    let mut marked = [0u32; Coverage::NAMED.len()];
+    let mut runs = 0;
+    let no_adopt = Some(paxos_safety::bug::Bug::NoAdopt);
+    for (proposers, bug) in [(2, None), (2, no_adopt), (1, None)] {
+        let config = Config {
+            proposers,
+            bug,
+            ..Config::default()
+        };
+        let mut sim = Simulator::new(config);
+        for seed in 0..1000 {
+            runs += 1;
+            let mut events = Vec::new();
+            let outcome = sim.run_seed(seed, Some(&mut events));
+            let trace = Trace::new(&config, Some(seed), &outcome, &events).unwrap();
+            let mut heard: Vec<(u8, Ballot)> = Vec::new();
+            let mut voted: Vec<u16> = Vec::new();
+            let mut started: Vec<u8> = Vec::new();
+            let mut expected = Coverage::default();
+            for step in &trace.steps {
+                match step.event {
+                    Event::Deliver(Envelope {
+                        dst: NodeId::Proposer(p),
+                        msg:
+                            Msg::Promise {
+                                ballot,
+                                accepted: Some(_),
+                            },
+                        ..
+                    }) => heard.push((p, ballot)),
+                    Event::Timeout(p) if !started.contains(&p) => started.push(p),
+                    Event::Drop(_) => expected.add(Coverage::DROPPED),
+                    Event::Duplicate(_) => expected.add(Coverage::DUPLICATED),
+                    Event::Restart(_) => expected.add(Coverage::RESTARTED),
+                    Event::Crash(node) => {
+                        expected.add(Coverage::CRASHED);
+                        match node {
+                            NodeId::Proposer(_) => expected.add(Coverage::CRASHED_PROPOSER),
+                            NodeId::Acceptor(a) if voted.contains(&a) => {
+                                expected.add(Coverage::CRASHED_VOTER)
+                            }
+                            NodeId::Acceptor(_) => {}
+                        }
+                    }
+                    _ => {}
+                }
+                if started.len() >= 2 {
+                    expected.add(Coverage::DUEL);
+                }
+                for change in &step.changes {
+                    match *change {
+                        Change::Voted { acceptor, .. } => voted.push(acceptor),
+                        Change::Decided { .. } => expected.add(Coverage::DECIDED),
+                        Change::Chosen { .. } => expected.add(Coverage::CHOSEN),
+                        Change::Proposed {
+                            proposer,
+                            ballot,
+                            value,
+                            ..
+                        } => {
+                            let after_vote = heard.contains(&(proposer, ballot));
+                            let other = value != input_value(proposer);
+                            match (after_vote, other) {
+                                (true, false) => own_after_vote += 1,
+                                (_, true) => other_value += 1,
+                                (false, false) => no_vote += 1,
+                            }
+                            if after_vote || other {
+                                expected.add(Coverage::ADOPTED);
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            for (i, (name, mark)) in Coverage::NAMED.into_iter().enumerate() {
+                assert_eq!(
+                    outcome.coverage.has(mark),
+                    expected.has(mark),
+                    "{name}: seed {seed}, bug {bug:?}"
+                );
+                marked[i] += u32::from(expected.has(mark));
+            }
+        }
+    }
+    // Each kind of proposal occurred, and each mark was both set and unset somewhere, so
+    // each part of each rule was checked.
+    assert!(
+        own_after_vote > 0 && other_value > 0 && no_vote > 0,
+        "{own_after_vote} {other_value} {no_vote}"
+    );
+    for (i, (name, _)) in Coverage::NAMED.into_iter().enumerate() {
+        assert!(marked[i] > 0 && marked[i] < runs, "{name}: {}", marked[i]);
+    }
+}
