@@ -27,6 +27,7 @@ use proptest::test_runner::TestCaseError;
 
 use crate::bug::Bug;
 use crate::config::Config;
+use crate::counterexample::Counterexample;
 use crate::event::Event;
 use crate::execution::{Outcome, Simulator};
 use crate::profile::{Profile, Rates};
@@ -115,35 +116,36 @@ pub fn run_with<I: Implementation>(imp: &I, e: &Execution) -> (Outcome, Vec<Even
     (outcome, events)
 }
 
-/// Runs `e` and fails the test case on a violation. The message carries the explanation
-/// and the events shrunk by [`crate::shrink`] (proptest shrinks the choices; the event
-/// shrinker then removes what choice-level shrinking cannot), ready to paste into a
-/// counterexample file.
+/// Runs `e` and fails the test case on a violation. The message explains the violation and
+/// carries the whole counterexample file of the events shrunk by [`crate::shrink`]
+/// (proptest shrinks the choices; the event shrinker then removes what choice-level
+/// shrinking cannot), with every fault field pinned: save it and it replays.
 pub fn check(e: &Execution) -> Result<Outcome, TestCaseError> {
     check_with(&Builtin, e)
 }
 
-/// [`check`] for your own implementation: the same checker, the same shrinking.
+/// [`check`] for your own implementation: the same checker, the same shrinking. The file
+/// names your roles (its `implementation` field); replay it with
+/// [`crate::counterexample::Counterexample::replay_with`].
 pub fn check_with<I: Implementation>(imp: &I, e: &Execution) -> Result<Outcome, TestCaseError> {
     let (outcome, events) = run_with(imp, e);
-    if let Some((_, v)) = outcome.violation {
+    if outcome.violation.is_some() {
         // Describe the listed (shrunk) events, not the longer execution they came from.
         let shrunk = shrink_with(imp, &e.config, e.profile, &events, None, MAX_REPLAYS);
-        let (shrunk, (step, v)) = match shrunk {
-            Some(s) => {
-                let sv = s.outcome.violation.expect("a shrunk execution still fails");
-                (s.events, sv)
-            }
-            None => (events.clone(), (outcome.steps, v)),
+        let (shrunk_outcome, shrunk_events) = match &shrunk {
+            Some(s) => (&s.outcome, &s.events[..]),
+            None => (&outcome, &events[..]),
         };
-        let trace: Vec<String> = shrunk.iter().map(|e| format!("  {e}")).collect();
+        let file =
+            Counterexample::of_execution(imp, &e.config, None, shrunk_outcome, shrunk_events);
+        // The file ends with a newline, so whatever proptest appends stays off its last line.
         return Err(TestCaseError::fail(format!(
-            "{} (step {step} of these {} events, shrunk from {}):\nconfig: {}\n{}",
-            v.explain(|b| b.sim_label(), |v| v.to_string()),
-            shrunk.len(),
+            "{} (step {} of {} events, shrunk from {}); the counterexample file:\n{}",
+            file.explanation.as_deref().unwrap_or("an invariant broke"),
+            file.step.unwrap_or_default(),
+            shrunk_events.len(),
             events.len(),
-            serde_json::to_string(&e.config).unwrap_or_default(),
-            trace.join("\n")
+            file.to_json()
         )));
     }
     Ok(outcome)

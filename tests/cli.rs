@@ -85,6 +85,17 @@ fn a_buggy_campaign_exits_1_with_a_shrunk_counterexample_that_replays() {
     let file = fv["counterexample"].as_str().unwrap();
     let cx = paxos_safety::counterexample::Counterexample::load(file.as_ref()).unwrap();
     assert_eq!(cx.events.len() as u64, after);
+    // The file's execution, rerun from its seed, is as long as the report says it was
+    // before shrinking (with the first violation's length beside it, not in its place).
+    assert_eq!(cx.seed, fv["shrunk_from_seed"].as_u64());
+    let mut unshrunk = Vec::new();
+    paxos_safety::execution::Simulator::new(cx.config)
+        .run_seed(cx.seed.unwrap(), Some(&mut unshrunk));
+    assert_eq!(
+        unshrunk.len() as u64,
+        fv["shrunk_from_events"].as_u64().unwrap()
+    );
+    assert!(after <= unshrunk.len() as u64);
     // The printed replay command is ready to paste: run it as printed, by a shell in the
     // same directory, and it finds the same violation.
     let r = shell(fv["replay"].as_str().unwrap(), None, None);

@@ -106,7 +106,10 @@ fn fresh_seed() -> u64 {
 
 /// The shrunk (or raw) counterexample of a campaign's first violation.
 struct Evidence {
+    /// The length of the first violation's execution.
     events_before: usize,
+    /// The length of the execution the counterexample was shrunk from, before shrinking.
+    shrunk_from: usize,
     events_after: usize,
     file: Option<PathBuf>,
     file_error: Option<String>,
@@ -138,8 +141,8 @@ fn evidence<I: Implementation>(
     let mut events = Vec::new();
     let outcome = sim.run_seed(found.seed, Some(&mut events));
     let before = events.len();
-    let (seed, config, events, outcome, candidates) = if args.no_shrink {
-        (found.seed, found.config, events, outcome, 0)
+    let (seed, config, events, outcome, candidates, shrunk_from) = if args.no_shrink {
+        (found.seed, found.config, events, outcome, 0, before)
     } else {
         // Every shrinking candidate of a process acceptor starts fresh processes, so fewer
         // starting points are shrunk there.
@@ -155,8 +158,9 @@ fn evidence<I: Implementation>(
                 b.shrunk.events,
                 b.shrunk.outcome,
                 b.candidates,
+                b.events_before,
             ),
-            None => (found.seed, found.config, events, outcome, 0),
+            None => (found.seed, found.config, events, outcome, 0, before),
         }
     };
     // The shortest counterexample may come from another execution, of another shape.
@@ -200,6 +204,7 @@ fn evidence<I: Implementation>(
         seed,
         candidates,
         events_before: before,
+        shrunk_from,
         events_after: events.len(),
         file,
         file_error,
@@ -620,14 +625,23 @@ fn print_text(
                 "  replay the execution: {}",
                 replay_command(&found, harness)
             );
-            if ev.candidates > 0 {
+            let plural = if ev.candidates == 1 { "" } else { "s" };
+            if ev.candidates > 0 && ev.seed == found.seed {
                 crate::say!(
-                    "  shrunk: {} -> {} events (the shortest of {} failing execution{} shrunk, from execution seed {})",
+                    "  shrunk: {} -> {} events (the shortest of {} failing execution{plural} shrunk)",
                     ev.events_before,
                     ev.events_after,
                     ev.candidates,
-                    if ev.candidates == 1 { "" } else { "s" },
-                    ev.seed
+                );
+            } else if ev.candidates > 0 {
+                // Another execution shrank shorter: say whose length is whose.
+                crate::say!(
+                    "  shrunk: {} -> {} events of execution seed {} (the shortest of {} failing execution{plural} shrunk; the first, above, had {})",
+                    ev.shrunk_from,
+                    ev.events_after,
+                    ev.seed,
+                    ev.candidates,
+                    ev.events_before,
                 );
             } else {
                 crate::say!("  not shrunk: {} events", ev.events_before);
@@ -795,6 +809,7 @@ fn summary_json(
             "events_before_shrink": ev.events_before,
             "events_after_shrink": ev.events_after,
             "shrunk_from_seed": ev.seed,
+            "shrunk_from_events": ev.shrunk_from,
             "shrink_candidates": ev.candidates,
             "counterexample": ev.file.as_ref().map(|p| p.display().to_string()),
             "diagram": ev.diagram.as_ref().and_then(|d| d.as_ref().ok()).map(|p| p.display().to_string()),
