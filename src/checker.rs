@@ -86,6 +86,10 @@ pub enum Invariant {
     /// A proposer refused at its ballot starts its next ballot above the promise it was
     /// refused with. A progress rule, judged like [`Invariant::LearnerProgress`].
     RefusalHeeded,
+    /// A proposer starts every ballot above every ballot it used before, its crashes
+    /// included, and proposes at no ballot below them. A rule judged like
+    /// [`Invariant::LearnerProgress`]: a reused ballot can carry two values.
+    BallotFresh,
 }
 
 impl Invariant {
@@ -117,6 +121,7 @@ impl Invariant {
             Invariant::Liveness => "liveness",
             Invariant::LearnerProgress => "learner-progress",
             Invariant::RefusalHeeded => "refusal-heeded",
+            Invariant::BallotFresh => "ballot-fresh",
         }
     }
 
@@ -152,6 +157,10 @@ impl Invariant {
             Invariant::RefusalHeeded => {
                 "a proposer refused at its ballot must start its next ballot above the promise \
                  it was refused with"
+            }
+            Invariant::BallotFresh => {
+                "a proposer must start each ballot above every ballot it used before, crashes \
+                 included"
             }
         }
     }
@@ -288,6 +297,11 @@ impl Violation {
             (Invariant::RefusalHeeded, Some((rb, _))) => format!(
                 "the proposer started ballot {b} after it was refused with a promise of ballot {}",
                 ballot(rb)
+            ),
+            // `earlier` carries the highest ballot the proposer had used.
+            (Invariant::BallotFresh, Some((ub, _))) => format!(
+                "the proposer sent ballot {b} after it had used ballot {}",
+                ballot(ub)
             ),
             (_, _) => format!("{who}{v} at ballot {b}"),
         };

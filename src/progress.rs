@@ -15,16 +15,27 @@
 //!   to be refused again by that acceptor, and with a ballot limit it can use up the
 //!   proposer's attempts without one that could succeed.
 //!
+//! A third rule is about what the proposer must remember, not what it was told:
+//!
+//! - **`ballot-fresh`**: every `Prepare` a proposer sends is above every ballot it sent
+//!   before, its crashes included, and every `Accept` is at the highest of them or above.
+//!   A proposer that forgets its round when it crashes reuses its ballots; that breaks
+//!   safety (`ballot-uniqueness`, then agreement) only when the reused ballot meets a vote
+//!   it did not meet the first time, a schedule a campaign seldom draws, while the reuse
+//!   itself is plain in four events.
+//!
 //! Like the checker, the rules judge only what crosses the wire: the proposer's ballot and
 //! proposal are the last `Prepare` and `Accept` it broadcast, the votes and refusals are
 //! the replies delivered to it, and its decision is the `Decide` the world records. A
 //! proposer's own account of itself is never asked. A crash forgets everything: the
-//! proposer's state is volatile, and so is what it was told.
+//! proposer's state is volatile, and so is what it was told; only the ballots it used are
+//! kept, for `ballot-fresh`.
 //!
-//! They are progress rules, not safety rules, so they are not in [`Invariant::ALL`] and the
-//! grader node, which judges only safety, never applies them. A user's proposer
-//! ([`crate::roles::ProposerRole`]) is held to them too: both are what "Paxos Made Simple"
-//! asks of a proposer that wants its value chosen.
+//! They are rules of the proposer, not safety invariants, so they are not in
+//! [`Invariant::ALL`] and the grader node, which judges only safety, never applies them. A
+//! user's proposer ([`crate::roles::ProposerRole`]) is held to them too: all three are
+//! what "Paxos Made Simple" asks of a proposer (its ballots unique and increasing, kept in
+//! stable storage).
 
 use crate::ballot::{AcceptorId, Ballot, Value};
 use crate::checker::{Invariant, Violation};
@@ -49,6 +60,9 @@ struct Told {
 #[derive(Clone, Debug, Default)]
 pub struct Progress {
     told: Vec<Told>,
+    /// For each proposer, the highest ballot it ever broadcast: kept across its crashes,
+    /// since `ballot-fresh` is about what the proposer must not forget.
+    used: Vec<Option<Ballot>>,
 }
 
 impl Progress {
@@ -56,6 +70,8 @@ impl Progress {
     pub fn reset(&mut self, proposers: usize) {
         self.told.clear();
         self.told.resize(proposers, Told::default());
+        self.used.clear();
+        self.used.resize(proposers, None);
     }
 
     /// Judges the step that applied `event` to `world`, which held `in_flight` messages
@@ -90,12 +106,36 @@ impl Progress {
             broken = told.reply(proto, a, &env.msg, world.decided & (1 << p) != 0);
         }
         if let Some(sent) = world.network.get(sent_from) {
+            if let Some(v) = fresh(&mut self.used[p as usize], &sent.msg) {
+                broken.get_or_insert(v);
+            }
             if let Some(v) = told.sent(&sent.msg) {
                 broken.get_or_insert(v);
             }
         }
         broken
     }
+}
+
+/// The `ballot-fresh` rule for a proposer that broadcast `msg` and had used ballots up to
+/// `used` before: a `Prepare` goes above every one of them, an `Accept` is at the highest
+/// (the ballot its phase 1 ran at) or above.
+fn fresh(used: &mut Option<Ballot>, msg: &Msg) -> Option<Violation> {
+    let (ballot, reused) = match *msg {
+        Msg::Prepare { ballot } => (ballot, used.is_some_and(|u| ballot <= u)),
+        Msg::Accept { ballot, .. } => (ballot, used.is_some_and(|u| ballot < u)),
+        _ => return None,
+    };
+    let before = *used;
+    *used = (*used).max(Some(ballot));
+    reused.then(|| Violation {
+        invariant: Invariant::BallotFresh,
+        ballot,
+        value: Value::default(),
+        earlier: before.map(|u| (u, Value::default())),
+        acceptor: None,
+        reported: None,
+    })
 }
 
 impl Told {
@@ -166,6 +206,37 @@ mod tests {
 
     fn b(round: u64, slot: u8) -> Ballot {
         Ballot::new(round, slot)
+    }
+
+    #[test]
+    fn a_ballot_is_fresh_above_every_one_used_and_phase_2_stays_at_its_own() {
+        let prepare = |ballot| Msg::Prepare { ballot };
+        let accept = |ballot| Msg::Accept {
+            ballot,
+            value: Value(1),
+        };
+        let mut used = None;
+        assert_eq!(fresh(&mut used, &prepare(b(2, 1))), None);
+        assert_eq!(fresh(&mut used, &accept(b(2, 1))), None);
+        assert_eq!(used, Some(b(2, 1)));
+        for (msg, at) in [(prepare(b(2, 1)), b(2, 1)), (accept(b(1, 1)), b(1, 1))] {
+            let v = fresh(&mut used, &msg).expect("reused");
+            assert_eq!(v.invariant, Invariant::BallotFresh);
+            assert_eq!(
+                (v.ballot, v.earlier),
+                (at, Some((b(2, 1), Value::default())))
+            );
+        }
+        // Replies are not the proposer's ballots; a higher ballot is fresh and is the bar.
+        let nack = Msg::Nack {
+            ballot: b(1, 1),
+            promised: b(9, 2),
+        };
+        assert_eq!(fresh(&mut used, &nack), None);
+        assert_eq!(fresh(&mut used, &prepare(b(3, 1))), None);
+        assert_eq!(used, Some(b(3, 1)));
+        assert!(fresh(&mut used, &prepare(b(2, 1))).is_some());
+        assert_eq!(used, Some(b(3, 1)), "a stale ballot does not lower the bar");
     }
 
     #[test]

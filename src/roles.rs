@@ -71,7 +71,7 @@ pub trait ProposerRole {
     fn on_message(&mut self, cluster: &Protocol, from: AcceptorId, msg: &Msg) -> Option<Action>;
 
     /// The node crashes: volatile state is lost now, at the crash. What it keeps must be
-    /// enough never to reuse a ballot.
+    /// enough never to reuse a ballot (the `ballot-fresh` rule of [`crate::progress`]).
     fn on_crash(&mut self);
 
     /// What the proposer says it is doing, for traces only (never judged).

@@ -1,7 +1,8 @@
-//! The progress rules (`src/progress.rs`) catch the two slips mutation testing found in
+//! The proposer's rules (`src/progress.rs`) catch the two slips mutation testing found in
 //! the built-in proposer, which break no safety invariant: a proposer deaf to the votes for
-//! its own ballot, and one deaf to refusals of its own ballot. Each is the built-in
-//! proposer with one kind of reply withheld, so the rest of its behaviour is the reference.
+//! its own ballot, and one deaf to refusals of its own ballot; and a proposer that forgets
+//! its ballots when it crashes, which breaks safety only in rare schedules. Each is the
+//! built-in proposer with one flaw, so the rest of its behaviour is the reference.
 
 use paxos_safety::ballot::{AcceptorId, Value};
 use paxos_safety::campaign::Campaign;
@@ -13,14 +14,18 @@ use paxos_safety::protocol::{Acceptor, Action, Msg, Proposer, Protocol};
 use paxos_safety::roles::{Implementation, ProposerRole, ProposerView};
 use paxos_safety::shrink::shortest_counterexample_with;
 
-/// Which replies of its current ballot the proposer never hears.
+/// What the proposer gets wrong.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Deaf {
-    /// `Accepted` for its current ballot: it never counts a vote, so it never decides.
+    /// It never hears `Accepted` for its current ballot: it never counts a vote, so it
+    /// never decides.
     Votes,
-    /// `Nack` for its current ballot: it retries at the next round of its own, however far
-    /// ahead the refusal said the others are.
+    /// It never hears `Nack` for its current ballot: it retries at the next round of its
+    /// own, however far ahead the refusal said the others are.
     Refusals,
+    /// It does not hear its own past: a crash forgets its round too, so it starts again at
+    /// round 1 and reuses its ballots (with another value, should it adopt one).
+    OwnBallots,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -29,6 +34,8 @@ struct Slip(Deaf);
 struct SlipProposer {
     inner: Proposer,
     deaf: Deaf,
+    id: u8,
+    value: Value,
 }
 
 impl Implementation for Slip {
@@ -43,6 +50,8 @@ impl Implementation for Slip {
         SlipProposer {
             inner: Proposer::new(id, value),
             deaf: self.0,
+            id,
+            value,
         }
     }
 }
@@ -67,7 +76,11 @@ impl ProposerRole for SlipProposer {
     }
 
     fn on_crash(&mut self) {
-        self.inner.restart();
+        if self.deaf == Deaf::OwnBallots {
+            self.inner = Proposer::new(self.id, self.value);
+        } else {
+            self.inner.restart();
+        }
     }
 
     fn view(&self, cluster: &Protocol) -> ProposerView {
@@ -133,6 +146,19 @@ fn a_proposer_deaf_to_its_votes_breaks_learner_progress() {
 }
 
 #[test]
+fn a_proposer_that_forgets_its_ballots_in_a_crash_breaks_ballot_fresh() {
+    // Timeout (prepare 1.1 sent), crash, restart, timeout: prepare 1.1 again.
+    caught(
+        Deaf::OwnBallots,
+        Invariant::BallotFresh,
+        4,
+        "ballot-fresh violated: the proposer sent ballot ",
+        "(a proposer must start each ballot above every ballot it used before, crashes \
+         included)",
+    );
+}
+
+#[test]
 fn a_proposer_deaf_to_refusals_breaks_refusal_heeded() {
     caught(
         Deaf::Refusals,
@@ -162,7 +188,9 @@ fn no_bug_switch_makes_the_built_in_proposer_break_a_progress_rule() {
                 assert!(
                     !matches!(
                         v.invariant,
-                        Invariant::LearnerProgress | Invariant::RefusalHeeded
+                        Invariant::LearnerProgress
+                            | Invariant::RefusalHeeded
+                            | Invariant::BallotFresh
                     ),
                     "{bug:?}, seed {seed}, step {step}: {v}"
                 );
