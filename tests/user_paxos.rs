@@ -282,3 +282,69 @@ proptest! {
         strategy::check_with(&Textbook::correct(), &e)?;
     }
 }
+
+/// The textbook roles with a proposer that skips phase 1: its timer starts a ballot and
+/// sends `Accept` of its own value straight away, the "fast" proposer every course warns
+/// about.
+#[derive(Clone)]
+struct Hasty;
+
+struct HastyProposer {
+    inner: TextbookProposer,
+    value: Value,
+}
+
+impl ProposerRole for HastyProposer {
+    fn on_timeout(&mut self, cluster: &Protocol) -> Action {
+        match self.inner.on_timeout(cluster) {
+            Action::Broadcast(Msg::Prepare { ballot }) => Action::Broadcast(Msg::Accept {
+                ballot,
+                value: self.value,
+            }),
+            other => other,
+        }
+    }
+    fn on_message(&mut self, cluster: &Protocol, from: AcceptorId, msg: &Msg) -> Option<Action> {
+        self.inner.on_message(cluster, from, msg)
+    }
+    fn on_crash(&mut self) {
+        self.inner.on_crash();
+    }
+    fn view(&self, cluster: &Protocol) -> ProposerView {
+        self.inner.view(cluster)
+    }
+}
+
+impl Implementation for Hasty {
+    type Acceptor = textbook::TextbookAcceptor;
+    type Proposer = HastyProposer;
+    fn acceptor(&mut self, cluster: &Protocol, id: AcceptorId) -> Self::Acceptor {
+        Textbook::correct().acceptor(cluster, id)
+    }
+    fn proposer(&mut self, cluster: &Protocol, id: u8, value: Value) -> HastyProposer {
+        HastyProposer {
+            inner: Textbook::correct().proposer(cluster, id, value),
+            value,
+        }
+    }
+}
+
+/// A timeout that proposed is described by what it sent: a proposal, not "sends prepare"
+/// (the proposer's view still says it is preparing). And skipping phase 1 is caught.
+#[test]
+fn a_timeout_that_proposes_reads_as_a_proposal_and_skipping_phase_1_is_caught() {
+    let report = campaign(Config::default()).run_with(&Hasty, &|_, _| {});
+    let first = report.first.expect("skipping phase 1 is unsafe");
+    let mut sim = Simulator::with(Hasty, first.config);
+    let mut events = Vec::new();
+    let outcome = sim.run_seed(first.seed, Some(&mut events));
+    let trace = Trace::new_with(Hasty, &first.config, Some(first.seed), &outcome, &events)
+        .unwrap()
+        .render(Format::Text);
+    let timeouts: Vec<&str> = trace.lines().filter(|l| l.contains(" timeout p")).collect();
+    assert!(!timeouts.is_empty(), "{trace}");
+    for line in timeouts {
+        assert!(!line.contains("sends prepare"), "{line}");
+        assert!(line.contains(" proposes v"), "{line}");
+    }
+}

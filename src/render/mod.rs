@@ -551,6 +551,16 @@ fn describe(
                 });
             }
             reported[p as usize] = None;
+            // A role may propose straight from its timer (skipping phase 1, say).
+            if let Some((ballot, value)) = step.proposal {
+                out.push(Change::Proposed {
+                    proposer: p,
+                    ballot,
+                    value,
+                    adopted: after.proposers[p as usize].adopted_from,
+                    reported: None,
+                });
+            }
         }
         Event::Deliver(env) => {
             if let (NodeId::Acceptor(a), Msg::Promise { accepted, .. }) = (env.src, env.msg) {
@@ -561,7 +571,12 @@ fn describe(
                 NodeId::Acceptor(a) => Some((a, env.msg)),
                 NodeId::Proposer(_) => None,
             };
-            proposer_changes(proto, before, after, reported, reply, out);
+            // The proposal is what went on the wire, from the proposer the reply reached.
+            let proposal = match (env.dst, step.proposal) {
+                (NodeId::Proposer(p), Some((ballot, value))) => Some((p, ballot, value)),
+                _ => None,
+            };
+            proposer_changes(proto, before, after, reported, reply, proposal, out);
         }
         // The network's faults change no node; the event's text says all there is.
         Event::Drop(_) | Event::Duplicate(_) => {}
@@ -616,13 +631,15 @@ fn acceptor_changes(before: &Snapshot, after: &Snapshot, out: &mut Vec<Change>) 
 }
 
 /// `reply` is the acceptor and message of a delivered reply: the one thing a proposer can
-/// have counted in this step.
+/// have counted in this step; `proposal` the `Accept` that proposer broadcast in reply, if
+/// any (from the wire: a role's view need not say it moved to phase 2).
 fn proposer_changes(
     proto: &Protocol,
     before: &Snapshot,
     after: &Snapshot,
     reported: &[Reported],
     reply: Option<(AcceptorId, Msg)>,
+    proposal: Option<(u8, Ballot, Value)>,
     out: &mut Vec<Change>,
 ) {
     for (p, (was, now)) in before.proposers.iter().zip(&after.proposers).enumerate() {
@@ -654,9 +671,7 @@ fn proposer_changes(
                     && was.promised_by & (1u64 << from) != 0,
             });
         }
-        if let (Phase::Preparing, Phase::Accepting, Some(value)) =
-            (was.phase, now.phase, now.proposal)
-        {
+        if let Some((_, ballot, value)) = proposal.filter(|&(q, ..)| q == proposer) {
             out.push(Change::Proposed {
                 proposer,
                 ballot,
