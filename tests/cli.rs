@@ -950,8 +950,7 @@ fn searches_and_campaigns_log_a_line_where_stderr_is_not_a_terminal() {
     ] {
         let (n, all, err, _, room) = logged(&format!("{args} --log-every 0.2"), name);
         // A line every 0.2 s at most, when the command calls (the liveness search every
-        // 65,536 states, which a debug build on a loaded machine may take most of the
-        // second to reach): at least one, never a burst.
+        // 4,096 states): at least one, never a burst.
         assert!(
             n >= 1 && n <= room && n == all,
             "{args}: {n} lines, room for {room}: {err}"
