@@ -1005,6 +1005,76 @@ mod tests {
         Trace::restep(&config, &profile(), None, &events, Ending::ScheduleEnd)
     }
 
+    /// Every way a proposal is explained, by the vote the proposer adopted (its view), the
+    /// highest vote its promises reported (the wire) and whether the value is its own.
+    #[test]
+    fn a_proposal_says_whose_value_it_carries() {
+        let b = Ballot::new;
+        let proposed = |value, adopted, reported| {
+            Change::Proposed {
+                proposer: 0,
+                ballot: b(2, 1),
+                value,
+                adopted,
+                reported,
+            }
+            .text()
+        };
+        let (own, other) = (Value(1), Value(2));
+        let cases = [
+            (
+                other,
+                None,
+                Some((1, b(1, 2), other)),
+                "the value of the vote (1.2, v2) that a2 reported",
+            ),
+            (
+                own,
+                None,
+                Some((1, b(1, 1), own)),
+                "its own value, which the vote (1.1, v1) that a2 reported carries too",
+            ),
+            (other, None, None, "not its own value v1"),
+            (
+                other,
+                None,
+                Some((1, b(1, 2), Value(3))),
+                "not its own value v1",
+            ),
+            (own, None, None, "its own value, no promise carried a vote"),
+            (
+                own,
+                None,
+                Some((2, b(1, 2), other)),
+                "its own value, ignoring the vote (1.2, v2) that a3 reported",
+            ),
+            (
+                other,
+                Some((0, b(1, 1))),
+                Some((2, b(1, 2), Value(3))),
+                "adopted from the vote of a1 at 1.1, though a3 reported the higher vote (1.2, v3)",
+            ),
+            (
+                other,
+                Some((2, b(1, 2))),
+                Some((2, b(1, 2), other)),
+                "adopted from the vote of a3 at 1.2",
+            ),
+            (
+                other,
+                Some((2, b(1, 2))),
+                None,
+                "adopted from the vote of a3 at 1.2",
+            ),
+        ];
+        for (value, adopted, reported, why) in cases {
+            assert_eq!(
+                proposed(value, adopted, reported),
+                format!("p1 proposes {value} at 2.1 ({why})")
+            );
+        }
+    }
+
     #[test]
     fn an_amnesiac_acceptor_is_shown_forgetting_its_promise() {
         let events = [
