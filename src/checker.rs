@@ -298,6 +298,14 @@ impl Violation {
                 "the proposer started ballot {b} after it was refused with a promise of ballot {}",
                 ballot(rb)
             ),
+            // The harness knows what went wrong (the offending line); the violation, only
+            // where: the ballot of the request that got no proper reply, if it was one.
+            (Invariant::AcceptorProtocol, _) if self.ballot == Ballot::default() => {
+                format!("{who}broke the wire protocol")
+            }
+            (Invariant::AcceptorProtocol, _) => {
+                format!("{who}gave no single well-formed reply to its request at ballot {b}")
+            }
             // `earlier` carries the highest ballot the proposer had used.
             (Invariant::BallotFresh, Some((ub, _))) => format!(
                 "the proposer sent ballot {b} after it had used ballot {}",

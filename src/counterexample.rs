@@ -17,11 +17,13 @@
 //! }
 //! ```
 //!
-//! Two optional fields say what the events ran against when it was not the built-in
+//! Optional fields say what the events ran against when it was not the built-in
 //! protocol: `acceptor_cmd`, the command of the acceptor processes (`fuzz --acceptor-cmd`),
-//! which `replay` starts again; and `implementation`, the name of your own roles
-//! ([`Implementation::name`]), which `replay` refuses, since only your code can replay them
-//! ([`Counterexample::replay_with`]).
+//! which `replay` starts again, with `acceptor_crash` (`pause` or `restart`) and
+//! `reply_timeout_ms`, the harness settings it was found with (a finding of a restarted
+//! process that lost its state does not replay under `pause`); and `implementation`, the
+//! name of your own roles ([`Implementation::name`]), which `replay` refuses, since only
+//! your code can replay them ([`Counterexample::replay_with`]).
 
 use std::path::Path;
 
@@ -31,6 +33,7 @@ use crate::checker::Invariant;
 use crate::config::Config;
 use crate::event::Event;
 use crate::execution::{Outcome, Simulator};
+use crate::process::CrashMode;
 use crate::profile::{Profile, ProfileSpec};
 use crate::render::explain_in_context;
 use crate::roles::Implementation;
@@ -62,6 +65,14 @@ pub struct Counterexample {
     /// `replay` uses it unless told another.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub acceptor_cmd: Option<String>,
+    /// What a crash did to the acceptor processes (`fuzz --acceptor-crash`), recorded with
+    /// `acceptor_cmd`: `replay` uses it unless told another.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub acceptor_crash: Option<CrashMode>,
+    /// The reply timeout of the acceptor processes in milliseconds (`fuzz --reply-timeout`),
+    /// recorded with `acceptor_cmd`, so that a finding of silence replays as one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reply_timeout_ms: Option<u64>,
     /// The implementation the file was found with, when it is your own roles
     /// ([`Implementation::name`]): the command line cannot replay those, and says so
     /// instead of judging the schedule with the built-in roles.
@@ -85,6 +96,8 @@ impl Counterexample {
             explanation: None,
             events: events.iter().map(Event::to_string).collect(),
             acceptor_cmd: None,
+            acceptor_crash: None,
+            reply_timeout_ms: None,
             implementation: None,
         }
     }

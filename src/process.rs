@@ -47,7 +47,10 @@ pub const INIT_TIMEOUT: Duration = Duration::from_secs(10);
 pub const MAX_REPLY_BYTES: usize = 1 << 20;
 
 /// What a crash does to an acceptor process.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "kebab-case")]
 pub enum CrashMode {
     /// The process keeps running and keeps its memory; messages to it wait until it is
     /// back (a crash with durable state, as the simulator models it).
@@ -112,6 +115,10 @@ impl ProcessAcceptors {
 
     pub fn crash_mode(&self) -> CrashMode {
         self.settings.crash
+    }
+
+    pub fn reply_timeout(&self) -> Duration {
+        self.settings.reply_timeout
     }
 
     /// The ceiling that process start-up alone sets: executions per second when each
@@ -205,6 +212,64 @@ struct Proc {
     /// that start-up overlaps with other work).
     init_pending: bool,
     spawn_error: Option<String>,
+    /// The last lines the process wrote to stderr, for the fault message of a process
+    /// that exits (a traceback's last line is usually the whole story).
+    stderr: Arc<StderrTail>,
+}
+
+/// The last few lines of a process's stderr, kept by a thread that reads them.
+#[derive(Debug, Default)]
+struct StderrTail {
+    lines: Mutex<std::collections::VecDeque<String>>,
+    /// The stream ended: every line it had is in `lines`.
+    done: std::sync::atomic::AtomicBool,
+}
+
+impl StderrTail {
+    const KEEP: usize = 3;
+    const LINE_CHARS: usize = 200;
+
+    fn read(&self, stderr: impl Read) {
+        let mut reader = BufReader::new(stderr);
+        loop {
+            let mut buf = Vec::new();
+            // Bounded, like replies: a process that floods stderr costs nothing but time.
+            match (&mut reader).take(64 << 10).read_until(b'\n', &mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(_) => {
+                    let text = String::from_utf8_lossy(&buf);
+                    let text = text.trim_end();
+                    if text.trim().is_empty() {
+                        continue;
+                    }
+                    let line: String = text.chars().take(Self::LINE_CHARS).collect();
+                    let mut lines = self.lines.lock().unwrap_or_else(|e| e.into_inner());
+                    if lines.len() == Self::KEEP {
+                        lines.pop_front();
+                    }
+                    lines.push_back(line);
+                }
+            }
+        }
+        self.done.store(true, Ordering::Release);
+    }
+
+    /// `; its stderr ended with: ...`, or nothing when it wrote none. Waits a little for
+    /// the reader to reach the end of a stream whose process has exited.
+    fn suffix(&self) -> String {
+        for _ in 0..50 {
+            if self.done.load(Ordering::Acquire) {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        let lines = self.lines.lock().unwrap_or_else(|e| e.into_inner());
+        if lines.is_empty() {
+            return String::new();
+        }
+        let joined: Vec<&str> = lines.iter().map(String::as_str).collect();
+        format!("; its stderr ended with: {}", joined.join(" | "))
+    }
 }
 
 impl std::fmt::Debug for Line {
@@ -266,7 +331,7 @@ impl Proc {
             .env("PAXOS_DATA_DIR", &dir.0)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
-            .stderr(Stdio::null());
+            .stderr(Stdio::piped());
         #[cfg(unix)]
         {
             use std::os::unix::process::CommandExt;
@@ -300,6 +365,11 @@ impl Proc {
         };
         let stdout = child.stdout.take().expect("stdout is piped");
         std::thread::spawn(move || forward_lines(stdout, tx));
+        let tail = Arc::new(StderrTail::default());
+        if let Some(stderr) = child.stderr.take() {
+            let tail = tail.clone();
+            std::thread::spawn(move || tail.read(stderr));
+        }
         let mut stdin = child.stdin.take();
         let ids: Vec<String> = (0..acceptors).map(node_name).collect();
         let init = json!({"src": "c0", "dest": node_name(id), "body": {
@@ -316,6 +386,7 @@ impl Proc {
             cluster_size: acceptors,
             init_pending: true,
             spawn_error: None,
+            stderr: tail,
         }
     }
 
@@ -328,6 +399,7 @@ impl Proc {
             cluster_size: acceptors,
             init_pending: false,
             spawn_error: Some(error),
+            stderr: Arc::default(),
         }
     }
 
@@ -338,7 +410,7 @@ impl Proc {
                 break;
             };
             if let Ok(Some(status)) = child.try_wait() {
-                return format!("exited ({status})");
+                return format!("exited ({status}{})", self.stderr.suffix());
             }
             std::thread::sleep(Duration::from_millis(2));
         }
@@ -360,6 +432,17 @@ impl Proc {
                     None,
                 ))
             }
+            // Start-up has its own, longer limit, and a process that never answers init
+            // most likely does not know it must.
+            Err(RecvTimeoutError::Timeout) if what == "init" => Err(RoleFault::new(
+                format!(
+                    "no reply to init within {:.1} s of starting (the first line it reads is \
+                     init, msg_id 0; it must answer init_ok with in_reply_to 0 before any \
+                     prepare or accept)",
+                    timeout.as_secs_f64()
+                ),
+                None,
+            )),
             Err(RecvTimeoutError::Timeout) => Err(RoleFault::new(
                 format!(
                     "no reply to {what} within the reply timeout of {:.1} s",

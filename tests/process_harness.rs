@@ -285,7 +285,37 @@ fn protocol_faults_are_findings_never_hangs() {
         assert_eq!(v.invariant, Invariant::AcceptorProtocol, "{mode}");
         let detail = sim.detail().unwrap_or_default();
         assert!(detail.contains(says), "{mode}: {detail}");
+        // The headline says what kind of thing went wrong, not a value nobody sent.
+        let headline = v.to_string();
+        assert!(
+            headline.contains("gave no single well-formed reply to its request at ballot")
+                && !headline.contains(" v0"),
+            "{mode}: {headline}"
+        );
     }
+}
+
+/// A process that dies says why: the last lines of its stderr (a traceback ends with the
+/// exception) come with the fault, since nothing else of its stderr is shown.
+#[test]
+fn a_process_that_exits_is_reported_with_its_last_stderr_lines() {
+    let h = ProcessAcceptors::new(
+        "echo first >&2; echo 'RuntimeError: boom' >&2; exit 3",
+        CrashMode::Pause,
+        Duration::from_secs(5),
+    );
+    let mut sim = Simulator::with(h, Config::default());
+    let o = sim.run_seed(5, None);
+    assert_eq!(
+        o.violation.map(|(_, v)| v.invariant),
+        Some(Invariant::AcceptorProtocol)
+    );
+    let detail = sim.detail().unwrap_or_default();
+    assert!(
+        detail
+            .contains("exited (exit status: 3; its stderr ended with: first | RuntimeError: boom)"),
+        "{detail}"
+    );
 }
 
 #[test]
@@ -366,6 +396,62 @@ fn fuzz_writes_a_file_that_replay_reruns_on_fresh_processes() {
         "{}",
         String::from_utf8_lossy(&correct.stdout)
     );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A process that lost its state on a restart is a finding of `--acceptor-crash restart`
+/// only: the file records the crash mode and the reply timeout, so `replay FILE` alone
+/// finds it again, and a flag still overrides what the file says.
+#[test]
+fn a_file_found_under_restart_replays_under_restart() {
+    let dir = std::env::temp_dir().join(format!("paxos-harness-restart-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    // The grader node keeps its state in memory: a restart forgets it.
+    let cmd = format!("{NODE} node");
+    let out = std::process::Command::new(NODE)
+        .args([
+            "fuzz", "--runs", "300", "--seed", "9", "--jobs", "1", "--json",
+        ])
+        .args(["--acceptor-crash", "restart", "--reply-timeout", "4.5"])
+        .arg("--out-dir")
+        .arg(&dir)
+        .args(["--acceptor-cmd", &cmd])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let summary: serde_json::Value = serde_json::from_str(stdout.lines().last().unwrap()).unwrap();
+    let first = &summary["first_violation"];
+    let replay_line = first["replay"].as_str().unwrap();
+    assert!(
+        replay_line.contains("--acceptor-crash restart --reply-timeout 4.5"),
+        "{replay_line}"
+    );
+    let file = first["counterexample"].as_str().unwrap();
+    let cx: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(file).unwrap()).unwrap();
+    assert_eq!(cx["acceptor_crash"], "restart");
+    assert_eq!(cx["reply_timeout_ms"], 4500);
+    let replay = |extra: &[&str]| {
+        let o = std::process::Command::new(NODE)
+            .args(["replay", file])
+            .args(extra)
+            .output()
+            .unwrap();
+        (
+            o.status.code(),
+            String::from_utf8_lossy(&o.stdout).into_owned(),
+        )
+    };
+    let (code, text) = replay(&[]);
+    assert_eq!(code, Some(1), "{text}");
+    let (code, text) = replay(&["--acceptor-crash", "pause"]);
+    assert_eq!(code, Some(0), "{text}");
     let _ = std::fs::remove_dir_all(&dir);
 }
 

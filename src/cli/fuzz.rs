@@ -171,7 +171,11 @@ fn evidence<I: Implementation>(
         .violation
         .get_or_insert((found.step, found.violation));
     let mut cx = Counterexample::of_execution(imp, config, Some(seed), &judged, &events);
-    cx.acceptor_cmd = harness.map(|h| h.command().to_string());
+    if let Some(h) = harness {
+        cx.acceptor_cmd = Some(h.command().to_string());
+        cx.acceptor_crash = Some(h.crash_mode());
+        cx.reply_timeout_ms = Some(h.reply_timeout().as_millis() as u64);
+    }
     let explanation = cx.explanation.clone().unwrap_or_default();
     let cause = match harness {
         Some(_) => "acceptor".to_string(),
@@ -185,8 +189,13 @@ fn evidence<I: Implementation>(
     let diagram = args.diagram.as_ref().map(|path| {
         let trace = Trace::new_with(imp.clone(), config, Some(seed), &outcome, &events)?;
         let md = format!(
-            "# {explanation}\n\nShrunk counterexample of `paxos-safety fuzz` (execution seed {}); \
+            "# {explanation}\n\n{} of `paxos-safety fuzz` (execution seed {}); \
              replay it with `paxos-safety replay {}`.\n\n```mermaid\n{}```\n",
+            if candidates > 0 {
+                "Shrunk counterexample"
+            } else {
+                "Counterexample (not shrunk)"
+            },
             seed,
             file.as_ref()
                 .map_or("FILE".to_string(), |p| p.display().to_string()),
@@ -235,9 +244,10 @@ fn replay_command(found: &Found, harness: Option<&ProcessAcceptors>) -> String {
     let profile = Simulator::new(*config).profile_for(found.seed);
     let acceptor = harness.map_or(String::new(), |h| {
         format!(
-            " --acceptor-cmd {} --acceptor-crash {}",
+            " --acceptor-cmd {} --acceptor-crash {} --reply-timeout {}",
             shell_quote(h.command()),
-            h.crash_mode().name()
+            h.crash_mode().name(),
+            h.reply_timeout().as_secs_f64()
         )
     });
     format!(
@@ -326,8 +336,9 @@ pub fn run(args: FuzzArgs) -> ExitCode {
     let chatty = !args.json && !args.quiet;
     if chatty {
         crate::say!(
-            "paxos-safety fuzz: campaign seed {seed}, {} runs, {jobs} jobs, shard {}/{}",
+            "paxos-safety fuzz: campaign seed {seed}, {} runs, {jobs} job{}, shard {}/{}",
             runs.map_or("unbounded".to_string(), |r| r.to_string()),
+            if jobs == 1 { "" } else { "s" },
             campaign.shard.0,
             campaign.shard.1
         );

@@ -329,38 +329,56 @@ pub struct AcceptorArgs {
     #[arg(long, value_name = "CMD", help_heading = "Your acceptor")]
     pub acceptor_cmd: Option<String>,
     /// What a crash does to an acceptor process: pause keeps it (durable state), restart
-    /// kills it and starts it again on the same PAXOS_DATA_DIR
-    #[arg(long, value_enum, default_value_t = CrashMode::Pause, value_name = "MODE", help_heading = "Your acceptor")]
-    pub acceptor_crash: CrashMode,
+    /// kills it and starts it again on the same PAXOS_DATA_DIR [default: pause; replay
+    /// FILE: the file's]
+    #[arg(long, value_enum, value_name = "MODE", help_heading = "Your acceptor")]
+    pub acceptor_crash: Option<CrashMode>,
     /// Seconds to wait for each reply line before calling it an acceptor-protocol finding
-    #[arg(
-        long,
-        value_name = "SECONDS",
-        default_value_t = 2.0,
-        help_heading = "Your acceptor"
-    )]
-    pub reply_timeout: f64,
+    /// [default: 2; replay FILE: the file's]
+    #[arg(long, value_name = "SECONDS", help_heading = "Your acceptor")]
+    pub reply_timeout: Option<f64>,
 }
+
+/// Seconds an acceptor process may take to answer, unless `--reply-timeout` says otherwise.
+pub const DEFAULT_REPLY_TIMEOUT: f64 = 2.0;
 
 impl AcceptorArgs {
     /// The process harness, when a command is given here or by the config file (`file`),
     /// checked to start and answer one prepare.
     pub fn harness(&self, file: Option<String>) -> Result<Option<ProcessAcceptors>, String> {
+        self.harness_with(file, None, None)
+    }
+
+    /// [`AcceptorArgs::harness`] with the crash mode and reply timeout (in milliseconds) a
+    /// counterexample file recorded, which the flags override.
+    pub fn harness_with(
+        &self,
+        file: Option<String>,
+        file_crash: Option<CrashMode>,
+        file_timeout_ms: Option<u64>,
+    ) -> Result<Option<ProcessAcceptors>, String> {
         let Some(cmd) = self.acceptor_cmd.clone().or(file) else {
             return Ok(None);
         };
         if cmd.trim().is_empty() {
             return Err("--acceptor-cmd is empty".into());
         }
-        if !(self.reply_timeout > 0.0 && self.reply_timeout <= 3600.0) {
+        let timeout = match (self.reply_timeout, file_timeout_ms) {
+            (Some(secs), _) => secs,
+            (None, Some(ms)) => ms as f64 / 1000.0,
+            (None, None) => DEFAULT_REPLY_TIMEOUT,
+        };
+        if !(timeout > 0.0 && timeout <= 3600.0) {
             return Err(
                 "--reply-timeout must be a positive number of seconds (at most 3600)".into(),
             );
         }
         let h = ProcessAcceptors::new(
             &cmd,
-            self.acceptor_crash,
-            std::time::Duration::from_secs_f64(self.reply_timeout),
+            self.acceptor_crash
+                .or(file_crash)
+                .unwrap_or(CrashMode::Pause),
+            std::time::Duration::from_secs_f64(timeout),
         );
         h.probe()?;
         Ok(Some(h))

@@ -182,7 +182,11 @@ fn from_file(path: &Path, acceptor: &AcceptorArgs) -> Result<Trace, String> {
             path.display()
         ));
     }
-    match acceptor.harness(cx.acceptor_cmd.clone())? {
+    match acceptor.harness_with(
+        cx.acceptor_cmd.clone(),
+        cx.acceptor_crash,
+        cx.reply_timeout_ms,
+    )? {
         Some(h) => file_trace(h, path, &cx),
         None => file_trace(Builtin, path, &cx),
     }
