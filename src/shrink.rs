@@ -28,6 +28,14 @@ use crate::profile::Profile;
 use crate::protocol::Builtin;
 use crate::roles::Implementation;
 
+/// Whether a Ctrl-C ([`crate::interrupt`]) has come since this call: shrinking stops on
+/// one that comes while it runs. One that came before (it stopped the campaign) is spent:
+/// the campaign's report still shrinks its first violation as usual.
+fn interrupted_from_now() -> impl Fn() -> bool {
+    let already = crate::interrupt::requested();
+    move || !already && crate::interrupt::requested()
+}
+
 /// The result of shrinking.
 #[derive(Clone, Debug)]
 pub struct Shrunk {
@@ -35,7 +43,8 @@ pub struct Shrunk {
     pub outcome: Outcome,
     /// Candidate replays tried.
     pub replays: u64,
-    /// The replay budget ran out before the passes settled.
+    /// The replay budget ran out, or Ctrl-C came ([`crate::interrupt`]), before the
+    /// passes settled: the events are the shortest found by then, still failing.
     pub budget_hit: bool,
 }
 
@@ -69,6 +78,7 @@ pub fn shrink_with<I: Implementation>(
     max_replays: u64,
 ) -> Option<Shrunk> {
     let mut sim = Simulator::with(imp.clone(), *config);
+    let stop_asked = interrupted_from_now();
     // A Cell, so the budget can be read between attempts while the closure holds it.
     let replays = std::cell::Cell::new(0u64);
     let mut taken = Vec::with_capacity(events.len());
@@ -92,7 +102,7 @@ pub fn shrink_with<I: Implementation>(
         loop {
             let mut start = 0;
             while start < best.len() {
-                if replays.get() >= max_replays {
+                if replays.get() >= max_replays || stop_asked() {
                     budget_hit = true;
                     break 'passes;
                 }
@@ -115,7 +125,7 @@ pub fn shrink_with<I: Implementation>(
         // Single faults anywhere.
         let mut i = 0;
         while i < best.len() {
-            if replays.get() >= max_replays {
+            if replays.get() >= max_replays || stop_asked() {
                 budget_hit = true;
                 break 'passes;
             }
@@ -138,7 +148,7 @@ pub fn shrink_with<I: Implementation>(
         if best.len() >= before && best.len() <= PAIR_PASS_MAX {
             'pairs: for i in 0..best.len() {
                 for j in i + 1..best.len() {
-                    if replays.get() >= max_replays {
+                    if replays.get() >= max_replays || stop_asked() {
                         budget_hit = true;
                         break 'passes;
                     }
@@ -209,11 +219,13 @@ pub fn shortest_counterexample_with<I: Implementation>(
     more: usize,
 ) -> Option<Best> {
     let mut sim = Simulator::with(imp.clone(), first.config);
+    let stop_asked = interrupted_from_now();
     let mut seeds = vec![first.seed];
     let (_, n) = campaign.shard;
     let mut index = first.index;
     for _ in 0..SCAN_AFTER_FIRST {
-        if seeds.len() > more {
+        // After Ctrl-C, the first violation alone: the user wants the report now.
+        if seeds.len() > more || stop_asked() {
             break;
         }
         index += n;
@@ -229,6 +241,9 @@ pub fn shortest_counterexample_with<I: Implementation>(
     let mut best: Option<Best> = None;
     let candidates = seeds.len();
     for seed in seeds {
+        if best.is_some() && stop_asked() {
+            break;
+        }
         let config = campaign.config_for(seed);
         sim.set_config(config);
         let mut events = Vec::new();

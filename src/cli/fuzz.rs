@@ -123,6 +123,8 @@ struct Evidence {
     /// The invariant the counterexample breaks (shrinking keeps any violation, so it can
     /// differ from the first violation's).
     invariant: Invariant,
+    /// Ctrl-C came while shrinking: the counterexample is the shortest found by then.
+    shrink_interrupted: bool,
 }
 
 /// Failing executions shrunk to pick the shortest counterexample from (the first, and
@@ -212,6 +214,7 @@ fn evidence<I: Implementation>(
         diagram,
         seed,
         candidates,
+        shrink_interrupted: false,
         events_before: before,
         shrunk_from,
         events_after: events.len(),
@@ -391,12 +394,17 @@ pub fn run(args: FuzzArgs) -> ExitCode {
         Some(h) => campaign.run_with(h, &progress),
         None => campaign.run(&progress),
     };
-    let interrupted = crate::interrupt::requested();
     bar.clear();
-    let evidence = report.first.map(|f| match &harness {
+    let stopped_campaign = crate::interrupt::requested();
+    let mut evidence = report.first.map(|f| match &harness {
         Some(h) => evidence(h, Some(h), &campaign, &f, &args),
         None => evidence(&Builtin, None, &campaign, &f, &args),
     });
+    // A Ctrl-C while shrinking cuts it short; the shortest list by then is still written.
+    let interrupted = crate::interrupt::requested();
+    if let Some(ev) = evidence.as_mut() {
+        ev.shrink_interrupted = interrupted && !stopped_campaign;
+    }
     if args.json {
         crate::say!(
             "{}",
@@ -414,7 +422,7 @@ pub fn run(args: FuzzArgs) -> ExitCode {
             &report,
             evidence.as_ref(),
             args.quiet,
-            interrupted,
+            stopped_campaign,
             harness.as_ref(),
             args.allow_vacuous,
         );
@@ -657,6 +665,11 @@ fn print_text(
             } else {
                 crate::say!("  not shrunk: {} events", ev.events_before);
             }
+            if ev.shrink_interrupted {
+                crate::say!(
+                    "  interrupted by Ctrl-C while shrinking: the counterexample is the shortest found by then"
+                );
+            }
             if ev.invariant != found.violation.invariant {
                 crate::say!(
                     "  the shortest counterexample breaks another invariant: {}",
@@ -822,6 +835,7 @@ fn summary_json(
             "shrunk_from_seed": ev.seed,
             "shrunk_from_events": ev.shrunk_from,
             "shrink_candidates": ev.candidates,
+            "shrink_interrupted": ev.shrink_interrupted,
             "counterexample": ev.file.as_ref().map(|p| p.display().to_string()),
             "diagram": ev.diagram.as_ref().and_then(|d| d.as_ref().ok()).map(|p| p.display().to_string()),
         }),
