@@ -318,6 +318,60 @@ fn a_process_that_exits_is_reported_with_its_last_stderr_lines() {
     );
 }
 
+/// A fault outside any request (here: the process will not start again after a crash)
+/// has no ballot to name, and its headline says so rather than "at ballot 0.0".
+#[test]
+fn a_process_that_will_not_restart_is_a_finding_of_the_restart() {
+    // Starts the node once per data directory; a restart finds the mark and exits.
+    let cmd = format!(
+        "if [ -e \"$PAXOS_DATA_DIR/started\" ]; then exit 4; fi; \
+         touch \"$PAXOS_DATA_DIR/started\"; exec {NODE} node"
+    );
+    let report =
+        campaign(crashy(), 300, true).run_with(&harness(&cmd, CrashMode::Restart), &|_, _| {});
+    let first = report.first.expect("some execution restarts an acceptor");
+    assert_eq!(first.violation.invariant, Invariant::AcceptorProtocol);
+    let mut sim = Simulator::with(harness(&cmd, CrashMode::Restart), first.config);
+    let mut events = Vec::new();
+    let o = sim.run_seed(first.seed, Some(&mut events));
+    assert!(
+        matches!(events.last(), Some(paxos_safety::event::Event::Restart(_))),
+        "{events:?}"
+    );
+    let headline = o.violation.unwrap().1.to_string();
+    assert!(
+        headline.contains("broke the wire protocol (") && !headline.contains("ballot"),
+        "{headline}"
+    );
+    let detail = sim.detail().unwrap_or_default();
+    assert!(detail.contains("exited (exit status: 4"), "{detail}");
+}
+
+/// A process that never answers `init` most likely does not know it must: the fault says
+/// what `init` needs, and names the start-up limit rather than the reply timeout. Heavy
+/// tier: it waits out the ten seconds a slow interpreter is given to start.
+#[cfg(feature = "heavy")]
+#[test]
+fn a_process_that_never_answers_init_is_told_what_init_needs() {
+    let h = ProcessAcceptors::new(
+        "cat > /dev/null",
+        CrashMode::Pause,
+        Duration::from_millis(300),
+    );
+    let mut sim = Simulator::with(h, Config::default());
+    let o = sim.run_seed(5, None);
+    assert_eq!(
+        o.violation.map(|(_, v)| v.invariant),
+        Some(Invariant::AcceptorProtocol)
+    );
+    let detail = sim.detail().unwrap_or_default();
+    assert!(
+        detail.contains("no reply to init within 10.0 s of starting")
+            && detail.contains("answer init_ok with in_reply_to 0"),
+        "{detail}"
+    );
+}
+
 #[test]
 fn no_acceptor_process_outlives_its_execution() {
     let marker = marker("paxos-orphan-check");
