@@ -675,10 +675,12 @@ fn the_lasso_search_watcher_sees_it_go_forward_and_changes_nothing() {
     for w in seen.windows(2) {
         let (a, b) = (&w[0], &w[1]);
         assert!(b.depth >= a.depth && b.states >= a.states, "{a:?} {b:?}");
-        assert!(
-            b.transitions > a.transitions && b.bytes > a.bytes,
-            "{a:?} {b:?}"
-        );
+        assert!(b.transitions > a.transitions, "{a:?} {b:?}");
+    }
+    // What the structures hold now: it shrinks as the queue drains, and never passes the
+    // peak the report gives.
+    for s in &seen {
+        assert!(s.bytes > 0 && s.bytes <= watched.peak_bytes, "{s:?}");
     }
     let last = seen.last().unwrap();
     assert!(last.states <= watched.states && last.transitions <= watched.transitions);
