@@ -345,6 +345,30 @@ fn a_timeout_that_proposes_reads_as_a_proposal_and_skipping_phase_1_is_caught() 
     assert!(!timeouts.is_empty(), "{trace}");
     for line in timeouts {
         assert!(!line.contains("sends prepare"), "{line}");
-        assert!(line.contains(" proposes v"), "{line}");
+        assert!(
+            line.contains(" proposes v")
+                && line.contains("straight from its timer, skipping phase 1"),
+            "{line}"
+        );
     }
+    // The JSON says it too, on the proposals a timer sent (and only there).
+    let json = Trace::new_with(Hasty, &first.config, Some(first.seed), &outcome, &events)
+        .unwrap()
+        .render(Format::Json);
+    let mut skipped = 0;
+    for line in json.lines() {
+        let step: serde_json::Value = serde_json::from_str(line).unwrap();
+        for change in step["changes"].as_array().into_iter().flatten() {
+            if change["kind"] == "proposed" {
+                assert_eq!(change["skipped_phase_1"], true, "{line}");
+                assert_eq!(
+                    step["event"].as_str().map(|e| e.starts_with("timeout")),
+                    Some(true),
+                    "{line}"
+                );
+                skipped += 1;
+            }
+        }
+    }
+    assert!(skipped > 0, "{json}");
 }

@@ -34,7 +34,7 @@
 //! | `voted` | `node`, `ballot`, `value`, `previous` (vote or null), `promised` (the promise before the vote, or null), `kept` (the promise after it, or null) |
 //! | `started` | `node`, `ballot`, `collides` (another proposer whose current ballot is the same, or null) |
 //! | `promise-counted` | `node`, `ballot`, `count`, `quorum`, `from` (the acceptor), `promise` (the ballot the promise was for), `again` (its promise was counted before) |
-//! | `proposed` | `node`, `ballot`, `value`, `adopted` (`{"node", "ballot"}` or null), `reported` (`{"node", "ballot", "value"}` or null: the highest vote the counted promises carried) |
+//! | `proposed` | `node`, `ballot`, `value`, `adopted` (`{"node", "ballot"}` or null), `reported` (`{"node", "ballot", "value"}` or null: the highest vote the counted promises carried), and `skipped_phase_1: true` only when the proposer sent it from its timer with no phase 1 |
 //! | `vote-counted` | `node`, `ballot`, `count`, `quorum`, `from` (the acceptor), `vote` (the ballot of its vote) |
 //! | `decided` | `node`, `ballot`, `value` |
 //! | `chosen` | `ballot`, `value`, `quorum`, `voters` (the acceptors that voted for it) |
@@ -204,13 +204,21 @@ fn change_object(change: &Change) -> Json {
             value: v,
             adopted,
             reported,
-        } => json!({
-            "kind": "proposed", "node": proposer(p), "ballot": ballot(b), "value": value(v),
-            "adopted": adopted.map_or(Json::Null,
-                |(a, ab)| json!({"node": acceptor(a), "ballot": ballot(ab)})),
-            "reported": reported.map_or(Json::Null,
-                |(a, rb, rv)| json!({"node": acceptor(a), "ballot": ballot(rb), "value": value(rv)})),
-        }),
+            skipped_phase_1,
+        } => {
+            let mut o = json!({
+                "kind": "proposed", "node": proposer(p), "ballot": ballot(b), "value": value(v),
+                "adopted": adopted.map_or(Json::Null,
+                    |(a, ab)| json!({"node": acceptor(a), "ballot": ballot(ab)})),
+                "reported": reported.map_or(Json::Null,
+                    |(a, rb, rv)| json!({"node": acceptor(a), "ballot": ballot(rb), "value": value(rv)})),
+            });
+            // Only a role's slip sets it: traces of the built-in protocol keep their shape.
+            if let (true, Json::Object(fields)) = (skipped_phase_1, &mut o) {
+                fields.insert("skipped_phase_1".into(), Json::Bool(true));
+            }
+            o
+        }
         Change::VoteCounted {
             proposer: p,
             ballot: b,

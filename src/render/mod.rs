@@ -97,12 +97,15 @@ pub enum Change {
     /// A proposer reached its phase-1 quorum and sent `Accept(ballot, value)`. `adopted` is
     /// the vote it took the value from; `reported` is the highest vote the promises it counted
     /// carried, which a correct proposer adopts (so the two differing shows an adoption bug).
+    /// `skipped_phase_1`: it sent the `Accept` from its timer, with no promise counted at
+    /// all (a role's slip; the built-in proposer never does).
     Proposed {
         proposer: u8,
         ballot: Ballot,
         value: Value,
         adopted: Option<(AcceptorId, Ballot)>,
         reported: Option<(AcceptorId, Ballot, Value)>,
+        skipped_phase_1: bool,
     },
     /// A proposer counted a vote from `from` toward its ballot; `vote` is the ballot of
     /// that vote (not `ballot` only under a bug).
@@ -559,6 +562,7 @@ fn describe(
                     value,
                     adopted: after.proposers[p as usize].adopted_from,
                     reported: None,
+                    skipped_phase_1: true,
                 });
             }
         }
@@ -678,6 +682,7 @@ fn proposer_changes(
                 value,
                 adopted: now.adopted_from,
                 reported: reported[p],
+                skipped_phase_1: false,
             });
         }
         if let (true, Some((from, Msg::Accepted { ballot: vote, .. }))) =
@@ -835,8 +840,28 @@ impl Change {
                 proposer,
                 ballot,
                 value,
+                skipped_phase_1: true,
+                ..
+            } => {
+                let own = input_value(proposer);
+                let whose = if value == own {
+                    "its own value".to_string()
+                } else {
+                    format!("not its own value {own}")
+                };
+                format!(
+                    "{} proposes {value} at {} straight from its timer, skipping phase 1 ({whose})",
+                    pr(proposer),
+                    ballot.sim_label()
+                )
+            }
+            Change::Proposed {
+                proposer,
+                ballot,
+                value,
                 adopted,
                 reported,
+                ..
             } => {
                 // Whose value it is comes from the wire and the proposer's input, not from
                 // the view: a role that does not fill `adopted_from` still adopts.
@@ -1017,6 +1042,7 @@ mod tests {
                 value,
                 adopted,
                 reported,
+                skipped_phase_1: false,
             }
             .text()
         };
@@ -1071,6 +1097,22 @@ mod tests {
             assert_eq!(
                 proposed(value, adopted, reported),
                 format!("p1 proposes {value} at 2.1 ({why})")
+            );
+        }
+        // From its timer, with no phase 1: that is the story, whatever the value.
+        for (value, whose) in [(own, "its own value"), (other, "not its own value v1")] {
+            let text = Change::Proposed {
+                proposer: 0,
+                ballot: b(2, 1),
+                value,
+                adopted: None,
+                reported: None,
+                skipped_phase_1: true,
+            }
+            .text();
+            assert_eq!(
+                text,
+                format!("p1 proposes {value} at 2.1 straight from its timer, skipping phase 1 ({whose})")
             );
         }
     }
