@@ -240,25 +240,22 @@ impl<A, P> Visitor<A, P> for Marks {
                     self.mark_adoption(p, b, v);
                 }
             }
-            Event::Deliver(env) => match (env.dst, env.msg, step.proposal) {
-                // A promise reporting a vote: the adoption rule applies to its ballot.
-                (
-                    NodeId::Proposer(p),
-                    Msg::Promise {
+            Event::Deliver(env) => {
+                if let NodeId::Proposer(p) = env.dst {
+                    // A promise reporting a vote: the adoption rule applies to its ballot.
+                    if let Msg::Promise {
                         ballot,
                         accepted: Some(_),
-                    },
-                    _,
-                ) => {
-                    let heard = &mut self.heard_vote[p as usize];
-                    *heard = (*heard).max(Some(ballot));
+                    } = env.msg
+                    {
+                        let heard = &mut self.heard_vote[p as usize];
+                        *heard = (*heard).max(Some(ballot));
+                    }
                     if let Some((b, v)) = step.proposal {
                         self.mark_adoption(p, b, v);
                     }
                 }
-                (NodeId::Proposer(p), _, Some((b, v))) => self.mark_adoption(p, b, v),
-                _ => {}
-            },
+            }
         }
         if step.decided {
             self.coverage.add(Coverage::DECIDED);

@@ -81,6 +81,8 @@ pub fn shrink_with<I: Implementation>(
     let stop_asked = interrupted_from_now();
     // A Cell, so the budget can be read between attempts while the closure holds it.
     let replays = std::cell::Cell::new(0u64);
+    // The replay budget is used up, or a Ctrl-C asks to stop: keep what is shrunk so far.
+    let spent = || replays.get() >= max_replays || stop_asked();
     let mut taken = Vec::with_capacity(events.len());
     // Replays a candidate; Some(outcome) when it still breaks the target.
     let mut attempt = |candidate: &[Event], taken: &mut Vec<Event>| -> Option<Outcome> {
@@ -102,7 +104,7 @@ pub fn shrink_with<I: Implementation>(
         loop {
             let mut start = 0;
             while start < best.len() {
-                if replays.get() >= max_replays || stop_asked() {
+                if spent() {
                     budget_hit = true;
                     break 'passes;
                 }
@@ -125,7 +127,7 @@ pub fn shrink_with<I: Implementation>(
         // Single faults anywhere.
         let mut i = 0;
         while i < best.len() {
-            if replays.get() >= max_replays || stop_asked() {
+            if spent() {
                 budget_hit = true;
                 break 'passes;
             }
@@ -148,7 +150,7 @@ pub fn shrink_with<I: Implementation>(
         if best.len() >= before && best.len() <= PAIR_PASS_MAX {
             'pairs: for i in 0..best.len() {
                 for j in i + 1..best.len() {
-                    if replays.get() >= max_replays || stop_asked() {
+                    if spent() {
                         budget_hit = true;
                         break 'passes;
                     }
