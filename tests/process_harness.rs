@@ -13,7 +13,7 @@
 use std::time::Duration;
 
 use paxos_safety::campaign::{Campaign, Report};
-use paxos_safety::checker::Invariant;
+use paxos_safety::checker::{Invariant, Violation};
 use paxos_safety::config::{Config, ShapeSwarm};
 use paxos_safety::execution::{Ending, Simulator};
 use paxos_safety::process::{CrashMode, ProcessAcceptors};
@@ -260,6 +260,18 @@ fn every_python_example_survives_and_every_buggy_one_is_caught_and_shrunk() {
     }
 }
 
+/// Runs one execution (seed 5, the default cluster) of acceptor processes of `cmd`, which
+/// must end on an `acceptor-protocol` finding: the violation and the harness's detail.
+fn protocol_fault(cmd: &str, reply_timeout: Duration) -> (Violation, String) {
+    let h = ProcessAcceptors::new(cmd, CrashMode::Pause, reply_timeout);
+    let mut sim = Simulator::with(h, Config::default());
+    let o = sim.run_seed(5, None);
+    assert_eq!(o.ending, Ending::Violation, "{cmd}");
+    let (_, v) = o.violation.unwrap();
+    assert_eq!(v.invariant, Invariant::AcceptorProtocol, "{cmd}");
+    (v, sim.detail().unwrap_or_default().to_string())
+}
+
 #[test]
 fn protocol_faults_are_findings_never_hangs() {
     if !python() {
@@ -273,17 +285,10 @@ fn protocol_faults_are_findings_never_hangs() {
         ("silent", "reply timeout"),
         ("exit", "exited"),
     ] {
-        let h = ProcessAcceptors::new(
+        let (v, detail) = protocol_fault(
             &format!("python3 {script} {mode}"),
-            CrashMode::Pause,
             Duration::from_millis(300),
         );
-        let mut sim = Simulator::with(h, Config::default());
-        let o = sim.run_seed(5, None);
-        assert_eq!(o.ending, Ending::Violation, "{mode}");
-        let (_, v) = o.violation.unwrap();
-        assert_eq!(v.invariant, Invariant::AcceptorProtocol, "{mode}");
-        let detail = sim.detail().unwrap_or_default();
         assert!(detail.contains(says), "{mode}: {detail}");
         // The headline says what kind of thing went wrong, not a value nobody sent.
         let headline = v.to_string();
@@ -299,18 +304,10 @@ fn protocol_faults_are_findings_never_hangs() {
 /// exception) come with the fault, since nothing else of its stderr is shown.
 #[test]
 fn a_process_that_exits_is_reported_with_its_last_stderr_lines() {
-    let h = ProcessAcceptors::new(
+    let (_, detail) = protocol_fault(
         "echo first >&2; echo 'RuntimeError: boom' >&2; exit 3",
-        CrashMode::Pause,
         Duration::from_secs(5),
     );
-    let mut sim = Simulator::with(h, Config::default());
-    let o = sim.run_seed(5, None);
-    assert_eq!(
-        o.violation.map(|(_, v)| v.invariant),
-        Some(Invariant::AcceptorProtocol)
-    );
-    let detail = sim.detail().unwrap_or_default();
     assert!(
         detail
             .contains("exited (exit status: 3; its stderr ended with: first | RuntimeError: boom)"),
@@ -353,18 +350,7 @@ fn a_process_that_will_not_restart_is_a_finding_of_the_restart() {
 #[cfg(feature = "heavy")]
 #[test]
 fn a_process_that_never_answers_init_is_told_what_init_needs() {
-    let h = ProcessAcceptors::new(
-        "cat > /dev/null",
-        CrashMode::Pause,
-        Duration::from_millis(300),
-    );
-    let mut sim = Simulator::with(h, Config::default());
-    let o = sim.run_seed(5, None);
-    assert_eq!(
-        o.violation.map(|(_, v)| v.invariant),
-        Some(Invariant::AcceptorProtocol)
-    );
-    let detail = sim.detail().unwrap_or_default();
+    let (_, detail) = protocol_fault("cat > /dev/null", Duration::from_millis(300));
     assert!(
         detail.contains("no reply to init within 10.0 s of starting")
             && detail.contains("answer init_ok with in_reply_to 0"),
