@@ -37,7 +37,7 @@ use serde_json::{json, Value as Json};
 
 use crate::ballot::{AcceptorId, Ballot, Value};
 use crate::protocol::{Msg, Proposer, Protocol};
-use crate::roles::{AcceptorRole, AcceptorView, Implementation, RoleFault};
+use crate::roles::{AcceptorProcesses, AcceptorRole, AcceptorView, Implementation, RoleFault};
 
 /// How long a process may take to start and answer `init` (at least; the reply timeout
 /// when that is longer).
@@ -188,6 +188,13 @@ impl Implementation for ProcessAcceptors {
     /// Files found with processes name their command instead (`acceptor_cmd`).
     fn name(&self) -> Option<String> {
         None
+    }
+
+    fn acceptor_processes(&self) -> Option<AcceptorProcesses> {
+        Some(AcceptorProcesses {
+            command: self.settings.cmd.clone(),
+            crash: self.settings.crash,
+        })
     }
 }
 

@@ -27,6 +27,7 @@
 use std::fmt;
 
 use crate::ballot::{AcceptorId, Ballot, Value};
+use crate::process::CrashMode;
 use crate::protocol::{Action, Msg, Phase, Protocol};
 
 /// An acceptor: answers prepares and accepts from its durable state.
@@ -105,6 +106,22 @@ pub trait Implementation: Clone + Send + Sync {
     fn name(&self) -> Option<String> {
         Some(std::any::type_name::<Self>().to_string())
     }
+
+    /// The acceptors' command and crash mode when they are processes outside this one
+    /// ([`crate::process`]), so that a trace names them in its header and does not tell a
+    /// crash as if their storage were in view: what a killed process kept shows only in
+    /// its next replies. `None` (the default) for roles in this process.
+    fn acceptor_processes(&self) -> Option<AcceptorProcesses> {
+        None
+    }
+}
+
+/// Acceptors that are processes: the command that starts each one and what a crash does
+/// to it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AcceptorProcesses {
+    pub command: String,
+    pub crash: CrashMode,
 }
 
 /// An acceptor's state as it shows it.

@@ -436,6 +436,24 @@ fn fuzz_writes_a_file_that_replay_reruns_on_fresh_processes() {
         "{}",
         String::from_utf8_lossy(&correct.stdout)
     );
+    // A relative command in a file runs from where it is replayed: when it does not start
+    // there, the error says so rather than only that it failed.
+    let mut moved = cx.clone();
+    moved["acceptor_cmd"] = "./acceptors/not-here.py".into();
+    let moved_file = dir.join("moved.json");
+    std::fs::write(&moved_file, moved.to_string()).unwrap();
+    let out = std::process::Command::new(NODE)
+        .arg("replay")
+        .arg(&moved_file)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("the acceptor command does not work"), "{err}");
+    assert!(
+        err.contains("a relative path in it must be relative to here"),
+        "{err}"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -490,8 +508,54 @@ fn a_file_found_under_restart_replays_under_restart() {
     };
     let (code, text) = replay(&[]);
     assert_eq!(code, Some(1), "{text}");
+    // The trace names the processes and does not claim to see their storage: a killed
+    // process shows what it kept only in its next replies.
+    let header =
+        format!("acceptor processes `{cmd}` (crash mode restart) driven by the built-in proposers");
+    assert!(text.lines().next().unwrap().ends_with(&header), "{text}");
+    assert!(
+        text.contains("crashes: its process is killed (its replies showed promise"),
+        "{text}"
+    );
+    assert!(
+        text.contains("restarts: a fresh process on its PAXOS_DATA_DIR"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("on disk") && !text.contains("restarts with"),
+        "{text}"
+    );
+    let (code, json) = replay(&["--format", "json"]);
+    assert_eq!(code, Some(1), "{json}");
+    let lines: Vec<serde_json::Value> = json
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let summary = lines.last().unwrap();
+    assert_eq!(summary["acceptor_cmd"], cmd.as_str());
+    assert_eq!(summary["acceptor_crash"], "restart");
+    let crashes: Vec<&serde_json::Value> = lines
+        .iter()
+        .filter_map(|l| l["changes"].as_array())
+        .flatten()
+        .filter(|c| c["kind"] == "acceptor-crashed" || c["kind"] == "acceptor-restarted")
+        .collect();
+    assert!(crashes.len() >= 2, "{json}");
+    assert!(crashes.iter().all(|c| c["process"] == "restart"), "{json}");
     let (code, text) = replay(&["--acceptor-crash", "pause"]);
     assert_eq!(code, Some(0), "{text}");
+    assert!(
+        text.lines().next().unwrap().contains("(crash mode pause)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("crashes: its process is held, memory and all"),
+        "{text}"
+    );
+    assert!(
+        text.contains("restarts: its process takes messages again, with its memory"),
+        "{text}"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 

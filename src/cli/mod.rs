@@ -357,6 +357,7 @@ impl AcceptorArgs {
         file_crash: Option<CrashMode>,
         file_timeout_ms: Option<u64>,
     ) -> Result<Option<ProcessAcceptors>, String> {
+        let from_file = self.acceptor_cmd.is_none();
         let Some(cmd) = self.acceptor_cmd.clone().or(file) else {
             return Ok(None);
         };
@@ -380,7 +381,15 @@ impl AcceptorArgs {
                 .unwrap_or(CrashMode::Pause),
             std::time::Duration::from_secs_f64(timeout),
         );
-        h.probe()?;
+        // A file's command runs from here, wherever the file was written: a relative path
+        // in it is the likeliest reason it does not start.
+        h.probe().map_err(|e| match from_file {
+            true => format!(
+                "{e}\n  (the command comes from the file and runs from this directory: a \
+                 relative path in it must be relative to here; or give --acceptor-cmd)"
+            ),
+            false => e,
+        })?;
         Ok(Some(h))
     }
 }

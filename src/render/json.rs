@@ -38,9 +38,9 @@
 //! | `vote-counted` | `node`, `ballot`, `count`, `quorum`, `from` (the acceptor), `vote` (the ballot of its vote) |
 //! | `decided` | `node`, `ballot`, `value` |
 //! | `chosen` | `ballot`, `value`, `quorum`, `voters` (the acceptors that voted for it) |
-//! | `acceptor-crashed` | `node`, `promised`, `accepted` (what it keeps on disk) |
+//! | `acceptor-crashed` | `node`, `promised`, `accepted` (what it keeps on disk; for an acceptor process, what its replies showed), and `process` (`pause` or `restart`, its crash mode) only for an acceptor process |
 //! | `proposer-crashed` | `node`, `ballot` (lost, or null), `phase` (`idle`, `preparing`, `accepting`, `decided`), `round` (integer, kept) |
-//! | `acceptor-restarted` | `node`, `promised`, `accepted` (what it now has), `forgot` (`{"promised", "accepted"}` or null) |
+//! | `acceptor-restarted` | `node`, `promised`, `accepted` (what it now has; for an acceptor process, what its replies showed before the crash), `forgot` (`{"promised", "accepted"}` or null), and `process` as above |
 //! | `proposer-restarted` | `node`, `next_ballot` |
 //!
 //! **Summary object** (`"type": "summary"`, always the last line): `steps` (integer),
@@ -48,14 +48,17 @@
 //! `chosen` (vote or null), `verdict` (`safe` or `violation`), `invariant` (string or null),
 //! `violation_step` (integer or null), `explanation` (string or null), `seed` (integer or
 //! null; the seeds this version derives or picks are below 2^53, so every JSON reader reads them exactly; a larger one from an older version or a user may be rounded by readers that hold numbers as doubles), `config` (the configuration with every fault field pinned, the same object a
-//! counterexample file's `config` is), and `implementation` (string, the type name of your
-//! own roles; absent for the built-in protocol, as in a counterexample file).
+//! counterexample file's `config` is), `implementation` (string, the type name of your
+//! own roles; absent for the built-in protocol, as in a counterexample file), and for
+//! acceptor processes `acceptor_cmd` and `acceptor_crash`, as a counterexample file
+//! records them.
 
 use serde_json::{json, Value as Json};
 
 use super::{phase_name, Change, Step, Trace};
 use crate::ballot::{AcceptorId, Ballot, Value};
 use crate::event::{Event, NodeId};
+use crate::process::CrashMode;
 use crate::profile::ProfileSpec;
 use crate::protocol::Msg;
 
@@ -251,8 +254,12 @@ fn change_object(change: &Change) -> Json {
             acceptor: a,
             promised,
             accepted,
-        } => json!({"kind": "acceptor-crashed", "node": acceptor(a),
+            process,
+        } => with_process(
+            json!({"kind": "acceptor-crashed", "node": acceptor(a),
                     "promised": opt_ballot(promised), "accepted": vote(accepted)}),
+            process,
+        ),
         Change::ProposerCrashed {
             proposer: p,
             ballot: b,
@@ -265,12 +272,16 @@ fn change_object(change: &Change) -> Json {
             promised,
             accepted,
             forgot,
-        } => json!({
-            "kind": "acceptor-restarted", "node": acceptor(a),
-            "promised": opt_ballot(promised), "accepted": vote(accepted),
-            "forgot": forgot.map_or(Json::Null,
-                |was| json!({"promised": opt_ballot(was.promised), "accepted": vote(was.accepted)})),
-        }),
+            process,
+        } => with_process(
+            json!({
+                "kind": "acceptor-restarted", "node": acceptor(a),
+                "promised": opt_ballot(promised), "accepted": vote(accepted),
+                "forgot": forgot.map_or(Json::Null,
+                    |was| json!({"promised": opt_ballot(was.promised), "accepted": vote(was.accepted)})),
+            }),
+            process,
+        ),
         Change::ProposerRestarted {
             proposer: p,
             next_ballot,
@@ -307,9 +318,25 @@ fn summary_object(trace: &Trace) -> Json {
         // A config always serialises: it is plain integers, options and enums.
         "config": serde_json::to_value(config).unwrap_or(Json::Null),
     });
-    // Only your own roles name themselves: traces of the built-in protocol keep their shape.
-    if let (Some(name), Json::Object(fields)) = (&trace.implementation, &mut summary) {
-        fields.insert("implementation".into(), Json::String(name.clone()));
+    // Only your own roles and processes name themselves: traces of the built-in protocol
+    // keep their shape.
+    if let Json::Object(fields) = &mut summary {
+        if let Some(name) = &trace.implementation {
+            fields.insert("implementation".into(), Json::String(name.clone()));
+        }
+        if let Some(p) = &trace.processes {
+            fields.insert("acceptor_cmd".into(), Json::String(p.command.clone()));
+            fields.insert("acceptor_crash".into(), p.crash.name().into());
+        }
     }
     summary
+}
+
+/// `change` with `"process"` (the crash mode) when the acceptor is a process; the built-in
+/// protocol's objects keep their shape.
+fn with_process(mut change: Json, process: Option<CrashMode>) -> Json {
+    if let (Some(mode), Json::Object(map)) = (process, &mut change) {
+        map.insert("process".into(), mode.name().into());
+    }
+    change
 }

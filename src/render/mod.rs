@@ -21,9 +21,12 @@ use crate::checker::{Checker, Invariant, Violation};
 use crate::config::Config;
 use crate::event::{Event, NodeId};
 use crate::execution::{self, Ending, Outcome, Simulator, Visitor};
+use crate::process::CrashMode;
 use crate::profile::Profile;
 use crate::protocol::{Builtin, Msg, Phase, Protocol};
-use crate::roles::{AcceptorRole, AcceptorView, Implementation, ProposerRole, ProposerView};
+use crate::roles::{
+    AcceptorProcesses, AcceptorRole, AcceptorView, Implementation, ProposerRole, ProposerView,
+};
 use crate::scheduler::EventSchedule;
 use crate::world::{input_value, World};
 
@@ -133,11 +136,14 @@ pub enum Change {
         voters: u16,
         acceptors: u16,
     },
-    /// An acceptor crashed; its promise and vote are on stable storage and survive.
+    /// An acceptor crashed; its promise and vote are on stable storage and survive. For a
+    /// process (`process` is its crash mode) they are what its replies showed: whether it
+    /// keeps them is for its next replies to show.
     AcceptorCrashed {
         acceptor: AcceptorId,
         promised: Option<Ballot>,
         accepted: Option<(Ballot, Value)>,
+        process: Option<CrashMode>,
     },
     /// A proposer crashed and lost its running ballot; its round counter is durable.
     ProposerCrashed {
@@ -147,12 +153,15 @@ pub enum Change {
         round: u64,
     },
     /// An acceptor restarted with the state it now has; `forgot` is the state it lost
-    /// (only under `Bug::Amnesia`, since a correct acceptor keeps everything).
+    /// (only under `Bug::Amnesia`, since a correct acceptor keeps everything). For a
+    /// process (`process` is its crash mode) the state is what its replies showed before
+    /// the crash, since a restarted process shows what it kept only by answering.
     AcceptorRestarted {
         acceptor: AcceptorId,
         promised: Option<Ballot>,
         accepted: Option<(Ballot, Value)>,
         forgot: Option<AcceptorView>,
+        process: Option<CrashMode>,
     },
     /// A proposer restarted idle; its next ballot is above every one it used.
     ProposerRestarted { proposer: u8, next_ballot: Ballot },
@@ -180,6 +189,9 @@ pub struct Trace {
     /// Whose roles ran: [`Implementation::name`], `None` for the built-in protocol. The
     /// header must not call the user's code "the correct protocol".
     pub implementation: Option<String>,
+    /// The acceptors' command and crash mode when they were processes
+    /// ([`Implementation::acceptor_processes`]).
+    pub processes: Option<AcceptorProcesses>,
     pub steps: Vec<Step>,
     pub ending: Ending,
     /// The lowest ballot at which a value was chosen, with that value.
@@ -270,6 +282,7 @@ impl Trace {
         }
         let proto = config.protocol();
         let implementation = imp.name();
+        let processes = imp.acceptor_processes();
         // The events alone decide: the step limit must not cut a trace short.
         let profile_run = Profile {
             limits: crate::world::Limits {
@@ -280,6 +293,7 @@ impl Trace {
         };
         let mut describer = Describer {
             proto,
+            process: processes.as_ref().map(|p| p.crash),
             before: Snapshot::default(),
             chosen_before: None,
             reported: vec![None; config.proposers as usize],
@@ -313,6 +327,7 @@ impl Trace {
             profile: *profile,
             seed,
             implementation,
+            processes,
             steps: describer.steps,
             ending: if outcome.violation.is_some() {
                 Ending::Violation
@@ -436,6 +451,8 @@ impl Snapshot {
 /// The visitor that turns each step into [`Change`]s.
 struct Describer {
     proto: Protocol,
+    /// The acceptors' crash mode when they are processes: their crashes are told apart.
+    process: Option<CrashMode>,
     before: Snapshot,
     chosen_before: Option<(Ballot, Value)>,
     reported: Vec<Reported>,
@@ -457,6 +474,7 @@ impl<A: AcceptorRole, P: ProposerRole> Visitor<A, P> for Describer {
         let mut changes = Vec::new();
         describe(
             &self.proto,
+            self.process,
             step,
             &self.before,
             &after,
@@ -490,6 +508,7 @@ impl<A: AcceptorRole, P: ProposerRole> Visitor<A, P> for Describer {
 /// own node first, then acceptors, then proposers.
 fn describe(
     proto: &Protocol,
+    process: Option<CrashMode>,
     step: &execution::Step,
     before: &Snapshot,
     after: &Snapshot,
@@ -503,6 +522,7 @@ fn describe(
                 acceptor: a,
                 promised: s.promised,
                 accepted: s.accepted,
+                process,
             });
         }
         Event::Crash(NodeId::Proposer(p)) => {
@@ -526,6 +546,7 @@ fn describe(
                 promised: now.promised,
                 accepted: now.accepted,
                 forgot: (was != now).then_some(*was),
+                process,
             });
         }
         Event::Restart(NodeId::Proposer(p)) => {
@@ -956,9 +977,26 @@ impl Change {
                 acceptor,
                 promised,
                 accepted,
+                process: None,
             } => format!(
                 "{} crashes with {} on disk",
                 ac(acceptor),
+                acceptor_state(promised, accepted)
+            ),
+            // A process's storage is out of view: say what its replies showed, and what
+            // the harness does to it.
+            Change::AcceptorCrashed {
+                acceptor,
+                promised,
+                accepted,
+                process: Some(mode),
+            } => format!(
+                "{} crashes: its process is {} (its replies showed {})",
+                ac(acceptor),
+                match mode {
+                    CrashMode::Pause => "held, memory and all",
+                    CrashMode::Restart => "killed",
+                },
                 acceptor_state(promised, accepted)
             ),
             Change::ProposerCrashed {
@@ -978,9 +1016,27 @@ impl Change {
             }
             Change::AcceptorRestarted {
                 acceptor,
+                process: Some(CrashMode::Pause),
+                ..
+            } => format!(
+                "{} restarts: its process takes messages again, with its memory",
+                ac(acceptor)
+            ),
+            Change::AcceptorRestarted {
+                acceptor,
+                process: Some(CrashMode::Restart),
+                ..
+            } => format!(
+                "{} restarts: a fresh process on its PAXOS_DATA_DIR, holding what it wrote \
+                 there (its replies will show what that is)",
+                ac(acceptor)
+            ),
+            Change::AcceptorRestarted {
+                acceptor,
                 promised,
                 accepted,
                 forgot: None,
+                process: None,
             } => format!(
                 "{} restarts with {}",
                 ac(acceptor),
@@ -989,6 +1045,7 @@ impl Change {
             Change::AcceptorRestarted {
                 acceptor,
                 forgot: Some(was),
+                process: None,
                 ..
             } => format!(
                 "{} restarts having forgotten {}",

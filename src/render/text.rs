@@ -30,6 +30,7 @@ use crate::ballot::{Ballot, Value};
 use crate::bug::Bug;
 use crate::config::Config;
 use crate::profile::Profile;
+use crate::roles::AcceptorProcesses;
 
 /// Renders `trace` as text; the result ends with a newline.
 pub fn render(trace: &Trace) -> String {
@@ -37,7 +38,12 @@ pub fn render(trace: &Trace) -> String {
     let _ = writeln!(
         out,
         "# {}",
-        describe_run(&trace.config, trace.seed, trace.implementation.as_deref())
+        describe_run(
+            &trace.config,
+            trace.seed,
+            trace.implementation.as_deref(),
+            trace.processes.as_ref()
+        )
     );
     let _ = writeln!(out, "# profile: {}", describe_profile(&trace.profile));
     // The names a reader must decode, said once.
@@ -90,7 +96,12 @@ pub fn render(trace: &Trace) -> String {
 }
 
 /// `seed 7: 3 acceptors, 2 proposers, quorums q1=2 q2=2, bug no-adopt`
-fn describe_run(config: &Config, seed: Option<u64>, implementation: Option<&str>) -> String {
+fn describe_run(
+    config: &Config,
+    seed: Option<u64>,
+    implementation: Option<&str>,
+    processes: Option<&AcceptorProcesses>,
+) -> String {
     let proto = config.protocol();
     let mut s = match seed {
         Some(seed) => format!("seed {seed}: "),
@@ -101,6 +112,19 @@ fn describe_run(config: &Config, seed: Option<u64>, implementation: Option<&str>
         "{} acceptors, {} proposers, quorums q1={} q2={}, ",
         config.acceptors, config.proposers, proto.q1, proto.q2
     );
+    // Processes are driven by the built-in proposers, which may carry a proposer's bug.
+    if let Some(p) = processes {
+        let _ = write!(
+            s,
+            "acceptor processes `{}` (crash mode {}) driven by the built-in proposers",
+            p.command,
+            p.crash.name()
+        );
+        if let Some(bug) = config.bug {
+            let _ = write!(s, " with bug {bug}");
+        }
+        return s;
+    }
     // Bug switches belong to the built-in protocol; your roles carry their own code.
     match (implementation, config.bug) {
         (Some(name), _) => {
