@@ -77,8 +77,30 @@ pub fn shrink_with<I: Implementation>(
     target: Option<Invariant>,
     max_replays: u64,
 ) -> Option<Shrunk> {
+    shrink_until(
+        imp,
+        config,
+        profile,
+        events,
+        target,
+        max_replays,
+        &interrupted_from_now(),
+    )
+}
+
+/// [`shrink_with`], stopping when `stop_asked` says so: a caller that shrinks several
+/// executions passes one predicate for all, so that a Ctrl-C that comes before this one
+/// starts (while the caller looked for more failing executions) still stops it.
+fn shrink_until<I: Implementation>(
+    imp: &I,
+    config: &Config,
+    profile: Profile,
+    events: &[Event],
+    target: Option<Invariant>,
+    max_replays: u64,
+    stop_asked: &dyn Fn() -> bool,
+) -> Option<Shrunk> {
     let mut sim = Simulator::with(imp.clone(), *config);
-    let stop_asked = interrupted_from_now();
     // A Cell, so the budget can be read between attempts while the closure holds it.
     let replays = std::cell::Cell::new(0u64);
     // The replay budget is used up, or a Ctrl-C asks to stop: keep what is shrunk so far.
@@ -252,8 +274,17 @@ pub fn shortest_counterexample_with<I: Implementation>(
         let outcome = sim.run_seed(seed, Some(&mut events));
         // The drawn stabilisation point, pinned: the events alone do not carry it.
         let pinned = config.at_stabilisation(outcome.stabilised_at);
-        let Some(shrunk) = shrink_with(imp, &pinned, outcome.profile, &events, None, MAX_REPLAYS)
-        else {
+        // The one Ctrl-C predicate for the scan and every shrink: a Ctrl-C that came while
+        // the scan looked for more failing executions stops this shrink too.
+        let Some(shrunk) = shrink_until(
+            imp,
+            &pinned,
+            outcome.profile,
+            &events,
+            None,
+            MAX_REPLAYS,
+            &stop_asked,
+        ) else {
             continue;
         };
         if best
