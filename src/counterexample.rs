@@ -102,15 +102,23 @@ impl Counterexample {
         }
     }
 
-    /// [`Counterexample::new`] for the roles of `imp`, whose name the file records.
+    /// [`Counterexample::new`] for the roles of `imp`, whose name the file records (for
+    /// acceptor processes, their command, crash mode and reply timeout instead).
     pub fn new_with<I: Implementation>(
         imp: &I,
         config: &Config,
         profile: &Profile,
         events: &[Event],
     ) -> Counterexample {
+        // Processes are named by what starts them, so that `replay FILE` reruns them.
+        let processes = imp.acceptor_processes();
         Counterexample {
             implementation: imp.name(),
+            acceptor_cmd: processes.as_ref().map(|p| p.command.clone()),
+            acceptor_crash: processes.as_ref().map(|p| p.crash),
+            reply_timeout_ms: processes
+                .as_ref()
+                .map(|p| p.reply_timeout.as_millis() as u64),
             ..Counterexample::new(config, profile, events)
         }
     }

@@ -194,6 +194,7 @@ impl Implementation for ProcessAcceptors {
         Some(AcceptorProcesses {
             command: self.settings.cmd.clone(),
             crash: self.settings.crash,
+            reply_timeout: self.settings.reply_timeout,
         })
     }
 }

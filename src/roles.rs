@@ -122,6 +122,8 @@ pub trait Implementation: Clone + Send + Sync {
 pub struct AcceptorProcesses {
     pub command: String,
     pub crash: CrashMode,
+    /// How long each reply may take before it is an `acceptor-protocol` finding.
+    pub reply_timeout: std::time::Duration,
 }
 
 /// An acceptor's state as it shows it.

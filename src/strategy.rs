@@ -126,25 +126,39 @@ pub fn check(e: &Execution) -> Result<Outcome, TestCaseError> {
 
 /// [`check`] for your own implementation: the same checker, the same shrinking. The file
 /// names your roles (its `implementation` field); replay it with
-/// [`crate::counterexample::Counterexample::replay_with`].
+/// [`crate::counterexample::Counterexample::replay_with`]. For acceptor processes
+/// ([`crate::process::ProcessAcceptors`]) the file names their command instead, so
+/// `paxos-safety replay FILE` reruns it, and its events are not shrunk here: proptest
+/// calls this at every failing case it tries, and an event shrink starts hundreds of
+/// processes; `replay FILE --shrink` does it once.
 pub fn check_with<I: Implementation>(imp: &I, e: &Execution) -> Result<Outcome, TestCaseError> {
     let (outcome, events) = run_with(imp, e);
     if outcome.violation.is_some() {
         // Describe the listed (shrunk) events, not the longer execution they came from.
-        let shrunk = shrink_with(imp, &e.config, e.profile, &events, None, MAX_REPLAYS);
+        // Not for processes: proptest calls this at every failing case it tries while it
+        // shrinks the choices, and each event shrink starts hundreds of processes.
+        let shrunk = match imp.acceptor_processes() {
+            None => shrink_with(imp, &e.config, e.profile, &events, None, MAX_REPLAYS),
+            Some(_) => None,
+        };
         let (shrunk_outcome, shrunk_events) = match &shrunk {
             Some(s) => (&s.outcome, &s.events[..]),
             None => (&outcome, &events[..]),
         };
         let file =
             Counterexample::of_execution(imp, &e.config, None, shrunk_outcome, shrunk_events);
+        let how = match shrunk {
+            Some(_) => format!("shrunk from {}", events.len()),
+            None => "as proptest's shrinking of the choices left them; \
+                     `paxos-safety replay FILE --shrink` shrinks the events"
+                .to_string(),
+        };
         // The file ends with a newline, so whatever proptest appends stays off its last line.
         return Err(TestCaseError::fail(format!(
-            "{} (step {} of {} events, shrunk from {}); the counterexample file:\n{}",
+            "{} (step {} of {} events, {how}); the counterexample file:\n{}",
             file.explanation.as_deref().unwrap_or("an invariant broke"),
             file.step.unwrap_or_default(),
             shrunk_events.len(),
-            events.len(),
             file.to_json()
         )));
     }

@@ -785,3 +785,100 @@ fn ctrl_c_while_shrinking_keeps_the_shortest_list_found() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// An acceptor process under a `cargo test` property, as a user would put theirs: the
+/// correct node holds for every generated execution, and a known-bad one fails with the
+/// whole counterexample file in the message. That file names the command, so `paxos-safety
+/// replay FILE` alone reruns it on fresh processes, and the correct node passes its schedule.
+#[test]
+fn a_process_acceptor_under_proptest_fails_with_a_file_that_replays() {
+    use paxos_safety::strategy;
+    use proptest::test_runner::{Config as RunnerConfig, TestError, TestRng, TestRunner};
+    let runner = |cases| {
+        let config = RunnerConfig {
+            cases,
+            failure_persistence: None,
+            ..RunnerConfig::default()
+        };
+        let rng = TestRng::deterministic_rng(config.rng_algorithm);
+        TestRunner::new_with_rng(config, rng)
+    };
+    let executions = || strategy::executions(strategy::cluster(Config::default()));
+    let correct = harness(&format!("{NODE} node"), CrashMode::Pause);
+    runner(32)
+        .run(&executions(), |e| {
+            strategy::check_with(&correct, &e).map(|_| ())
+        })
+        .expect("the reference node holds");
+
+    let bad = harness(
+        &format!("{NODE} node --bug accept-below-promise"),
+        CrashMode::Pause,
+    );
+    let message = match runner(256).run(&executions(), |e| {
+        strategy::check_with(&bad, &e).map(|_| ())
+    }) {
+        Err(TestError::Fail(reason, _)) => reason.message().to_string(),
+        other => panic!("accept-below-promise was not caught: {other:?}"),
+    };
+    eprintln!("{}", message.lines().next().unwrap_or_default());
+    let json = message
+        .split_once("the counterexample file:\n")
+        .expect("the message carries the file")
+        .1;
+    let cx: serde_json::Value = serde_json::from_str(json).unwrap();
+    assert_eq!(
+        cx["acceptor_cmd"],
+        format!("{NODE} node --bug accept-below-promise")
+    );
+    assert_eq!(cx["acceptor_crash"], "pause");
+    assert_eq!(cx["reply_timeout_ms"], 5000);
+    let path = std::env::temp_dir().join(format!("paxos-proptest-cx-{}.json", std::process::id()));
+    std::fs::write(&path, json).unwrap();
+    let replay = |extra: &[&str]| {
+        std::process::Command::new(NODE)
+            .arg("replay")
+            .arg(&path)
+            .args(extra)
+            .output()
+            .unwrap()
+            .status
+            .code()
+    };
+    assert_eq!(replay(&[]), Some(1), "the file replays to its violation");
+    assert_eq!(
+        replay(&["--acceptor-cmd", NODE]),
+        Some(0),
+        "the correct node survives it"
+    );
+    // The events are as proptest left them; `replay --shrink` shrinks them once, and the
+    // file it writes names the processes too.
+    let short = path.with_extension("short.json");
+    let short_arg = short.to_str().unwrap();
+    assert_eq!(
+        replay(&["--shrink", "--write-counterexample", short_arg]),
+        Some(1)
+    );
+    let shrunk: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&short).unwrap()).unwrap();
+    assert_eq!(shrunk["acceptor_cmd"], cx["acceptor_cmd"]);
+    assert_eq!(shrunk["reply_timeout_ms"], 5000);
+    let (before, after) = (
+        cx["events"].as_array().unwrap().len(),
+        shrunk["events"].as_array().unwrap().len(),
+    );
+    eprintln!("replay --shrink: {before} -> {after} events");
+    assert!(after < before, "{before} -> {after}");
+    let out = std::process::Command::new(NODE)
+        .arg("replay")
+        .arg(&short)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "the shrunk file fails on the processes"
+    );
+    let _ = std::fs::remove_file(&path);
+    let _ = std::fs::remove_file(&short);
+}

@@ -159,6 +159,56 @@ fn a_seed_becomes_a_file_that_replays_to_the_same_violation() {
     assert!(saved.contains("\"seed\": 3") && saved.contains("\"step\": 22"));
 }
 
+/// `--shrink` shows and saves the shortest list it finds that still breaks an invariant,
+/// from a seed or a file alike, and says how far it got; a safe execution has nothing to
+/// shrink.
+#[test]
+fn shrink_cuts_a_seed_or_a_file_to_a_shorter_list_that_still_fails() {
+    let dir = scratch("shrink");
+    let long = dir.join("long.json");
+    let short = dir.join("short.json");
+    let (long, short) = (long.to_str().unwrap(), short.to_str().unwrap());
+    let (code, _, _) = replay(&[
+        "--seed",
+        "6",
+        "--bug",
+        "no-adopt",
+        "--write-counterexample",
+        long,
+    ]);
+    assert_eq!(code, 1);
+    let (code, shrunk, err) = replay(&[long, "--shrink", "--write-counterexample", short]);
+    assert_eq!(code, 1, "{err}");
+    let events = |path: &str| -> usize {
+        let file: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        file["events"].as_array().unwrap().len()
+    };
+    let (before, after) = (events(long), events(short));
+    assert!(after < before, "{before} -> {after}");
+    assert!(
+        err.contains(&format!("shrunk: {before} -> {after} events (")),
+        "{err}"
+    );
+    assert!(err.contains(&format!("({after} events, shrunk)")), "{err}");
+    // What was shown is what was saved, and it replays to the same verdict.
+    let (code, from_short, _) = replay(&[short]);
+    assert_eq!(code, 1);
+    assert_eq!(from_short, shrunk);
+    // The seed shrinks to the same list as its file.
+    let (code, by_seed, _) = replay(&["--seed", "6", "--bug", "no-adopt", "--shrink"]);
+    assert_eq!(
+        (code, by_seed.lines().skip(1).collect::<Vec<_>>()),
+        (1, shrunk.lines().skip(1).collect())
+    );
+    let (code, _, err) = replay(&["--seed", "1", "--shrink"]);
+    assert_eq!(code, 0);
+    assert!(
+        err.contains("nothing to shrink: no invariant broke"),
+        "{err}"
+    );
+}
+
 #[test]
 fn every_bug_zoo_counterexample_replays_to_its_recorded_violation() {
     // tests/counterexamples/ holds one shrunk counterexample per classic bug, written by

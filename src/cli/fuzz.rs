@@ -172,12 +172,8 @@ fn evidence<I: Implementation>(
     let (_, violation) = *judged
         .violation
         .get_or_insert((found.step, found.violation));
-    let mut cx = Counterexample::of_execution(imp, config, Some(seed), &judged, &events);
-    if let Some(h) = harness {
-        cx.acceptor_cmd = Some(h.command().to_string());
-        cx.acceptor_crash = Some(h.crash_mode());
-        cx.reply_timeout_ms = Some(h.reply_timeout().as_millis() as u64);
-    }
+    // Processes record their command, crash mode and reply timeout themselves.
+    let cx = Counterexample::of_execution(imp, config, Some(seed), &judged, &events);
     let explanation = cx.explanation.clone().unwrap_or_default();
     let cause = match harness {
         Some(_) => "acceptor".to_string(),

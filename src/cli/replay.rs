@@ -27,6 +27,7 @@ use crate::execution::{Ending, Outcome, Simulator};
 use crate::protocol::Builtin;
 use crate::render::{explain_in_context, not_enabled, text, Format, Trace};
 use crate::roles::Implementation;
+use crate::shrink::{shrink_with, MAX_REPLAYS};
 
 const EXAMPLES: &str = "\
 Examples:
@@ -74,6 +75,11 @@ pub struct ReplayArgs {
     /// the events as run, not shrunk (fuzz writes shrunk ones)
     #[arg(long, value_name = "FILE", help_heading = "Output")]
     pub write_counterexample: Option<PathBuf>,
+    /// Shrink a failing execution's events first: show (and with --write-counterexample
+    /// save) the shortest list found that still breaks an invariant; Ctrl-C stops it and
+    /// keeps the shortest found by then
+    #[arg(long, help_heading = "Output")]
+    pub shrink: bool,
     #[command(flatten)]
     pub acceptor: AcceptorArgs,
 }
@@ -86,8 +92,12 @@ pub fn run(args: ReplayArgs) -> ExitCode {
 }
 
 fn replay(args: &ReplayArgs) -> Result<u8, String> {
+    if args.shrink {
+        // The first Ctrl-C stops shrinking where it stands; the list by then is shown.
+        crate::interrupt::install();
+    }
     let trace = match (&args.file, args.seed) {
-        (Some(path), _) => from_file(path, &args.acceptor)?,
+        (Some(path), _) => from_file(path, &args.acceptor, args.shrink)?,
         (None, Some(seed)) => from_seed(seed, args)?,
         // clap requires one of the two; this keeps a direct caller from a panic.
         (None, None) => return Err("replay needs a counterexample FILE or --seed S".into()),
@@ -120,6 +130,12 @@ fn replay(args: &ReplayArgs) -> Result<u8, String> {
         let events: Vec<Event> = trace.steps.iter().map(|s| s.event).collect();
         let mut cx = Counterexample::new(&trace.config, &trace.profile, &events);
         cx.seed = trace.seed;
+        // Processes are named by what starts them, so that the file replays on them.
+        if let Some(p) = &trace.processes {
+            cx.acceptor_cmd = Some(p.command.clone());
+            cx.acceptor_crash = Some(p.crash);
+            cx.reply_timeout_ms = Some(p.reply_timeout.as_millis() as u64);
+        }
         if let Some((step, v)) = &trace.violation {
             cx.invariant = Some(v.invariant);
             cx.step = Some(*step);
@@ -128,9 +144,14 @@ fn replay(args: &ReplayArgs) -> Result<u8, String> {
         cx.save(path)
             .map_err(|e| format!("--write-counterexample {e}"))?;
         crate::warn!(
-            "wrote counterexample {} ({} events, as run: not shrunk)",
+            "wrote counterexample {} ({} events, {})",
             path.display(),
-            events.len()
+            events.len(),
+            if args.shrink {
+                "shrunk"
+            } else {
+                "as run: not shrunk"
+            }
         );
     }
     Ok(if trace.violation.is_some() {
@@ -148,30 +169,83 @@ fn from_seed(seed: u64, args: &ReplayArgs) -> Result<Trace, String> {
     }
     let (config, _) = build_live_config(None, &args.cluster, &args.faults, &args.live)?;
     match args.acceptor.harness(None)? {
-        Some(h) => seed_trace(h, config, seed),
-        None => seed_trace(Builtin, config, seed),
+        Some(h) => seed_trace(h, config, seed, args.shrink),
+        None => seed_trace(Builtin, config, seed, args.shrink),
     }
 }
 
-fn seed_trace<I: Implementation>(imp: I, config: Config, seed: u64) -> Result<Trace, String> {
+fn seed_trace<I: Implementation>(
+    imp: I,
+    config: Config,
+    seed: u64,
+    shrink: bool,
+) -> Result<Trace, String> {
     let mut sim = Simulator::with(imp.clone(), config);
     let mut events = Vec::new();
     let outcome = sim.run_seed(seed, Some(&mut events));
-    note_detail(&sim, &outcome, &events);
+    let (outcome, events) = shrunk(&imp, &config, outcome, events, shrink);
+    note_detail(&imp, &config, &outcome, &events);
     Trace::new_with(imp, &config, Some(seed), &outcome, &events)
+}
+
+/// With `--shrink`, the shortest list of events found that still breaks an invariant (any:
+/// the shortest evidence may break another than the one first seen), said on stderr;
+/// otherwise, or for an execution that broke nothing, the execution as run.
+fn shrunk<I: Implementation>(
+    imp: &I,
+    config: &Config,
+    outcome: Outcome,
+    events: Vec<Event>,
+    shrink: bool,
+) -> (Outcome, Vec<Event>) {
+    if !shrink || outcome.violation.is_none() {
+        if shrink {
+            crate::warn!("nothing to shrink: no invariant broke");
+        }
+        return (outcome, events);
+    }
+    // The drawn stabilisation point, pinned: the events alone do not carry it.
+    let pinned = config.at_stabilisation(outcome.stabilised_at);
+    match shrink_with(imp, &pinned, outcome.profile, &events, None, MAX_REPLAYS) {
+        Some(s) => {
+            let cut = match (s.budget_hit, crate::interrupt::requested()) {
+                (true, true) => "; interrupted by Ctrl-C: the shortest found by then",
+                (true, false) => "; the replay budget ran out: the shortest found by then",
+                _ => "",
+            };
+            crate::warn!(
+                "shrunk: {} -> {} events ({} replays{cut})",
+                events.len(),
+                s.events.len(),
+                s.replays
+            );
+            (s.outcome, s.events)
+        }
+        // It broke an invariant a moment ago; a replay that does not is nondeterminism.
+        None => {
+            crate::warn!("not shrunk: the execution did not fail again when replayed");
+            (outcome, events)
+        }
+    }
 }
 
 /// What the wire adds to a violation (the acceptor's reply line, a restart that lost
 /// state) goes to stderr: the trace itself stays the same for every implementation.
-fn note_detail<I: Implementation>(sim: &Simulator<I>, outcome: &Outcome, events: &[Event]) {
+fn note_detail<I: Implementation>(imp: &I, config: &Config, outcome: &Outcome, events: &[Event]) {
     // In-process roles have no wire to quote, and their trace shows every restart.
+    if outcome.violation.is_none() || imp.acceptor_processes().is_none() {
+        return;
+    }
+    // Replayed once more for the reply line: the events may be shrunk ones.
+    let mut sim = Simulator::with(imp.clone(), config.at_stabilisation(outcome.stabilised_at));
+    sim.run_events(events, outcome.profile, true, None);
     if let (Some((step, v)), Some(detail)) = (&outcome.violation, sim.detail()) {
         let full = explain_in_context(v, events, *step, Some(detail));
         super::emit_err(format_args!("note: {full}"));
     }
 }
 
-fn from_file(path: &Path, acceptor: &AcceptorArgs) -> Result<Trace, String> {
+fn from_file(path: &Path, acceptor: &AcceptorArgs, shrink: bool) -> Result<Trace, String> {
     let cx = Counterexample::load(path)?;
     if let Some(name) = &cx.implementation {
         return Err(format!(
@@ -187,8 +261,8 @@ fn from_file(path: &Path, acceptor: &AcceptorArgs) -> Result<Trace, String> {
         cx.acceptor_crash,
         cx.reply_timeout_ms,
     )? {
-        Some(h) => file_trace(h, path, &cx),
-        None => file_trace(Builtin, path, &cx),
+        Some(h) => file_trace(h, path, &cx, shrink),
+        None => file_trace(Builtin, path, &cx, shrink),
     }
 }
 
@@ -196,6 +270,7 @@ fn file_trace<I: Implementation>(
     imp: I,
     path: &Path,
     cx: &Counterexample,
+    shrink: bool,
 ) -> Result<Trace, String> {
     let recorded = cx
         .parse_events()
@@ -211,7 +286,8 @@ fn file_trace<I: Implementation>(
         ));
     }
     warn_if_different(path, cx, &outcome, recorded.len());
-    note_detail(&sim, &outcome, &events);
+    let (outcome, events) = shrunk(&imp, &cx.config, outcome, events, shrink);
+    note_detail(&imp, &cx.config, &outcome, &events);
     Trace::new_with(imp, &cx.config, cx.seed, &outcome, &events)
 }
 
