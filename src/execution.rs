@@ -329,9 +329,10 @@ impl Simulator {
 
 impl<I: Implementation> Simulator<I> {
     /// A simulator of `imp` for `config`, which must be valid ([`Config::validate`]).
-    pub fn with(mut imp: I, config: Config) -> Simulator<I> {
+    pub fn with(imp: I, config: Config) -> Simulator<I> {
         let proto = config.protocol();
-        let world = World::new_with(&mut imp, &proto, config.proposers);
+        // Every execution starts by resetting the world with fresh roles.
+        let world = World::unpopulated(&proto, config.proposers);
         Simulator {
             config,
             proto,
@@ -369,7 +370,7 @@ impl<I: Implementation> Simulator<I> {
         &self.imp
     }
 
-    /// The world as the last execution left it.
+    /// The world as the last execution left it (with no roles before the first).
     pub fn world(&self) -> &World<I::Acceptor, I::Proposer> {
         &self.world
     }

@@ -80,19 +80,26 @@ struct Settings {
 #[derive(Debug)]
 pub struct ProcessAcceptors {
     settings: Arc<Settings>,
-    /// Per acceptor id, the process of the next execution, started ahead of need. A
-    /// mutex only so that the implementation can be shared with campaign threads (each
-    /// thread drives its own clone, so it is never contended).
-    spare: Mutex<Vec<Option<Proc>>>,
+    /// Per acceptor id, a process started ahead of need for the next execution, shared by
+    /// every clone: a proptest case, a shrink or a replay each drive a fresh clone in a
+    /// fresh simulator, and with a pool per clone the spares each one started for a next
+    /// execution it never ran were killed unused, doubling the starts. A spare is a fresh
+    /// process that nothing has talked to, so which execution takes it changes nothing.
+    /// Campaign threads take from it once per execution, which a process start dwarfs.
+    spare: Arc<Mutex<Vec<Vec<Proc>>>>,
 }
 
+/// Spares kept per acceptor id: enough for each thread of a campaign on a few cores to
+/// find one for its next execution (in a single slot the threads' spares would replace
+/// each other), and for a swarm's other cluster sizes to keep theirs a while.
+const SPARES_PER_ACCEPTOR: usize = 4;
+
 impl Clone for ProcessAcceptors {
-    /// The same command and settings; processes are never shared, so the clone starts its
-    /// own (each campaign thread drives a clone).
+    /// The same command, settings and pool of spare processes (see `spare`).
     fn clone(&self) -> ProcessAcceptors {
         ProcessAcceptors {
             settings: self.settings.clone(),
-            spare: Mutex::new(Vec::new()),
+            spare: self.spare.clone(),
         }
     }
 }
@@ -105,7 +112,7 @@ impl ProcessAcceptors {
                 crash,
                 reply_timeout,
             }),
-            spare: Mutex::new(Vec::new()),
+            spare: Arc::new(Mutex::new(Vec::new())),
         }
     }
 
@@ -166,18 +173,31 @@ impl Implementation for ProcessAcceptors {
 
     fn acceptor(&mut self, cluster: &Protocol, id: AcceptorId) -> ProcessAcceptor {
         let i = id as usize;
-        let spare = self.spare.get_mut().unwrap_or_else(|e| e.into_inner());
-        if spare.len() <= i {
-            spare.resize_with(i + 1, || None);
-        }
-        let acceptor = match spare[i].take() {
-            Some(p) if p.cluster_size == cluster.acceptors => {
-                ProcessAcceptor::with(self.settings.clone(), id, p)
+        // Starting processes happens outside the lock, so threads do not queue behind it.
+        let taken = {
+            let mut spare = self.spare.lock().unwrap_or_else(|e| e.into_inner());
+            if spare.len() <= i {
+                spare.resize_with(i + 1, Vec::new);
             }
-            _ => ProcessAcceptor::start(self.settings.clone(), cluster, id),
+            // Spares of another cluster size (a swarm's other shape) are left for it.
+            let fits = spare[i]
+                .iter()
+                .rposition(|p| p.cluster_size == cluster.acceptors);
+            fits.map(|at| spare[i].swap_remove(at))
+        };
+        let acceptor = match taken {
+            Some(p) => ProcessAcceptor::with(self.settings.clone(), id, p),
+            None => ProcessAcceptor::start(self.settings.clone(), cluster, id),
         };
         // The next execution's process starts now, while this one runs.
-        spare[i] = Some(Proc::spawn(&self.settings, cluster.acceptors, id, None));
+        let next = Proc::spawn(&self.settings, cluster.acceptors, id, None);
+        let mut spare = self.spare.lock().unwrap_or_else(|e| e.into_inner());
+        // Full: the oldest goes (killed on drop), so that what is kept is the shapes run
+        // last, should a swarm's executions change the cluster's size.
+        if spare[i].len() == SPARES_PER_ACCEPTOR {
+            spare[i].remove(0);
+        }
+        spare[i].push(next);
         acceptor
     }
 

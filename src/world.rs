@@ -189,7 +189,16 @@ impl<A, P> World<A, P> {
     where
         I: Implementation<Acceptor = A, Proposer = P>,
     {
-        let mut world = World {
+        let mut world = World::unpopulated(proto, proposers);
+        world.reset_with(imp, proto, proposers);
+        world
+    }
+
+    /// A world with room for its roles but none yet: a simulator's before its first
+    /// execution, which resets it with fresh roles. Building them earlier would start
+    /// acceptor processes that no execution talks to.
+    pub(crate) fn unpopulated(proto: &Protocol, proposers: u8) -> World<A, P> {
+        World {
             acceptors: Vec::with_capacity(proto.acceptors as usize),
             proposers: Vec::with_capacity(proposers as usize),
             acceptors_down: 0,
@@ -200,9 +209,7 @@ impl<A, P> World<A, P> {
             duplicates: 0,
             ballots_started: [0; MAX_PROPOSERS as usize],
             decided: 0,
-        };
-        world.reset_with(imp, proto, proposers);
-        world
+        }
     }
 
     /// Back to the initial state with fresh roles from `imp`, keeping the allocations.
