@@ -425,6 +425,12 @@ fn fuzz_writes_a_file_that_replay_reruns_on_fresh_processes() {
     assert_eq!(replay.status.code(), Some(1));
     let text = String::from_utf8_lossy(&replay.stdout);
     assert!(text.contains("vote-above-promise violated"), "{text}");
+    // What the wire adds, the reply line that broke the rule, goes to stderr.
+    let note = String::from_utf8_lossy(&replay.stderr);
+    assert!(
+        note.starts_with("note: vote-above-promise violated") && note.contains("replied: {"),
+        "{note}"
+    );
     // The correct node survives the very same schedule.
     let correct = std::process::Command::new(NODE)
         .args(["replay", file, "--acceptor-cmd", NODE])
@@ -881,4 +887,64 @@ fn a_process_acceptor_under_proptest_fails_with_a_file_that_replays() {
     );
     let _ = std::fs::remove_file(&path);
     let _ = std::fs::remove_file(&short);
+}
+
+/// `replay FILE --shrink` on processes that start slowly: a Ctrl-C stops the shrinking,
+/// and the shortest list found by then is shown, said to be cut short, and still fails.
+#[cfg(unix)]
+#[test]
+fn ctrl_c_stops_replay_shrink_and_shows_the_list_by_then() {
+    let dir = std::env::temp_dir().join(format!("paxos-replay-shrink-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let bad = format!("{NODE} node --bug accept-below-promise");
+    let found = std::process::Command::new(NODE)
+        .args([
+            "fuzz",
+            "--runs",
+            "50",
+            "--seed",
+            "3",
+            "--jobs",
+            "1",
+            "--json",
+            "--no-shrink",
+        ])
+        .arg("--out-dir")
+        .arg(&dir)
+        .args(["--acceptor-cmd", &bad])
+        .output()
+        .unwrap();
+    assert_eq!(found.status.code(), Some(1));
+    let summary: serde_json::Value = serde_json::from_str(
+        String::from_utf8_lossy(&found.stdout)
+            .lines()
+            .last()
+            .unwrap(),
+    )
+    .unwrap();
+    let file = summary["first_violation"]["counterexample"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let slow = format!("sleep 0.1; exec {bad}");
+    let child = std::process::Command::new(NODE)
+        .args(["replay", &file, "--shrink", "--acceptor-cmd", &slow])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(1500));
+    std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("; interrupted by Ctrl-C: the shortest found by then)"),
+        "{err}"
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("\n!! "));
+    let _ = std::fs::remove_dir_all(&dir);
 }
