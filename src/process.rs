@@ -824,3 +824,42 @@ impl AcceptorRole for ProcessAcceptor {
         self.last_reply.as_deref()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A spare is started for the cluster of the execution before; an execution of another
+    /// size must not take it (its `init` named other nodes), and the pool keeps at most
+    /// [`SPARES_PER_ACCEPTOR`] per acceptor, the newest.
+    #[test]
+    fn a_spare_serves_only_its_cluster_size_and_the_pool_is_bounded() {
+        // Never talked to: nothing here reads a reply, so any long-lived command will do.
+        let mut h = ProcessAcceptors::new("sleep 30", CrashMode::Pause, Duration::from_secs(1));
+        let three = Protocol::majority(3, None);
+        let five = Protocol::majority(5, None);
+        let first = h.acceptor(&three, 0);
+        assert_eq!(first.cluster_size, 3);
+        let other = h.acceptor(&five, 0);
+        assert_eq!(
+            other.cluster_size, 5,
+            "a spare of size 3 served a cluster of 5"
+        );
+        let sizes = |h: &ProcessAcceptors| -> Vec<u16> {
+            h.spare.lock().unwrap()[0]
+                .iter()
+                .map(|p| p.cluster_size)
+                .collect()
+        };
+        assert_eq!(sizes(&h), [3, 5]);
+        // The size-3 spare serves the next cluster of 3, and a clone shares the pool.
+        let mut clone = h.clone();
+        assert_eq!(clone.acceptor(&three, 0).cluster_size, 3);
+        assert_eq!(sizes(&h), [5, 3]);
+        // Sizes it holds no spare of: each adds one, and the oldest go.
+        for n in [1, 2, 4, 6, 7, 8] {
+            h.acceptor(&Protocol::majority(n, None), 0);
+        }
+        assert_eq!(sizes(&h), [4, 6, 7, 8]);
+    }
+}
