@@ -659,7 +659,10 @@ fn print_text(
                     ev.events_before,
                 );
             } else {
-                crate::say!("  not shrunk: {} events", ev.events_before);
+                crate::say!(
+                    "  not shrunk: {} events (replay the file with --shrink to shrink them)",
+                    ev.events_before
+                );
             }
             if ev.shrink_interrupted {
                 crate::say!(

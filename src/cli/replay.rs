@@ -36,6 +36,8 @@ Examples:
   Save that execution as a counterexample file, then replay the file by its events:
     paxos-safety replay --seed 6 --bug no-adopt --write-counterexample no-adopt.json
     paxos-safety replay no-adopt.json
+  Shrink a long failing file to the shortest list of events that still fails, and save it:
+    paxos-safety replay long.json --shrink --write-counterexample short.json
   Draw it as a sequence diagram in a Markdown file that GitHub renders:
     paxos-safety replay no-adopt.json --format mermaid --out no-adopt.md
   Pick out the violating step with jq:
