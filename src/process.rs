@@ -84,7 +84,8 @@ pub struct ProcessAcceptors {
     /// every clone: a proptest case, a shrink or a replay each drive a fresh clone in a
     /// fresh simulator, and with a pool per clone the spares each one started for a next
     /// execution it never ran were killed unused, doubling the starts. A spare is a fresh
-    /// process that nothing has talked to, so which execution takes it changes nothing.
+    /// process that nothing has talked to, so which execution takes it changes nothing;
+    /// but only the thread that started it may take it, since it dies with that thread.
     /// Campaign threads take from it once per execution, which a process start dwarfs.
     spare: Arc<Mutex<Vec<Vec<Proc>>>>,
 }
@@ -179,10 +180,13 @@ impl Implementation for ProcessAcceptors {
             if spare.len() <= i {
                 spare.resize_with(i + 1, Vec::new);
             }
-            // Spares of another cluster size (a swarm's other shape) are left for it.
+            // Spares of another cluster size (a swarm's other shape) are left for it, and
+            // another thread's are not taken: they die with that thread (PDEATHSIG), and
+            // a campaign's worker threads end while the pool lives on.
+            let here = std::thread::current().id();
             let fits = spare[i]
                 .iter()
-                .rposition(|p| p.cluster_size == cluster.acceptors);
+                .rposition(|p| p.cluster_size == cluster.acceptors && p.spawned_by == here);
             fits.map(|at| spare[i].swap_remove(at))
         };
         let acceptor = match taken {
@@ -236,6 +240,9 @@ struct Proc {
     /// `None` only when no directory could be made (`spawn_error` says so).
     dir: Option<Arc<DataDir>>,
     cluster_size: u16,
+    /// The thread that started it: the kernel kills it when that thread ends (see
+    /// `PR_SET_PDEATHSIG` in `spawn`), so only that thread may take it as a spare.
+    spawned_by: std::thread::ThreadId,
     /// The `init` reply has not been read yet (it is read before the first request, so
     /// that start-up overlaps with other work).
     init_pending: bool,
@@ -412,6 +419,7 @@ impl Proc {
             lines,
             dir: Some(dir),
             cluster_size: acceptors,
+            spawned_by: std::thread::current().id(),
             init_pending: true,
             spawn_error: None,
             stderr: tail,
@@ -425,6 +433,7 @@ impl Proc {
             lines,
             dir: None,
             cluster_size: acceptors,
+            spawned_by: std::thread::current().id(),
             init_pending: false,
             spawn_error: Some(error),
             stderr: Arc::default(),
@@ -861,5 +870,16 @@ mod tests {
             h.acceptor(&Protocol::majority(n, None), 0);
         }
         assert_eq!(sizes(&h), [4, 6, 7, 8]);
+        // A spare started on another thread dies with that thread: it is never taken.
+        std::thread::scope(|s| {
+            s.spawn(|| clone.acceptor(&three, 0));
+        });
+        assert_eq!(sizes(&h), [6, 7, 8, 3]);
+        h.acceptor(&three, 0);
+        assert_eq!(
+            sizes(&h),
+            [7, 8, 3, 3],
+            "the other thread's spare was taken"
+        );
     }
 }
