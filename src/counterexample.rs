@@ -36,7 +36,7 @@ use crate::execution::{Outcome, Simulator};
 use crate::process::CrashMode;
 use crate::profile::{Profile, ProfileSpec};
 use crate::render::explain_in_context;
-use crate::roles::Implementation;
+use crate::roles::{AcceptorProcesses, Implementation};
 use crate::shrink::Best;
 
 /// The `format` tag of files this version writes and reads.
@@ -110,16 +110,21 @@ impl Counterexample {
         profile: &Profile,
         events: &[Event],
     ) -> Counterexample {
-        // Processes are named by what starts them, so that `replay FILE` reruns them.
-        let processes = imp.acceptor_processes();
-        Counterexample {
+        let mut cx = Counterexample {
             implementation: imp.name(),
-            acceptor_cmd: processes.as_ref().map(|p| p.command.clone()),
-            acceptor_crash: processes.as_ref().map(|p| p.crash),
-            reply_timeout_ms: processes
-                .as_ref()
-                .map(|p| p.reply_timeout.as_millis() as u64),
             ..Counterexample::new(config, profile, events)
+        };
+        cx.name_processes(imp.acceptor_processes().as_ref());
+        cx
+    }
+
+    /// Records the command, crash mode and reply timeout of acceptor processes, if they
+    /// were: processes are named by what starts them, so that `replay FILE` reruns them.
+    pub fn name_processes(&mut self, processes: Option<&AcceptorProcesses>) {
+        if let Some(p) = processes {
+            self.acceptor_cmd = Some(p.command.clone());
+            self.acceptor_crash = Some(p.crash);
+            self.reply_timeout_ms = Some(p.reply_timeout.as_millis() as u64);
         }
     }
 

@@ -132,12 +132,7 @@ fn replay(args: &ReplayArgs) -> Result<u8, String> {
         let events: Vec<Event> = trace.steps.iter().map(|s| s.event).collect();
         let mut cx = Counterexample::new(&trace.config, &trace.profile, &events);
         cx.seed = trace.seed;
-        // Processes are named by what starts them, so that the file replays on them.
-        if let Some(p) = &trace.processes {
-            cx.acceptor_cmd = Some(p.command.clone());
-            cx.acceptor_crash = Some(p.crash);
-            cx.reply_timeout_ms = Some(p.reply_timeout.as_millis() as u64);
-        }
+        cx.name_processes(trace.processes.as_ref());
         if let Some((step, v)) = &trace.violation {
             cx.invariant = Some(v.invariant);
             cx.step = Some(*step);
