@@ -180,26 +180,27 @@ fn seed_trace<I: Implementation>(
     let mut sim = Simulator::with(imp.clone(), config);
     let mut events = Vec::new();
     let outcome = sim.run_seed(seed, Some(&mut events));
-    let (outcome, events) = shrunk(&imp, &config, outcome, events, shrink);
-    note_detail(&imp, &config, &outcome, &events);
+    let (outcome, events, rerun) = shrunk(&imp, &config, outcome, events, shrink);
+    note_detail(&mut sim, rerun, &config, &outcome, &events);
     Trace::new_with(imp, &config, Some(seed), &outcome, &events)
 }
 
 /// With `--shrink`, the shortest list of events found that still breaks an invariant (any:
 /// the shortest evidence may break another than the one first seen), said on stderr;
-/// otherwise, or for an execution that broke nothing, the execution as run.
+/// otherwise, or for an execution that broke nothing, the execution as run. The flag says
+/// the events are no longer those the simulator last ran.
 fn shrunk<I: Implementation>(
     imp: &I,
     config: &Config,
     outcome: Outcome,
     events: Vec<Event>,
     shrink: bool,
-) -> (Outcome, Vec<Event>) {
+) -> (Outcome, Vec<Event>, bool) {
     if !shrink || outcome.violation.is_none() {
         if shrink {
             crate::warn!("nothing to shrink: no invariant broke");
         }
-        return (outcome, events);
+        return (outcome, events, false);
     }
     // The drawn stabilisation point, pinned: the events alone do not carry it.
     let pinned = config.at_stabilisation(outcome.stabilised_at);
@@ -216,26 +217,35 @@ fn shrunk<I: Implementation>(
                 s.events.len(),
                 s.replays
             );
-            (s.outcome, s.events)
+            (s.outcome, s.events, true)
         }
         // It broke an invariant a moment ago; a replay that does not is nondeterminism.
         None => {
             crate::warn!("not shrunk: the execution did not fail again when replayed");
-            (outcome, events)
+            (outcome, events, false)
         }
     }
 }
 
 /// What the wire adds to a violation (the acceptor's reply line, a restart that lost
 /// state) goes to stderr: the trace itself stays the same for every implementation.
-fn note_detail<I: Implementation>(imp: &I, config: &Config, outcome: &Outcome, events: &[Event]) {
+/// `sim` last ran the execution as run; `rerun`: the events are shrunk ones, so it runs
+/// them first for their reply line.
+fn note_detail<I: Implementation>(
+    sim: &mut Simulator<I>,
+    rerun: bool,
+    config: &Config,
+    outcome: &Outcome,
+    events: &[Event],
+) {
     // In-process roles have no wire to quote, and their trace shows every restart.
-    if outcome.violation.is_none() || imp.acceptor_processes().is_none() {
+    if outcome.violation.is_none() || sim.implementation().acceptor_processes().is_none() {
         return;
     }
-    // Replayed once more for the reply line: the events may be shrunk ones.
-    let mut sim = Simulator::with(imp.clone(), config.at_stabilisation(outcome.stabilised_at));
-    sim.run_events(events, outcome.profile, true, None);
+    if rerun {
+        sim.set_config(config.at_stabilisation(outcome.stabilised_at));
+        sim.run_events(events, outcome.profile, true, None);
+    }
     if let (Some((step, v)), Some(detail)) = (&outcome.violation, sim.detail()) {
         let full = explain_in_context(v, events, *step, Some(detail));
         super::emit_err(format_args!("note: {full}"));
@@ -283,8 +293,8 @@ fn file_trace<I: Implementation>(
         ));
     }
     warn_if_different(path, cx, &outcome, recorded.len());
-    let (outcome, events) = shrunk(&imp, &cx.config, outcome, events, shrink);
-    note_detail(&imp, &cx.config, &outcome, &events);
+    let (outcome, events, rerun) = shrunk(&imp, &cx.config, outcome, events, shrink);
+    note_detail(&mut sim, rerun, &cx.config, &outcome, &events);
     Trace::new_with(imp, &cx.config, cx.seed, &outcome, &events)
 }
 
