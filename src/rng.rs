@@ -4,7 +4,7 @@
 //! decision goes through [`Prng::below`] (Lemire's multiply-shift, written out here rather
 //! than borrowed from `rand`'s distributions, so that a `rand` upgrade cannot silently change
 //! which execution a seed means) and probabilities are integer ratios per mille, never floats.
-//! `tests/determinism.rs` pins the first draws for a fixed seed.
+//! `tests/suite/determinism.rs` pins the first draws for a fixed seed.
 
 use rand_chacha::rand_core::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;

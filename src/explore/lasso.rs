@@ -28,7 +28,7 @@
 //! So a state and its renaming enable the same events up to the renaming, and their
 //! successors are renamings of each other: the renamed graph is a bisimulation quotient of
 //! the concrete one, and a cycle in it unrolls into an infinite concrete execution with
-//! ever higher ballots along which the same things happen. `tests/liveness.rs` checks this
+//! ever higher ballots along which the same things happen. `tests/suite/liveness.rs` checks this
 //! on reachable states: the renamed successors of a state are those of its renaming.
 //!
 //! **Acceptor symmetry.** States are also identified up to renaming acceptors, as the
@@ -38,7 +38,7 @@
 //! between reports of the same ballot, which carry the same value. It decides which
 //! acceptor a trace says the value was adopted from and nothing else, so the key forgets it
 //! ([`key`]); with it forgotten, renaming acceptors maps every step to a step, and the
-//! quotient is again a bisimulation (`tests/liveness.rs` checks both on reachable states).
+//! quotient is again a bisimulation (`tests/suite/liveness.rs` checks both on reachable states).
 //! A cycle of the quotient may return to its state with the acceptors renamed; repeated
 //! as many times as that renaming's order (at most 6 laps for 3 acceptors), it returns
 //! exactly, so it is a lasso all the same, and fairness holds on every lap.

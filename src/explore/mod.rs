@@ -116,7 +116,7 @@
 //! there, the invariant it breaks, and the states explored to find it (with symmetry,
 //! without the reduction and with dead messages taken off, which finds the same shortest
 //! execution).
-//! `tests/explore.rs` checks every row, and that one ballot, crash or duplicate less finds
+//! `tests/suite/explore.rs` checks every row, and that one ballot, crash or duplicate less finds
 //! nothing:
 //!
 //! | bug                    | ballots | crashes | dups | events | invariant          | states     | `--shortest` |
@@ -157,7 +157,7 @@
 //! level past the tenth: 5.3 million within 16 events), and with it completes: 15,229,016
 //! states to depth 43 without a crash, 34,099,846 to depth 43 with one (80,482,847 to depth
 //! 45 with every crash, 36,446,779 to depth 44 with proposers' idle crashes;
-//! `tests/explore.rs` pins both in the heavy tier). The bounds of `explore`'s command line
+//! `tests/suite/explore.rs` pins both in the heavy tier). The bounds of `explore`'s command line
 //! default to one ballot, one crash and no duplicate (see `cli::explore`).
 //!
 //! **Where the time goes.** A state has five to six enabled events (four to five taken on

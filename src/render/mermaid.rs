@@ -34,7 +34,7 @@ const VIOLATION_FILL: &str = "rgb(255, 221, 221)";
 /// configured font, and its default list (`"trebuchet ms", verdana, arial`) is measured and
 /// drawn in different fonts where Trebuchet and Verdana are missing (Linux, headless
 /// Chromium), so the text ran out of its box. Naming fonts every system has or maps keeps
-/// the measurement and the drawing in the same font (`tests/browser.rs` checks it).
+/// the measurement and the drawing in the same font (`tests/suite/browser.rs` checks it).
 pub const FONT_DIRECTIVE: &str = r#"%%{init: {"fontFamily": "arial, sans-serif"}}%%"#;
 
 /// Renders `trace` as a Mermaid sequence diagram; the result ends with a newline.

@@ -11,13 +11,13 @@
 //! (invariant, ballots, values, acceptor, reported vote).
 //!
 //! `cargo test` runs a quick share (60,000 sequences); the heavy tier
-//! (`cargo test --release --features heavy --test reference_checker`, which CI runs) runs
+//! (`cargo test --release --features heavy --test suite reference_checker::`, which CI runs) runs
 //! 1,000,000, 70% random and 30% from the simulator. `PAXOS_DIFF_CASES=N` sets the number
 //! either way; `PAXOS_DIFF_SEED` changes the random ones.
 // Tests print what they measured or skipped to the harness, a terminal.
 #![allow(clippy::disallowed_macros)]
 
-#[path = "support/reference.rs"]
+#[path = "../support/reference.rs"]
 mod reference;
 
 use paxos_safety::ballot::{AcceptorId, Ballot, Value};

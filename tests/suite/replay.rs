@@ -2,11 +2,11 @@
 //!
 //! The golden diagrams `tests/golden/zoo-BUG.mmd` pin the Mermaid rendering of each zoo
 //! bug's committed counterexample, and a test checks that each shows its cause at the step
-//! where it happens (`tests/browser.rs` draws them all in Chromium). The golden files in
+//! where it happens (`tests/suite/browser.rs` draws them all in Chromium). The golden files in
 //! `tests/golden/` also pin each rendering byte for byte for two recorded executions: `no-adopt.json` (seed 6 of `--bug no-adopt`, an immutability violation) and
 //! `faults.json` (a hand-written safe execution with every kind of event: drop, duplicate,
 //! acceptor and proposer crashes and restarts, adoption, a refusal). After an intended change
-//! to a rendering, regenerate them with `UPDATE_GOLDEN=1 cargo test --test replay` and read
+//! to a rendering, regenerate them with `UPDATE_GOLDEN=1 cargo test --test suite replay::` and read
 //! the diff.
 //!
 //! The Mermaid output is checked twice: by a strict grammar of what the renderer may emit

@@ -2,7 +2,7 @@
 //! implementation of `examples/user_paxos/textbook.rs` survives a campaign and a proptest
 //! property, and its buggy variant is caught, shrunk and replayed from its counterexample.
 
-#[path = "../examples/user_paxos/textbook.rs"]
+#[path = "../../examples/user_paxos/textbook.rs"]
 mod textbook;
 
 use paxos_safety::ballot::{AcceptorId, Value};
@@ -82,7 +82,7 @@ fn the_first_vote_slip_is_caught_shrunk_and_replayed_from_its_file() {
     let file = Counterexample::of_shrunk(&buggy, &best);
     assert_eq!(
         file.implementation.as_deref(),
-        Some("user_paxos::textbook::Textbook")
+        Some("suite::user_paxos::textbook::Textbook")
     );
     assert_eq!(file.invariant, Some(Invariant::Immutability));
     assert_eq!(file.step, Some(best.shrunk.events.len() as u32));
@@ -102,12 +102,15 @@ fn the_first_vote_slip_is_caught_shrunk_and_replayed_from_its_file() {
     // The header names the roles that ran; your buggy code is not "the correct protocol".
     let header = text.lines().next().unwrap();
     assert!(
-        header.ends_with("roles user_paxos::textbook::Textbook"),
+        header.ends_with("roles suite::user_paxos::textbook::Textbook"),
         "{header}"
     );
     let json = trace.render(Format::Json);
     let summary: serde_json::Value = serde_json::from_str(json.lines().last().unwrap()).unwrap();
-    assert_eq!(summary["implementation"], "user_paxos::textbook::Textbook");
+    assert_eq!(
+        summary["implementation"],
+        "suite::user_paxos::textbook::Textbook"
+    );
     // The correct code survives the very same schedule: every event applies to it too (the
     // slip changes what p1 proposes, not which messages are in flight), and nothing breaks.
     let (correct, _) = loaded.replay_with(&Textbook::correct()).unwrap();
@@ -158,7 +161,7 @@ fn a_replay_that_breaks_off_is_no_verdict_and_the_command_line_refuses_your_role
     assert_eq!(o.status.code(), Some(2), "{o:?}");
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(
-        err.contains("found with your own roles (user_paxos::textbook::Textbook)")
+        err.contains("found with your own roles (suite::user_paxos::textbook::Textbook)")
             && err.contains("replay_with"),
         "{err}"
     );

@@ -3,7 +3,7 @@
 //! must still break the same invariant when replayed by its events, and the correct
 //! protocol must survive the same schedule wherever that schedule is valid for it.
 //!
-//! `UPDATE_GOLDEN=1 cargo test --test bug_zoo` rewrites the committed counterexamples from
+//! `UPDATE_GOLDEN=1 cargo test --test suite bug_zoo::` rewrites the committed counterexamples from
 //! the current shrinker (review the diff: they are the evidence that each bug is caught).
 // Tests print what they measured or skipped to the harness, a terminal.
 #![allow(clippy::disallowed_macros)]

@@ -744,6 +744,6 @@ fn explore_proves_the_shortest_three_acceptor_duel() {
 fn explore_proves_the_shortest_three_acceptor_duel() {
     eprintln!(
         "the full three-acceptor lasso search runs in the heavy tier: \
-         cargo test --release --features heavy --test liveness"
+         cargo test --release --features heavy --test suite liveness::"
     );
 }

@@ -10,7 +10,7 @@
 //! Everything here runs at three acceptors and two proposers. Everything but one search
 //! runs under plain `cargo test` (the test profile optimises) in under half a minute.
 //! The exception is adopt-lowest's 28 million states (7 GB resident, a minute on two threads):
-//! it is the second tier, `cargo test --release --features heavy --test explore`, which
+//! it is the second tier, `cargo test --release --features heavy --test suite explore::`, which
 //! CI runs too (`.ci/run`).
 // Tests print what they measured or skipped to the harness, a terminal.
 #![allow(clippy::disallowed_macros)]
@@ -238,7 +238,7 @@ fn adopt_lowest_search_is_in_the_heavy_tier() {
     let _ = writeln!(
         std::io::stderr(),
         "notice: adopt_lowest_is_found (28 million states, 7 GB) runs only in the heavy \
-         tier: cargo test --release --features heavy --test explore"
+         tier: cargo test --release --features heavy --test suite explore::"
     );
 }
 
