@@ -158,10 +158,27 @@ impl ProcessAcceptors {
         let prepare = Msg::Prepare {
             ballot: Ballot::new(1, 1),
         };
-        match a.on_message(&cluster, &prepare) {
+        let answer = a.on_message(&cluster, &prepare);
+        // Quote the wire, not our decoding of it: the user debugs their own output.
+        let said = match a.last_reply() {
+            Some(line) => format!("`{}`", line.trim_end()),
+            None => "nothing".to_string(),
+        };
+        match answer {
             Ok(Some(Msg::Promise { .. })) => Ok(()),
-            Ok(other) => Err(format!(
-                "the acceptor command answered a first prepare with {other:?}, not a promise"
+            Ok(Some(Msg::Nack { promised, .. })) => Err(format!(
+                "the acceptor command refused the first prepare of a fresh acceptor (ballot \
+                 1.1, proposal_n {}), saying it had promised {} (highest_promised {}): {said}; \
+                 a fresh acceptor has promised nothing (does it read state left over from \
+                 another run instead of its own PAXOS_DATA_DIR?)",
+                prepare.ballot().0,
+                promised.sim_label(),
+                promised.0,
+            )),
+            Ok(_) => Err(format!(
+                "the acceptor command answered the first prepare of a fresh acceptor (ballot \
+                 1.1, proposal_n {}) with {said}, not a promise",
+                prepare.ballot().0,
             )),
             Err(fault) => Err(format!("the acceptor command does not work: {fault}")),
         }
@@ -671,7 +688,7 @@ impl ProcessAcceptor {
         match proc.lines.try_recv() {
             Ok(Line::Text(extra)) => {
                 return Err(RoleFault::new(
-                    "it wrote a second line for one request",
+                    "it wrote a second line after its reply to the previous request",
                     Some(extra),
                 ))
             }
@@ -715,7 +732,20 @@ impl ProcessAcceptor {
     fn parse_reply(&mut self, msg: &Msg, msg_id: u64, line: &str) -> Result<Msg, RoleFault> {
         let body = parse_body(line)?;
         let kind = body.get("type").and_then(Json::as_str).unwrap_or("");
-        if body.get("in_reply_to").and_then(Json::as_u64) != Some(msg_id) {
+        let in_reply_to = body.get("in_reply_to").and_then(Json::as_u64);
+        if msg_id > 0 && in_reply_to == Some(msg_id - 1) {
+            // A stray line after the last reply can arrive just after this request went
+            // out; it answers the request before, so name that, not this one.
+            return Err(self.fault(
+                format!(
+                    "it wrote a second line for its previous request (in_reply_to {}), read \
+                     as the answer to this one",
+                    msg_id - 1
+                ),
+                line,
+            ));
+        }
+        if in_reply_to != Some(msg_id) {
             return Err(self.fault(
                 format!("its reply is not in_reply_to {msg_id}, the request's msg_id"),
                 line,

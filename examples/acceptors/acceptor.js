@@ -2,7 +2,10 @@
 // A single-decree Paxos acceptor on stdin/stdout, in memory (PROTOCOL.md, "The acceptor"):
 // the same rules as acceptor.py, to show that the harness is not tied to Python.
 //
-// Replies must match Python's json.dumps byte for byte, and JavaScript's JSON does not:
+// The verifier (`--acceptor-cmd`) reads replies in any JSON formatting. This one also
+// writes them as Python's json.dumps does, byte for byte, so that it can stand in for the
+// grader node too (tests/suite/acceptor_processes.rs compares the two line for line), and
+// JavaScript's JSON does not:
 // JSON.parse turns every number into a double (a proposal_n of 2^63 would lose digits) and
 // reorders integer-like object keys, and JSON.stringify writes no spaces and raw non-ASCII.
 // So this file carries a small JSON reader (integers as BigInt, floats boxed, objects as

@@ -11,7 +11,7 @@ use serde_json::{json, Value as Json};
 
 use super::status::{Log, Shown};
 use super::{
-    build_live_config, config_acceptor_cmd, shape_swarm, usage_error, AcceptorArgs, ClusterArgs,
+    build_live_config, config_acceptor, shape_swarm, usage_error, AcceptorArgs, ClusterArgs,
     ConfigForm, FaultArgs, LivenessArgs, EXIT_SAFE, EXIT_VACUOUS, EXIT_VIOLATION,
 };
 use crate::campaign::{parse_shard, Campaign, Found, Report, Settling};
@@ -295,9 +295,10 @@ pub fn run(args: FuzzArgs) -> ExitCode {
         Some(j) => j,
         None => std::thread::available_parallelism().map_or(1, |n| n.get()),
     };
-    let harness = match config_acceptor_cmd(args.config.as_ref())
-        .and_then(|file| args.acceptor.harness(file))
-    {
+    let harness = match config_acceptor(args.config.as_ref()).and_then(|file| {
+        args.acceptor
+            .harness_with(file.cmd, file.crash, file.reply_timeout_ms)
+    }) {
         Ok(h) => h,
         Err(e) => return usage_error(&e),
     };
@@ -545,6 +546,16 @@ fn percent(n: u64, of: u64) -> f64 {
     }
 }
 
+/// Built-in roles take millions of steps a second, acceptor processes thousands: one fixed
+/// unit printed the second as "0.00M".
+fn step_rate(per_second: f64) -> String {
+    match per_second {
+        r if r >= 1e6 => format!("{:.2}M", r / 1e6),
+        r if r >= 1e3 => format!("{:.1}k", r / 1e3),
+        r => format!("{r:.0}"),
+    }
+}
+
 fn print_text(
     campaign: &Campaign,
     report: &Report,
@@ -558,13 +569,13 @@ fn print_text(
     let secs = report.elapsed.as_secs_f64();
     if !quiet {
         crate::say!(
-            "runs {}  steps {}  violations {}  elapsed {:.2}s  ({:.0} runs/s, {:.2}M steps/s)",
+            "runs {}  steps {}  violations {}  elapsed {:.2}s  ({:.0} runs/s, {} steps/s)",
             c.runs,
             c.steps,
             c.violations,
             secs,
             c.runs as f64 / secs.max(1e-9),
-            c.steps as f64 / secs.max(1e-9) / 1e6
+            step_rate(c.steps as f64 / secs.max(1e-9))
         );
         let marks: Vec<String> = Coverage::NAMED
             .iter()
@@ -818,6 +829,11 @@ fn summary_json(
         "acceptor_cmd".into(),
         json!(harness.map(|h| h.command().to_string())),
     );
+    // Shards run under pause and under restart are different campaigns (`merge` compares).
+    obj.insert(
+        "acceptor_crash".into(),
+        json!(harness.map(|h| h.crash_mode().name())),
+    );
     let first = match (report.first, evidence) {
         (Some(f), Some(ev)) => json!({
             "seed": f.seed,
@@ -842,4 +858,17 @@ fn summary_json(
     };
     obj.insert("first_violation".into(), first);
     Json::Object(obj)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::step_rate;
+
+    #[test]
+    fn step_rates_keep_their_digits_at_every_scale() {
+        assert_eq!(step_rate(1_740_000.0), "1.74M");
+        assert_eq!(step_rate(3_456.0), "3.5k");
+        assert_eq!(step_rate(999.4), "999");
+        assert_eq!(step_rate(0.0), "0");
+    }
 }

@@ -93,7 +93,14 @@ pub fn merge(summaries: &[(String, Map<String, Json>)]) -> Result<Map<String, Js
     // A shard stopped by Ctrl-C ran only part of its slice: the merge is not complete.
     let mut interrupted = false;
     for (name, m) in summaries {
-        for key in ["seed", "config", "campaign_runs", "shape_drawn"] {
+        for key in [
+            "seed",
+            "config",
+            "campaign_runs",
+            "shape_drawn",
+            "acceptor_cmd",
+            "acceptor_crash",
+        ] {
             if m.get(key) != first.get(key) {
                 return Err(format!(
                     "{name}: \"{key}\" differs from {first_name}'s: not the same campaign"

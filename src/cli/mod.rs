@@ -287,15 +287,24 @@ pub fn load_config(path: Option<&PathBuf>) -> Result<(Config, ConfigForm), Strin
             path.display()
         ));
     }
-    // `acceptor_cmd` belongs to the harness, not to the cluster (see config_acceptor_cmd).
+    // The acceptor keys belong to the harness, not to the cluster (see config_acceptor).
     let strip = |mut v: serde_json::Value| {
         if let Some(m) = v.as_object_mut() {
-            m.remove("acceptor_cmd");
+            for key in ACCEPTOR_KEYS {
+                m.remove(key);
+            }
         }
         v
     };
-    let bad = |e: String| format!("--config {}: {e}", path.display());
-    if !text.contains("acceptor_cmd") {
+    // serde lists the cluster's keys only; a slip in an acceptor key must find them too.
+    let bad = |e: String| {
+        let also = match e.contains("unknown field") {
+            true => format!(" (or the acceptor keys {})", ACCEPTOR_KEYS.join(", ")),
+            false => String::new(),
+        };
+        format!("--config {}: {e}{also}", path.display())
+    };
+    if !ACCEPTOR_KEYS.iter().any(|k| text.contains(k)) {
         // The common case keeps the parsers' own error positions.
         return if ext.as_deref() == Some("toml") {
             toml::from_str(&text)
@@ -329,12 +338,12 @@ pub struct AcceptorArgs {
     #[arg(long, value_name = "CMD", help_heading = "Your acceptor")]
     pub acceptor_cmd: Option<String>,
     /// What a crash does to an acceptor process: pause keeps it (durable state), restart
-    /// kills it and starts it again on the same PAXOS_DATA_DIR [default: pause; replay
-    /// FILE: the file's]
+    /// kills it and starts it again on the same PAXOS_DATA_DIR. Also the config key
+    /// `acceptor_crash` [default: pause; replay FILE: the file's]
     #[arg(long, value_enum, value_name = "MODE", help_heading = "Your acceptor")]
     pub acceptor_crash: Option<CrashMode>,
-    /// Seconds to wait for each reply line before calling it an acceptor-protocol finding
-    /// [default: 2; replay FILE: the file's]
+    /// Seconds to wait for each reply line before calling it an acceptor-protocol finding.
+    /// Also the config key `reply_timeout` [default: 2; replay FILE: the file's]
     #[arg(long, value_name = "SECONDS", help_heading = "Your acceptor")]
     pub reply_timeout: Option<f64>,
 }
@@ -350,7 +359,7 @@ impl AcceptorArgs {
     }
 
     /// [`AcceptorArgs::harness`] with the crash mode and reply timeout (in milliseconds) a
-    /// counterexample file recorded, which the flags override.
+    /// counterexample file recorded or a config file sets, which the flags override.
     pub fn harness_with(
         &self,
         file: Option<String>,
@@ -394,11 +403,25 @@ impl AcceptorArgs {
     }
 }
 
-/// The `acceptor_cmd` key of a `--config` file, if it has one.
-pub fn config_acceptor_cmd(path: Option<&PathBuf>) -> Result<Option<String>, String> {
-    let Some(path) = path else { return Ok(None) };
+/// The keys of a `--config` file that set up acceptor processes, as the flags of the same
+/// names do (`reply_timeout` in seconds, as `--reply-timeout`).
+pub const ACCEPTOR_KEYS: [&str; 3] = ["acceptor_cmd", "acceptor_crash", "reply_timeout"];
+
+/// What a `--config` file says about acceptor processes; the flags override each key.
+#[derive(Debug, Default)]
+pub struct ConfigAcceptor {
+    pub cmd: Option<String>,
+    pub crash: Option<CrashMode>,
+    pub reply_timeout_ms: Option<u64>,
+}
+
+/// The acceptor keys of a `--config` file ([`ACCEPTOR_KEYS`]).
+pub fn config_acceptor(path: Option<&PathBuf>) -> Result<ConfigAcceptor, String> {
+    let Some(path) = path else {
+        return Ok(ConfigAcceptor::default());
+    };
     let Ok(text) = std::fs::read_to_string(path) else {
-        return Ok(None); // load_config reports unreadable files
+        return Ok(ConfigAcceptor::default()); // load_config reports unreadable files
     };
     let value = if path
         .extension()
@@ -408,14 +431,41 @@ pub fn config_acceptor_cmd(path: Option<&PathBuf>) -> Result<Option<String>, Str
     } else {
         serde_json::from_str::<serde_json::Value>(&text).ok()
     };
-    match value.as_ref().and_then(|v| v.get("acceptor_cmd")) {
-        None | Some(serde_json::Value::Null) => Ok(None),
-        Some(serde_json::Value::String(s)) => Ok(Some(s.clone())),
-        Some(_) => Err(format!(
-            "--config {}: acceptor_cmd must be a string",
-            path.display()
-        )),
-    }
+    let get = |key: &str| {
+        value
+            .as_ref()
+            .and_then(|v| v.get(key))
+            .filter(|v| !v.is_null())
+    };
+    let bad = |what: &str| format!("--config {}: {what}", path.display());
+    let cmd = match get("acceptor_cmd") {
+        None => None,
+        Some(serde_json::Value::String(s)) => Some(s.clone()),
+        Some(_) => return Err(bad("acceptor_cmd must be a string")),
+    };
+    let crash = match get("acceptor_crash") {
+        None => None,
+        Some(v) => Some(
+            serde_json::from_value::<CrashMode>(v.clone())
+                .map_err(|_| bad("acceptor_crash must be \"pause\" or \"restart\""))?,
+        ),
+    };
+    let reply_timeout_ms = match get("reply_timeout") {
+        None => None,
+        Some(v) => match v.as_f64() {
+            Some(secs) if secs > 0.0 && secs <= 3600.0 => Some((secs * 1000.0).round() as u64),
+            _ => {
+                return Err(bad(
+                    "reply_timeout must be a positive number of seconds (at most 3600)",
+                ))
+            }
+        },
+    };
+    Ok(ConfigAcceptor {
+        cmd,
+        crash,
+        reply_timeout_ms,
+    })
 }
 
 /// Builds and validates the configuration: file (or defaults), then flags on top.

@@ -311,8 +311,19 @@ fn warn_if_different(path: &Path, cx: &Counterexample, outcome: &Outcome, record
                 Some((inv, step)) => format!("{inv} at step {step}"),
                 None => "no violation".to_string(),
             };
+            // Built-in roles are deterministic, so only a change of the code explains a
+            // difference; a process may also not repeat itself.
+            let why = match cx.acceptor_cmd {
+                Some(_) => {
+                    "an acceptor process whose replies depend on time, randomness or files \
+                     shared between processes, or one that persists after it replies (a \
+                     race with the kill), does not repeat its executions; see \
+                     docs/PROTOCOL.md"
+                }
+                None => "the file may come from an older version of the protocol code",
+            };
             crate::warn!(
-                "warning: {} records {claimed}{at}, but this replay finds {now}",
+                "warning: {} records {claimed}{at}, but this replay finds {now} ({why})",
                 path.display()
             );
         }

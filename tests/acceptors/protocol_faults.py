@@ -6,11 +6,13 @@ findings can be tested.
   garbage         a line that is not JSON
   wrong-reply-to  a well-formed reply to another msg_id
   two-lines       every reply written twice
+  stray-late      a debug line 0.1 s after each reply, read as the next request's answer
   silent          no reply at all
   exit            exits with status 3 at the first request
 """
 import json
 import sys
+import time
 
 mode = sys.argv[1]
 for line in sys.stdin:
@@ -37,3 +39,7 @@ for line in sys.stdin:
     print(text, flush=True)
     if mode == "two-lines" and body["type"] != "init":
         print(text, flush=True)
+    if mode == "stray-late" and body["type"] != "init":
+        time.sleep(0.1)
+        stray = {"type": "debug", "in_reply_to": body["msg_id"]}
+        print(json.dumps({"src": "a", "dest": "c1", "body": stray}), flush=True)

@@ -295,6 +295,27 @@ fn shards_merge_into_the_whole_campaign() {
     // A shard given twice is refused.
     let twice = run(&["merge", &files[0], &files[0]]);
     assert_eq!(twice.status.code(), Some(2));
+    // So is a shard of another acceptor command or crash mode: another campaign.
+    for (key, value) in [
+        ("acceptor_cmd", serde_json::json!("python3 mine.py")),
+        ("acceptor_crash", serde_json::json!("restart")),
+    ] {
+        let mut other = last_json(&run(&{
+            let mut args = common.to_vec();
+            args.extend(["--shard", "2/3"]);
+            args
+        }));
+        other[key] = value;
+        let path = dir.join("other.out");
+        std::fs::write(&path, other.to_string()).unwrap();
+        let o = run(&["merge", &files[0], &path.display().to_string(), &files[2]]);
+        assert_eq!(o.status.code(), Some(2), "{key}: {o:?}");
+        assert!(
+            String::from_utf8_lossy(&o.stderr)
+                .contains(&format!("\"{key}\" differs from {}'s", files[0])),
+            "{key}: {o:?}"
+        );
+    }
     std::fs::remove_dir_all(dir).ok();
 }
 

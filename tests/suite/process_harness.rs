@@ -282,6 +282,11 @@ fn protocol_faults_are_findings_never_hangs() {
         ("garbage", "not JSON"),
         ("wrong-reply-to", "in_reply_to"),
         ("two-lines", "second line"),
+        // Arrives after the next request went out: still blamed on the one before.
+        (
+            "stray-late",
+            "second line for its previous request (in_reply_to",
+        ),
         ("silent", "reply timeout"),
         ("exit", "exited"),
     ] {
@@ -442,6 +447,14 @@ fn fuzz_writes_a_file_that_replay_reruns_on_fresh_processes() {
         "{}",
         String::from_utf8_lossy(&correct.stdout)
     );
+    // The file's verdict is not repeated, and for processes the warning names why that
+    // can be rather than blaming an older version of the code.
+    let warned = String::from_utf8_lossy(&correct.stderr);
+    assert!(
+        warned.contains("but this replay finds no violation (an acceptor process whose")
+            && warned.contains("does not repeat its executions"),
+        "{warned}"
+    );
     // A relative command in a file runs from where it is replayed: when it does not start
     // there, the error says so rather than only that it failed.
     let mut moved = cx.clone();
@@ -490,6 +503,8 @@ fn a_file_found_under_restart_replays_under_restart() {
     );
     let stdout = String::from_utf8_lossy(&out.stdout);
     let summary: serde_json::Value = serde_json::from_str(stdout.lines().last().unwrap()).unwrap();
+    // What `merge` compares: shards under pause and under restart are not one campaign.
+    assert_eq!(summary["acceptor_crash"], "restart");
     let first = &summary["first_violation"];
     let replay_line = first["replay"].as_str().unwrap();
     assert!(
@@ -574,6 +589,96 @@ fn a_command_that_cannot_start_is_a_usage_error() {
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("the acceptor command does not work"), "{err}");
+}
+
+/// A config file sets up the acceptor processes as the flags do (`reply_timeout` in seconds,
+/// as the flag), a flag overrides a key, and a slip in a key is a usage error that names
+/// the acceptor keys too.
+#[test]
+fn a_config_file_sets_the_acceptor_command_crash_mode_and_reply_timeout() {
+    let dir = std::env::temp_dir().join(format!("paxos-harness-config-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let cmd = format!("{NODE} node");
+    let config = |name: &str, text: &str| {
+        let path = dir.join(name);
+        std::fs::write(&path, text).unwrap();
+        path
+    };
+    let good = config(
+        "acceptor.toml",
+        &format!("acceptor_cmd = \"{cmd}\"\nacceptor_crash = \"restart\"\nreply_timeout = 1.5\n"),
+    );
+    let fuzz = |path: &std::path::Path, extra: &[&str]| {
+        std::process::Command::new(NODE)
+            .args([
+                "fuzz", "--runs", "50", "--seed", "2", "--jobs", "1", "--json",
+            ])
+            .args(["--stop-on-violation", "--no-shrink", "--out-dir"])
+            .arg(&dir)
+            .arg("--config")
+            .arg(path)
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let summary = |o: &std::process::Output| -> serde_json::Value {
+        let out = String::from_utf8_lossy(&o.stdout);
+        serde_json::from_str(out.lines().last().unwrap_or("")).unwrap()
+    };
+    // The node keeps its state in memory: under restart it forgets, and is caught.
+    let o = fuzz(&good, &[]);
+    assert_eq!(o.status.code(), Some(1), "{o:?}");
+    let s = summary(&o);
+    assert_eq!(s["acceptor_cmd"], cmd.as_str());
+    assert_eq!(s["acceptor_crash"], "restart");
+    let replay = s["first_violation"]["replay"].as_str().unwrap();
+    assert!(
+        replay.ends_with("--acceptor-crash restart --reply-timeout 1.5"),
+        "{replay}"
+    );
+    let o = fuzz(&good, &["--acceptor-crash", "pause"]);
+    assert_eq!(o.status.code(), Some(0), "{o:?}");
+    assert_eq!(summary(&o)["acceptor_crash"], "pause");
+    for (text, says) in [
+        (
+            "acceptor_crash = \"reboot\"\n",
+            "acceptor_crash must be \"pause\" or \"restart\"",
+        ),
+        (
+            "reply_timeout = 0\n",
+            "reply_timeout must be a positive number",
+        ),
+        (
+            "reply_timeout_ms = 100\n",
+            "(or the acceptor keys acceptor_cmd, acceptor_crash, reply_timeout)",
+        ),
+    ] {
+        let o = fuzz(&config("bad.toml", &format!("acceptors = 3\n{text}")), &[]);
+        assert_eq!(o.status.code(), Some(2), "{text}: {o:?}");
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(err.contains(says), "{text}: {err}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// An acceptor that refuses the first prepare of its life is refused before a campaign,
+/// and the message quotes its line and names the likeliest cause.
+#[test]
+fn a_command_that_refuses_a_fresh_prepare_is_a_usage_error_quoting_its_line() {
+    let nack = r#"while read l; do id=$(echo "$l" | sed -n 's/.*"msg_id": *\([0-9]*\).*/\1/p'); case "$l" in *'"init"'*) echo "{\"src\": \"a1\", \"dest\": \"c\", \"body\": {\"type\": \"init_ok\", \"in_reply_to\": $id}}";; *) echo "{\"src\": \"a1\", \"dest\": \"c\", \"body\": {\"type\": \"paxos_promise\", \"in_reply_to\": $id, \"promised\": false, \"highest_promised\": 1000}}";; esac; done"#;
+    let out = std::process::Command::new(NODE)
+        .args(["fuzz", "--runs", "10", "--acceptor-cmd", nack])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("refused the first prepare of a fresh acceptor (ballot 1.1, proposal_n 17)")
+            && err.contains("(highest_promised 1000): `{\"src\": \"a1\"")
+            && err.contains("PAXOS_DATA_DIR")
+            && !err.contains("Nack"),
+        "{err}"
+    );
 }
 
 /// An acceptor-side bug of the zoo would change only the built-in acceptor, which the
