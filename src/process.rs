@@ -791,10 +791,22 @@ impl ProcessAcceptor {
                         self.seen.promised = self.seen.promised.max(Some(ballot));
                         Ok(Msg::Promise { ballot, accepted })
                     }
-                    Some(false) => Ok(Msg::Nack {
-                        ballot,
-                        promised: field_ballot("highest_promised")?,
-                    }),
+                    Some(false) => {
+                        let promised = field_ballot("highest_promised")?;
+                        // The table refuses a prepare only at or below the promise: a lower
+                        // one says the acceptor refused what it should have promised.
+                        if promised < ballot {
+                            return Err(self.fault(
+                                format!(
+                                    "it refused proposal_n {} with a highest_promised below it \
+                                     (a prepare is refused only at or below the promise)",
+                                    ballot.0
+                                ),
+                                line,
+                            ));
+                        }
+                        Ok(Msg::Nack { ballot, promised })
+                    }
                     None => Err(self.fault("its paxos_promise has no boolean promised", line)),
                 }
             }
@@ -810,10 +822,21 @@ impl ProcessAcceptor {
                             value: v,
                         })
                     }
-                    Some(false) => Ok(Msg::Nack {
-                        ballot,
-                        promised: field_ballot("highest_promised")?,
-                    }),
+                    Some(false) => {
+                        let promised = field_ballot("highest_promised")?;
+                        // An accept is refused only below the promise.
+                        if promised <= ballot {
+                            return Err(self.fault(
+                                format!(
+                                    "it refused proposal_n {} with a highest_promised not above \
+                                     it (an accept is refused only below the promise)",
+                                    ballot.0
+                                ),
+                                line,
+                            ));
+                        }
+                        Ok(Msg::Nack { ballot, promised })
+                    }
                     None => Err(self.fault("its paxos_accepted has no boolean accepted", line)),
                 }
             }

@@ -7,6 +7,8 @@ findings can be tested.
   wrong-reply-to  a well-formed reply to another msg_id
   two-lines       every reply written twice
   stray-late      a debug line 0.1 s after each reply, read as the next request's answer
+  refuse-low      refuses every prepare, naming a highest_promised below it
+  refuse-accept   promises as the table says, refuses every accept naming its own proposal_n
   silent          no reply at all
   exit            exits with status 3 at the first request
 """
@@ -15,6 +17,7 @@ import sys
 import time
 
 mode = sys.argv[1]
+highest = None
 for line in sys.stdin:
     body = json.loads(line)["body"]
     if body["type"] == "init":
@@ -35,6 +38,18 @@ for line in sys.stdin:
                      "in_reply_to": body["msg_id"]}
         if mode == "wrong-reply-to":
             reply["in_reply_to"] = body["msg_id"] + 100
+        if mode == "refuse-low" and body["type"] == "paxos_prepare":
+            reply = {"type": "paxos_promise", "promised": False,
+                     "highest_promised": body["proposal_n"] - 1, "in_reply_to": body["msg_id"]}
+        if mode == "refuse-accept" and body["type"] == "paxos_prepare":
+            if highest is not None and body["proposal_n"] <= highest:
+                reply = {"type": "paxos_promise", "promised": False,
+                         "highest_promised": highest, "in_reply_to": body["msg_id"]}
+            else:
+                highest = body["proposal_n"]
+        if mode == "refuse-accept" and body["type"] == "paxos_accept":
+            reply = {"type": "paxos_accepted", "accepted": False,
+                     "highest_promised": body["proposal_n"], "in_reply_to": body["msg_id"]}
     text = json.dumps({"src": "a", "dest": "c1", "body": reply})
     print(text, flush=True)
     if mode == "two-lines" and body["type"] != "init":

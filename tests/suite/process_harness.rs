@@ -287,6 +287,9 @@ fn protocol_faults_are_findings_never_hangs() {
             "stray-late",
             "second line for its previous request (in_reply_to",
         ),
+        // Refusals that contradict themselves: they would have to be promises or votes.
+        ("refuse-low", "with a highest_promised below it"),
+        ("refuse-accept", "with a highest_promised not above it"),
         ("silent", "reply timeout"),
         ("exit", "exited"),
     ] {
