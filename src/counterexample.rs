@@ -148,7 +148,14 @@ impl Counterexample {
             sim.run_events(events, outcome.profile, true, None);
             cx.invariant = Some(violation.invariant);
             cx.step = Some(step);
-            cx.explanation = Some(explain_in_context(&violation, events, step, sim.detail()));
+            let loses = crate::render::restarts_lose_state(imp, config);
+            cx.explanation = Some(explain_in_context(
+                &violation,
+                events,
+                step,
+                sim.detail(),
+                loses,
+            ));
         }
         cx
     }

@@ -21,7 +21,7 @@ use crate::counterexample::Counterexample;
 use crate::execution::{Coverage, Simulator};
 use crate::process::ProcessAcceptors;
 use crate::protocol::Builtin;
-use crate::render::{Format, Trace};
+use crate::render::{explain_in_context, restarts_lose_state, Format, Trace};
 use crate::roles::Implementation;
 use crate::shrink::shortest_counterexample_with;
 
@@ -125,6 +125,9 @@ struct Evidence {
     invariant: Invariant,
     /// Ctrl-C came while shrinking: the counterexample is the shortest found by then.
     shrink_interrupted: bool,
+    /// The first violation's explanation with what the wire adds (an acceptor process's
+    /// reply line); `None` for in-process roles, which have no wire.
+    first_explanation: Option<String>,
 }
 
 /// Failing executions shrunk to pick the shortest counterexample from (the first, and
@@ -142,6 +145,11 @@ fn evidence<I: Implementation>(
     let mut sim = Simulator::with(imp.clone(), found.config);
     let mut events = Vec::new();
     let outcome = sim.run_seed(found.seed, Some(&mut events));
+    // Read now, while this run's simulator holds it: shrinking runs other executions.
+    let first_explanation = harness.and(sim.detail()).map(|detail| {
+        let loses = restarts_lose_state(imp, &found.config);
+        explain_in_context(&found.violation, &events, found.step, Some(detail), loses)
+    });
     let before = events.len();
     let (seed, config, events, outcome, candidates, shrunk_from) = if args.no_shrink {
         (found.seed, found.config, events, outcome, 0, before)
@@ -211,6 +219,7 @@ fn evidence<I: Implementation>(
         seed,
         candidates,
         shrink_interrupted: false,
+        first_explanation,
         events_before: before,
         shrunk_from,
         events_after: events.len(),
@@ -219,6 +228,17 @@ fn evidence<I: Implementation>(
         trace: events.iter().map(|e| e.to_string()).collect(),
         explanation,
     }
+}
+
+/// The first violation in words, with the acceptor's reply line when processes ran it.
+fn first_explanation(found: &Found, evidence: Option<&Evidence>) -> String {
+    evidence
+        .and_then(|e| e.first_explanation.clone())
+        .unwrap_or_else(|| {
+            found
+                .violation
+                .explain(|b| b.sim_label(), |v| v.to_string())
+        })
 }
 
 /// The banner's account of what the shape swarm draws.
@@ -636,12 +656,7 @@ fn print_text(
                 found.seed,
                 found.step
             );
-            crate::say!(
-                "  {}",
-                found
-                    .violation
-                    .explain(|b| b.sim_label(), |v| v.to_string())
-            );
+            crate::say!("  {}", first_explanation(&found, evidence));
             crate::say!(
                 "  options: {} {}",
                 found.config.cluster_args(),
@@ -841,7 +856,7 @@ fn summary_json(
             "config": serde_json::to_value(f.config).expect("a config serialises"),
             "invariant": f.violation.invariant.name(),
             "step": f.step,
-            "explanation": f.violation.explain(|b| b.sim_label(), |v| v.to_string()),
+            "explanation": first_explanation(&f, Some(ev)),
             "counterexample_invariant": ev.invariant.name(),
             "counterexample_explanation": ev.explanation,
             "replay": replay_command(&f, harness),

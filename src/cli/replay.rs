@@ -247,7 +247,8 @@ fn note_detail<I: Implementation>(
         sim.run_events(events, outcome.profile, true, None);
     }
     if let (Some((step, v)), Some(detail)) = (&outcome.violation, sim.detail()) {
-        let full = explain_in_context(v, events, *step, Some(detail));
+        let loses = crate::render::restarts_lose_state(sim.implementation(), config);
+        let full = explain_in_context(v, events, *step, Some(detail), loses);
         super::emit_err(format_args!("note: {full}"));
     }
 }

@@ -379,12 +379,14 @@ fn note_voters(changes: &[Change], voters: &mut Vec<(Ballot, Value, u16)>) {
 
 /// The violation at `step` of `events` explained in one sentence, with what the wire adds:
 /// `detail` (the acceptor's reply line, from [`Simulator::detail`]) and, when an acceptor
-/// broke one of its own rules after restarting, that it lost its state on the restart.
+/// broke one of its own rules after restarting and `restarts_lose_state` (a killed
+/// process, see [`restarts_lose_state`]), that it lost its state on the restart.
 pub fn explain_in_context(
     violation: &Violation,
     events: &[Event],
     step: u32,
     detail: Option<&str>,
+    restarts_lose_state: bool,
 ) -> String {
     let mut text = Trace::explain(violation);
     let own_rule = matches!(
@@ -394,7 +396,7 @@ pub fn explain_in_context(
             | Invariant::PromiseReportsVote
             | Invariant::VoteDurable
     );
-    if let (true, Some(a)) = (own_rule, violation.acceptor) {
+    if let (true, true, Some(a)) = (restarts_lose_state, own_rule, violation.acceptor) {
         let before = &events[..(step as usize).saturating_sub(1).min(events.len())];
         if let Some(at) = before
             .iter()
@@ -412,6 +414,19 @@ pub fn explain_in_context(
         text += d;
     }
     text
+}
+
+/// Whether a restart can take an acceptor's state with it: a process killed and started
+/// again (`--acceptor-crash restart`), or the built-in acceptor with the amnesia bug.
+/// Under `pause`, or the built-in acceptor without it, a restart keeps everything, so a
+/// rule broken after one is the acceptor's own doing and the explanation must not say
+/// the restart lost state. Your own roles decide in their code what a restart keeps;
+/// the explanation says so as before.
+pub fn restarts_lose_state<I: Implementation>(imp: &I, config: &Config) -> bool {
+    match imp.acceptor_processes() {
+        Some(p) => p.crash == CrashMode::Restart,
+        None => imp.name().is_some() || config.bug == Some(crate::bug::Bug::Amnesia),
+    }
 }
 
 /// Why a recorded event could not be taken, naming it by its 1-based number.
@@ -1076,6 +1091,33 @@ mod tests {
             rates: Rates::NONE,
             limits: Limits::default(),
         }
+    }
+
+    /// Only a killed process or the amnesia bug can lose state on a restart: a violation
+    /// after a restart under `pause` or of the durable built-in acceptor must not be
+    /// blamed on the restart.
+    #[test]
+    fn only_killed_processes_and_amnesia_lose_state_on_restart() {
+        use crate::process::ProcessAcceptors;
+        use std::time::Duration;
+        let config = Config::default();
+        let amnesia = Config {
+            bug: Some(Bug::Amnesia),
+            ..config
+        };
+        let other_bug = Config {
+            bug: Some(Bug::AcceptBelowPromise),
+            ..config
+        };
+        assert!(!restarts_lose_state(&Builtin, &config));
+        assert!(!restarts_lose_state(&Builtin, &other_bug));
+        assert!(restarts_lose_state(&Builtin, &amnesia));
+        let second = Duration::from_secs(1);
+        let pause = ProcessAcceptors::new("true", CrashMode::Pause, second);
+        let restart = ProcessAcceptors::new("true", CrashMode::Restart, second);
+        assert!(!restarts_lose_state(&pause, &config));
+        assert!(!restarts_lose_state(&pause, &amnesia));
+        assert!(restarts_lose_state(&restart, &config));
     }
 
     fn restep(bug: Option<Bug>, events: &[&str]) -> Result<Trace, String> {
