@@ -148,13 +148,9 @@ impl Counterexample {
             sim.run_events(events, outcome.profile, true, None);
             cx.invariant = Some(violation.invariant);
             cx.step = Some(step);
-            let loses = crate::render::restarts_lose_state(imp, config);
+            let detail = sim.detail();
             cx.explanation = Some(explain_in_context(
-                &violation,
-                events,
-                step,
-                sim.detail(),
-                loses,
+                imp, config, &violation, events, step, detail,
             ));
         }
         cx

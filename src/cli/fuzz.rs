@@ -21,7 +21,7 @@ use crate::counterexample::Counterexample;
 use crate::execution::{Coverage, Simulator};
 use crate::process::ProcessAcceptors;
 use crate::protocol::Builtin;
-use crate::render::{explain_in_context, restarts_lose_state, Format, Trace};
+use crate::render::{explain_in_context, Format, Trace};
 use crate::roles::Implementation;
 use crate::shrink::shortest_counterexample_with;
 
@@ -147,8 +147,8 @@ fn evidence<I: Implementation>(
     let outcome = sim.run_seed(found.seed, Some(&mut events));
     // Read now, while this run's simulator holds it: shrinking runs other executions.
     let first_explanation = harness.and(sim.detail()).map(|detail| {
-        let loses = restarts_lose_state(imp, &found.config);
-        explain_in_context(&found.violation, &events, found.step, Some(detail), loses)
+        let (v, step) = (&found.violation, found.step);
+        explain_in_context(imp, &found.config, v, &events, step, Some(detail))
     });
     let before = events.len();
     let (seed, config, events, outcome, candidates, shrunk_from) = if args.no_shrink {

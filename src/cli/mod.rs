@@ -348,6 +348,14 @@ pub struct AcceptorArgs {
     pub reply_timeout: Option<f64>,
 }
 
+/// The longest reply timeout, in seconds, from the flag or the config key.
+const MAX_REPLY_TIMEOUT: f64 = 3600.0;
+
+/// A reply timeout the flag or the config key may set (seconds).
+fn reply_timeout_ok(secs: f64) -> bool {
+    secs > 0.0 && secs <= MAX_REPLY_TIMEOUT
+}
+
 /// Seconds an acceptor process may take to answer, unless `--reply-timeout` says otherwise.
 pub const DEFAULT_REPLY_TIMEOUT: f64 = 2.0;
 
@@ -378,10 +386,10 @@ impl AcceptorArgs {
             (None, Some(ms)) => ms as f64 / 1000.0,
             (None, None) => DEFAULT_REPLY_TIMEOUT,
         };
-        if !(timeout > 0.0 && timeout <= 3600.0) {
-            return Err(
-                "--reply-timeout must be a positive number of seconds (at most 3600)".into(),
-            );
+        if !reply_timeout_ok(timeout) {
+            return Err(format!(
+                "--reply-timeout must be a positive number of seconds (at most {MAX_REPLY_TIMEOUT})"
+            ));
         }
         let h = ProcessAcceptors::new(
             &cmd,
@@ -453,11 +461,12 @@ pub fn config_acceptor(path: Option<&PathBuf>) -> Result<ConfigAcceptor, String>
     let reply_timeout_ms = match get("reply_timeout") {
         None => None,
         Some(v) => match v.as_f64() {
-            Some(secs) if secs > 0.0 && secs <= 3600.0 => Some((secs * 1000.0).round() as u64),
+            Some(secs) if reply_timeout_ok(secs) => Some((secs * 1000.0).round() as u64),
             _ => {
-                return Err(bad(
-                    "reply_timeout must be a positive number of seconds (at most 3600)",
-                ))
+                return Err(bad(&format!(
+                    "reply_timeout must be a positive number of seconds (at most \
+                     {MAX_REPLY_TIMEOUT})"
+                )))
             }
         },
     };

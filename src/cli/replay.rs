@@ -247,8 +247,7 @@ fn note_detail<I: Implementation>(
         sim.run_events(events, outcome.profile, true, None);
     }
     if let (Some((step, v)), Some(detail)) = (&outcome.violation, sim.detail()) {
-        let loses = crate::render::restarts_lose_state(sim.implementation(), config);
-        let full = explain_in_context(v, events, *step, Some(detail), loses);
+        let full = explain_in_context(sim.implementation(), config, v, events, *step, Some(detail));
         super::emit_err(format_args!("note: {full}"));
     }
 }

@@ -377,16 +377,17 @@ fn note_voters(changes: &[Change], voters: &mut Vec<(Ballot, Value, u16)>) {
     }
 }
 
-/// The violation at `step` of `events` explained in one sentence, with what the wire adds:
-/// `detail` (the acceptor's reply line, from [`Simulator::detail`]) and, when an acceptor
-/// broke one of its own rules after restarting and `restarts_lose_state` (a killed
-/// process, see [`restarts_lose_state`]), that it lost its state on the restart.
-pub fn explain_in_context(
+/// The violation at `step` of `events` that `imp` ran under `config`, explained in one
+/// sentence with what the wire adds: `detail` (the acceptor's reply line, from
+/// [`Simulator::detail`]) and, when an acceptor broke one of its own rules after a restart
+/// that can lose state (a killed process, the amnesia bug), that it lost it there.
+pub fn explain_in_context<I: Implementation>(
+    imp: &I,
+    config: &Config,
     violation: &Violation,
     events: &[Event],
     step: u32,
     detail: Option<&str>,
-    restarts_lose_state: bool,
 ) -> String {
     let mut text = Trace::explain(violation);
     let own_rule = matches!(
@@ -396,7 +397,8 @@ pub fn explain_in_context(
             | Invariant::PromiseReportsVote
             | Invariant::VoteDurable
     );
-    if let (true, true, Some(a)) = (restarts_lose_state, own_rule, violation.acceptor) {
+    let lose = restarts_lose_state(imp, config);
+    if let (true, true, Some(a)) = (lose, own_rule, violation.acceptor) {
         let before = &events[..(step as usize).saturating_sub(1).min(events.len())];
         if let Some(at) = before
             .iter()
@@ -422,7 +424,7 @@ pub fn explain_in_context(
 /// rule broken after one is the acceptor's own doing and the explanation must not say
 /// the restart lost state. Your own roles decide in their code what a restart keeps;
 /// the explanation says so as before.
-pub fn restarts_lose_state<I: Implementation>(imp: &I, config: &Config) -> bool {
+fn restarts_lose_state<I: Implementation>(imp: &I, config: &Config) -> bool {
     match imp.acceptor_processes() {
         Some(p) => p.crash == CrashMode::Restart,
         None => imp.name().is_some() || config.bug == Some(crate::bug::Bug::Amnesia),

@@ -108,7 +108,7 @@ fn a_known_bad_node_is_caught_and_shrunk_quoting_its_reply() {
     // Replayed on fresh processes, it still fails, and the explanation quotes the line.
     let o = sim.run_events(&shrunk.events, shrunk.outcome.profile, true, None);
     let (step, v) = o.violation.expect("replays");
-    let text = explain_in_context(&v, &shrunk.events, step, sim.detail(), false);
+    let text = explain_in_context(&h, &c.config, &v, &shrunk.events, step, sim.detail());
     assert!(text.contains("replied: {\"src\""), "{text}");
     assert!(text.contains("paxos_accepted"), "{text}");
 }
@@ -133,7 +133,7 @@ fn an_in_memory_acceptor_under_restart_is_caught_losing_its_state() {
     let mut events = Vec::new();
     let o = sim.run_seed(first.seed, Some(&mut events));
     let (step, v) = o.violation.unwrap();
-    let text = explain_in_context(&v, &events, step, sim.detail(), true);
+    let text = explain_in_context(&h, &c.config, &v, &events, step, sim.detail());
     assert!(text.contains("state lost on restart"), "{text}");
     // The same node keeping its state across crashes (pause) is safe under the same faults.
     let pause = harness(NODE, CrashMode::Pause);
@@ -249,8 +249,7 @@ fn every_python_example_survives_and_every_buggy_one_is_caught_and_shrunk() {
         let (step, v) = o
             .violation
             .expect("the shrunk schedule fails on fresh processes");
-        let loses = paxos_safety::render::restarts_lose_state(&h, &c.config);
-        let text = explain_in_context(&v, &shrunk.events, step, sim.detail(), loses);
+        let text = explain_in_context(&h, &c.config, &v, &shrunk.events, step, sim.detail());
         assert!(text.contains("replied: "), "{text}");
         eprintln!(
             "{}: {} -> {} events: {text}",
