@@ -390,6 +390,19 @@ impl<I: Implementation> Simulator<I> {
 
     /// Runs the execution of `seed`, recording its events into `trace` if given.
     pub fn run_seed(&mut self, seed: u64, trace: Option<&mut Vec<Event>>) -> Outcome {
+        match trace {
+            Some(t) => self.run_seed_with(seed, &mut Recorder(t)),
+            None => self.run_seed_with(seed, &mut ()),
+        }
+    }
+
+    /// Runs the execution of `seed` with `visitor` watching every step: how a trace is
+    /// drawn from the very run that gives the verdict ([`crate::render::TraceRecorder`]).
+    pub fn run_seed_with(
+        &mut self,
+        seed: u64,
+        visitor: &mut impl Visitor<I::Acceptor, I::Proposer>,
+    ) -> Outcome {
         let mut rng = Prng::new(seed);
         let profile = self.config.faults.draw(&mut rng);
         let mut backoff = None;
@@ -411,7 +424,7 @@ impl<I: Implementation> Simulator<I> {
             backoff,
             duel_order,
         };
-        self.run_recorded(&mut schedule, profile, true, trace)
+        self.run(&mut schedule, profile, true, visitor)
     }
 
     /// Runs a choice-driven execution (see [`ChoiceSchedule`]) under `profile`'s limits.
@@ -436,6 +449,16 @@ impl<I: Implementation> Simulator<I> {
         trace: Option<&mut Vec<Event>>,
     ) -> Outcome {
         self.run_recorded(&mut EventSchedule::new(events), profile, strict, trace)
+    }
+
+    /// Replays recorded events strictly with `visitor` watching every step.
+    pub fn run_events_with(
+        &mut self,
+        events: &[Event],
+        profile: Profile,
+        visitor: &mut impl Visitor<I::Acceptor, I::Proposer>,
+    ) -> Outcome {
+        self.run(&mut EventSchedule::new(events), profile, true, visitor)
     }
 
     fn run_recorded(

@@ -7,8 +7,9 @@
 //! its configuration and a pinned profile, so flags that would change them are refused
 //! rather than silently ignored.
 //!
-//! The simulator runs the execution and gives the verdict; [`crate::render::Trace`] steps it
-//! again to say what each step changed and refuses to render if the two disagree.
+//! The simulator runs the execution once, and gives the verdict; a
+//! [`crate::render::TraceRecorder`] rides on that run to say what each step changed, so
+//! an acceptor process is started, and waited on, for one run only.
 
 use std::io::{ErrorKind, Write as _};
 use std::path::{Path, PathBuf};
@@ -25,7 +26,7 @@ use crate::counterexample::Counterexample;
 use crate::event::Event;
 use crate::execution::{Ending, Outcome, Simulator};
 use crate::protocol::Builtin;
-use crate::render::{explain_in_context, not_enabled, text, Format, Trace};
+use crate::render::{not_enabled, text, Format, Trace, TraceRecorder};
 use crate::roles::Implementation;
 use crate::shrink::{shrink_with, MAX_REPLAYS};
 
@@ -136,7 +137,7 @@ fn replay(args: &ReplayArgs) -> Result<u8, String> {
         if let Some((step, v)) = &trace.violation {
             cx.invariant = Some(v.invariant);
             cx.step = Some(*step);
-            cx.explanation = Some(Trace::explain(v));
+            cx.explanation = trace.explanation().or_else(|| Some(Trace::explain(v)));
         }
         cx.save(path)
             .map_err(|e| format!("--write-counterexample {e}"))?;
@@ -177,79 +178,76 @@ fn seed_trace<I: Implementation>(
     seed: u64,
     shrink: bool,
 ) -> Result<Trace, String> {
-    let mut sim = Simulator::with(imp.clone(), config);
-    let mut events = Vec::new();
-    let outcome = sim.run_seed(seed, Some(&mut events));
-    let (outcome, events, rerun) = shrunk(&imp, &config, outcome, events, shrink);
-    note_detail(&mut sim, rerun, &config, &outcome, &events);
-    Trace::new_with(imp, &config, Some(seed), &outcome, &events)
+    let mut sim = Simulator::with(imp, config);
+    let mut recorder = TraceRecorder::new(&sim);
+    let outcome = sim.run_seed_with(seed, &mut recorder);
+    let trace = recorder.finish(&sim, Some(seed), &outcome)?;
+    shrunk_trace(&mut sim, trace, &outcome, shrink)
 }
 
-/// With `--shrink`, the shortest list of events found that still breaks an invariant (any:
-/// the shortest evidence may break another than the one first seen), said on stderr;
-/// otherwise, or for an execution that broke nothing, the execution as run. The flag says
-/// the events are no longer those the simulator last ran.
-fn shrunk<I: Implementation>(
-    imp: &I,
-    config: &Config,
-    outcome: Outcome,
-    events: Vec<Event>,
+/// With `--shrink`, the trace of the shortest list of events found that still breaks an
+/// invariant (any: the shortest evidence may break another than the one first seen), said
+/// on stderr; otherwise, or for an execution that broke nothing, `trace`, the execution
+/// as `sim` ran it with `outcome`.
+///
+/// The shrunk list is run once more to draw its trace: the shrinker's runs keep no trace.
+fn shrunk_trace<I: Implementation>(
+    sim: &mut Simulator<I>,
+    trace: Trace,
+    outcome: &Outcome,
     shrink: bool,
-) -> (Outcome, Vec<Event>, bool) {
+) -> Result<Trace, String> {
     if !shrink || outcome.violation.is_none() {
         if shrink {
             crate::warn!("nothing to shrink: no invariant broke");
         }
-        return (outcome, events, false);
+        return Ok(trace);
     }
-    // The drawn stabilisation point, pinned: the events alone do not carry it.
-    let pinned = config.at_stabilisation(outcome.stabilised_at);
-    match shrink_with(imp, &pinned, outcome.profile, &events, None, MAX_REPLAYS) {
-        Some(s) => {
-            let cut = match (s.budget_hit, crate::interrupt::requested()) {
-                (true, true) => "; interrupted by Ctrl-C: the shortest found by then",
-                (true, false) => "; the replay budget ran out: the shortest found by then",
-                _ => "",
-            };
-            crate::warn!(
-                "shrunk: {} -> {} events ({} replays{cut})",
-                events.len(),
-                s.events.len(),
-                s.replays
-            );
-            (s.outcome, s.events, true)
-        }
+    // The drawn stabilisation point is pinned in the trace's config: the events alone do
+    // not carry it.
+    let events: Vec<Event> = trace.steps.iter().map(|s| s.event).collect();
+    let imp = sim.implementation().clone();
+    let Some(s) = shrink_with(
+        &imp,
+        &trace.config,
+        trace.profile,
+        &events,
+        None,
+        MAX_REPLAYS,
+    ) else {
         // It broke an invariant a moment ago; a replay that does not is nondeterminism.
-        None => {
-            crate::warn!("not shrunk: the execution did not fail again when replayed");
-            (outcome, events, false)
-        }
+        crate::warn!("not shrunk: the execution did not fail again when replayed");
+        return Ok(trace);
+    };
+    let cut = match (s.budget_hit, crate::interrupt::requested()) {
+        (true, true) => "; interrupted by Ctrl-C: the shortest found by then",
+        (true, false) => "; the replay budget ran out: the shortest found by then",
+        _ => "",
+    };
+    crate::warn!(
+        "shrunk: {} -> {} events ({} replays{cut})",
+        events.len(),
+        s.events.len(),
+        s.replays
+    );
+    sim.set_config(trace.config);
+    let mut recorder = TraceRecorder::new(sim);
+    let rerun = sim.run_events_with(&s.events, s.outcome.profile, &mut recorder);
+    if rerun.violation.map(|(_, v)| v.invariant) != s.outcome.violation.map(|(_, v)| v.invariant) {
+        // Only an implementation that does not repeat itself gets here (built-in roles
+        // are deterministic): what it did this time is what the trace shows.
+        crate::warn!(
+            "warning: the shrunk events, run again to draw their trace, ended otherwise \
+             than in the shrinker ({}); the trace shows this run",
+            rerun
+                .violation
+                .map_or("no violation".to_string(), |(step, v)| format!(
+                    "{} at step {step}",
+                    v.invariant
+                ))
+        );
     }
-}
-
-/// What the wire adds to a violation (the acceptor's reply line, a restart that lost
-/// state) goes to stderr: the trace itself stays the same for every implementation.
-/// `sim` last ran the execution as run; `rerun`: the events are shrunk ones, so it runs
-/// them first for their reply line.
-fn note_detail<I: Implementation>(
-    sim: &mut Simulator<I>,
-    rerun: bool,
-    config: &Config,
-    outcome: &Outcome,
-    events: &[Event],
-) {
-    // In-process roles have no wire to quote, and their trace shows every restart.
-    if outcome.violation.is_none() || sim.implementation().acceptor_processes().is_none() {
-        return;
-    }
-    if rerun {
-        sim.set_config(config.at_stabilisation(outcome.stabilised_at));
-        sim.run_events(events, outcome.profile, true, None);
-    }
-    if let (Some((step, v)), Some(detail)) = (&outcome.violation, sim.detail()) {
-        let full = explain_in_context(sim.implementation(), config, v, events, *step, Some(detail));
-        super::emit_err(format_args!("note: {full}"));
-    }
+    recorder.finish(sim, trace.seed, &rerun)
 }
 
 fn from_file(path: &Path, acceptor: &AcceptorArgs, shrink: bool) -> Result<Trace, String> {
@@ -282,9 +280,12 @@ fn file_trace<I: Implementation>(
     let recorded = cx
         .parse_events()
         .map_err(|e| format!("{}: {e}", path.display()))?;
-    let mut sim = Simulator::with(imp.clone(), cx.config);
-    let mut events = Vec::new();
-    let outcome = sim.run_events(&recorded, cx.profile(), true, Some(&mut events));
+    // The events alone decide, as in a trace: the step limit must not cut them short.
+    let mut profile = cx.profile();
+    profile.limits.max_steps = profile.limits.max_steps.max(recorded.len() as u32);
+    let mut sim = Simulator::with(imp, cx.config);
+    let mut recorder = TraceRecorder::new(&sim);
+    let outcome = sim.run_events_with(&recorded, profile, &mut recorder);
     if let (Ending::InvalidEvent, Some(event)) = (outcome.ending, outcome.invalid) {
         return Err(format!(
             "{}: {}",
@@ -293,9 +294,10 @@ fn file_trace<I: Implementation>(
         ));
     }
     warn_if_different(path, cx, &outcome, recorded.len());
-    let (outcome, events, rerun) = shrunk(&imp, &cx.config, outcome, events, shrink);
-    note_detail(&mut sim, rerun, &cx.config, &outcome, &events);
-    Trace::new_with(imp, &cx.config, cx.seed, &outcome, &events)
+    let mut trace = recorder.finish(&sim, cx.seed, &outcome)?;
+    // The file's own limits, not the raised step limit, are what it records.
+    trace.profile = cx.profile();
+    shrunk_trace(&mut sim, trace, &outcome, shrink)
 }
 
 /// Says on stderr when a file's replay does not match what the file records, or stops

@@ -23,7 +23,7 @@
 //! | `voted` | vote or null | the vote a `promise` reports, `{"ballot", "value"}` |
 //! | `promised` | ballot or null | the promise a `nack` reports |
 //! | `changes` | array | what the step changed, in order (below) |
-//! | `violation` | object or null | `{"invariant", "rule", "explanation"}` when this step broke an invariant |
+//! | `violation` | object or null | `{"invariant", "rule", "explanation"}` when this step broke an invariant; `explanation` is the summary's |
 //!
 //! **Change objects** all have `kind` first and `text` (the phrase the text rendering
 //! shows) last; between them, by kind:
@@ -51,7 +51,8 @@
 //! counterexample file's `config` is), `implementation` (string, the type name of your
 //! own roles; absent for the built-in protocol, as in a counterexample file), and for
 //! acceptor processes `acceptor_cmd` and `acceptor_crash`, as a counterexample file
-//! records them.
+//! records them, with `detail` (string or null): the acceptor's reply line that broke the
+//! rule, which `explanation` also quotes.
 
 use serde_json::{json, Value as Json};
 
@@ -65,8 +66,9 @@ use crate::protocol::Msg;
 /// Renders `trace` as JSON lines; the result ends with a newline.
 pub fn render(trace: &Trace) -> String {
     let mut out = String::new();
+    let explanation = trace.explanation();
     for step in &trace.steps {
-        out.push_str(&step_object(step).to_string());
+        out.push_str(&step_object(step, &explanation).to_string());
         out.push('\n');
     }
     out.push_str(&summary_object(trace).to_string());
@@ -105,7 +107,8 @@ fn opt_ballot(b: Option<Ballot>) -> Json {
     b.map_or(Json::Null, ballot)
 }
 
-fn step_object(step: &Step) -> Json {
+/// `explanation`: the trace's violation explained in context ([`Trace::explanation`]).
+fn step_object(step: &Step, explanation: &Option<String>) -> Json {
     let (mut who, mut src, mut dst, mut msg_kind) =
         (Json::Null, Json::Null, Json::Null, Json::Null);
     let (mut msg_ballot, mut msg_value, mut voted, mut promised) =
@@ -145,7 +148,7 @@ fn step_object(step: &Step) -> Json {
         json!({
             "invariant": v.invariant.name(),
             "rule": v.invariant.rule(),
-            "explanation": Trace::explain(v),
+            "explanation": explanation.clone().unwrap_or_else(|| Trace::explain(v)),
         })
     });
     json!({
@@ -301,7 +304,7 @@ fn summary_object(trace: &Trace) -> Json {
         Some((step, v)) => (
             Json::String(v.invariant.name().to_string()),
             json!(step),
-            Json::String(Trace::explain(v)),
+            Json::String(trace.explanation().unwrap_or_else(|| Trace::explain(v))),
         ),
         None => (Json::Null, Json::Null, Json::Null),
     };
@@ -327,6 +330,7 @@ fn summary_object(trace: &Trace) -> Json {
         if let Some(p) = &trace.processes {
             fields.insert("acceptor_cmd".into(), Json::String(p.command.clone()));
             fields.insert("acceptor_crash".into(), p.crash.name().into());
+            fields.insert("detail".into(), trace.detail.clone().into());
         }
     }
     summary

@@ -10,7 +10,10 @@
 //! story, never the verdict, which is the checker's.
 //!
 //! Replaying is also a check: [`Trace::new`] refuses to render when its verdict disagrees
-//! with the simulator's, so a trace never shows a story the checker did not see.
+//! with the simulator's, so a trace never shows a story the checker did not see. Where a
+//! second run costs (acceptor processes: new processes, another wait on one that hangs,
+//! another story from one that does not repeat itself), a [`TraceRecorder`] rides on the
+//! run that gives the verdict instead, and the trace is that run.
 //!
 //! Three renderings of a [`Trace`] live in the submodules: [`text`] (one line per step, for
 //! terminals), [`json`] (JSON lines with documented field names, for tools) and [`mermaid`]
@@ -198,6 +201,9 @@ pub struct Trace {
     pub chosen: Option<(Ballot, Value)>,
     /// The step number and the first violation.
     pub violation: Option<(u32, Violation)>,
+    /// What the wire said about the violation, when acceptors are processes: the reply
+    /// line that broke the rule ([`Simulator::detail`]), read from the run shown.
+    pub detail: Option<String>,
 }
 
 impl Trace {
@@ -280,9 +286,6 @@ impl Trace {
                     .into(),
             );
         }
-        let proto = config.protocol();
-        let implementation = imp.name();
-        let processes = imp.acceptor_processes();
         // The events alone decide: the step limit must not cut a trace short.
         let profile_run = Profile {
             limits: crate::world::Limits {
@@ -291,21 +294,13 @@ impl Trace {
             },
             ..*profile
         };
-        let mut describer = Describer {
-            proto,
-            process: processes.as_ref().map(|p| p.crash),
-            before: Snapshot::default(),
-            chosen_before: None,
-            reported: vec![None; config.proposers as usize],
-            voters: Vec::new(),
-            steps: Vec::with_capacity(events.len()),
-        };
         let mut sim = Simulator::with(imp, *config);
+        let mut recorder = TraceRecorder::new(&sim);
         let outcome = sim.run(
             &mut EventSchedule::new(events),
             profile_run,
             true,
-            &mut describer,
+            &mut recorder,
         );
         match outcome.ending {
             Ending::InvalidEvent => {
@@ -322,21 +317,12 @@ impl Trace {
             }
             _ => {}
         }
-        Ok(Trace {
-            config: *config,
-            profile: *profile,
-            seed,
-            implementation,
-            processes,
-            steps: describer.steps,
-            ending: if outcome.violation.is_some() {
-                Ending::Violation
-            } else {
-                ending
-            },
-            chosen: outcome.chosen,
-            violation: outcome.violation,
-        })
+        let mut trace = recorder.finish(&sim, seed, &outcome)?;
+        trace.profile = *profile;
+        if trace.violation.is_none() {
+            trace.ending = ending;
+        }
+        Ok(trace)
     }
 
     /// The trace rendered in `format`; the result ends with a newline.
@@ -352,6 +338,106 @@ impl Trace {
     /// `round.proposer`, values `v1..`, acceptors `a1..`).
     pub fn explain(violation: &Violation) -> String {
         violation.explain(Ballot::sim_label, |v| v.to_string())
+    }
+
+    /// The trace's violation explained as its counterexample file says it
+    /// ([`explain_in_context`]): with the acceptor's reply line and, where a restart can
+    /// lose state, the restart that lost it.
+    pub fn explanation(&self) -> Option<String> {
+        let (step, violation) = self.violation.as_ref()?;
+        let events: Vec<Event> = self.steps.iter().map(|s| s.event).collect();
+        let lose = loses_state(
+            self.processes.as_ref(),
+            self.implementation.is_some(),
+            &self.config,
+        );
+        Some(explain_with(
+            lose,
+            violation,
+            &events,
+            *step,
+            self.detail.as_deref(),
+        ))
+    }
+}
+
+/// Draws a [`Trace`] from the run that gives the verdict, as a [`Visitor`] riding on it
+/// ([`Simulator::run`], [`Simulator::run_seed_with`]), then [`TraceRecorder::finish`].
+///
+/// Re-stepping recorded events ([`Trace::new_with`]) runs an execution a second time,
+/// which costs little in process but is a second set of acceptor processes, a second
+/// wait on one that hangs, and a second chance for one that does not repeat itself to
+/// tell another story. Recording the run itself shows exactly what was judged.
+pub struct TraceRecorder {
+    describer: Describer,
+}
+
+impl TraceRecorder {
+    /// A recorder for the next run of `sim`, under the configuration it holds now.
+    pub fn new<I: Implementation>(sim: &Simulator<I>) -> TraceRecorder {
+        let config = sim.config();
+        TraceRecorder {
+            describer: Describer {
+                proto: config.protocol(),
+                process: sim.implementation().acceptor_processes().map(|p| p.crash),
+                before: Snapshot::default(),
+                chosen_before: None,
+                reported: vec![None; config.proposers as usize],
+                voters: Vec::new(),
+                steps: Vec::new(),
+            },
+        }
+    }
+
+    /// The events taken so far.
+    pub fn events(&self) -> Vec<Event> {
+        self.describer.steps.iter().map(|s| s.event).collect()
+    }
+
+    /// The trace of the run `sim` just made, which ended with `outcome`; `seed` labels it.
+    /// The configuration is `sim`'s with the stabilisation point the run drew pinned, so
+    /// that the trace's events replay on their own. A run that broke off at an event not
+    /// enabled has no verdict to draw, and is an error.
+    pub fn finish<I: Implementation>(
+        self,
+        sim: &Simulator<I>,
+        seed: Option<u64>,
+        outcome: &Outcome,
+    ) -> Result<Trace, String> {
+        if outcome.ending == Ending::InvalidEvent {
+            let number = outcome.steps + 1;
+            return Err(match outcome.invalid {
+                Some(event) => not_enabled(number, &event),
+                None => format!("event {number} is not enabled"),
+            });
+        }
+        let imp = sim.implementation();
+        Ok(Trace {
+            config: sim.config().at_stabilisation(outcome.stabilised_at),
+            profile: outcome.profile,
+            seed,
+            implementation: imp.name(),
+            processes: imp.acceptor_processes(),
+            steps: self.describer.steps,
+            ending: if outcome.violation.is_some() {
+                Ending::Violation
+            } else {
+                outcome.ending
+            },
+            chosen: outcome.chosen,
+            violation: outcome.violation,
+            detail: outcome.violation.and(sim.detail()).map(str::to_string),
+        })
+    }
+}
+
+impl<A: AcceptorRole, P: ProposerRole> Visitor<A, P> for TraceRecorder {
+    fn before(&mut self, world: &World<A, P>, checker: &Checker) {
+        self.describer.before(world, checker);
+    }
+
+    fn after(&mut self, step: &execution::Step, world: &mut World<A, P>, checker: &mut Checker) {
+        self.describer.after(step, world, checker);
     }
 }
 
@@ -389,6 +475,22 @@ pub fn explain_in_context<I: Implementation>(
     step: u32,
     detail: Option<&str>,
 ) -> String {
+    let lose = loses_state(
+        imp.acceptor_processes().as_ref(),
+        imp.name().is_some(),
+        config,
+    );
+    explain_with(lose, violation, events, step, detail)
+}
+
+/// [`explain_in_context`] once it is known whether a restart can lose state (`lose`).
+fn explain_with(
+    lose: bool,
+    violation: &Violation,
+    events: &[Event],
+    step: u32,
+    detail: Option<&str>,
+) -> String {
     let mut text = Trace::explain(violation);
     let own_rule = matches!(
         violation.invariant,
@@ -397,7 +499,6 @@ pub fn explain_in_context<I: Implementation>(
             | Invariant::PromiseReportsVote
             | Invariant::VoteDurable
     );
-    let lose = restarts_lose_state(imp, config);
     if let (true, true, Some(a)) = (lose, own_rule, violation.acceptor) {
         let before = &events[..(step as usize).saturating_sub(1).min(events.len())];
         if let Some(at) = before
@@ -420,14 +521,15 @@ pub fn explain_in_context<I: Implementation>(
 
 /// Whether a restart can take an acceptor's state with it: a process killed and started
 /// again (`--acceptor-crash restart`), or the built-in acceptor with the amnesia bug.
+/// `own_roles`: the roles are an [`Implementation`] of the user's.
 /// Under `pause`, or the built-in acceptor without it, a restart keeps everything, so a
 /// rule broken after one is the acceptor's own doing and the explanation must not say
 /// the restart lost state. Your own roles decide in their code what a restart keeps;
 /// the explanation says so as before.
-fn restarts_lose_state<I: Implementation>(imp: &I, config: &Config) -> bool {
-    match imp.acceptor_processes() {
+fn loses_state(processes: Option<&AcceptorProcesses>, own_roles: bool, config: &Config) -> bool {
+    match processes {
         Some(p) => p.crash == CrashMode::Restart,
-        None => imp.name().is_some() || config.bug == Some(crate::bug::Bug::Amnesia),
+        None => own_roles || config.bug == Some(crate::bug::Bug::Amnesia),
     }
 }
 
@@ -1098,6 +1200,14 @@ mod tests {
     /// Only a killed process or the amnesia bug can lose state on a restart: a violation
     /// after a restart under `pause` or of the durable built-in acceptor must not be
     /// blamed on the restart.
+    fn restarts_lose_state<I: Implementation>(imp: &I, config: &Config) -> bool {
+        loses_state(
+            imp.acceptor_processes().as_ref(),
+            imp.name().is_some(),
+            config,
+        )
+    }
+
     #[test]
     fn only_killed_processes_and_amnesia_lose_state_on_restart() {
         use crate::process::ProcessAcceptors;

@@ -88,7 +88,8 @@ pub fn render(trace: &Trace) -> String {
         let _ = writeln!(out, "{}", line.trim_end());
         if let Some(v) = &step.violation {
             let indent = " ".repeat(3 + number_width + 2);
-            let _ = writeln!(out, "{indent}{}", Trace::explain(v));
+            let said = trace.explanation().unwrap_or_else(|| Trace::explain(v));
+            let _ = writeln!(out, "{indent}{said}");
         }
     }
     let _ = writeln!(out, "# summary: {}", summary(trace));

@@ -15,6 +15,7 @@ use paxos_safety::campaign::Campaign;
 use paxos_safety::config::{Config, ShapeSwarm};
 use paxos_safety::counterexample::Counterexample;
 use paxos_safety::execution::{Ending, Simulator};
+use paxos_safety::protocol::Builtin;
 use paxos_safety::shrink::shortest_counterexample;
 use paxos_safety::strategy;
 use proptest::test_runner::{Config as RunnerConfig, TestError, TestRng, TestRunner};
@@ -79,12 +80,15 @@ fn every_bug_is_found_by_a_campaign_and_shrunk() {
             bound(bug)
         );
         if update {
-            let (step, v) = shrunk.outcome.violation.expect("still failing");
-            let mut cx = Counterexample::new(&config, &shrunk.outcome.profile, &shrunk.events);
-            cx.seed = Some(best.seed);
-            cx.invariant = Some(v.invariant);
-            cx.step = Some(step);
-            cx.explanation = Some(v.explain(|b| b.sim_label(), |v| v.to_string()));
+            assert!(shrunk.outcome.violation.is_some(), "{bug}: still failing");
+            // The file as `fuzz` writes it, explanation in context included.
+            let cx = Counterexample::of_execution(
+                &Builtin,
+                &config,
+                Some(best.seed),
+                &shrunk.outcome,
+                &shrunk.events,
+            );
             cx.save(&golden_path(bug)).unwrap();
         }
     }

@@ -439,12 +439,26 @@ fn fuzz_writes_a_file_that_replay_reruns_on_fresh_processes() {
         .unwrap();
     assert_eq!(replay.status.code(), Some(1));
     let text = String::from_utf8_lossy(&replay.stdout);
-    assert!(text.contains("vote-above-promise violated"), "{text}");
-    // What the wire adds, the reply line that broke the rule, goes to stderr.
-    let note = String::from_utf8_lossy(&replay.stderr);
+    // What the wire adds, the reply line that broke the rule, is in the trace's own
+    // explanation, under the violating step.
+    let said = text
+        .lines()
+        .find(|l| l.trim_start().starts_with("vote-above-promise violated"))
+        .unwrap_or_else(|| panic!("no explanation line in {text}"));
+    assert!(said.contains("replied: {"), "{said}");
+    // And in the JSON rendering's summary, with the line on its own.
+    let json = std::process::Command::new(NODE)
+        .args(["replay", file, "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(json.status.code(), Some(1));
+    let json = String::from_utf8_lossy(&json.stdout);
+    let summary: serde_json::Value = serde_json::from_str(json.lines().last().unwrap()).unwrap();
+    let detail = summary["detail"].as_str().unwrap_or_default();
+    assert!(detail.contains("replied: {"), "{summary}");
     assert!(
-        note.starts_with("note: vote-above-promise violated") && note.contains("replied: {"),
-        "{note}"
+        summary["explanation"].as_str().unwrap().ends_with(detail),
+        "{summary}"
     );
     // The correct node survives the very same schedule.
     let correct = std::process::Command::new(NODE)
@@ -1002,6 +1016,90 @@ fn a_process_acceptor_under_proptest_fails_with_a_file_that_replays() {
     );
     let _ = std::fs::remove_file(&path);
     let _ = std::fs::remove_file(&short);
+}
+
+/// `replay` runs an execution of processes once: the trace is drawn from the run that gives
+/// the verdict, not from a second run of its events (which cost a second set of processes
+/// and, for an acceptor that hangs, a second reply timeout). The acceptor command counts
+/// its starts: the start-up check's one, then the execution's three acceptors and a spare
+/// each for a next execution (10 when the trace ran the events again).
+#[cfg(unix)]
+#[test]
+fn replay_starts_the_processes_of_one_execution() {
+    let dir = std::env::temp_dir().join(format!("paxos-replay-once-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("starts")).unwrap();
+    let bad = format!("{NODE} node --bug accept-below-promise");
+    let script = dir.join("acceptor.sh");
+    std::fs::write(
+        &script,
+        format!(
+            "mktemp '{}/starts/s.XXXXXX' > /dev/null\nexec {bad}\n",
+            dir.display()
+        ),
+    )
+    .unwrap();
+    let counted = format!("sh {}", script.display());
+    let starts = || {
+        let n = std::fs::read_dir(dir.join("starts")).unwrap().count();
+        std::fs::remove_dir_all(dir.join("starts")).unwrap();
+        std::fs::create_dir_all(dir.join("starts")).unwrap();
+        n
+    };
+    let found = std::process::Command::new(NODE)
+        .args([
+            "fuzz", "--runs", "50", "--seed", "3", "--jobs", "1", "--json",
+        ])
+        .args([
+            "--no-shrink",
+            "--acceptors",
+            "3",
+            "--acceptor-crash",
+            "pause",
+        ])
+        .arg("--out-dir")
+        .arg(&dir)
+        .args(["--acceptor-cmd", &bad])
+        .output()
+        .unwrap();
+    assert_eq!(found.status.code(), Some(1));
+    let summary: serde_json::Value = serde_json::from_str(
+        String::from_utf8_lossy(&found.stdout)
+            .lines()
+            .last()
+            .unwrap(),
+    )
+    .unwrap();
+    let first = &summary["first_violation"];
+    let file = first["counterexample"].as_str().unwrap();
+    let replay = std::process::Command::new(NODE)
+        .args(["replay", file, "--acceptor-cmd", &counted])
+        .output()
+        .unwrap();
+    assert_eq!(replay.status.code(), Some(1), "the file still fails");
+    assert_eq!(starts(), 1 + 3 + 3, "processes started by replay FILE");
+    // The seed's own replay command, with the counted command in place of the node.
+    let command = first["replay"].as_str().unwrap();
+    let (head, quoted) = command.split_once(" --acceptor-cmd '").unwrap();
+    let (_, tail) = quoted.split_once('\'').unwrap();
+    let args: Vec<&str> = head
+        .split_whitespace()
+        .skip(1)
+        .chain(tail.split_whitespace())
+        .collect();
+    let replay = std::process::Command::new(NODE)
+        .args(&args)
+        .args(["--acceptor-cmd", &counted])
+        .output()
+        .unwrap();
+    assert_eq!(
+        replay.status.code(),
+        Some(1),
+        "{command}: {}",
+        String::from_utf8_lossy(&replay.stderr)
+    );
+    assert_eq!(starts(), 1 + 3 + 3, "processes started by {command}");
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// `replay FILE --shrink` on processes that start slowly: a Ctrl-C stops the shrinking,

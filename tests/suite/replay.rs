@@ -227,6 +227,15 @@ fn every_bug_zoo_counterexample_replays_to_its_recorded_violation() {
         assert_eq!(code, 1, "{path}: {err}");
         assert_eq!(err, "", "{path}");
         assert!(out.contains("\n!! "), "{path}: no step marked\n{out}");
+        // The trace explains the violation as the file does (for amnesia, with the
+        // restart that lost the state).
+        let cx: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(file).unwrap()).unwrap();
+        let said = cx["explanation"].as_str().unwrap();
+        assert!(
+            out.lines().any(|l| l.trim_start() == said),
+            "{path}: the trace does not say {said:?}\n{out}"
+        );
         let (_, mermaid, _) = replay(&[path, "--format", "mermaid"]);
         check_mermaid(&mermaid).unwrap_or_else(|e| panic!("{path}: {e}"));
     }
