@@ -389,11 +389,6 @@ impl TraceRecorder {
         }
     }
 
-    /// The events taken so far.
-    pub fn events(&self) -> Vec<Event> {
-        self.describer.steps.iter().map(|s| s.event).collect()
-    }
-
     /// The trace of the run `sim` just made, which ended with `outcome`; `seed` labels it.
     /// The configuration is `sim`'s with the stabilisation point the run drew pinned, so
     /// that the trace's events replay on their own. A run that broke off at an event not
