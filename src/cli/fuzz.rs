@@ -20,6 +20,7 @@ use crate::config::ShapeSwarm;
 use crate::counterexample::Counterexample;
 use crate::execution::{Coverage, Simulator};
 use crate::process::ProcessAcceptors;
+use crate::profile::ProfileSpec;
 use crate::protocol::Builtin;
 use crate::render::{explain_in_context, Format, Trace};
 use crate::roles::Implementation;
@@ -276,6 +277,15 @@ fn replay_command(found: &Found, harness: Option<&ProcessAcceptors>) -> String {
         config.cluster_args(),
         profile.args()
     )
+}
+
+/// The configuration the first violation's execution ran: its drawn shape, and its
+/// fault profile as drawn from its seed, every field a number (the campaign's own
+/// `config` leaves drawn fields null), as its replay command passes them.
+fn ran_config(found: &Found) -> crate::config::Config {
+    let mut config = found.config;
+    config.faults = ProfileSpec::pinned(&Simulator::new(config).profile_for(found.seed));
+    config
 }
 
 /// `s` as one word for `sh`.
@@ -853,7 +863,7 @@ fn summary_json(
         (Some(f), Some(ev)) => json!({
             "seed": f.seed,
             "index": f.index,
-            "config": serde_json::to_value(f.config).expect("a config serialises"),
+            "config": serde_json::to_value(ran_config(&f)).expect("a config serialises"),
             "invariant": f.violation.invariant.name(),
             "step": f.step,
             "explanation": first_explanation(&f, Some(ev)),

@@ -80,6 +80,20 @@ fn a_buggy_campaign_exits_1_with_a_shrunk_counterexample_that_replays() {
     let j = last_json(&o);
     let fv = &j["first_violation"];
     assert_eq!(fv["invariant"], "immutability");
+    // Its config is the one that execution ran, every fault field as drawn: with it, the
+    // seed reruns the same violation.
+    let faults = fv["config"]["faults"].as_object().unwrap();
+    assert!(faults.values().all(Json::is_u64), "{faults:?}");
+    let ran: paxos_safety::config::Config = serde_json::from_value(fv["config"].clone()).unwrap();
+    let again =
+        paxos_safety::execution::Simulator::new(ran).run_seed(fv["seed"].as_u64().unwrap(), None);
+    let (step, v) = again
+        .violation
+        .expect("the first violation's config fails again");
+    assert_eq!(
+        (v.invariant.name(), u64::from(step)),
+        ("immutability", fv["step"].as_u64().unwrap())
+    );
     let after = fv["events_after_shrink"].as_u64().unwrap();
     assert!(after <= 16 && after <= fv["events_before_shrink"].as_u64().unwrap());
     let file = fv["counterexample"].as_str().unwrap();
