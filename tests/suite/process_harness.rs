@@ -70,6 +70,24 @@ fn crashy() -> Config {
     }
 }
 
+/// Runs `paxos-safety fuzz --json ARGS --out-dir DIR --acceptor-cmd CMD`, asserts that it
+/// exits `code`, and returns its summary, the last line it prints.
+fn fuzz_summary(args: &[&str], dir: &std::path::Path, cmd: &str, code: i32) -> serde_json::Value {
+    let out = std::process::Command::new(NODE)
+        .args(["fuzz", "--json"])
+        .args(args)
+        .arg("--out-dir")
+        .arg(dir)
+        .args(["--acceptor-cmd", cmd])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(code), "fuzz {args:?}: {stderr}");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    serde_json::from_str(stdout.lines().last().unwrap_or(""))
+        .unwrap_or_else(|e| panic!("fuzz {args:?}: no summary line ({e}): {stdout}"))
+}
+
 fn assert_clean(report: &Report) {
     assert_eq!(report.counts.violations, 0, "{:?}", report.first);
     assert!(report.counts.runs > 0);
@@ -387,31 +405,16 @@ fn fuzz_writes_a_file_that_replay_reruns_on_fresh_processes() {
     let dir = std::env::temp_dir().join(format!("paxos-harness-cli-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     let cmd = format!("{NODE} node --bug accept-below-promise");
-    let out = std::process::Command::new(NODE)
-        .args([
-            "fuzz",
-            "--runs",
-            "300",
-            "--seed",
-            "4",
-            "--jobs",
-            "1",
-            "--stop-on-violation",
-            "--json",
-            "--out-dir",
-        ])
-        .arg(&dir)
-        .args(["--acceptor-cmd", &cmd])
-        .output()
-        .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let summary: serde_json::Value = serde_json::from_str(stdout.lines().last().unwrap()).unwrap();
+    let args = [
+        "--runs",
+        "300",
+        "--seed",
+        "4",
+        "--jobs",
+        "1",
+        "--stop-on-violation",
+    ];
+    let summary = fuzz_summary(&args, &dir, &cmd, 1);
     assert_eq!(summary["acceptor_cmd"], serde_json::json!(cmd));
     let first = &summary["first_violation"];
     // The first violation quotes the wire too. Its execution restarts a3 (step 32) before
@@ -509,24 +512,9 @@ fn a_file_found_under_restart_replays_under_restart() {
     let _ = std::fs::remove_dir_all(&dir);
     // The grader node keeps its state in memory: a restart forgets it.
     let cmd = format!("{NODE} node");
-    let out = std::process::Command::new(NODE)
-        .args([
-            "fuzz", "--runs", "300", "--seed", "9", "--jobs", "1", "--json",
-        ])
-        .args(["--acceptor-crash", "restart", "--reply-timeout", "4.5"])
-        .arg("--out-dir")
-        .arg(&dir)
-        .args(["--acceptor-cmd", &cmd])
-        .output()
-        .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let summary: serde_json::Value = serde_json::from_str(stdout.lines().last().unwrap()).unwrap();
+    let args = ["--runs", "300", "--seed", "9", "--jobs", "1"];
+    let restart = ["--acceptor-crash", "restart", "--reply-timeout", "4.5"];
+    let summary = fuzz_summary(&[&args[..], &restart].concat(), &dir, &cmd, 1);
     // What `merge` compares: shards under pause and under restart are not one campaign.
     assert_eq!(summary["acceptor_crash"], "restart");
     let first = &summary["first_violation"];
@@ -1046,30 +1034,9 @@ fn replay_starts_the_processes_of_one_execution() {
         std::fs::create_dir_all(dir.join("starts")).unwrap();
         n
     };
-    let found = std::process::Command::new(NODE)
-        .args([
-            "fuzz", "--runs", "50", "--seed", "3", "--jobs", "1", "--json",
-        ])
-        .args([
-            "--no-shrink",
-            "--acceptors",
-            "3",
-            "--acceptor-crash",
-            "pause",
-        ])
-        .arg("--out-dir")
-        .arg(&dir)
-        .args(["--acceptor-cmd", &bad])
-        .output()
-        .unwrap();
-    assert_eq!(found.status.code(), Some(1));
-    let summary: serde_json::Value = serde_json::from_str(
-        String::from_utf8_lossy(&found.stdout)
-            .lines()
-            .last()
-            .unwrap(),
-    )
-    .unwrap();
+    let args = ["--runs", "50", "--seed", "3", "--jobs", "1", "--no-shrink"];
+    let pause = ["--acceptors", "3", "--acceptor-crash", "pause"];
+    let summary = fuzz_summary(&[&args[..], &pause].concat(), &dir, &bad, 1);
     let first = &summary["first_violation"];
     let file = first["counterexample"].as_str().unwrap();
     let replay = std::process::Command::new(NODE)
@@ -1110,31 +1077,8 @@ fn ctrl_c_stops_replay_shrink_and_shows_the_list_by_then() {
     let dir = std::env::temp_dir().join(format!("paxos-replay-shrink-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     let bad = format!("{NODE} node --bug accept-below-promise");
-    let found = std::process::Command::new(NODE)
-        .args([
-            "fuzz",
-            "--runs",
-            "50",
-            "--seed",
-            "3",
-            "--jobs",
-            "1",
-            "--json",
-            "--no-shrink",
-        ])
-        .arg("--out-dir")
-        .arg(&dir)
-        .args(["--acceptor-cmd", &bad])
-        .output()
-        .unwrap();
-    assert_eq!(found.status.code(), Some(1));
-    let summary: serde_json::Value = serde_json::from_str(
-        String::from_utf8_lossy(&found.stdout)
-            .lines()
-            .last()
-            .unwrap(),
-    )
-    .unwrap();
+    let args = ["--runs", "50", "--seed", "3", "--jobs", "1", "--no-shrink"];
+    let summary = fuzz_summary(&args, &dir, &bad, 1);
     let file = summary["first_violation"]["counterexample"]
         .as_str()
         .unwrap()
