@@ -302,20 +302,14 @@ impl Trace {
             true,
             &mut recorder,
         );
-        match outcome.ending {
-            Ending::InvalidEvent => {
-                let event = outcome.invalid.unwrap_or(events[outcome.steps as usize]);
-                return Err(not_enabled(outcome.steps + 1, &event));
-            }
-            Ending::MessageLimit => {
-                return Err(format!(
-                    "event {} ('{}') would put more than {} messages in flight",
-                    outcome.steps + 1,
-                    events[outcome.steps as usize],
-                    profile.limits.max_in_flight
-                ))
-            }
-            _ => {}
+        // An event not enabled is refused by `finish`.
+        if outcome.ending == Ending::MessageLimit {
+            return Err(format!(
+                "event {} ('{}') would put more than {} messages in flight",
+                outcome.steps + 1,
+                events[outcome.steps as usize],
+                profile.limits.max_in_flight
+            ));
         }
         let mut trace = recorder.finish(&sim, seed, &outcome)?;
         trace.profile = *profile;
@@ -399,12 +393,8 @@ impl TraceRecorder {
         seed: Option<u64>,
         outcome: &Outcome,
     ) -> Result<Trace, String> {
-        if outcome.ending == Ending::InvalidEvent {
-            let number = outcome.steps + 1;
-            return Err(match outcome.invalid {
-                Some(event) => not_enabled(number, &event),
-                None => format!("event {number} is not enabled"),
-            });
+        if let (Ending::InvalidEvent, Some(event)) = (outcome.ending, outcome.invalid) {
+            return Err(not_enabled(outcome.steps + 1, &event));
         }
         let imp = sim.implementation();
         Ok(Trace {
