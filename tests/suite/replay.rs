@@ -231,10 +231,14 @@ fn every_bug_zoo_counterexample_replays_to_its_recorded_violation() {
         // restart that lost the state).
         let cx: serde_json::Value =
             serde_json::from_str(&std::fs::read_to_string(file).unwrap()).unwrap();
+        // Under the violating step, it starts where that step's event does.
         let said = cx["explanation"].as_str().unwrap();
+        let marked = out.lines().find(|l| l.starts_with("!! ")).unwrap();
+        let event_at = marked.find("  ").unwrap() + 2;
+        let line = format!("{}{said}", " ".repeat(event_at));
         assert!(
-            out.lines().any(|l| l.trim_start() == said),
-            "{path}: the trace does not say {said:?}\n{out}"
+            out.lines().any(|l| l == line),
+            "{path}: the trace does not say {line:?}\n{out}"
         );
         let (_, mermaid, _) = replay(&[path, "--format", "mermaid"]);
         check_mermaid(&mermaid).unwrap_or_else(|e| panic!("{path}: {e}"));
