@@ -88,6 +88,8 @@ pub struct ProcessAcceptors {
     /// but only the thread that started it may take it, since it dies with that thread.
     /// Campaign threads take from it once per execution, which a process start dwarfs.
     spare: Arc<Mutex<Vec<Vec<Proc>>>>,
+    /// Whether to start spares at all (see [`ProcessAcceptors::without_spares`]).
+    spares: bool,
 }
 
 /// Spares kept per acceptor id: enough for each thread of a campaign on a few cores to
@@ -101,6 +103,7 @@ impl Clone for ProcessAcceptors {
         ProcessAcceptors {
             settings: self.settings.clone(),
             spare: self.spare.clone(),
+            spares: self.spares,
         }
     }
 }
@@ -114,7 +117,16 @@ impl ProcessAcceptors {
                 reply_timeout,
             }),
             spare: Arc::new(Mutex::new(Vec::new())),
+            spares: true,
         }
+    }
+
+    /// The same acceptors, started only when an execution needs them: for a single
+    /// execution (a `replay` that does not shrink), whose spares would be started only to
+    /// be killed, costing a slow-starting acceptor (a JVM) its start-up on every core.
+    pub fn without_spares(mut self) -> ProcessAcceptors {
+        self.spares = false;
+        self
     }
 
     pub fn command(&self) -> &str {
@@ -210,6 +222,9 @@ impl Implementation for ProcessAcceptors {
             Some(p) => ProcessAcceptor::with(self.settings.clone(), id, p),
             None => ProcessAcceptor::start(self.settings.clone(), cluster, id),
         };
+        if !self.spares {
+            return acceptor;
+        }
         // The next execution's process starts now, while this one runs.
         let next = Proc::spawn(&self.settings, cluster.acceptors, id, None);
         let mut spare = self.spare.lock().unwrap_or_else(|e| e.into_inner());

@@ -25,6 +25,7 @@ use crate::config::Config;
 use crate::counterexample::Counterexample;
 use crate::event::Event;
 use crate::execution::{Ending, Outcome, Simulator};
+use crate::process::ProcessAcceptors;
 use crate::protocol::Builtin;
 use crate::render::{not_enabled, text, Format, Trace, TraceRecorder};
 use crate::roles::Implementation;
@@ -167,8 +168,18 @@ fn from_seed(seed: u64, args: &ReplayArgs) -> Result<Trace, String> {
     }
     let (config, _) = build_live_config(None, &args.cluster, &args.faults, &args.live)?;
     match args.acceptor.harness(None)? {
-        Some(h) => seed_trace(h, config, seed, args.shrink),
+        Some(h) => seed_trace(one_or_many(h, args.shrink), config, seed, args.shrink),
         None => seed_trace(Builtin, config, seed, args.shrink),
+    }
+}
+
+/// Acceptor processes for one execution, or with spares started ahead of need for the
+/// many that shrinking runs.
+fn one_or_many(harness: ProcessAcceptors, shrink: bool) -> ProcessAcceptors {
+    if shrink {
+        harness
+    } else {
+        harness.without_spares()
     }
 }
 
@@ -266,7 +277,7 @@ fn from_file(path: &Path, acceptor: &AcceptorArgs, shrink: bool) -> Result<Trace
         cx.acceptor_crash,
         cx.reply_timeout_ms,
     )? {
-        Some(h) => file_trace(h, path, &cx, shrink),
+        Some(h) => file_trace(one_or_many(h, shrink), path, &cx, shrink),
         None => file_trace(Builtin, path, &cx, shrink),
     }
 }
