@@ -331,6 +331,17 @@ impl Campaign {
                         let hi = (lo + CHUNK).min(total);
                         let mut found_here = 0;
                         let mut ran = 0;
+                        // What this chunk has told `progress` so far.
+                        let (mut told_ran, mut told_found) = (0, 0);
+                        let mut tell = |ran: u64, found: u64| {
+                            let d =
+                                done.fetch_add(ran - told_ran, Ordering::Relaxed) + ran - told_ran;
+                            let v = violations.fetch_add(found - told_found, Ordering::Relaxed)
+                                + found
+                                - told_found;
+                            (told_ran, told_found) = (ran, found);
+                            progress(d, v);
+                        };
                         let mut cut = false;
                         for j in lo..hi {
                             // Within a chunk too, for implementations whose executions are
@@ -368,10 +379,14 @@ impl Campaign {
                                     break;
                                 }
                             }
+                            // Within a chunk too, every 16 executions: a chunk of slow
+                            // ones (acceptor processes) takes minutes, and a progress
+                            // log (--log-every) must keep its period.
+                            if ran % 16 == 0 {
+                                tell(ran, found_here);
+                            }
                         }
-                        let d = done.fetch_add(ran, Ordering::Relaxed) + ran;
-                        let v = violations.fetch_add(found_here, Ordering::Relaxed) + found_here;
-                        progress(d, v);
+                        tell(ran, found_here);
                         if cut {
                             if !crate::interrupt::requested() {
                                 timed_out.store(true, Ordering::Relaxed);

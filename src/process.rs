@@ -288,6 +288,10 @@ struct Proc {
 #[derive(Debug, Default)]
 struct StderrTail {
     lines: Mutex<std::collections::VecDeque<String>>,
+    /// The last line that did not start with white space. A Java stack trace ends with
+    /// its frames ("\tat ..."), indented, and its exception is the unindented line above
+    /// them ("Caused by: ..." for the root cause); Python's traceback ends with it.
+    headline: Mutex<Option<String>>,
     /// The stream ended: every line it had is in `lines`.
     done: std::sync::atomic::AtomicBool,
 }
@@ -310,6 +314,10 @@ impl StderrTail {
                         continue;
                     }
                     let line: String = text.chars().take(Self::LINE_CHARS).collect();
+                    if !text.starts_with(char::is_whitespace) {
+                        *self.headline.lock().unwrap_or_else(|e| e.into_inner()) =
+                            Some(line.clone());
+                    }
                     let mut lines = self.lines.lock().unwrap_or_else(|e| e.into_inner());
                     if lines.len() == Self::KEEP {
                         lines.pop_front();
@@ -334,7 +342,11 @@ impl StderrTail {
         if lines.is_empty() {
             return String::new();
         }
-        let joined: Vec<&str> = lines.iter().map(String::as_str).collect();
+        let mut joined: Vec<&str> = lines.iter().map(String::as_str).collect();
+        let headline = self.headline.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(h) = headline.as_deref().filter(|h| !joined.contains(h)) {
+            joined.splice(0..0, [h, "..."]);
+        }
         format!("; its stderr ended with: {}", joined.join(" | "))
     }
 }
@@ -361,6 +373,23 @@ impl DataDir {
         let path = std::env::temp_dir().join(format!("paxos-safety-{}-{n}", std::process::id()));
         std::fs::create_dir_all(&path)?;
         Ok(DataDir(path))
+    }
+}
+
+/// Removes every data directory of this process still there: a Ctrl-C that ends the
+/// process at once ([`crate::interrupt`]) runs no destructor. They are found by name
+/// (`paxos-safety-PID-N` in the temporary directory), so none needs to be registered.
+pub(crate) fn remove_data_dirs() {
+    let prefix = format!("paxos-safety-{}-", std::process::id());
+    let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let ours = name.to_str().and_then(|n| n.strip_prefix(&prefix));
+        if ours.is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit())) {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
     }
 }
 
@@ -507,7 +536,8 @@ impl Proc {
                 format!(
                     "no reply to init within {:.1} s of starting (the first line it reads is \
                      init, msg_id 0; it must answer init_ok with in_reply_to 0 before any \
-                     prepare or accept)",
+                     prepare or accept, and flush its stdout after every line: a buffered \
+                     stream holds the reply back)",
                     timeout.as_secs_f64()
                 ),
                 None,

@@ -30,10 +30,12 @@ use crate::roles::Implementation;
 
 /// Whether a Ctrl-C ([`crate::interrupt`]) has come since this call: shrinking stops on
 /// one that comes while it runs. One that came before (it stopped the campaign) is spent:
-/// the campaign's report still shrinks its first violation as usual.
+/// the campaign's report still shrinks its first violation as usual, and the next Ctrl-C
+/// stops that shrinking instead of ending the process.
 fn interrupted_from_now() -> impl Fn() -> bool {
-    let already = crate::interrupt::requested();
-    move || !already && crate::interrupt::requested()
+    let at = crate::interrupt::count();
+    crate::interrupt::heed_another();
+    move || crate::interrupt::count() > at
 }
 
 /// The result of shrinking.

@@ -35,7 +35,8 @@ use crate::shrink::shortest_counterexample_with;
     paxos-safety fuzz --shard 3/8 --json               the third of eight disjoint slices\n  \
     paxos-safety fuzz --liveness                       after the network heals, is a value chosen and learned?\n  \
     paxos-safety fuzz --liveness --proposer-strategy backoff   the cure for duelling proposers\n\n\
-    Ctrl-C stops the campaign and reports what it did; a second Ctrl-C exits at once.\n\
+    Ctrl-C stops the campaign and reports what it did; a second one stops the shrinking of\n\
+    the violation found (the shortest list by then is written); one more exits at once.\n\
     Exit status: 0 no violation, 1 a violation, 2 bad usage, 3 vacuous: no violation, but no\n\
     execution chose a value or no proposer ever learned one (--allow-vacuous: a warning, 0),\n\
     130 stopped by Ctrl-C with nothing found.")]
@@ -416,13 +417,30 @@ pub fn run(args: FuzzArgs) -> ExitCode {
     );
     // The first Ctrl-C stops the campaign at the next chunk; what ran is reported below.
     crate::interrupt::install();
-    let progress = |done, violations| bar.update(done, violations);
+    let progress = |done, violations| {
+        if violations > 0 {
+            // A Ctrl-C that ends the process at once still exits 1.
+            crate::interrupt::found_violation();
+        }
+        bar.update(done, violations)
+    };
     let report = match &harness {
         Some(h) => campaign.run_with(h, &progress),
         None => campaign.run(&progress),
     };
     bar.clear();
     let stopped_campaign = crate::interrupt::requested();
+    if report.first.is_some() {
+        crate::interrupt::found_violation();
+        // Shrinking with processes starts fresh ones per candidate, which takes a while.
+        if harness.is_some() && !args.no_shrink && !args.quiet {
+            crate::warn!(
+                "shrinking the first violation on fresh acceptor processes (Ctrl-C stops it \
+                 and keeps the shortest list found)"
+            );
+        }
+    }
+    let before_shrink = crate::interrupt::count();
     let mut evidence = report.first.map(|f| match &harness {
         Some(h) => evidence(h, Some(h), &campaign, &f, &args),
         None => evidence(&Builtin, None, &campaign, &f, &args),
@@ -430,7 +448,7 @@ pub fn run(args: FuzzArgs) -> ExitCode {
     // A Ctrl-C while shrinking cuts it short; the shortest list by then is still written.
     let interrupted = crate::interrupt::requested();
     if let Some(ev) = evidence.as_mut() {
-        ev.shrink_interrupted = interrupted && !stopped_campaign;
+        ev.shrink_interrupted = crate::interrupt::count() > before_shrink;
     }
     if args.json {
         crate::say!(
@@ -536,17 +554,17 @@ impl Progress {
         if let Some(log) = &self.log {
             log.tick(|secs| {
                 format!(
-                    "{done}{} runs {:.0} runs/s {violations} violations",
+                    "{done}{} runs {} runs/s {violations} violations",
                     self.runs.map_or(String::new(), |r| format!("/{r}")),
-                    done as f64 / secs
+                    rate(done as f64 / secs)
                 )
             });
         }
         let Some(bar) = &self.bar else { return };
         let secs = bar.elapsed().as_secs_f64().max(1e-3);
         let rate = format!(
-            "{:>7.0} runs/s {violations:>6} violations",
-            done as f64 / secs
+            "{:>7} runs/s {violations:>6} violations",
+            rate(done as f64 / secs)
         );
         match self.time_ms {
             Some(ms) => {
@@ -578,10 +596,12 @@ fn percent(n: u64, of: u64) -> f64 {
 
 /// Built-in roles take millions of steps a second, acceptor processes thousands: one fixed
 /// unit printed the second as "0.00M".
-fn step_rate(per_second: f64) -> String {
+fn rate(per_second: f64) -> String {
     match per_second {
         r if r >= 1e6 => format!("{:.2}M", r / 1e6),
         r if r >= 1e3 => format!("{:.1}k", r / 1e3),
+        // Slow campaigns (acceptor processes on a busy machine) run a few a second.
+        r if r > 0.0 && r < 10.0 => format!("{r:.1}"),
         r => format!("{r:.0}"),
     }
 }
@@ -599,13 +619,13 @@ fn print_text(
     let secs = report.elapsed.as_secs_f64();
     if !quiet {
         crate::say!(
-            "runs {}  steps {}  violations {}  elapsed {:.2}s  ({:.0} runs/s, {} steps/s)",
+            "runs {}  steps {}  violations {}  elapsed {:.2}s  ({} runs/s, {} steps/s)",
             c.runs,
             c.steps,
             c.violations,
             secs,
-            c.runs as f64 / secs.max(1e-9),
-            step_rate(c.steps as f64 / secs.max(1e-9))
+            rate(c.runs as f64 / secs.max(1e-9)),
+            rate(c.steps as f64 / secs.max(1e-9))
         );
         let marks: Vec<String> = Coverage::NAMED
             .iter()
@@ -887,13 +907,15 @@ fn summary_json(
 
 #[cfg(test)]
 mod tests {
-    use super::step_rate;
+    use super::rate;
 
     #[test]
-    fn step_rates_keep_their_digits_at_every_scale() {
-        assert_eq!(step_rate(1_740_000.0), "1.74M");
-        assert_eq!(step_rate(3_456.0), "3.5k");
-        assert_eq!(step_rate(999.4), "999");
-        assert_eq!(step_rate(0.0), "0");
+    fn rates_keep_their_digits_at_every_scale() {
+        assert_eq!(rate(1_740_000.0), "1.74M");
+        assert_eq!(rate(3_456.0), "3.5k");
+        assert_eq!(rate(999.4), "999");
+        assert_eq!(rate(0.0), "0");
+        assert_eq!(rate(3.44), "3.4");
+        assert_eq!(rate(10.4), "10");
     }
 }

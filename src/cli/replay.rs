@@ -208,6 +208,10 @@ fn shrunk_trace<I: Implementation>(
     outcome: &Outcome,
     shrink: bool,
 ) -> Result<Trace, String> {
+    if outcome.violation.is_some() {
+        // A Ctrl-C that ends the process at once still exits 1.
+        crate::interrupt::found_violation();
+    }
     if !shrink || outcome.violation.is_none() {
         if shrink {
             crate::warn!("nothing to shrink: no invariant broke");

@@ -338,6 +338,21 @@ fn a_process_that_exits_is_reported_with_its_last_stderr_lines() {
             .contains("exited (exit status: 3; its stderr ended with: first | RuntimeError: boom)"),
         "{detail}"
     );
+    // A Java stack trace ends with its frames: the exception line above them comes first.
+    let (_, detail) = protocol_fault(
+        "echo 'Exception in thread \"main\" java.lang.IllegalStateException: boom' >&2; \
+         printf '\\tat A.deep(A.java:3)\\n\\tat A.deep(A.java:3)\\n\\tat A.main(A.java:9)\\n' >&2; \
+         exit 1",
+        Duration::from_secs(5),
+    );
+    assert!(
+        detail.contains(
+            "its stderr ended with: Exception in thread \"main\" \
+             java.lang.IllegalStateException: boom | ... | \tat A.deep(A.java:3) | \
+             \tat A.deep(A.java:3) | \tat A.main(A.java:9))"
+        ),
+        "{detail}"
+    );
 }
 
 /// A fault outside any request (here: the process will not start again after a crash)
@@ -907,6 +922,114 @@ fn ctrl_c_while_shrinking_keeps_the_shortest_list_found() {
         "shrinking went on after Ctrl-C: {after_flag} starts"
     );
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Ctrl-C twice: the first stops the campaign, whose first violation is then shrunk on
+/// fresh processes (minutes for a slow acceptor); the second stops that shrinking, and
+/// the summary and the shortest list found by then are still written, exit 1. It used to
+/// end the process at once, with status 130 ("nothing found") and no file. The acceptor
+/// command counts its starts, so that each Ctrl-C comes at a known stage.
+#[cfg(unix)]
+#[test]
+fn ctrl_c_twice_keeps_the_violation_found() {
+    use std::io::BufRead;
+    let dir = std::env::temp_dir().join(format!("paxos-ctrlc-twice-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("starts")).unwrap();
+    let script = dir.join("acceptor.sh");
+    std::fs::write(
+        &script,
+        format!(
+            "mktemp '{}/starts/s.XXXXXX' > /dev/null\nsleep 0.05\n\
+             exec {NODE} node --bug accept-below-promise\n",
+            dir.display()
+        ),
+    )
+    .unwrap();
+    let starts = || std::fs::read_dir(dir.join("starts")).unwrap().count();
+    let mut child = std::process::Command::new(NODE)
+        .args([
+            "fuzz", "--runs", "5000", "--seed", "4", "--jobs", "1", "--json",
+        ])
+        .arg("--out-dir")
+        .arg(dir.join("out"))
+        .args(["--acceptor-cmd", &format!("sh {}", script.display())])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let (said, heard) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stderr)
+            .lines()
+            .map_while(Result::ok)
+        {
+            let _ = said.send(line);
+        }
+    });
+    let sigint = |pid: u32| {
+        std::process::Command::new("kill")
+            .args(["-INT", &pid.to_string()])
+            .status()
+            .unwrap()
+    };
+    let wait_for = |n: usize, child: &mut std::process::Child| {
+        while starts() < n {
+            assert!(child.try_wait().unwrap().is_none(), "fuzz ended early");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    };
+    // `--runs 20 --seed 4` finds the bug (the Ctrl-C test above): 30 executions in.
+    wait_for(3 * 30, &mut child);
+    sigint(child.id());
+    let mut stderr_seen = Vec::new();
+    loop {
+        let line = heard
+            .recv_timeout(Duration::from_secs(60))
+            .expect("fuzz says it shrinks");
+        let shrinking = line.starts_with("shrinking the first violation");
+        stderr_seen.push(line);
+        if shrinking {
+            break;
+        }
+    }
+    let at = starts();
+    wait_for(at + 15, &mut child);
+    sigint(child.id());
+    let out = child.wait_with_output().unwrap();
+    stderr_seen.extend(heard.try_iter());
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}\n{stderr_seen:?}");
+    assert!(
+        !stderr_seen.iter().any(|l| l.contains("exiting at once")),
+        "{stderr_seen:?}"
+    );
+    let summary: serde_json::Value = serde_json::from_str(stdout.lines().last().unwrap()).unwrap();
+    assert_eq!(summary["interrupted"], true, "{stdout}");
+    let first = &summary["first_violation"];
+    assert_eq!(first["shrink_interrupted"], true, "{stdout}");
+    let file = first["counterexample"].as_str().unwrap();
+    assert!(std::path::Path::new(file).exists(), "{file}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `--log-every` keeps its period with slow executions: the campaign tells its progress
+/// every 16 executions, not only after each chunk of 256, which with acceptor processes
+/// took minutes (one log line for a 100-run campaign, at its end).
+#[test]
+fn a_slow_campaign_logs_at_its_period() {
+    let slow = format!("sleep 0.02; exec {NODE} node");
+    let out = std::process::Command::new(NODE)
+        .args(["fuzz", "--runs", "100", "--jobs", "1", "--seed", "1"])
+        .args(["--log-every", "0.2", "--acceptor-cmd", &slow])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    let logged: Vec<&str> = err.lines().filter(|l| l.contains("/100 runs")).collect();
+    assert!(logged.len() >= 3, "{err}");
+    // Counts below the whole campaign's: they came from within its only chunk.
+    assert!(!logged[0].contains(" 100/100 runs"), "{err}");
 }
 
 /// An acceptor process under a `cargo test` property, as a user would put theirs: the
