@@ -397,9 +397,11 @@ pub fn run(args: FuzzArgs) -> ExitCode {
         }
         if let Some(h) = &harness {
             crate::say!(
-                "acceptors: processes of `{}` (crash mode {}), driven by the built-in proposers",
+                "acceptors: processes of `{}` (crash mode {}, reply timeout {} s), driven by \
+                 the built-in proposers",
                 h.command(),
-                h.crash_mode().name()
+                h.crash_mode().name(),
+                h.reply_timeout().as_secs_f64()
             );
         }
         if !config.quorums_intersect() {
@@ -878,6 +880,11 @@ fn summary_json(
     obj.insert(
         "acceptor_crash".into(),
         json!(harness.map(|h| h.crash_mode().name())),
+    );
+    // In seconds, as the config key and the flag give it: whether a value took effect.
+    obj.insert(
+        "reply_timeout".into(),
+        json!(harness.map(|h| h.reply_timeout().as_secs_f64())),
     );
     let first = match (report.first, evidence) {
         (Some(f), Some(ev)) => json!({

@@ -299,10 +299,14 @@ pub fn load_config(path: Option<&PathBuf>) -> Result<(Config, ConfigForm), Strin
     // serde lists the cluster's keys only; a slip in an acceptor key must find them too.
     let bad = |e: String| {
         let also = match e.contains("unknown field") {
-            true => format!(" (or the acceptor keys {})", ACCEPTOR_KEYS.join(", ")),
+            true => format!(
+                "; also allowed, at the top level only (above any [section] in TOML): the \
+                 acceptor keys {}",
+                ACCEPTOR_KEYS.join(", ")
+            ),
             false => String::new(),
         };
-        format!("--config {}: {e}{also}", path.display())
+        format!("--config {}: {}{also}", path.display(), e.trim_end())
     };
     if !ACCEPTOR_KEYS.iter().any(|k| text.contains(k)) {
         // The common case keeps the parsers' own error positions.

@@ -276,20 +276,30 @@ fn from_file(path: &Path, acceptor: &AcceptorArgs, shrink: bool) -> Result<Trace
             path.display()
         ));
     }
+    let overrides: Vec<&str> = [
+        (acceptor.acceptor_cmd.is_some(), "--acceptor-cmd"),
+        (acceptor.acceptor_crash.is_some(), "--acceptor-crash"),
+        (acceptor.reply_timeout.is_some(), "--reply-timeout"),
+    ]
+    .into_iter()
+    .filter_map(|(given, flag)| given.then_some(flag))
+    .collect();
     match acceptor.harness_with(
         cx.acceptor_cmd.clone(),
         cx.acceptor_crash,
         cx.reply_timeout_ms,
     )? {
-        Some(h) => file_trace(one_or_many(h, shrink), path, &cx, shrink),
-        None => file_trace(Builtin, path, &cx, shrink),
+        Some(h) => file_trace(one_or_many(h, shrink), path, &cx, &overrides, shrink),
+        None => file_trace(Builtin, path, &cx, &overrides, shrink),
     }
 }
 
+/// `overrides`: the flags that replaced what the file records of its acceptor processes.
 fn file_trace<I: Implementation>(
     imp: I,
     path: &Path,
     cx: &Counterexample,
+    overrides: &[&str],
     shrink: bool,
 ) -> Result<Trace, String> {
     let recorded = cx
@@ -308,7 +318,7 @@ fn file_trace<I: Implementation>(
             not_enabled(outcome.steps + 1, &event)
         ));
     }
-    warn_if_different(path, cx, &outcome, recorded.len());
+    warn_if_different(path, cx, overrides, &outcome, recorded.len());
     let mut trace = recorder.finish(&sim, cx.seed, &outcome)?;
     // The file's own limits, not the raised step limit, are what it records.
     trace.profile = cx.profile();
@@ -317,7 +327,13 @@ fn file_trace<I: Implementation>(
 
 /// Says on stderr when a file's replay does not match what the file records, or stops
 /// before its last event: the file may come from an older version of the protocol code.
-fn warn_if_different(path: &Path, cx: &Counterexample, outcome: &Outcome, recorded: usize) {
+fn warn_if_different(
+    path: &Path,
+    cx: &Counterexample,
+    overrides: &[&str],
+    outcome: &Outcome,
+    recorded: usize,
+) {
     let found = outcome.violation.map(|(step, v)| (v.invariant, step));
     if let Some(claimed) = cx.invariant {
         if found.map(|f| f.0) != Some(claimed)
@@ -329,15 +345,26 @@ fn warn_if_different(path: &Path, cx: &Counterexample, outcome: &Outcome, record
                 None => "no violation".to_string(),
             };
             // Built-in roles are deterministic, so only a change of the code explains a
-            // difference; a process may also not repeat itself.
-            let why = match cx.acceptor_cmd {
-                Some(_) => {
-                    "an acceptor process whose replies depend on time, randomness or files \
-                     shared between processes, or one that persists after it replies (a \
-                     race with the kill), does not repeat its executions; see \
-                     docs/PROTOCOL.md"
+            // difference; a process may also not repeat itself; and flags may have
+            // replaced the acceptors the file was found with.
+            const NOT_REPEATED: &str = "an acceptor process whose replies depend on time, \
+                randomness or files shared between processes, or one that persists after it \
+                replies (a race with the kill), does not repeat its executions; see \
+                docs/PROTOCOL.md";
+            let why = match (overrides.is_empty(), cx.acceptor_cmd.is_some()) {
+                (false, true) => format!(
+                    "you replaced what the file records with {}, which can change the \
+                     verdict; or {NOT_REPEATED}",
+                    overrides.join(" and ")
+                ),
+                (false, false) => format!(
+                    "you replaced the file's built-in acceptors with {}",
+                    overrides.join(" and ")
+                ),
+                (true, true) => NOT_REPEATED.to_string(),
+                (true, false) => {
+                    "the file may come from an older version of the protocol code".to_string()
                 }
-                None => "the file may come from an older version of the protocol code",
             };
             crate::warn!(
                 "warning: {} records {claimed}{at}, but this replay finds {now} ({why})",

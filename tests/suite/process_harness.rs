@@ -490,11 +490,14 @@ fn fuzz_writes_a_file_that_replay_reruns_on_fresh_processes() {
         String::from_utf8_lossy(&correct.stdout)
     );
     // The file's verdict is not repeated, and for processes the warning names why that
-    // can be rather than blaming an older version of the code.
+    // can be, first the flag that replaced the file's command, rather than blaming an
+    // older version of the code.
     let warned = String::from_utf8_lossy(&correct.stderr);
     assert!(
-        warned.contains("but this replay finds no violation (an acceptor process whose")
-            && warned.contains("does not repeat its executions"),
+        warned.contains(
+            "but this replay finds no violation (you replaced what the file records with \
+             --acceptor-cmd, which can change the verdict; or an acceptor process whose"
+        ) && warned.contains("does not repeat its executions"),
         "{warned}"
     );
     // A relative command in a file runs from where it is replayed: when it does not start
@@ -532,6 +535,7 @@ fn a_file_found_under_restart_replays_under_restart() {
     let summary = fuzz_summary(&[&args[..], &restart].concat(), &dir, &cmd, 1);
     // What `merge` compares: shards under pause and under restart are not one campaign.
     assert_eq!(summary["acceptor_crash"], "restart");
+    assert_eq!(summary["reply_timeout"], 4.5);
     let first = &summary["first_violation"];
     let replay_line = first["replay"].as_str().unwrap();
     assert!(
@@ -677,7 +681,17 @@ fn a_config_file_sets_the_acceptor_command_crash_mode_and_reply_timeout() {
         ),
         (
             "reply_timeout_ms = 100\n",
-            "(or the acceptor keys acceptor_cmd, acceptor_crash, reply_timeout)",
+            "; also allowed, at the top level only (above any [section] in TOML): the \
+             acceptor keys acceptor_cmd, acceptor_crash, reply_timeout",
+        ),
+        // An acceptor key in a section is not one: the error says where they go.
+        (
+            "[faults]\nacceptor_cmd = \"x\"\n",
+            "unknown field `acceptor_cmd`, expected one of `drop_rate`",
+        ),
+        (
+            "[faults]\nacceptor_cmd = \"x\"\n",
+            "at the top level only (above any [section] in TOML)",
         ),
     ] {
         let o = fuzz(&config("bad.toml", &format!("acceptors = 3\n{text}")), &[]);
