@@ -194,16 +194,22 @@ impl Counterexample {
     /// turn comes (the outcome's ending says otherwise).
     pub fn replay_with<I: Implementation>(&self, imp: &I) -> Result<(Outcome, Vec<Event>), String> {
         let events = self.parse_events()?;
-        let mut profile = self.profile();
-        profile.limits.max_steps = profile.limits.max_steps.max(events.len() as u32);
         let mut taken = Vec::with_capacity(events.len());
         let outcome = Simulator::with(imp.clone(), self.config).run_events(
             &events,
-            profile,
+            self.replay_profile(events.len()),
             true,
             Some(&mut taken),
         );
         Ok((outcome, taken))
+    }
+
+    /// The profile to replay the file's `events` (how many) under: [`Counterexample::profile`]
+    /// with a step limit no lower than the events, which alone decide how far it goes.
+    pub fn replay_profile(&self, events: usize) -> Profile {
+        let mut profile = self.profile();
+        profile.limits.max_steps = profile.limits.max_steps.max(events as u32);
+        profile
     }
 
     pub fn to_json(&self) -> String {

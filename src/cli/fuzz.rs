@@ -421,7 +421,8 @@ pub fn run(args: FuzzArgs) -> ExitCode {
     crate::interrupt::install();
     let progress = |done, violations| {
         if violations > 0 {
-            // A Ctrl-C that ends the process at once still exits 1.
+            // A Ctrl-C that ends the process at once still exits 1. Every chunk ends by
+            // telling its count, so a campaign that found one has said so here.
             crate::interrupt::found_violation();
         }
         bar.update(done, violations)
@@ -432,15 +433,12 @@ pub fn run(args: FuzzArgs) -> ExitCode {
     };
     bar.clear();
     let stopped_campaign = crate::interrupt::requested();
-    if report.first.is_some() {
-        crate::interrupt::found_violation();
-        // Shrinking with processes starts fresh ones per candidate, which takes a while.
-        if harness.is_some() && !args.no_shrink && !args.quiet {
-            crate::warn!(
-                "shrinking the first violation on fresh acceptor processes (Ctrl-C stops it \
-                 and keeps the shortest list found)"
-            );
-        }
+    // Shrinking with processes starts fresh ones per candidate, which takes a while.
+    if report.first.is_some() && harness.is_some() && !args.no_shrink && !args.quiet {
+        crate::warn!(
+            "shrinking the first violation on fresh acceptor processes (Ctrl-C stops it and \
+             keeps the shortest list found)"
+        );
     }
     let before_shrink = crate::interrupt::count();
     let mut evidence = report.first.map(|f| match &harness {

@@ -138,7 +138,7 @@ fn replay(args: &ReplayArgs) -> Result<u8, String> {
         if let Some((step, v)) = &trace.violation {
             cx.invariant = Some(v.invariant);
             cx.step = Some(*step);
-            cx.explanation = trace.explanation().or_else(|| Some(Trace::explain(v)));
+            cx.explanation = trace.explanation();
         }
         cx.save(path)
             .map_err(|e| format!("--write-counterexample {e}"))?;
@@ -305,12 +305,9 @@ fn file_trace<I: Implementation>(
     let recorded = cx
         .parse_events()
         .map_err(|e| format!("{}: {e}", path.display()))?;
-    // The events alone decide, as in a trace: the step limit must not cut them short.
-    let mut profile = cx.profile();
-    profile.limits.max_steps = profile.limits.max_steps.max(recorded.len() as u32);
     let mut sim = Simulator::with(imp, cx.config);
     let mut recorder = TraceRecorder::new(&sim);
-    let outcome = sim.run_events_with(&recorded, profile, &mut recorder);
+    let outcome = sim.run_events_with(&recorded, cx.replay_profile(recorded.len()), &mut recorder);
     if let (Ending::InvalidEvent, Some(event)) = (outcome.ending, outcome.invalid) {
         return Err(format!(
             "{}: {}",

@@ -71,7 +71,7 @@ pub fn render(trace: &Trace) -> String {
         out.push_str(&step_object(step, &explanation).to_string());
         out.push('\n');
     }
-    out.push_str(&summary_object(trace).to_string());
+    out.push_str(&summary_object(trace, explanation).to_string());
     out.push('\n');
     out
 }
@@ -297,16 +297,13 @@ fn change_object(change: &Change) -> Json {
     obj
 }
 
-fn summary_object(trace: &Trace) -> Json {
+/// `explanation`: as for [`step_object`].
+fn summary_object(trace: &Trace, explanation: Option<String>) -> Json {
     let mut config = trace.config;
     config.faults = ProfileSpec::pinned(&trace.profile);
-    let (invariant, step, explanation) = match &trace.violation {
-        Some((step, v)) => (
-            Json::String(v.invariant.name().to_string()),
-            json!(step),
-            Json::String(trace.explanation().unwrap_or_else(|| Trace::explain(v))),
-        ),
-        None => (Json::Null, Json::Null, Json::Null),
+    let (invariant, step) = match &trace.violation {
+        Some((step, v)) => (Json::String(v.invariant.name().to_string()), json!(step)),
+        None => (Json::Null, Json::Null),
     };
     let mut summary = json!({
         "type": "summary",

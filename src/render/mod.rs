@@ -355,77 +355,6 @@ impl Trace {
     }
 }
 
-/// Draws a [`Trace`] from the run that gives the verdict, as a [`Visitor`] riding on it
-/// ([`Simulator::run`], [`Simulator::run_seed_with`]), then [`TraceRecorder::finish`].
-///
-/// Re-stepping recorded events ([`Trace::new_with`]) runs an execution a second time,
-/// which costs little in process but is a second set of acceptor processes, a second
-/// wait on one that hangs, and a second chance for one that does not repeat itself to
-/// tell another story. Recording the run itself shows exactly what was judged.
-pub struct TraceRecorder {
-    describer: Describer,
-}
-
-impl TraceRecorder {
-    /// A recorder for the next run of `sim`, under the configuration it holds now.
-    pub fn new<I: Implementation>(sim: &Simulator<I>) -> TraceRecorder {
-        let config = sim.config();
-        TraceRecorder {
-            describer: Describer {
-                proto: config.protocol(),
-                process: sim.implementation().acceptor_processes().map(|p| p.crash),
-                before: Snapshot::default(),
-                chosen_before: None,
-                reported: vec![None; config.proposers as usize],
-                voters: Vec::new(),
-                steps: Vec::new(),
-            },
-        }
-    }
-
-    /// The trace of the run `sim` just made, which ended with `outcome`; `seed` labels it.
-    /// The configuration is `sim`'s with the stabilisation point the run drew pinned, so
-    /// that the trace's events replay on their own. A run that broke off at an event not
-    /// enabled has no verdict to draw, and is an error.
-    pub fn finish<I: Implementation>(
-        self,
-        sim: &Simulator<I>,
-        seed: Option<u64>,
-        outcome: &Outcome,
-    ) -> Result<Trace, String> {
-        if let (Ending::InvalidEvent, Some(event)) = (outcome.ending, outcome.invalid) {
-            return Err(not_enabled(outcome.steps + 1, &event));
-        }
-        let imp = sim.implementation();
-        Ok(Trace {
-            config: sim.config().at_stabilisation(outcome.stabilised_at),
-            profile: outcome.profile,
-            seed,
-            implementation: imp.name(),
-            processes: imp.acceptor_processes(),
-            steps: self.describer.steps,
-            ending: if outcome.violation.is_some() {
-                Ending::Violation
-            } else {
-                outcome.ending
-            },
-            chosen: outcome.chosen,
-            violation: outcome.violation,
-            detail: outcome.violation.and(sim.detail()).map(str::to_string),
-        })
-    }
-}
-
-impl<A: AcceptorRole, P: ProposerRole> Visitor<A, P> for TraceRecorder {
-    fn before(&mut self, world: &World<A, P>, checker: &Checker) {
-        self.describer.before(world, checker);
-    }
-
-    fn after(&mut self, step: &execution::Step, world: &mut World<A, P>, checker: &mut Checker) {
-        self.describer.after(step, world, checker);
-    }
-}
-
 /// Adds this step's votes to the record of who voted for what.
 fn note_voters(changes: &[Change], voters: &mut Vec<(Ballot, Value, u16)>) {
     for change in changes {
@@ -552,8 +481,16 @@ impl Snapshot {
     }
 }
 
-/// The visitor that turns each step into [`Change`]s.
-struct Describer {
+/// Draws a [`Trace`] from the run that gives the verdict, as a [`Visitor`] riding on it
+/// ([`Simulator::run`], [`Simulator::run_seed_with`]), then [`TraceRecorder::finish`].
+///
+/// Re-stepping recorded events ([`Trace::new_with`]) runs an execution a second time,
+/// which costs little in process but is a second set of acceptor processes, a second
+/// wait on one that hangs, and a second chance for one that does not repeat itself to
+/// tell another story. Recording the run itself shows exactly what was judged.
+///
+/// As a visitor it turns each step into [`Change`]s.
+pub struct TraceRecorder {
     proto: Protocol,
     /// The acceptors' crash mode when they are processes: their crashes are told apart.
     process: Option<CrashMode>,
@@ -566,7 +503,55 @@ struct Describer {
     steps: Vec<Step>,
 }
 
-impl<A: AcceptorRole, P: ProposerRole> Visitor<A, P> for Describer {
+impl TraceRecorder {
+    /// A recorder for the next run of `sim`, under the configuration it holds now.
+    pub fn new<I: Implementation>(sim: &Simulator<I>) -> TraceRecorder {
+        let config = sim.config();
+        TraceRecorder {
+            proto: config.protocol(),
+            process: sim.implementation().acceptor_processes().map(|p| p.crash),
+            before: Snapshot::default(),
+            chosen_before: None,
+            reported: vec![None; config.proposers as usize],
+            voters: Vec::new(),
+            steps: Vec::new(),
+        }
+    }
+
+    /// The trace of the run `sim` just made, which ended with `outcome`; `seed` labels it.
+    /// The configuration is `sim`'s with the stabilisation point the run drew pinned, so
+    /// that the trace's events replay on their own. A run that broke off at an event not
+    /// enabled has no verdict to draw, and is an error.
+    pub fn finish<I: Implementation>(
+        self,
+        sim: &Simulator<I>,
+        seed: Option<u64>,
+        outcome: &Outcome,
+    ) -> Result<Trace, String> {
+        if let (Ending::InvalidEvent, Some(event)) = (outcome.ending, outcome.invalid) {
+            return Err(not_enabled(outcome.steps + 1, &event));
+        }
+        let imp = sim.implementation();
+        Ok(Trace {
+            config: sim.config().at_stabilisation(outcome.stabilised_at),
+            profile: outcome.profile,
+            seed,
+            implementation: imp.name(),
+            processes: imp.acceptor_processes(),
+            steps: self.steps,
+            ending: if outcome.violation.is_some() {
+                Ending::Violation
+            } else {
+                outcome.ending
+            },
+            chosen: outcome.chosen,
+            violation: outcome.violation,
+            detail: outcome.violation.and(sim.detail()).map(str::to_string),
+        })
+    }
+}
+
+impl<A: AcceptorRole, P: ProposerRole> Visitor<A, P> for TraceRecorder {
     fn before(&mut self, world: &World<A, P>, checker: &Checker) {
         self.before.take(&self.proto, world);
         self.chosen_before = checker.chosen();
