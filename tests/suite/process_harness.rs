@@ -70,17 +70,21 @@ fn crashy() -> Config {
     }
 }
 
-/// Runs `paxos-safety fuzz --json ARGS --out-dir DIR --acceptor-cmd CMD`, asserts that it
-/// exits `code`, and returns its summary, the last line it prints.
-fn fuzz_summary(args: &[&str], dir: &std::path::Path, cmd: &str, code: i32) -> serde_json::Value {
-    let out = std::process::Command::new(NODE)
-        .args(["fuzz", "--json"])
+/// `paxos-safety fuzz --json ARGS --out-dir DIR --acceptor-cmd CMD`.
+fn fuzz_command(args: &[&str], dir: &std::path::Path, cmd: &str) -> std::process::Command {
+    let mut fuzz = std::process::Command::new(NODE);
+    fuzz.args(["fuzz", "--json"])
         .args(args)
         .arg("--out-dir")
         .arg(dir)
-        .args(["--acceptor-cmd", cmd])
-        .output()
-        .unwrap();
+        .args(["--acceptor-cmd", cmd]);
+    fuzz
+}
+
+/// Runs `paxos-safety fuzz --json ARGS --out-dir DIR --acceptor-cmd CMD`, asserts that it
+/// exits `code`, and returns its summary, the last line it prints.
+fn fuzz_summary(args: &[&str], dir: &std::path::Path, cmd: &str, code: i32) -> serde_json::Value {
+    let out = fuzz_command(args, dir, cmd).output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(code), "fuzz {args:?}: {stderr}");
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -838,6 +842,37 @@ fn processes_left(marker: &std::path::Path) -> usize {
     left
 }
 
+/// An acceptor command that counts its starts: `DIR/acceptor.sh` makes a file in
+/// `DIR/starts` (emptied here, see [`empty_starts`]), then runs the shell code `body`.
+/// [`starts`] counts them.
+#[cfg(unix)]
+fn counting_acceptor(dir: &std::path::Path, body: &str) -> String {
+    empty_starts(dir);
+    let script = dir.join("acceptor.sh");
+    std::fs::write(
+        &script,
+        format!(
+            "mktemp '{}/starts/s.XXXXXX' > /dev/null\n{body}\n",
+            dir.display()
+        ),
+    )
+    .unwrap();
+    format!("sh {}", script.display())
+}
+
+/// Forgets the starts counted so far in `dir` (see [`counting_acceptor`]).
+#[cfg(unix)]
+fn empty_starts(dir: &std::path::Path) {
+    let _ = std::fs::remove_dir_all(dir.join("starts"));
+    std::fs::create_dir_all(dir.join("starts")).unwrap();
+}
+
+/// How many times the acceptor of [`counting_acceptor`] in `dir` started.
+#[cfg(unix)]
+fn starts(dir: &std::path::Path) -> usize {
+    std::fs::read_dir(dir.join("starts")).unwrap().count()
+}
+
 /// A Ctrl-C that comes while the first violation is being shrunk (the campaign over) stops
 /// the shrinking and keeps the shortest list found by then: the file is written, replays
 /// to a violation, and the report says it was cut short. The acceptor command counts its
@@ -849,35 +884,26 @@ fn processes_left(marker: &std::path::Path) -> usize {
 fn ctrl_c_while_shrinking_keeps_the_shortest_list_found() {
     let dir = std::env::temp_dir().join(format!("paxos-ctrlc-shrink-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(dir.join("starts")).unwrap();
-    let script = dir.join("acceptor.sh");
+    std::fs::create_dir_all(&dir).unwrap();
     let d = dir.display();
     let run = |threshold: usize, extra: &[&str]| {
-        std::fs::write(
-            &script,
-            format!(
-                "mktemp '{d}/starts/s.XXXXXX' > /dev/null\n\
-                 if [ \"$(ls '{d}/starts' | wc -l)\" -gt {threshold} ]; then\n\
+        let cmd = counting_acceptor(
+            &dir,
+            &format!(
+                "if [ \"$(ls '{d}/starts' | wc -l)\" -gt {threshold} ]; then\n\
                  \x20 mkdir '{d}/signal' 2> /dev/null; sleep 0.2\n\
                  fi\n\
-                 exec {NODE} node --bug accept-below-promise\n"
+                 exec {NODE} node --bug accept-below-promise"
             ),
-        )
-        .unwrap();
-        std::process::Command::new(NODE)
-            .args([
-                "fuzz", "--runs", "20", "--seed", "4", "--jobs", "1", "--json",
-            ])
-            .args(extra)
-            .arg("--out-dir")
-            .arg(dir.join("out"))
-            .args(["--acceptor-cmd", &format!("sh {}", script.display())])
+        );
+        let args = [&["--runs", "20", "--seed", "4", "--jobs", "1"], extra].concat();
+        fuzz_command(&args, &dir.join("out"), &cmd)
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::piped())
             .spawn()
             .unwrap()
     };
-    let starts = || std::fs::read_dir(dir.join("starts")).unwrap().count();
+    let starts = || starts(&dir);
     let campaign = run(usize::MAX >> 1, &["--no-shrink"])
         .wait_with_output()
         .unwrap();
@@ -886,9 +912,8 @@ fn ctrl_c_while_shrinking_keeps_the_shortest_list_found() {
         Some(1),
         "the campaign finds the bug"
     );
+    // The next run's script starts counting afresh.
     let threshold = starts() + 10;
-    std::fs::remove_dir_all(dir.join("starts")).unwrap();
-    std::fs::create_dir_all(dir.join("starts")).unwrap();
 
     let mut child = run(threshold, &[]);
     while !dir.join("signal").exists() {
@@ -949,25 +974,13 @@ fn ctrl_c_twice_keeps_the_violation_found() {
     use std::io::BufRead;
     let dir = std::env::temp_dir().join(format!("paxos-ctrlc-twice-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(dir.join("starts")).unwrap();
-    let script = dir.join("acceptor.sh");
-    std::fs::write(
-        &script,
-        format!(
-            "mktemp '{}/starts/s.XXXXXX' > /dev/null\nsleep 0.05\n\
-             exec {NODE} node --bug accept-below-promise\n",
-            dir.display()
-        ),
-    )
-    .unwrap();
-    let starts = || std::fs::read_dir(dir.join("starts")).unwrap().count();
-    let mut child = std::process::Command::new(NODE)
-        .args([
-            "fuzz", "--runs", "5000", "--seed", "4", "--jobs", "1", "--json",
-        ])
-        .arg("--out-dir")
-        .arg(dir.join("out"))
-        .args(["--acceptor-cmd", &format!("sh {}", script.display())])
+    let cmd = counting_acceptor(
+        &dir,
+        &format!("sleep 0.05\nexec {NODE} node --bug accept-below-promise"),
+    );
+    let starts = || starts(&dir);
+    let args = ["--runs", "5000", "--seed", "4", "--jobs", "1"];
+    let mut child = fuzz_command(&args, &dir.join("out"), &cmd)
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
@@ -1154,22 +1167,12 @@ fn a_process_acceptor_under_proptest_fails_with_a_file_that_replays() {
 fn replay_starts_the_processes_of_one_execution() {
     let dir = std::env::temp_dir().join(format!("paxos-replay-once-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(dir.join("starts")).unwrap();
     let bad = format!("{NODE} node --bug accept-below-promise");
-    let script = dir.join("acceptor.sh");
-    std::fs::write(
-        &script,
-        format!(
-            "mktemp '{}/starts/s.XXXXXX' > /dev/null\nexec {bad}\n",
-            dir.display()
-        ),
-    )
-    .unwrap();
-    let counted = format!("sh {}", script.display());
+    let counted = counting_acceptor(&dir, &format!("exec {bad}"));
+    // Counted and forgotten, so that each replay counts its own.
     let starts = || {
-        let n = std::fs::read_dir(dir.join("starts")).unwrap().count();
-        std::fs::remove_dir_all(dir.join("starts")).unwrap();
-        std::fs::create_dir_all(dir.join("starts")).unwrap();
+        let n = starts(&dir);
+        empty_starts(&dir);
         n
     };
     let args = ["--runs", "50", "--seed", "3", "--jobs", "1", "--no-shrink"];
