@@ -42,6 +42,7 @@
 //! | `proposer-crashed` | `node`, `ballot` (lost, or null), `phase` (`idle`, `preparing`, `accepting`, `decided`), `round` (integer, kept) |
 //! | `acceptor-restarted` | `node`, `promised`, `accepted` (what it now has; for an acceptor process, what its replies showed before the crash), `forgot` (`{"promised", "accepted"}` or null), and `process` as above |
 //! | `proposer-restarted` | `node`, `next_ballot` |
+//! | `no-effect` | `node` (the node the delivery reached, which changed nothing), `reason`, and the fields of that reason: `below-promise` (`promised`: the acceptor refused a prepare or accept below its promise), `promised-already` (`ballot`), `voted-already` (`ballot`, `value`), `decided` (none: the proposer had decided), `other-ballot` (`running`: the proposer's ballot, or null when it runs none), `past-phase-1` (`ballot`: a promise after phase 1), `counted-already` (`from`, `ballot`, `vote`: false for a promise), `other-value` (`proposal`: a vote for a value the proposer did not propose), `nacked` (`promised`, `next_ballot`: a nack for the running ballot, and the ballot the next timeout starts), `unexplained` (none: the views say nothing of why). Only a delivery whose step changed nothing else has one |
 //!
 //! **Summary object** (`"type": "summary"`, always the last line): `steps` (integer),
 //! `ending` (`quiescent`, `schedule-end`, `step-limit`, `message-limit`, `violation`),
@@ -56,7 +57,7 @@
 
 use serde_json::{json, Value as Json};
 
-use super::{phase_name, Change, Step, Trace};
+use super::{phase_name, Change, NoEffect, Step, Trace};
 use crate::ballot::{AcceptorId, Ballot, Value};
 use crate::event::{Event, NodeId};
 use crate::process::CrashMode;
@@ -290,6 +291,38 @@ fn change_object(change: &Change) -> Json {
             next_ballot,
         } => json!({"kind": "proposer-restarted", "node": proposer(p),
                     "next_ballot": ballot(next_ballot)}),
+        Change::NoEffect { node: n, reason } => {
+            let mut o = json!({"kind": "no-effect", "node": node(n), "reason": reason.name()});
+            let what = match reason {
+                NoEffect::BelowPromise { promised } => json!({"promised": ballot(promised)}),
+                NoEffect::PromisedAlready { ballot: b } | NoEffect::PastPhase1 { ballot: b } => {
+                    json!({"ballot": ballot(b)})
+                }
+                NoEffect::VotedAlready {
+                    ballot: b,
+                    value: v,
+                } => {
+                    json!({"ballot": ballot(b), "value": value(v)})
+                }
+                NoEffect::OtherBallot { running } => json!({"running": opt_ballot(running)}),
+                NoEffect::CountedAlready {
+                    from,
+                    ballot: b,
+                    vote,
+                } => {
+                    json!({"from": acceptor(from), "ballot": ballot(b), "vote": vote})
+                }
+                NoEffect::OtherValue { proposal } => json!({"proposal": value(proposal)}),
+                NoEffect::Nacked { promised, next } => {
+                    json!({"promised": ballot(promised), "next_ballot": ballot(next)})
+                }
+                NoEffect::Decided | NoEffect::Unexplained => json!({}),
+            };
+            if let (Json::Object(fields), Json::Object(more)) = (&mut o, what) {
+                fields.extend(more);
+            }
+            o
+        }
     };
     if let Json::Object(map) = &mut obj {
         map.insert("text".to_string(), Json::String(change.text()));

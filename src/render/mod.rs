@@ -32,9 +32,11 @@ use crate::roles::{
 };
 use crate::scheduler::EventSchedule;
 use crate::world::{input_value, World};
+pub use no_effect::NoEffect;
 
 pub mod json;
 pub mod mermaid;
+pub mod no_effect;
 pub mod text;
 
 /// The renderings of a trace.
@@ -168,6 +170,9 @@ pub enum Change {
     },
     /// A proposer restarted idle; its next ballot is above every one it used.
     ProposerRestarted { proposer: u8, next_ballot: Ballot },
+    /// A delivery changed nothing at `node`, the node it reached, for `reason`. Only a
+    /// delivery that changed nothing else has one.
+    NoEffect { node: NodeId, reason: NoEffect },
 }
 
 /// One step of a trace: the event taken and what it changed.
@@ -377,6 +382,25 @@ fn note_voters(changes: &[Change], voters: &mut Vec<(Ballot, Value, u16)>) {
     }
 }
 
+/// Adds this step's counted votes to the record of whose votes each proposer counted.
+fn note_votes_counted(changes: &[Change], counted: &mut [(Option<Ballot>, u64)]) {
+    for change in changes {
+        if let Change::VoteCounted {
+            proposer,
+            ballot,
+            from,
+            ..
+        } = *change
+        {
+            let slot = &mut counted[proposer as usize];
+            if slot.0 != Some(ballot) {
+                *slot = (Some(ballot), 0);
+            }
+            slot.1 |= 1u64.checked_shl(u32::from(from)).unwrap_or(0);
+        }
+    }
+}
+
 /// The violation at `step` of `events` that `imp` ran under `config`, explained in one
 /// sentence with what the wire adds: `detail` (the acceptor's reply line, from
 /// [`Simulator::detail`]) and, when an acceptor broke one of its own rules after a restart
@@ -500,6 +524,9 @@ pub struct TraceRecorder {
     /// Every (ballot, value) voted for, with the acceptors that voted for it (one bit
     /// each), so that the step at which a value is chosen can name its voters.
     voters: Vec<(Ballot, Value, u16)>,
+    /// Per proposer, the ballot whose vote counts the trace has seen and the acceptors
+    /// counted (one bit each): what says that a vote delivered again was counted already.
+    votes_counted: Vec<(Option<Ballot>, u64)>,
     steps: Vec<Step>,
 }
 
@@ -514,6 +541,7 @@ impl TraceRecorder {
             chosen_before: None,
             reported: vec![None; config.proposers as usize],
             voters: Vec::new(),
+            votes_counted: vec![(None, 0); config.proposers as usize],
             steps: Vec::new(),
         }
     }
@@ -571,6 +599,14 @@ impl<A: AcceptorRole, P: ProposerRole> Visitor<A, P> for TraceRecorder {
             &mut changes,
         );
         note_voters(&changes, &mut self.voters);
+        note_votes_counted(&changes, &mut self.votes_counted);
+        if let (true, Event::Deliver(env)) = (changes.is_empty(), step.event) {
+            let reason = no_effect::of_delivery(&env, &self.before, &after, &self.votes_counted);
+            changes.extend(reason.map(|reason| Change::NoEffect {
+                node: env.dst,
+                reason,
+            }));
+        }
         if let Some((ballot, value)) = checker.chosen().filter(|&c| Some(c) != self.chosen_before) {
             changes.push(Change::Chosen {
                 ballot,
@@ -1149,6 +1185,7 @@ impl Change {
                 pr(proposer),
                 next_ballot.sim_label()
             ),
+            Change::NoEffect { node, reason } => reason.text(node),
         }
     }
 }
@@ -1322,6 +1359,100 @@ mod tests {
             }
         ));
         assert_eq!(change.text(), "a1 restarts having forgotten promise 1.1");
+    }
+
+    /// Every delivery of the built-in protocol that changes nothing says why, each
+    /// reason once, and a delivery that changes something says no such thing.
+    #[test]
+    fn a_delivery_that_changes_nothing_says_why() {
+        let steps = [
+            ("timeout p1", None),
+            ("timeout p2", None),
+            ("deliver p2->a1 prepare 1.2", None),
+            (
+                "deliver p1->a1 prepare 1.1",
+                Some("a1 refuses it, having promised 1.2"),
+            ),
+            (
+                "deliver a1->p1 nack 1.1 promised 1.2",
+                Some("p1 will start its next ballot at 2.1, above that promise"),
+            ),
+            ("duplicate p2->a2 prepare 1.2", None),
+            ("deliver p2->a2 prepare 1.2", None),
+            (
+                "deliver p2->a2 prepare 1.2",
+                Some("a2 has promised 1.2 already"),
+            ),
+            ("deliver a2->p2 promise 1.2", None),
+            (
+                "deliver a2->p2 promise 1.2",
+                Some("p2 counted a2's promise for 1.2 already"),
+            ),
+            ("deliver a1->p2 promise 1.2", None),
+            ("deliver p2->a3 prepare 1.2", None),
+            (
+                "deliver a3->p2 promise 1.2",
+                Some("p2 ignores it, past phase 1 of 1.2"),
+            ),
+            ("duplicate p2->a1 accept 1.2 v2", None),
+            ("deliver p2->a1 accept 1.2 v2", None),
+            (
+                "deliver p2->a1 accept 1.2 v2",
+                Some("a1 has voted (1.2, v2) already"),
+            ),
+            ("deliver a1->p2 accepted 1.2 v2", None),
+            (
+                "deliver a1->p2 accepted 1.2 v2",
+                Some("p2 counted a1's vote for 1.2 already"),
+            ),
+            ("timeout p1", None),
+            ("deliver p1->a2 prepare 2.1", None),
+            (
+                "deliver p1->a3 prepare 1.1",
+                Some("a3 refuses it, having promised 1.2"),
+            ),
+            (
+                "deliver a3->p1 nack 1.1 promised 1.2",
+                Some("p1 ignores it, running ballot 2.1"),
+            ),
+            (
+                "deliver p2->a2 accept 1.2 v2",
+                Some("a2 refuses it, having promised 2.1"),
+            ),
+            ("deliver p2->a3 accept 1.2 v2", None),
+            ("deliver a3->p2 accepted 1.2 v2", None),
+            (
+                "deliver a2->p2 nack 1.2 promised 2.1",
+                Some("p2 ignores it, having decided"),
+            ),
+            ("crash p1", None),
+            ("restart p1", None),
+            (
+                "deliver a2->p1 promise 2.1",
+                Some("p1 ignores it, running no ballot"),
+            ),
+        ];
+        let events: Vec<&str> = steps.iter().map(|(e, _)| *e).collect();
+        let trace = restep(None, &events).unwrap();
+        assert_eq!(trace.steps.len(), steps.len());
+        for (step, (event, why)) in trace.steps.iter().zip(steps) {
+            let said: Vec<String> = step
+                .changes
+                .iter()
+                .filter(|c| matches!(c, Change::NoEffect { .. }))
+                .map(Change::text)
+                .collect();
+            assert_eq!(
+                said,
+                why.map(str::to_string).into_iter().collect::<Vec<_>>(),
+                "{event}"
+            );
+            if why.is_some() {
+                assert_eq!(step.changes.len(), 1, "{event}: {:?}", step.changes);
+            } else if event.starts_with("deliver") {
+                assert!(!step.changes.is_empty(), "{event} changed nothing");
+            }
+        }
     }
 
     #[test]

@@ -466,7 +466,21 @@ fn json_lines_have_every_documented_field_in_order() {
         "seed",
         "config",
     ];
+    // The documented fields of each reason a `no-effect` change gives.
+    const NO_EFFECT_FIELDS: [(&str, &[&str]); 10] = [
+        ("below-promise", &["promised"]),
+        ("promised-already", &["ballot"]),
+        ("voted-already", &["ballot", "value"]),
+        ("decided", &[]),
+        ("other-ballot", &["running"]),
+        ("past-phase-1", &["ballot"]),
+        ("counted-already", &["from", "ballot", "vote"]),
+        ("other-value", &["proposal"]),
+        ("nacked", &["promised", "next_ballot"]),
+        ("unexplained", &[]),
+    ];
     let mut kinds = BTreeSet::new();
+    let mut reasons = BTreeSet::new();
     for (name, trace) in sample_traces() {
         let text = trace.render(Format::Json);
         let lines: Vec<&str> = text.lines().collect();
@@ -484,6 +498,19 @@ fn json_lines_have_every_documented_field_in_order() {
                     assert_eq!(keys.first().map(|k| k.as_str()), Some("kind"), "{line}");
                     assert_eq!(keys.last().map(|k| k.as_str()), Some("text"), "{line}");
                     kinds.insert(change["kind"].as_str().unwrap().to_string());
+                    if change["kind"] == "no-effect" {
+                        let reason = change["reason"].as_str().unwrap();
+                        let fields = NO_EFFECT_FIELDS
+                            .iter()
+                            .find(|(r, _)| *r == reason)
+                            .unwrap_or_else(|| panic!("undocumented reason {reason}: {line}"))
+                            .1;
+                        let middle: Vec<&str> =
+                            keys[3..keys.len() - 1].iter().map(|k| k.as_str()).collect();
+                        assert_eq!(&keys[..3], ["kind", "node", "reason"], "{line}");
+                        assert_eq!(middle, fields, "{line}");
+                        reasons.insert(reason.to_string());
+                    }
                 }
             } else {
                 assert_eq!(keys, SUMMARY, "{name}: {line}");
@@ -503,8 +530,17 @@ fn json_lines_have_every_documented_field_in_order() {
         "proposer-crashed",
         "acceptor-restarted",
         "proposer-restarted",
+        "no-effect",
     ];
     assert_eq!(kinds, all.iter().map(|k| k.to_string()).collect());
+    // All but what the built-in roles never do: vote for another value than the one
+    // proposed, or change nothing for no reason the views show.
+    let built_in: BTreeSet<String> = NO_EFFECT_FIELDS
+        .iter()
+        .map(|(r, _)| r.to_string())
+        .filter(|r| r != "other-value" && r != "unexplained")
+        .collect();
+    assert_eq!(reasons, built_in);
 }
 
 /// The strict grammar of the Mermaid the renderer emits: a subset of Mermaid's
