@@ -1041,6 +1041,74 @@ fn ctrl_c_twice_keeps_the_violation_found() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// A Ctrl-C more than the work heeds exits at once, and with status 1 once the campaign
+/// has found a violation: "nothing found" (130) would be a lie, though nothing more is
+/// written. Here the acceptor accepts below its promise (found 30 executions in at
+/// `--seed 4`) and then hangs from its 121st start on, so that the campaign is stuck when
+/// both Ctrl-Cs come: the first asks it to stop, the second is one more than it heeds. The
+/// hang must be in an execution, not only in the spares started for the next one (a
+/// campaign stopped there would shrink and heed the second Ctrl-C): processes stop
+/// starting when an execution waits on one, so the test waits for that.
+#[cfg(unix)]
+#[test]
+fn a_ctrl_c_more_than_heeded_after_a_violation_exits_1() {
+    let dir = std::env::temp_dir().join(format!("paxos-ctrlc-found-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let d = dir.display();
+    let cmd = counting_acceptor(
+        &dir,
+        &format!(
+            "if [ \"$(ls '{d}/starts' | wc -l)\" -gt 120 ]; then exec sleep 60; fi\n\
+             exec {NODE} node --bug accept-below-promise"
+        ),
+    );
+    let args = [
+        "--runs",
+        "5000",
+        "--seed",
+        "4",
+        "--jobs",
+        "1",
+        "--reply-timeout",
+        "60",
+    ];
+    let mut child = fuzz_command(&args, &dir.join("out"), &cmd)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (mut seen, mut still) = (0, 0);
+    while seen <= 120 || still < 100 {
+        assert!(child.try_wait().unwrap().is_none(), "fuzz ended early");
+        std::thread::sleep(Duration::from_millis(10));
+        let now = starts(&dir);
+        still = if now == seen { still + 1 } else { 0 };
+        seen = now;
+    }
+    let sigint = || {
+        std::process::Command::new("kill")
+            .args(["-INT", &child.id().to_string()])
+            .status()
+            .unwrap()
+    };
+    sigint();
+    // Apart by more than the burst that counts as one Ctrl-C.
+    std::thread::sleep(Duration::from_millis(500));
+    sigint();
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("exiting at once (a violation was found: exit 1"),
+        "{err}"
+    );
+    assert!(
+        !String::from_utf8_lossy(&out.stdout).contains("first_violation"),
+        "nothing more is written"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// `--log-every` keeps its period with slow executions: the campaign tells its progress
 /// every 16 executions, not only after each chunk of 256, which with acceptor processes
 /// took minutes (one log line for a 100-run campaign, at its end).
