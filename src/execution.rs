@@ -137,8 +137,9 @@ pub struct Step {
     pub event: Event,
     /// The proposal the step sent (an `Accept` broadcast), if it sent one.
     pub proposal: Option<(Ballot, Value)>,
-    /// A proposer decided in this step.
-    pub decided: bool,
+    /// The decision a proposer made in this step (the ballot and value of its `Decide`
+    /// action), if one did: what the proposer did, whatever its view says.
+    pub decided: Option<(Ballot, Value)>,
     /// The first invariant the step broke, if any (the execution then ends).
     pub violation: Option<Violation>,
 }
@@ -257,7 +258,7 @@ impl<A, P> Visitor<A, P> for Marks {
                 }
             }
         }
-        if step.decided {
+        if step.decided.is_some() {
             self.coverage.add(Coverage::DECIDED);
         }
     }
@@ -316,7 +317,7 @@ impl LiveWatch {
 struct StepMarks {
     violation: Option<Violation>,
     proposal: Option<(Ballot, Value)>,
-    decided: bool,
+    decided: Option<(Ballot, Value)>,
 }
 
 impl Simulator {
@@ -681,7 +682,7 @@ impl<I: Implementation> Simulator<I> {
         let mut sink = |obs: Observation| {
             match obs {
                 Observation::Proposal { ballot, value } => marks.proposal = Some((ballot, value)),
-                Observation::Decide { .. } => marks.decided = true,
+                Observation::Decide { ballot, value, .. } => marks.decided = Some((ballot, value)),
                 _ => {}
             }
             if checking {

@@ -685,7 +685,7 @@ fn describe(
         Event::Timeout(p) => {
             // The wire says what the timeout sent; a role whose timeout proposed or
             // decided did not start phase 1, whatever its view says.
-            let prepared = step.proposal.is_none() && !step.decided;
+            let prepared = step.proposal.is_none() && step.decided.is_none();
             if let (Some(ballot), true) = (after.proposers[p as usize].ballot, prepared) {
                 let collides = after
                     .proposers
@@ -711,6 +711,13 @@ fn describe(
                     skipped_phase_1: true,
                 });
             }
+            if let Some((ballot, value)) = step.decided {
+                out.push(Change::Decided {
+                    proposer: p,
+                    ballot,
+                    value,
+                });
+            }
         }
         Event::Deliver(env) => {
             if let (NodeId::Acceptor(a), Msg::Promise { accepted, .. }) = (env.src, env.msg) {
@@ -721,12 +728,12 @@ fn describe(
                 NodeId::Acceptor(a) => Some((a, env.msg)),
                 NodeId::Proposer(_) => None,
             };
-            // The proposal is what went on the wire, from the proposer the reply reached.
-            let proposal = match (env.dst, step.proposal) {
-                (NodeId::Proposer(p), Some((ballot, value))) => Some((p, ballot, value)),
-                _ => None,
+            // What the proposer the reply reached sent or decided is the wire's.
+            let wire = match env.dst {
+                NodeId::Proposer(p) => Some((p, step)),
+                NodeId::Acceptor(_) => None,
             };
-            proposer_changes(proto, before, after, reported, reply, proposal, out);
+            proposer_changes(proto, before, after, reported, reply, wire, out);
         }
         // The network's faults change no node; the event's text says all there is.
         Event::Drop(_) | Event::Duplicate(_) => {}
@@ -781,24 +788,27 @@ fn acceptor_changes(before: &Snapshot, after: &Snapshot, out: &mut Vec<Change>) 
 }
 
 /// `reply` is the acceptor and message of a delivered reply: the one thing a proposer can
-/// have counted in this step; `proposal` the `Accept` that proposer broadcast in reply, if
-/// any (from the wire: a role's view need not say it moved to phase 2).
+/// have counted in this step; `wire` the proposer it reached with the step, whose
+/// `proposal` (the `Accept` it broadcast in reply) and `decided` (its `Decide`) say what it
+/// did: from the wire, since a role's view need not say it moved to phase 2, and may say
+/// it decided when it did not.
 fn proposer_changes(
     proto: &Protocol,
     before: &Snapshot,
     after: &Snapshot,
     reported: &[Reported],
     reply: Option<(AcceptorId, Msg)>,
-    proposal: Option<(u8, Ballot, Value)>,
+    wire: Option<(u8, &execution::Step)>,
     out: &mut Vec<Change>,
 ) {
     for (p, (was, now)) in before.proposers.iter().zip(&after.proposers).enumerate() {
-        let Some(ballot) = now.ballot else { continue };
         let proposer = p as u8;
+        let step = wire.filter(|&(q, _)| q == proposer).map(|(_, s)| s);
         let (q1, q2) = now
             .quorums
             .unwrap_or((u32::from(proto.q1), u32::from(proto.q2)));
         if let (
+            Some(ballot),
             true,
             Some((
                 from,
@@ -806,7 +816,7 @@ fn proposer_changes(
                     ballot: promise, ..
                 },
             )),
-        ) = (now.promises > was.promises, reply)
+        ) = (now.ballot, now.promises > was.promises, reply)
         {
             out.push(Change::PromiseCounted {
                 proposer,
@@ -821,7 +831,7 @@ fn proposer_changes(
                     && was.promised_by & (1u64 << from) != 0,
             });
         }
-        if let Some((_, ballot, value)) = proposal.filter(|&(q, ..)| q == proposer) {
+        if let Some((ballot, value)) = step.and_then(|s| s.proposal) {
             out.push(Change::Proposed {
                 proposer,
                 ballot,
@@ -831,8 +841,8 @@ fn proposer_changes(
                 skipped_phase_1: false,
             });
         }
-        if let (true, Some((from, Msg::Accepted { ballot: vote, .. }))) =
-            (now.votes > was.votes, reply)
+        if let (Some(ballot), true, Some((from, Msg::Accepted { ballot: vote, .. }))) =
+            (now.ballot, now.votes > was.votes, reply)
         {
             out.push(Change::VoteCounted {
                 proposer,
@@ -843,8 +853,7 @@ fn proposer_changes(
                 vote,
             });
         }
-        let decided_now = was.phase != Phase::Decided && now.phase == Phase::Decided;
-        if let (true, Some(value)) = (decided_now, now.proposal) {
+        if let Some((ballot, value)) = step.and_then(|s| s.decided) {
             out.push(Change::Decided {
                 proposer,
                 ballot,

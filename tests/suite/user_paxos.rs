@@ -375,3 +375,75 @@ fn a_timeout_that_proposes_reads_as_a_proposal_and_skipping_phase_1_is_caught() 
     }
     assert!(skipped > 0, "{json}");
 }
+
+/// A proposer that reaches its quorum of votes, says so in its view, and never returns
+/// `Decide`: the slip of a learner that forgets to announce.
+#[derive(Clone)]
+struct Mute;
+
+struct MuteProposer(TextbookProposer);
+
+impl ProposerRole for MuteProposer {
+    fn on_timeout(&mut self, cluster: &Protocol) -> Action {
+        self.0.on_timeout(cluster)
+    }
+    fn on_message(&mut self, cluster: &Protocol, from: AcceptorId, msg: &Msg) -> Option<Action> {
+        self.0
+            .on_message(cluster, from, msg)
+            .filter(|a| !matches!(a, Action::Decide { .. }))
+    }
+    fn on_crash(&mut self) {
+        self.0.on_crash();
+    }
+    fn view(&self, cluster: &Protocol) -> ProposerView {
+        self.0.view(cluster)
+    }
+}
+
+impl Implementation for Mute {
+    type Acceptor = textbook::TextbookAcceptor;
+    type Proposer = MuteProposer;
+    fn acceptor(&mut self, cluster: &Protocol, id: AcceptorId) -> Self::Acceptor {
+        Textbook::correct().acceptor(cluster, id)
+    }
+    fn proposer(&mut self, cluster: &Protocol, id: u8, value: Value) -> MuteProposer {
+        MuteProposer(Textbook::correct().proposer(cluster, id, value))
+    }
+}
+
+/// The trace says a proposer decides when it returned `Decide`, not when its view says
+/// it has: a proposer that never decides, though its view says it did, is shown counting
+/// its votes and not deciding, and the learner-progress rule catches it at that step.
+#[test]
+fn a_trace_says_decides_only_when_the_proposer_decided() {
+    let report = campaign(Config::default()).run_with(&Mute, &|_, _| {});
+    let first = report
+        .first
+        .expect("a proposer that never decides is caught");
+    assert_eq!(first.violation.invariant, Invariant::LearnerProgress);
+    let mut sim = Simulator::with(Mute, first.config);
+    let mut events = Vec::new();
+    let outcome = sim.run_seed(first.seed, Some(&mut events));
+    let trace = Trace::new_with(Mute, &first.config, Some(first.seed), &outcome, &events).unwrap();
+    let text = trace.render(Format::Text);
+    assert!(!text.contains(" decides "), "{text}");
+    let last = trace.steps.last().unwrap();
+    assert!(last.violation.is_some(), "{text}");
+    assert!(
+        last.changes
+            .iter()
+            .any(|c| c.text().contains("2 of 2 votes")),
+        "{text}"
+    );
+    // The textbook proposer, which returns `Decide`, is shown deciding.
+    let report = campaign(Config::default()).run_with(&Textbook::correct(), &|_, _| {});
+    assert_eq!(report.counts.violations, 0);
+    let config = Config::default();
+    let mut sim = Simulator::with(Textbook::correct(), config);
+    let mut events = Vec::new();
+    let outcome = sim.run_seed(3, Some(&mut events));
+    let text = Trace::new_with(Textbook::correct(), &config, Some(3), &outcome, &events)
+        .unwrap()
+        .render(Format::Text);
+    assert!(text.contains(" decides v"), "{text}");
+}
