@@ -90,6 +90,9 @@ pub enum Invariant {
     /// included, and proposes at no ballot below them. A rule judged like
     /// [`Invariant::LearnerProgress`]: a reused ballot can carry two values.
     BallotFresh,
+    /// Your roles handle every event without panicking. Judged by the simulator around
+    /// each step of your own roles ([`crate::role_panic`]), not in [`Invariant::ALL`].
+    NoPanic,
 }
 
 impl Invariant {
@@ -122,6 +125,7 @@ impl Invariant {
             Invariant::LearnerProgress => "learner-progress",
             Invariant::RefusalHeeded => "refusal-heeded",
             Invariant::BallotFresh => "ballot-fresh",
+            Invariant::NoPanic => "no-panic",
         }
     }
 
@@ -162,6 +166,7 @@ impl Invariant {
                 "a proposer must start each ballot above every ballot it used before, crashes \
                  included"
             }
+            Invariant::NoPanic => "a role must handle every event without panicking",
         }
     }
 
@@ -311,6 +316,11 @@ impl Violation {
                 "the proposer sent ballot {b} after it had used ballot {}",
                 ballot(ub)
             ),
+            // Where and why is the simulator's detail (the role, the line, the message).
+            (Invariant::NoPanic, _) => match self.acceptor {
+                Some(_) => format!("{who}panicked"),
+                None => "a proposer panicked".to_string(),
+            },
             (_, _) => format!("{who}{v} at ballot {b}"),
         };
         format!(

@@ -276,6 +276,10 @@ pub struct Simulator<I: Implementation = Builtin> {
     progress: Progress,
     /// Off only to measure what the checker costs (`paxos-safety bench`).
     checking: bool,
+    /// The roles are your own: a panic in them is a finding ([`crate::role_panic`]).
+    catch_panics: bool,
+    /// The event the step being taken applies, should a role panic handling it.
+    attempted: Event,
     /// What the last execution's violation looked like on the wire, when the
     /// implementation speaks one: the acceptor's reply line, or why it could not answer.
     detail: Option<String>,
@@ -334,6 +338,7 @@ impl<I: Implementation> Simulator<I> {
         let proto = config.protocol();
         // Every execution starts by resetting the world with fresh roles.
         let world = World::unpopulated(&proto, config.proposers);
+        let catch_panics = imp.name().is_some();
         Simulator {
             config,
             proto,
@@ -342,6 +347,8 @@ impl<I: Implementation> Simulator<I> {
             checker: Checker::new(proto.q2 as usize),
             progress: Progress::default(),
             checking: true,
+            catch_panics,
+            attempted: Event::Timeout(0),
             detail: None,
             stabilise_next: None,
         }
@@ -551,9 +558,27 @@ impl<I: Implementation> Simulator<I> {
                 }
             };
             let in_flight = self.world.network.len();
-            let (event, applied, step) = self.step(event, index, &limits, strict);
+            let (event, applied, step) = if self.catch_panics {
+                match crate::role_panic::catch(|| self.step(event, index, &limits, strict)) {
+                    Ok(taken) => taken,
+                    // The event the role was handling: a lenient replay may have taken
+                    // another message than the one asked for.
+                    Err(panic) => {
+                        let taken = self.attempted;
+                        (taken, Ok(()), self.panicked(&taken, &panic))
+                    }
+                }
+            } else {
+                self.step(event, index, &limits, strict)
+            };
             let mut step = step;
             match applied {
+                // The role panicked: the execution ends on that finding, with no more
+                // judged of a world the panic left half-changed.
+                Ok(())
+                    if step
+                        .violation
+                        .is_some_and(|v| v.invariant == Invariant::NoPanic) => {}
                 Ok(()) => {
                     if self.checking {
                         if let Some(v) = self.progress.after(&proto, &event, in_flight, &self.world)
@@ -692,6 +717,7 @@ impl<I: Implementation> Simulator<I> {
             }
         };
         let mut event = event;
+        self.attempted = event;
         let mut applied = match index {
             Some(i) => self
                 .world
@@ -707,12 +733,46 @@ impl<I: Implementation> Simulator<I> {
                     Event::Drop(_) => Event::Drop(env),
                     _ => Event::Duplicate(env),
                 };
+                self.attempted = event;
                 applied = self
                     .world
                     .apply_at(&self.proto, limits, &event, i, &mut sink);
             }
         }
         (event, applied, marks)
+    }
+
+    /// The finding of a role that panicked handling `event`, with `panic` (where and
+    /// what, from [`crate::role_panic::catch`]) as the detail its explanation quotes.
+    fn panicked(&mut self, event: &Event, panic: &str) -> StepMarks {
+        let node = match *event {
+            Event::Deliver(env) => Some(env.dst),
+            Event::Timeout(p) => Some(NodeId::Proposer(p)),
+            Event::Crash(n) | Event::Restart(n) => Some(n),
+            Event::Drop(_) | Event::Duplicate(_) => None,
+        };
+        self.detail = Some(match node {
+            Some(n) => format!("{n} panicked {panic}"),
+            None => format!("panicked {panic}"),
+        });
+        let acceptor = match node {
+            Some(NodeId::Acceptor(a)) => Some(a),
+            _ => None,
+        };
+        StepMarks {
+            violation: Some(Violation {
+                invariant: Invariant::NoPanic,
+                ballot: match event {
+                    Event::Deliver(env) => env.msg.ballot(),
+                    _ => Ballot::default(),
+                },
+                value: Value::default(),
+                earlier: None,
+                acceptor,
+                reported: None,
+            }),
+            ..StepMarks::default()
+        }
     }
 
     /// The reply line behind a violation at `event`, for implementations with a wire.

@@ -76,6 +76,7 @@ pub mod protocol;
 pub mod pyjson;
 pub mod render;
 pub mod rng;
+pub mod role_panic;
 pub mod roles;
 pub mod scheduler;
 pub mod shrink;

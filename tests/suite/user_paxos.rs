@@ -447,3 +447,82 @@ fn a_trace_says_decides_only_when_the_proposer_decided() {
         .render(Format::Text);
     assert!(text.contains(" decides v"), "{text}");
 }
+
+/// A proposer that panics on the first nack it gets, as an `unwrap` on a case its author
+/// did not expect would.
+#[derive(Clone)]
+struct Panicky;
+
+struct PanickyProposer(TextbookProposer);
+
+impl ProposerRole for PanickyProposer {
+    fn on_timeout(&mut self, cluster: &Protocol) -> Action {
+        self.0.on_timeout(cluster)
+    }
+    fn on_message(&mut self, cluster: &Protocol, from: AcceptorId, msg: &Msg) -> Option<Action> {
+        if let Msg::Nack { .. } = msg {
+            panic!("a nack I did not expect");
+        }
+        self.0.on_message(cluster, from, msg)
+    }
+    fn on_crash(&mut self) {
+        self.0.on_crash();
+    }
+    fn view(&self, cluster: &Protocol) -> ProposerView {
+        self.0.view(cluster)
+    }
+}
+
+impl Implementation for Panicky {
+    type Acceptor = textbook::TextbookAcceptor;
+    type Proposer = PanickyProposer;
+    fn acceptor(&mut self, cluster: &Protocol, id: AcceptorId) -> Self::Acceptor {
+        Textbook::correct().acceptor(cluster, id)
+    }
+    fn proposer(&mut self, cluster: &Protocol, id: u8, value: Value) -> PanickyProposer {
+        PanickyProposer(Textbook::correct().proposer(cluster, id, value))
+    }
+}
+
+/// A panic in your roles is a finding of its execution, not the end of the campaign: it
+/// is counted with its seed and step, shrunk, saved, and replayed to the same finding,
+/// and the explanation names the role, the source line and the message. (It used to
+/// unwind through the campaign's thread: "a scoped thread panicked", no seed.)
+#[test]
+fn a_panic_in_your_roles_is_a_finding_shrunk_and_replayed() {
+    let c = campaign(Config::default());
+    let report = c.run_with(&Panicky, &|_, _| {});
+    let first = report.first.expect("a nack comes in some execution");
+    assert_eq!(first.violation.invariant, Invariant::NoPanic);
+    assert!(report.counts.violations > 1, "the campaign went on");
+    let best = shortest_counterexample_with(&Panicky, &c, &first, 15).expect("it shrinks");
+    let file = Counterexample::of_shrunk(&Panicky, &best);
+    assert_eq!(file.invariant, Some(Invariant::NoPanic));
+    let explanation = file.explanation.clone().unwrap();
+    assert!(
+        explanation.starts_with("no-panic violated: a proposer panicked"),
+        "{explanation}"
+    );
+    assert!(
+        explanation.contains(&format!(" panicked at {}:", file!()))
+            && explanation.ends_with(": a nack I did not expect"),
+        "{explanation}"
+    );
+    // The shortest: a prepare refused, and its nack delivered.
+    let events = &best.shrunk.events;
+    assert!(events.len() <= 8, "{events:?}");
+    assert!(
+        events.last().unwrap().to_string().contains(" nack "),
+        "{events:?}"
+    );
+    let loaded = Counterexample::from_json(&file.to_json()).unwrap();
+    let (outcome, events) = loaded.replay_with(&Panicky).unwrap();
+    assert_eq!(outcome.violation, best.shrunk.outcome.violation);
+    let text = Trace::new_with(Panicky, &loaded.config, loaded.seed, &outcome, &events)
+        .unwrap()
+        .render(Format::Text);
+    assert!(text.contains("no-panic violated"), "{text}");
+    // The textbook proposer, on the very same schedule, does not panic.
+    let (correct, _) = loaded.replay_with(&Textbook::correct()).unwrap();
+    assert_eq!(correct.violation, None);
+}
