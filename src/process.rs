@@ -288,10 +288,15 @@ struct Proc {
 #[derive(Debug, Default)]
 struct StderrTail {
     lines: Mutex<std::collections::VecDeque<String>>,
-    /// The last line that did not start with white space. A Java stack trace ends with
-    /// its frames ("\tat ..."), indented, and its exception is the unindented line above
-    /// them ("Caused by: ..." for the root cause); Python's traceback ends with it.
+    /// The last line that did not start with white space and names an error, an
+    /// exception or a panic, or failing that the last line that did not start with white
+    /// space. A Java stack trace ends with its frames ("\tat ..."), indented, and its
+    /// exception is the unindented line above them ("Caused by: ..." for the root cause);
+    /// Node's ends with a footer ("Node.js v20.1.0") below its frames and the error above
+    /// them; Python's traceback ends with it.
     headline: Mutex<Option<String>>,
+    /// The headline so far names an error, an exception or a panic.
+    headline_named: std::sync::atomic::AtomicBool,
     /// The stream ended: every line it had is in `lines`.
     done: std::sync::atomic::AtomicBool,
 }
@@ -315,8 +320,15 @@ impl StderrTail {
                     }
                     let line: String = text.chars().take(Self::LINE_CHARS).collect();
                     if !text.starts_with(char::is_whitespace) {
-                        *self.headline.lock().unwrap_or_else(|e| e.into_inner()) =
-                            Some(line.clone());
+                        let lower = line.to_ascii_lowercase();
+                        let named = ["error", "exception", "panic"]
+                            .iter()
+                            .any(|w| lower.contains(w));
+                        if named || !self.headline_named.load(Ordering::Relaxed) {
+                            *self.headline.lock().unwrap_or_else(|e| e.into_inner()) =
+                                Some(line.clone());
+                            self.headline_named.store(named, Ordering::Relaxed);
+                        }
                     }
                     let mut lines = self.lines.lock().unwrap_or_else(|e| e.into_inner());
                     if lines.len() == Self::KEEP {

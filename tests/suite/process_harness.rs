@@ -357,6 +357,22 @@ fn a_process_that_exits_is_reported_with_its_last_stderr_lines() {
         ),
         "{detail}"
     );
+    // Node ends its trace with a footer below the frames; the error above them leads.
+    let (_, detail) = protocol_fault(
+        "printf '/tmp/acceptor.js:9\\n  throw new Error(\"boom\")\\n\\n' >&2; \
+         echo 'Error: boom: accept not implemented' >&2; \
+         printf '    at onLine (/tmp/acceptor.js:9:9)\\n    at emit (node:events:519:28)\\n' >&2; \
+         printf '\\nNode.js v20.20.2\\n' >&2; exit 1",
+        Duration::from_secs(5),
+    );
+    assert!(
+        detail.contains(
+            "its stderr ended with: Error: boom: accept not implemented | ... |     \
+             at onLine (/tmp/acceptor.js:9:9) |     at emit (node:events:519:28) | \
+             Node.js v20.20.2)"
+        ),
+        "{detail}"
+    );
 }
 
 /// A fault outside any request (here: the process will not start again after a crash)
