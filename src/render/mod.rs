@@ -492,6 +492,8 @@ type Reported = Option<(AcceptorId, Ballot, Value)>;
 struct Snapshot {
     acceptors: Vec<AcceptorView>,
     proposers: Vec<ProposerView>,
+    /// Messages in flight: a delivery that leaves as many answered with one, the last.
+    in_flight: usize,
 }
 
 impl Snapshot {
@@ -502,6 +504,7 @@ impl Snapshot {
         self.proposers.clear();
         self.proposers
             .extend(world.proposers.iter().map(|p| p.view(proto)));
+        self.in_flight = world.network.len();
     }
 }
 
@@ -601,7 +604,12 @@ impl<A: AcceptorRole, P: ProposerRole> Visitor<A, P> for TraceRecorder {
         note_voters(&changes, &mut self.voters);
         note_votes_counted(&changes, &mut self.votes_counted);
         if let (true, Event::Deliver(env)) = (changes.is_empty(), step.event) {
-            let reason = no_effect::of_delivery(&env, &self.before, &after, &self.votes_counted);
+            // A delivery takes its message and appends what the node sends.
+            let reply = (world.network.len() == self.before.in_flight)
+                .then(|| world.network.last().map(|e| e.msg))
+                .flatten();
+            let reason =
+                no_effect::of_delivery(&env, &self.before, &after, &self.votes_counted, reply);
             changes.extend(reason.map(|reason| Change::NoEffect {
                 node: env.dst,
                 reason,

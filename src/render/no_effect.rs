@@ -22,7 +22,7 @@ use crate::roles::ProposerView;
 /// that applied, as its view before the delivery shows it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum NoEffect {
-    /// An acceptor refused a prepare or accept for a ballot below `promised`, its promise.
+    /// An acceptor refused a prepare or accept: its nack says it promised `promised`.
     BelowPromise { promised: Ballot },
     /// An acceptor got a prepare for `ballot`, the ballot it has promised already (a
     /// retransmission or a duplicate; a correct acceptor answers it again).
@@ -52,9 +52,13 @@ pub enum NoEffect {
     Unexplained,
 }
 
-/// The reason `env`'s delivery changed nothing, from the views `before` it and `after` it;
-/// `None` when the view of the node it reached changed after all (in a way no [`Change`]
-/// names, such as a role that starts a ballot on a nack), since then it did something.
+/// The reason `env`'s delivery changed nothing, from the views `before` it and `after` it
+/// and, for an acceptor, `reply`, what it answered (`None`: nothing); `None` when the node
+/// did something after all: its view changed in a way no [`Change`] names (a role that
+/// starts a ballot on a nack), or an acceptor's reply says what its view does not show.
+/// An acceptor process's view is what its replies showed, and its promise there never
+/// goes down: a process that forgot its promise and promises a lower ballot again shows
+/// the old promise still, and must not be told as refusing what it granted.
 /// Only a proposer's next ballot may differ: a nack raises it, and that is its effect.
 /// `votes_counted` is, per proposer, the ballot and the acceptors (one bit each) whose
 /// votes for it the trace has seen counted: a proposer's view keeps the promises it
@@ -66,6 +70,7 @@ pub(super) fn of_delivery(
     before: &Snapshot,
     after: &Snapshot,
     votes_counted: &[(Option<Ballot>, u64)],
+    reply: Option<Msg>,
 ) -> Option<NoEffect> {
     Some(match (env.src, env.dst) {
         (_, NodeId::Acceptor(a)) => {
@@ -73,21 +78,20 @@ pub(super) fn of_delivery(
             if *view != after.acceptors[a as usize] {
                 return None;
             }
-            match env.msg {
-                Msg::Prepare { ballot } | Msg::Accept { ballot, .. }
-                    if view.promised.is_some_and(|p| ballot < p) =>
+            match (env.msg, reply) {
+                (_, Some(Msg::Nack { promised, .. })) => NoEffect::BelowPromise { promised },
+                (Msg::Prepare { ballot }, Some(Msg::Promise { .. }))
+                    if view.promised == Some(ballot) =>
                 {
-                    NoEffect::BelowPromise {
-                        promised: view.promised.unwrap_or_default(),
-                    }
-                }
-                Msg::Prepare { ballot } if view.promised == Some(ballot) => {
                     NoEffect::PromisedAlready { ballot }
                 }
-                Msg::Accept { ballot, value } if view.accepted == Some((ballot, value)) => {
+                (Msg::Accept { ballot, value }, Some(Msg::Accepted { .. }))
+                    if view.accepted == Some((ballot, value)) =>
+                {
                     NoEffect::VotedAlready { ballot, value }
                 }
-                _ => NoEffect::Unexplained,
+                (_, None) => NoEffect::Unexplained,
+                _ => return None,
             }
         }
         (NodeId::Acceptor(from), NodeId::Proposer(p)) => {
@@ -230,6 +234,7 @@ mod tests {
                 next_ballot: Some(Ballot::new(2, 1)),
                 ..ProposerView::default()
             }],
+            in_flight: 0,
         }
     }
 
@@ -260,7 +265,7 @@ mod tests {
             ballot: b(1, 1),
             value: Value(2),
         });
-        let why = of_delivery(&other_value, &s, &s, &none).unwrap();
+        let why = of_delivery(&other_value, &s, &s, &none, None).unwrap();
         assert_eq!(why, NoEffect::OtherValue { proposal: Value(1) });
         assert_eq!(
             why.text(NodeId::Proposer(0)),
@@ -271,18 +276,18 @@ mod tests {
             ballot: b(1, 1),
             value: Value(1),
         });
-        let why = of_delivery(&same_value, &s, &s, &none).unwrap();
+        let why = of_delivery(&same_value, &s, &s, &none, None).unwrap();
         assert_eq!(why, NoEffect::Unexplained);
         assert_eq!(why.text(NodeId::Proposer(0)), "p1 changes nothing");
         // Nor is one counted for another ballot, or from another acceptor.
         let counted_other_ballot = [(Some(b(2, 1)), 1)];
-        let why = of_delivery(&same_value, &s, &s, &counted_other_ballot).unwrap();
+        let why = of_delivery(&same_value, &s, &s, &counted_other_ballot, None).unwrap();
         assert_eq!(why, NoEffect::Unexplained);
         let counted_other_acceptor = [(Some(b(1, 1)), 2)];
-        let why = of_delivery(&same_value, &s, &s, &counted_other_acceptor).unwrap();
+        let why = of_delivery(&same_value, &s, &s, &counted_other_acceptor, None).unwrap();
         assert_eq!(why, NoEffect::Unexplained);
         // An acceptor that neither promises a higher prepare nor votes for an accept at
-        // its promise.
+        // its promise, and answers nothing.
         for msg in [
             Msg::Prepare { ballot: b(2, 1) },
             Msg::Accept {
@@ -290,7 +295,7 @@ mod tests {
                 value: Value(1),
             },
         ] {
-            let why = of_delivery(&to_acceptor(msg), &s, &s, &none).unwrap();
+            let why = of_delivery(&to_acceptor(msg), &s, &s, &none, None).unwrap();
             assert_eq!(why, NoEffect::Unexplained, "{msg:?}");
             assert_eq!(why.text(NodeId::Acceptor(0)), "a1 changes nothing");
         }
@@ -300,7 +305,7 @@ mod tests {
             ballot: b(1, 1),
             promised: b(2, 1),
         });
-        let why = of_delivery(&nack, &s, &s, &none).unwrap();
+        let why = of_delivery(&nack, &s, &s, &none, None).unwrap();
         assert_eq!(
             why.text(NodeId::Proposer(0)),
             "p1 keeps its next ballot at 2.1, not above the promise 2.1"
@@ -308,9 +313,69 @@ mod tests {
         let mut blind = s.clone();
         blind.proposers[0].next_ballot = None;
         assert_eq!(
-            of_delivery(&nack, &blind, &blind, &none),
+            of_delivery(&nack, &blind, &blind, &none, None),
             Some(NoEffect::Unexplained)
         );
+    }
+
+    /// An acceptor's reply says what it did: a nack is a refusal with the promise it
+    /// names, a promise or vote answered again is one its view holds already, and a
+    /// promise its view does not show (a process's view keeps the highest promise its
+    /// replies showed, so one that forgot and promised a lower ballot looks unmoved) is
+    /// no refusal: nothing is said, and the checker judges it.
+    #[test]
+    fn an_acceptor_is_told_by_its_reply() {
+        let b = Ballot::new;
+        let mut s = views();
+        s.acceptors[0].promised = Some(b(2, 1));
+        s.acceptors[0].accepted = Some((b(2, 1), Value(2)));
+        let none = [(None, 0)];
+        let prepare = to_acceptor(Msg::Prepare { ballot: b(1, 1) });
+        let nack = Msg::Nack {
+            ballot: b(1, 1),
+            promised: b(3, 2),
+        };
+        assert_eq!(
+            of_delivery(&prepare, &s, &s, &none, Some(nack)),
+            Some(NoEffect::BelowPromise { promised: b(3, 2) })
+        );
+        let lower = Msg::Promise {
+            ballot: b(1, 1),
+            accepted: None,
+        };
+        assert_eq!(of_delivery(&prepare, &s, &s, &none, Some(lower)), None);
+        let again = to_acceptor(Msg::Prepare { ballot: b(2, 1) });
+        let promise = Msg::Promise {
+            ballot: b(2, 1),
+            accepted: Some((b(2, 1), Value(2))),
+        };
+        assert_eq!(
+            of_delivery(&again, &s, &s, &none, Some(promise)),
+            Some(NoEffect::PromisedAlready { ballot: b(2, 1) })
+        );
+        let accept = to_acceptor(Msg::Accept {
+            ballot: b(2, 1),
+            value: Value(2),
+        });
+        let accepted = Msg::Accepted {
+            ballot: b(2, 1),
+            value: Value(2),
+        };
+        assert_eq!(
+            of_delivery(&accept, &s, &s, &none, Some(accepted)),
+            Some(NoEffect::VotedAlready {
+                ballot: b(2, 1),
+                value: Value(2)
+            })
+        );
+        // A vote for another value than the one it holds at that ballot is not "again".
+        let other = to_acceptor(Msg::Accept {
+            ballot: b(2, 1),
+            value: Value(1),
+        });
+        assert_eq!(of_delivery(&other, &s, &s, &none, Some(accepted)), None);
+        // A promise answered to an accept (a confused role) is not a vote held already.
+        assert_eq!(of_delivery(&accept, &s, &s, &none, Some(promise)), None);
     }
 
     /// A node whose view moved did something, even if no change names it: a proposer that
@@ -328,7 +393,7 @@ mod tests {
         let mut raised = before.clone();
         raised.proposers[0].next_ballot = Some(b(3, 1));
         assert_eq!(
-            of_delivery(&nack, &before, &raised, &none),
+            of_delivery(&nack, &before, &raised, &none, None),
             Some(NoEffect::Nacked {
                 promised: b(2, 1),
                 next: b(3, 1)
@@ -336,16 +401,16 @@ mod tests {
         );
         let mut restarted = raised.clone();
         restarted.proposers[0].ballot = Some(b(3, 1));
-        assert_eq!(of_delivery(&nack, &before, &restarted, &none), None);
+        assert_eq!(of_delivery(&nack, &before, &restarted, &none, None), None);
         let mut moved = before.clone();
         moved.acceptors[0].accepted = Some((b(1, 1), Value(1)));
         let accept = to_acceptor(Msg::Accept {
             ballot: b(1, 1),
             value: Value(1),
         });
-        assert_eq!(of_delivery(&accept, &before, &moved, &none), None);
+        assert_eq!(of_delivery(&accept, &before, &moved, &none, None), None);
         assert_eq!(
-            of_delivery(&accept, &before, &before, &none),
+            of_delivery(&accept, &before, &before, &none, None),
             Some(NoEffect::Unexplained)
         );
     }
