@@ -286,6 +286,23 @@ mod tests {
         let counted_other_acceptor = [(Some(b(1, 1)), 2)];
         let why = of_delivery(&same_value, &s, &s, &counted_other_acceptor, None).unwrap();
         assert_eq!(why, NoEffect::Unexplained);
+        // A promise for the running ballot in phase 1 is counted already only if the view
+        // says so: one that a role ignored for its own reasons is not.
+        let mut preparing = s.clone();
+        preparing.proposers[0].phase = Phase::Preparing;
+        preparing.proposers[0].promised_by = 0b10;
+        let promise = to_proposer(Msg::Promise {
+            ballot: b(1, 1),
+            accepted: None,
+        });
+        let why = of_delivery(&promise, &preparing, &preparing, &none, None).unwrap();
+        assert_eq!(why, NoEffect::Unexplained);
+        preparing.proposers[0].promised_by = 0b11;
+        let why = of_delivery(&promise, &preparing, &preparing, &none, None).unwrap();
+        assert_eq!(
+            why.text(NodeId::Proposer(0)),
+            "p1 counted a1's promise for 1.1 already"
+        );
         // An acceptor that neither promises a higher prepare nor votes for an accept at
         // its promise, and answers nothing.
         for msg in [
