@@ -221,6 +221,59 @@ pub struct Best {
     pub shrunk: Shrunk,
 }
 
+/// No failing execution failed again when its seed was rerun, so there is nothing to
+/// shrink: the implementation does not repeat itself. Its message says what that means
+/// for the roles that ran, and `Debug` shows it too, so that `.expect()` prints it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct NotReproduced {
+    /// The seed and step of the campaign's first violation.
+    pub seed: u64,
+    pub step: u32,
+    /// What ran: your roles, acceptor processes, or the built-in protocol.
+    roles: Roles,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Roles {
+    Yours,
+    Processes,
+    Builtin,
+}
+
+impl std::fmt::Display for NotReproduced {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "not reproducible: the violation of seed {} at step {} did not happen again when \
+             its seed was rerun, so there is nothing to shrink or replay; ",
+            self.seed, self.step
+        )?;
+        f.write_str(match self.roles {
+            Roles::Yours => {
+                "your roles are not deterministic: what they do must depend only on the \
+                 messages they get and their own state, never on a clock, an RNG, a global \
+                 or a counter shared across executions (see roles::Implementation)"
+            }
+            Roles::Processes => {
+                "the acceptor processes answered otherwise this time: they are not \
+                 deterministic, or a reply timeout fired under load (raise --reply-timeout)"
+            }
+            Roles::Builtin => {
+                "the built-in protocol always repeats itself: this is a bug of \
+                 paxos-safety, please report it with the command line"
+            }
+        })
+    }
+}
+
+impl std::fmt::Debug for NotReproduced {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self, f)
+    }
+}
+
+impl std::error::Error for NotReproduced {}
+
 /// Executions scanned after the first violation for more of the same kind to shrink.
 pub const SCAN_AFTER_FIRST: u64 = 20_000;
 
@@ -228,12 +281,13 @@ pub const SCAN_AFTER_FIRST: u64 = 20_000;
 /// (the next ones in the campaign's own order, so the choice does not depend on threads),
 /// each to the shortest list breaking any invariant, and keeps the shortest result:
 /// shrinking finds a local minimum, and different starting points reach different ones.
-/// Ties go to the earliest execution.
+/// Ties go to the earliest execution. An error when none of them fails again on a rerun
+/// of its seed ([`NotReproduced`]).
 pub fn shortest_counterexample(
     campaign: &crate::campaign::Campaign,
     first: &crate::campaign::Found,
     more: usize,
-) -> Option<Best> {
+) -> Result<Best, NotReproduced> {
     shortest_counterexample_with(&Builtin, campaign, first, more)
 }
 
@@ -243,7 +297,7 @@ pub fn shortest_counterexample_with<I: Implementation>(
     campaign: &crate::campaign::Campaign,
     first: &crate::campaign::Found,
     more: usize,
-) -> Option<Best> {
+) -> Result<Best, NotReproduced> {
     let mut sim = Simulator::with(imp.clone(), first.config);
     let stop_asked = interrupted_from_now();
     let mut seeds = vec![first.seed];
@@ -302,5 +356,13 @@ pub fn shortest_counterexample_with<I: Implementation>(
             });
         }
     }
-    best
+    best.ok_or_else(|| NotReproduced {
+        seed: first.seed,
+        step: first.step,
+        roles: match (imp.acceptor_processes(), imp.name()) {
+            (Some(_), _) => Roles::Processes,
+            (None, Some(_)) => Roles::Yours,
+            (None, None) => Roles::Builtin,
+        },
+    })
 }

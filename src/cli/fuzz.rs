@@ -164,7 +164,7 @@ fn evidence<I: Implementation>(
             MORE_CANDIDATES
         };
         match shortest_counterexample_with(imp, campaign, found, more) {
-            Some(b) => (
+            Ok(b) => (
                 b.seed,
                 b.config,
                 b.shrunk.events,
@@ -172,7 +172,10 @@ fn evidence<I: Implementation>(
                 b.candidates,
                 b.events_before,
             ),
-            None => (found.seed, found.config, events, outcome, 0, before),
+            Err(e) => {
+                crate::warn!("{e}");
+                (found.seed, found.config, events, outcome, 0, before)
+            }
         }
     };
     // The shortest counterexample may come from another execution, of another shape.

@@ -526,3 +526,66 @@ fn a_panic_in_your_roles_is_a_finding_shrunk_and_replayed() {
     let (correct, _) = loaded.replay_with(&Textbook::correct()).unwrap();
     assert_eq!(correct.violation, None);
 }
+
+/// Set the first time any `Flaky` acceptor breaks its promise: a global, which is exactly
+/// what roles must not consult.
+static FLAKED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// An acceptor that promises below its promise once in the life of the process, the first
+/// time it is asked to, and never again: a campaign catches it, a rerun never does.
+#[derive(Clone)]
+struct Flaky;
+
+struct FlakyAcceptor(textbook::TextbookAcceptor);
+
+impl paxos_safety::roles::AcceptorRole for FlakyAcceptor {
+    fn on_message(
+        &mut self,
+        cluster: &Protocol,
+        msg: &Msg,
+    ) -> Result<Option<Msg>, paxos_safety::roles::RoleFault> {
+        let reply = self.0.on_message(cluster, msg)?;
+        if let (Msg::Prepare { ballot }, Some(Msg::Nack { .. })) = (*msg, reply) {
+            if !FLAKED.swap(true, std::sync::atomic::Ordering::Relaxed) {
+                let accepted = self.0.view().accepted;
+                return Ok(Some(Msg::Promise { ballot, accepted }));
+            }
+        }
+        Ok(reply)
+    }
+    fn view(&self) -> paxos_safety::roles::AcceptorView {
+        self.0.view()
+    }
+}
+
+impl Implementation for Flaky {
+    type Acceptor = FlakyAcceptor;
+    type Proposer = TextbookProposer;
+    fn acceptor(&mut self, cluster: &Protocol, id: AcceptorId) -> FlakyAcceptor {
+        FlakyAcceptor(Textbook::correct().acceptor(cluster, id))
+    }
+    fn proposer(&mut self, cluster: &Protocol, id: u8, value: Value) -> TextbookProposer {
+        Textbook::correct().proposer(cluster, id, value)
+    }
+}
+
+/// Roles that do not repeat themselves get a violation nobody can rerun; shrinking says
+/// so, and why, instead of returning nothing.
+#[test]
+fn a_violation_that_does_not_happen_again_is_called_not_reproducible() {
+    let c = campaign(Config::default());
+    let report = c.run_with(&Flaky, &|_, _| {});
+    let first = report.first.expect("the one flake is caught");
+    assert_eq!(first.violation.invariant, Invariant::PromiseMonotonic);
+    assert_eq!(report.counts.violations, 1);
+    let e = shortest_counterexample_with(&Flaky, &c, &first, 3).unwrap_err();
+    let said = format!("{e:?}");
+    assert_eq!(said, e.to_string());
+    assert!(
+        said.starts_with(&format!(
+            "not reproducible: the violation of seed {} at step {} did not happen again",
+            first.seed, first.step
+        )) && said.contains("your roles are not deterministic"),
+        "{said}"
+    );
+}
