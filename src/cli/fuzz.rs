@@ -667,7 +667,16 @@ fn print_text(
     // Even --quiet says when a campaign proved nothing: that is part of the verdict.
     let never = c.never_exercised();
     let vacuity = c.vacuity();
-    if !vacuity.is_empty() {
+    if !vacuity.is_empty() && report.first.is_some() {
+        // A violation is a verdict however little else ran (a campaign stopped at its
+        // first run): "proven nothing" beside it would contradict it.
+        if !quiet {
+            crate::say!(
+                "note: {}: these runs prove no safety, but the violation below stands",
+                vacuity.join(", ")
+            );
+        }
+    } else if !vacuity.is_empty() {
         crate::say!(
             "{}: {}: this campaign has proven nothing",
             if allow_vacuous { "warning" } else { "VACUOUS" },
@@ -700,9 +709,18 @@ fn print_text(
                 replay_command(&found, harness)
             );
             let plural = if ev.candidates == 1 { "" } else { "s" };
+            // Shrinking scans on past a campaign that stopped early (--stop-on-violation,
+            // a time limit) for more starting points: say so, or the count reads wrong
+            // beside the campaign's own number of violations.
+            let beyond = (ev.candidates as u64).saturating_sub(c.violations);
+            let past = if beyond > 0 {
+                format!(", {beyond} of them run past where the campaign stopped")
+            } else {
+                String::new()
+            };
             if ev.candidates > 0 && ev.seed == found.seed {
                 crate::say!(
-                    "  shrunk: {} -> {} events (the shortest of {} failing execution{plural} shrunk)",
+                    "  shrunk: {} -> {} events (the shortest of {} failing execution{plural} shrunk{past})",
                     ev.events_before,
                     ev.events_after,
                     ev.candidates,
@@ -710,7 +728,7 @@ fn print_text(
             } else if ev.candidates > 0 {
                 // Another execution shrank shorter: say whose length is whose.
                 crate::say!(
-                    "  shrunk: {} -> {} events of execution seed {} (the shortest of {} failing execution{plural} shrunk; the first, above, had {})",
+                    "  shrunk: {} -> {} events of execution seed {} (the shortest of {} failing execution{plural} shrunk{past}; the first, above, had {})",
                     ev.shrunk_from,
                     ev.events_after,
                     ev.seed,

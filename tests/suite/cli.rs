@@ -1197,6 +1197,31 @@ fn a_vacuous_campaign_exits_3_and_says_what_never_happened() {
     let o = run(&["fuzz", "--runs", "300", "--seed", "5", "--json"]);
     assert_eq!(o.status.code(), Some(0));
     assert_eq!(last_json(&o)["vacuous"], serde_json::json!([]));
+
+    // A violation is a verdict however little ran: a campaign that stops on it before any
+    // execution chose a value does not call itself proof of nothing beside it.
+    let o = run(&[
+        "fuzz",
+        "--runs",
+        "10",
+        "--seed",
+        "2",
+        "--jobs",
+        "1",
+        "--bug",
+        "accept-below-promise",
+        "--stop-on-violation",
+        "--no-shrink",
+        "--out-dir",
+        env!("CARGO_TARGET_TMPDIR"),
+    ]);
+    let out = stdout(&o);
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    assert!(!out.contains("proven nothing"), "{out}");
+    assert!(
+        out.contains("these runs prove no safety, but the violation below stands"),
+        "{out}"
+    );
 }
 
 /// Unless fixed, `fuzz` draws each execution's shape; the JSON says what was drawn, and the
