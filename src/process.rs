@@ -667,7 +667,8 @@ fn forward_lines(stdout: impl Read, tx: mpsc::Sender<Line>) {
 fn parse_body(line: &str) -> Result<serde_json::Map<String, Json>, RoleFault> {
     let v: Json = serde_json::from_str(line).map_err(|e| {
         RoleFault::new(
-            format!("its reply is not JSON ({e})"),
+            // Most often a log line: the one place a user's print goes wrong.
+            format!("its reply is not JSON ({e}); stdout carries replies only, logs go to stderr"),
             Some(line.to_string()),
         )
     })?;

@@ -301,7 +301,7 @@ fn protocol_faults_are_findings_never_hangs() {
     }
     let script = format!("{}/tests/acceptors/protocol_faults.py", root());
     for (mode, says) in [
-        ("garbage", "not JSON"),
+        ("garbage", "not JSON (expected ident at line 1 column 2); stdout carries replies only, logs go to stderr: this is not json"),
         ("wrong-reply-to", "in_reply_to"),
         ("two-lines", "second line"),
         // Most often it arrives after the next request went out and is read as its
