@@ -380,6 +380,26 @@ impl AcceptorArgs {
     ) -> Result<Option<ProcessAcceptors>, String> {
         let from_file = self.acceptor_cmd.is_none();
         let Some(cmd) = self.acceptor_cmd.clone().or(file) else {
+            // Settings of a process with no process would be dropped without a word, and
+            // the run taken for a test of the acceptor they were meant for.
+            let set: Vec<&str> = [
+                (self.acceptor_crash.is_some(), "--acceptor-crash"),
+                (self.reply_timeout.is_some(), "--reply-timeout"),
+                (file_crash.is_some(), "the config key acceptor_crash"),
+                (file_timeout_ms.is_some(), "the config key reply_timeout"),
+            ]
+            .into_iter()
+            .filter_map(|(given, name)| given.then_some(name))
+            .collect();
+            if !set.is_empty() {
+                return Err(format!(
+                    "{} {} acceptor processes, and there are none: give --acceptor-cmd \
+                     (or the config key acceptor_cmd) too, or leave {} out",
+                    set.join(" and "),
+                    if set.len() == 1 { "sets up" } else { "set up" },
+                    if set.len() == 1 { "it" } else { "them" }
+                ));
+            }
             return Ok(None);
         };
         if cmd.trim().is_empty() {

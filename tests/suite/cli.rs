@@ -1287,3 +1287,44 @@ fn fuzz_draws_the_cluster_shape_unless_it_is_fixed() {
     assert_eq!(run(&["replay", cx]).status.code(), Some(1));
     std::fs::remove_dir_all(dir).ok();
 }
+
+/// Settings of acceptor processes with no process (no `--acceptor-cmd`, no config key
+/// `acceptor_cmd`) are refused, not dropped: the run would pass for a test of the
+/// acceptor they were meant for.
+#[test]
+fn acceptor_settings_without_an_acceptor_are_refused() {
+    let o = run(&[
+        "fuzz",
+        "--runs",
+        "2",
+        "--acceptor-crash",
+        "restart",
+        "--reply-timeout",
+        "5",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains(
+            "--acceptor-crash and --reply-timeout set up acceptor processes, and there are \
+             none: give --acceptor-cmd (or the config key acceptor_cmd) too, or leave them out"
+        ),
+        "{err}"
+    );
+    let o = run(&["replay", "--seed", "3", "--reply-timeout", "5"]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("--reply-timeout sets up acceptor processes"),
+        "{err}"
+    );
+    let config = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("crash-only.toml");
+    std::fs::write(&config, "acceptor_crash = \"restart\"\n").unwrap();
+    let o = run(&["fuzz", "--runs", "2", "--config", config.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("the config key acceptor_crash sets up acceptor processes"),
+        "{err}"
+    );
+}
