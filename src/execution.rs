@@ -762,10 +762,8 @@ impl<I: Implementation> Simulator<I> {
         StepMarks {
             violation: Some(Violation {
                 invariant: Invariant::NoPanic,
-                ballot: match event {
-                    Event::Deliver(env) => env.msg.ballot(),
-                    _ => Ballot::default(),
-                },
+                // The detail says what the role was handling; no ballot is at fault.
+                ballot: Ballot::default(),
                 value: Value::default(),
                 earlier: None,
                 acceptor,

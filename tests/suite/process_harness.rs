@@ -357,6 +357,25 @@ fn a_process_that_exits_is_reported_with_its_last_stderr_lines() {
         ),
         "{detail}"
     );
+    // With no line naming an error, the last unindented one leads; with several, the
+    // last (a root cause) does.
+    let (_, detail) = protocol_fault(
+        "echo 'state: 3 promises' >&2; printf '  a\\n  b\\n  c\\n' >&2; exit 1",
+        Duration::from_secs(5),
+    );
+    assert!(
+        detail.contains("its stderr ended with: state: 3 promises | ... |   a |   b |   c)"),
+        "{detail}"
+    );
+    let (_, detail) = protocol_fault(
+        "echo 'Error: outer' >&2; echo 'Caused by: IOError: disk' >&2; echo 'done' >&2; \
+         printf '  a\\n  b\\n  c\\n' >&2; exit 1",
+        Duration::from_secs(5),
+    );
+    assert!(
+        detail.contains("its stderr ended with: Caused by: IOError: disk | ... |   a |"),
+        "{detail}"
+    );
     // Node ends its trace with a footer below the frames; the error above them leads.
     let (_, detail) = protocol_fault(
         "printf '/tmp/acceptor.js:9\\n  throw new Error(\"boom\")\\n\\n' >&2; \

@@ -589,3 +589,63 @@ fn a_violation_that_does_not_happen_again_is_called_not_reproducible() {
         "{said}"
     );
 }
+
+/// An acceptor that panics on the first accept it gets.
+#[derive(Clone)]
+struct PanickyAcceptors;
+
+struct PanickyAcceptor(textbook::TextbookAcceptor);
+
+impl paxos_safety::roles::AcceptorRole for PanickyAcceptor {
+    fn on_message(
+        &mut self,
+        cluster: &Protocol,
+        msg: &Msg,
+    ) -> Result<Option<Msg>, paxos_safety::roles::RoleFault> {
+        if let Msg::Accept { .. } = msg {
+            panic!("an accept I did not expect");
+        }
+        self.0.on_message(cluster, msg)
+    }
+    fn view(&self) -> paxos_safety::roles::AcceptorView {
+        self.0.view()
+    }
+}
+
+impl Implementation for PanickyAcceptors {
+    type Acceptor = PanickyAcceptor;
+    type Proposer = TextbookProposer;
+    fn acceptor(&mut self, cluster: &Protocol, id: AcceptorId) -> PanickyAcceptor {
+        PanickyAcceptor(Textbook::correct().acceptor(cluster, id))
+    }
+    fn proposer(&mut self, cluster: &Protocol, id: u8, value: Value) -> TextbookProposer {
+        Textbook::correct().proposer(cluster, id, value)
+    }
+}
+
+/// An acceptor's panic names the acceptor, as the proposer's names the proposer.
+#[test]
+fn a_panicking_acceptor_is_named() {
+    let c = campaign(Config::default());
+    let first = c
+        .run_with(&PanickyAcceptors, &|_, _| {})
+        .first
+        .expect("an accept comes in the first execution that proposes");
+    assert_eq!(first.violation.invariant, Invariant::NoPanic);
+    let acceptor = first.violation.acceptor.expect("the acceptor is named");
+    let mut sim = Simulator::with(PanickyAcceptors, first.config);
+    let outcome = sim.run_seed(first.seed, None);
+    assert_eq!(outcome.violation, Some((first.step, first.violation)));
+    let name = format!("a{}", acceptor + 1);
+    let detail = sim.detail().unwrap();
+    assert!(
+        detail.starts_with(&format!("{name} panicked at {}:", file!()))
+            && detail.ends_with(":13: an accept I did not expect"),
+        "{detail}"
+    );
+    let said = first.violation.to_string();
+    assert!(
+        said.starts_with(&format!("no-panic violated: acceptor {name} panicked")),
+        "{said}"
+    );
+}
