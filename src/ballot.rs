@@ -24,7 +24,11 @@ pub struct Ballot(pub u64);
 
 impl Ballot {
     /// The simulator's ballot for `round` of `proposer`: unique per proposer because the
-    /// proposer id is part of the number.
+    /// proposer id is part of the number. `proposer` is the 1-based slot traces show:
+    /// proposer `id` (0-based, as [`crate::roles::Implementation::proposer`] gets it, and
+    /// traces call `p{id+1}`) makes `Ballot::new(round, id + 1)`, shown as `round.id+1`
+    /// (`1.2` is round 1 of `p2`). Traces label every ballot this way; roles that number
+    /// their ballots otherwise are checked all the same, but read oddly in traces.
     pub fn new(round: u64, proposer: u8) -> Ballot {
         Ballot((round << PROPOSER_BITS) | u64::from(proposer))
     }

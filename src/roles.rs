@@ -95,8 +95,9 @@ pub trait Implementation: Clone + Send + Sync {
     fn acceptor(&mut self, cluster: &Protocol, id: AcceptorId) -> Self::Acceptor;
 
     /// Proposer `id` (0-based; `p{id+1}`) of a fresh execution, which wants `value` chosen.
-    /// Its ballots must be unique to it and ordered; the built-in ones are `round.id+1`
-    /// ([`Ballot::new`]), and any scheme with that property works.
+    /// Its ballots must be unique to it and ordered; the built-in ones are
+    /// `Ballot::new(round, id + 1)`, shown as `round.id+1` ([`Ballot::new`]). Any scheme
+    /// with that property is checked the same, but traces label ballots that way.
     fn proposer(&mut self, cluster: &Protocol, id: u8, value: Value) -> Self::Proposer;
 
     /// The name counterexample files record (`"implementation"`), so that the command line

@@ -153,9 +153,14 @@ pub fn check_with<I: Implementation>(imp: &I, e: &Execution) -> Result<Outcome, 
                      `paxos-safety replay FILE --shrink` shrinks the events"
                 .to_string(),
         };
+        let replay = match imp.name() {
+            Some(_) => "Counterexample::load(path)?.replay_with(&your_implementation)",
+            None => "paxos-safety replay FILE",
+        };
         // The file ends with a newline, so whatever proptest appends stays off its last line.
         return Err(TestCaseError::fail(format!(
-            "{} (step {} of {} events, {how}); the counterexample file:\n{}",
+            "{} (step {} of {} events, {how}); save the counterexample file below and \
+             replay it with `{replay}`; the counterexample file:\n{}",
             file.explanation.as_deref().unwrap_or("an invariant broke"),
             file.step.unwrap_or_default(),
             shrunk_events.len(),

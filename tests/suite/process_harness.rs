@@ -1198,6 +1198,10 @@ fn a_process_acceptor_under_proptest_fails_with_a_file_that_replays() {
         other => panic!("accept-below-promise was not caught: {other:?}"),
     };
     eprintln!("{}", message.lines().next().unwrap_or_default());
+    assert!(
+        message.contains("replay it with `paxos-safety replay FILE`"),
+        "{message}"
+    );
     let json = message
         .split_once("the counterexample file:\n")
         .expect("the message carries the file")

@@ -649,3 +649,31 @@ fn a_panicking_acceptor_is_named() {
         "{said}"
     );
 }
+
+/// A proptest failure of your roles says how to replay its file: through the library,
+/// since the command line refuses your roles.
+#[test]
+fn a_proptest_failure_of_your_roles_says_how_to_replay_it() {
+    use proptest::test_runner::{Config as RunnerConfig, TestError, TestRunner};
+    let config = RunnerConfig {
+        cases: 2_000,
+        failure_persistence: None,
+        max_shrink_iters: 200,
+        ..RunnerConfig::default()
+    };
+    let rng = proptest::test_runner::TestRng::deterministic_rng(config.rng_algorithm);
+    let mut runner = TestRunner::new_with_rng(config, rng);
+    let result = runner.run(&strategy::executions(strategy::clusters()), |e| {
+        strategy::check_with(&Panicky, &e).map(|_| ())
+    });
+    let Err(TestError::Fail(reason, _)) = result else {
+        panic!("a nack comes in some generated execution: {result:?}");
+    };
+    let message = reason.message();
+    assert!(
+        message.contains(
+            "replay it with `Counterexample::load(path)?.replay_with(&your_implementation)`"
+        ),
+        "{message}"
+    );
+}
