@@ -22,6 +22,7 @@
 use std::fmt::Write as _;
 
 use super::{Change, Step, Trace};
+use crate::checker::Invariant;
 use crate::event::{Envelope, Event, NodeId};
 
 /// Notes wrap at about this many characters.
@@ -63,7 +64,17 @@ pub fn render(trace: &Trace) -> String {
             let _ = writeln!(out, "{indent}{line}");
         }
         if let Some(v) = &step.violation {
-            let text = format!("!! step {}: {}", step.number, Trace::explain(v));
+            let mut text = format!("!! step {}: {}", step.number, Trace::explain(v));
+            // Where the harness knows what went wrong (the process went silent, exited,
+            // or wrote garbage; a role panicked), that is the finding: the sentence alone
+            // says only that something did. A reply line that broke a rule stays out:
+            // the arrows show the reply, and its JSON would swamp the note.
+            if let (Invariant::AcceptorProtocol | Invariant::NoPanic, Some(d)) =
+                (v.invariant, &trace.detail)
+            {
+                text += "; ";
+                text += d;
+            }
             let _ = writeln!(out, "{indent}Note over {everyone}: {}", wrap(&text));
             let _ = writeln!(out, "    end");
         }

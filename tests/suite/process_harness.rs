@@ -329,6 +329,32 @@ fn protocol_faults_are_findings_never_hangs() {
     }
 }
 
+/// A diagram of a process that broke the wire protocol says how, in the violation's note:
+/// the sentence alone ("gave no single well-formed reply") does not.
+#[test]
+fn a_diagram_of_a_protocol_finding_says_what_the_process_did() {
+    if !python() {
+        return;
+    }
+    use paxos_safety::render::{Format, TraceRecorder};
+    let script = format!("{}/tests/acceptors/protocol_faults.py", root());
+    let h = ProcessAcceptors::new(
+        &format!("python3 {script} silent"),
+        CrashMode::Pause,
+        Duration::from_millis(300),
+    );
+    let mut sim = Simulator::with(h, Config::default());
+    let mut recorder = TraceRecorder::new(&sim);
+    let outcome = sim.run_seed_with(5, &mut recorder);
+    let trace = recorder.finish(&sim, Some(5), &outcome).unwrap();
+    let diagram = trace.render(Format::Mermaid);
+    assert!(
+        diagram.contains("acceptor-protocol violated")
+            && diagram.contains("well-formed reply)#59; a1: no reply to paxos_prepare"),
+        "{diagram}"
+    );
+}
+
 /// A process that dies says why: the last lines of its stderr (a traceback ends with the
 /// exception) come with the fault, since nothing else of its stderr is shown.
 #[test]
