@@ -141,7 +141,9 @@ impl Invariant {
             Invariant::LearnerAgreement => {
                 "a learner may only decide the value that is already chosen"
             }
-            Invariant::PromiseMonotonic => "an acceptor's promise must never go down",
+            Invariant::PromiseMonotonic => {
+                "an acceptor's promise must never go down, and a vote promises its ballot too"
+            }
             Invariant::VoteAbovePromise => {
                 "an acceptor must never vote below a ballot it promised or voted for"
             }
@@ -261,7 +263,12 @@ impl Violation {
             }
             (Invariant::Validity, _) => format!("{v} at ballot {b} was never proposed"),
             (Invariant::PromiseMonotonic, Some((eb, _))) => {
-                format!("{who}promised ballot {b} after ballot {}", ballot(eb))
+                // The floor is the highest ballot promised or voted at: a reader who sees
+                // only a vote there must not look for a promise that never was.
+                format!(
+                    "{who}promised ballot {b} after it had promised or voted at ballot {}",
+                    ballot(eb)
+                )
             }
             (Invariant::VoteAbovePromise, Some((eb, _))) => {
                 format!(
