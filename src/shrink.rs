@@ -86,13 +86,14 @@ pub fn shrink_with<I: Implementation>(
         events,
         target,
         max_replays,
-        &interrupted_from_now(),
+        (&interrupted_from_now(), &|_, _| {}),
     )
 }
 
 /// [`shrink_with`], stopping when `stop_asked` says so: a caller that shrinks several
 /// executions passes one predicate for all, so that a Ctrl-C that comes before this one
-/// starts (while the caller looked for more failing executions) still stops it.
+/// starts (while the caller looked for more failing executions) still stops it. `tell`
+/// hears the replays so far and the shortest failing list's length after each replay.
 fn shrink_until<I: Implementation>(
     imp: &I,
     config: &Config,
@@ -100,11 +101,13 @@ fn shrink_until<I: Implementation>(
     events: &[Event],
     target: Option<Invariant>,
     max_replays: u64,
-    stop_asked: &dyn Fn() -> bool,
+    (stop_asked, tell): (&dyn Fn() -> bool, &dyn Fn(u64, usize)),
 ) -> Option<Shrunk> {
     let mut sim = Simulator::with(imp.clone(), *config);
     // A Cell, so the budget can be read between attempts while the closure holds it.
     let replays = std::cell::Cell::new(0u64);
+    // The shortest failing list met so far, which is what `best` holds, for `tell`.
+    let shortest = std::cell::Cell::new(usize::MAX);
     // The replay budget is used up, or a Ctrl-C asks to stop: keep what is shrunk so far.
     let spent = || replays.get() >= max_replays || stop_asked();
     let mut taken = Vec::with_capacity(events.len());
@@ -113,10 +116,15 @@ fn shrink_until<I: Implementation>(
         replays.set(replays.get() + 1);
         taken.clear();
         let o = sim.run_events(candidate, profile, false, Some(taken));
-        match o.violation {
+        let kept = match o.violation {
             Some((_, v)) if target.is_none_or(|t| v.invariant == t) => Some(o),
             _ => None,
+        };
+        if kept.is_some() {
+            shortest.set(shortest.get().min(taken.len()));
         }
+        tell(replays.get(), shortest.get());
+        kept
     };
     let mut outcome = attempt(events, &mut taken)?;
     let mut best = taken.clone();
@@ -291,6 +299,21 @@ pub fn shortest_counterexample(
     shortest_counterexample_with(&Builtin, campaign, first, more)
 }
 
+/// Where [`shortest_counterexample_watched`] is, for a progress line: shrinking the
+/// failing executions of a slow implementation (processes) takes minutes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ShrinkProgress {
+    /// Executions run after the first violation to find more failing ones.
+    pub scanned: u64,
+    /// The failing execution being shrunk (1-based; 0 while scanning), of `candidates`.
+    pub candidate: usize,
+    pub candidates: usize,
+    /// Replays of candidate lists so far, all shrinks together.
+    pub replays: u64,
+    /// The shortest failing list of events so far, if one replayed yet.
+    pub shortest: Option<usize>,
+}
+
 /// [`shortest_counterexample`] for any implementation.
 pub fn shortest_counterexample_with<I: Implementation>(
     imp: &I,
@@ -298,6 +321,25 @@ pub fn shortest_counterexample_with<I: Implementation>(
     first: &crate::campaign::Found,
     more: usize,
 ) -> Result<Best, NotReproduced> {
+    shortest_counterexample_watched(imp, campaign, first, more, &|_| {})
+}
+
+/// [`shortest_counterexample_with`], telling `watch` where it is after every execution it
+/// scans and every replay.
+pub fn shortest_counterexample_watched<I: Implementation>(
+    imp: &I,
+    campaign: &crate::campaign::Campaign,
+    first: &crate::campaign::Found,
+    more: usize,
+    watch: &dyn Fn(&ShrinkProgress),
+) -> Result<Best, NotReproduced> {
+    let mut progress = ShrinkProgress {
+        scanned: 0,
+        candidate: 0,
+        candidates: 0,
+        replays: 0,
+        shortest: None,
+    };
     let mut sim = Simulator::with(imp.clone(), first.config);
     let stop_asked = interrupted_from_now();
     let mut seeds = vec![first.seed];
@@ -317,13 +359,17 @@ pub fn shortest_counterexample_with<I: Implementation>(
         if sim.run_seed(seed, None).violation.is_some() {
             seeds.push(seed);
         }
+        progress.scanned += 1;
+        watch(&progress);
     }
     let mut best: Option<Best> = None;
     let candidates = seeds.len();
-    for seed in seeds {
+    progress.candidates = candidates;
+    for (k, seed) in seeds.into_iter().enumerate() {
         if best.is_some() && stop_asked() {
             break;
         }
+        progress.candidate = k + 1;
         let config = campaign.config_for(seed);
         sim.set_config(config);
         let mut events = Vec::new();
@@ -339,10 +385,26 @@ pub fn shortest_counterexample_with<I: Implementation>(
             &events,
             None,
             MAX_REPLAYS,
-            &stop_asked,
+            (&stop_asked, &|replays, shortest| {
+                let here = (shortest < usize::MAX).then_some(shortest);
+                watch(&ShrinkProgress {
+                    replays: progress.replays + replays,
+                    shortest: match (progress.shortest, here) {
+                        (Some(a), Some(b)) => Some(a.min(b)),
+                        (a, b) => a.or(b),
+                    },
+                    ..progress
+                });
+            }),
         ) else {
             continue;
         };
+        progress.replays += shrunk.replays;
+        progress.shortest = Some(
+            progress
+                .shortest
+                .map_or(shrunk.events.len(), |s| s.min(shrunk.events.len())),
+        );
         if best
             .as_ref()
             .is_none_or(|b| shrunk.events.len() < b.shrunk.events.len())

@@ -9,7 +9,7 @@ use std::time::Duration;
 use clap::Args;
 use serde_json::{json, Value as Json};
 
-use super::status::{Log, Shown};
+use super::status::{Log, Shown, StatusLine};
 use super::{
     build_live_config, config_acceptor, shape_swarm, usage_error, AcceptorArgs, ClusterArgs,
     ConfigForm, FaultArgs, LivenessArgs, EXIT_SAFE, EXIT_VACUOUS, EXIT_VIOLATION,
@@ -24,7 +24,7 @@ use crate::profile::ProfileSpec;
 use crate::protocol::Builtin;
 use crate::render::{explain_in_context, Format, Trace};
 use crate::roles::Implementation;
-use crate::shrink::shortest_counterexample_with;
+use crate::shrink::{shortest_counterexample_watched, ShrinkProgress};
 
 #[derive(Args, Debug)]
 #[command(after_help = "Examples:\n  \
@@ -137,6 +137,24 @@ struct Evidence {
 const MORE_CANDIDATES: usize = 15;
 const MORE_CANDIDATES_PROCESSES: usize = 2;
 
+/// The status line of a shrink: where it is, in at most 69 columns.
+fn shrink_status(p: &ShrinkProgress) -> String {
+    let shortest = p
+        .shortest
+        .map_or(String::new(), |n| format!(", shortest {n} events"));
+    if p.candidate == 0 {
+        format!(
+            "shrinking: {} runs scanned for more failing executions",
+            p.scanned
+        )
+    } else {
+        format!(
+            "shrinking {} of {}: {} replays{shortest}",
+            p.candidate, p.candidates, p.replays
+        )
+    }
+}
+
 fn evidence<I: Implementation>(
     imp: &I,
     harness: Option<&ProcessAcceptors>,
@@ -163,7 +181,19 @@ fn evidence<I: Implementation>(
         } else {
             MORE_CANDIDATES
         };
-        match shortest_counterexample_with(imp, campaign, found, more) {
+        // Minutes with processes: said as the campaign's progress is (on a terminal, a
+        // line redrawn; in a log, a line every --log-every seconds).
+        let shown = match super::status::log_every(args.log_every) {
+            Ok(_) if args.quiet => Shown::Hidden,
+            Ok(every) => Shown::for_stderr(args.json, every),
+            Err(_) => Shown::Hidden,
+        };
+        let status = StatusLine::new("shrink", shown);
+        let best = shortest_counterexample_watched(imp, campaign, found, more, &|p| {
+            status.show(|_| shrink_status(p))
+        });
+        status.clear();
+        match best {
             Ok(b) => (
                 b.seed,
                 b.config,

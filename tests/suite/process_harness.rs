@@ -1170,6 +1170,39 @@ fn a_ctrl_c_more_than_heeded_after_a_violation_exits_1() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// Shrinking on acceptor processes takes minutes, and says where it is as the campaign
+/// does: every `--log-every` seconds where stderr is not a terminal. It used to say
+/// nothing from "shrinking the first violation" to the report.
+#[test]
+fn shrinking_on_processes_logs_where_it_is() {
+    let dir = std::env::temp_dir().join(format!("paxos-shrink-log-{}", std::process::id()));
+    let cmd = format!("{NODE} node --bug accept-below-promise");
+    let args = [
+        "--runs",
+        "20",
+        "--seed",
+        "4",
+        "--jobs",
+        "1",
+        "--log-every",
+        "0.1",
+    ];
+    let out = fuzz_command(&args, &dir, &cmd).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let shrinking: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.starts_with("shrink [") && l.contains("] shrinking "))
+        .collect();
+    assert!(
+        shrinking
+            .iter()
+            .any(|l| l.contains(" of 3: ") && l.contains(" replays, shortest ")),
+        "{stderr}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// `--log-every` keeps its period with slow executions: the campaign tells its progress
 /// every 16 executions, not only after each chunk of 256, which with acceptor processes
 /// took minutes (one log line for a 100-run campaign, at its end).
