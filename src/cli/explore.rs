@@ -79,11 +79,11 @@ pub struct ExploreArgs {
     pub max_memory: Option<u64>,
     /// Stop after this many seconds, between two chunks of the search (with --liveness,
     /// between two states), and report what was done, as Ctrl-C does [default: no limit]
-    #[arg(long, value_name = "SECONDS")]
+    #[arg(long, value_name = "SECONDS", allow_negative_numbers = true)]
     pub time_limit: Option<f64>,
     /// Where stderr is not a terminal (a CI log, a file), write a line saying where the
     /// search is every this many seconds; 0 for never [default: 60]
-    #[arg(long, value_name = "SECONDS")]
+    #[arg(long, value_name = "SECONDS", allow_negative_numbers = true)]
     pub log_every: Option<f64>,
     /// Threads; results do not depend on it
     #[arg(long, value_name = "N", default_value_t = 1)]

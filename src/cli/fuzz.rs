@@ -55,11 +55,11 @@ pub struct FuzzArgs {
     #[arg(long, value_name = "K/N", value_parser = parse_shard)]
     pub shard: Option<(u64, u64)>,
     /// Stop after this many seconds and report what was done
-    #[arg(long, value_name = "SECONDS")]
+    #[arg(long, value_name = "SECONDS", allow_negative_numbers = true)]
     pub time_limit: Option<f64>,
     /// Where stderr is not a terminal (a CI log, a file), write a line saying where the
     /// campaign is every this many seconds; 0 for never [default: 60]
-    #[arg(long, value_name = "SECONDS")]
+    #[arg(long, value_name = "SECONDS", allow_negative_numbers = true)]
     pub log_every: Option<f64>,
     /// Stop at the first violation instead of counting them all
     #[arg(long)]

@@ -348,7 +348,12 @@ pub struct AcceptorArgs {
     pub acceptor_crash: Option<CrashMode>,
     /// Seconds to wait for each reply line before calling it an acceptor-protocol finding.
     /// Also the config key `reply_timeout` [default: 2; replay FILE: the file's]
-    #[arg(long, value_name = "SECONDS", help_heading = "Your acceptor")]
+    #[arg(
+        long,
+        value_name = "SECONDS",
+        allow_negative_numbers = true,
+        help_heading = "Your acceptor"
+    )]
     pub reply_timeout: Option<f64>,
 }
 

@@ -1328,3 +1328,28 @@ fn acceptor_settings_without_an_acceptor_are_refused() {
         "{err}"
     );
 }
+
+/// A negative number of seconds is refused by the rule the flag documents, not by clap's
+/// "unexpected argument '-1'", which reads as if the flag took no value.
+#[test]
+fn negative_seconds_are_refused_by_their_rule() {
+    for (args, says) in [
+        (
+            &["fuzz", "--time-limit", "-3"][..],
+            "--time-limit must be a positive number of seconds",
+        ),
+        (
+            &["explore", "--log-every", "-1"][..],
+            "--log-every must be 0",
+        ),
+        (
+            &["fuzz", "--acceptor-cmd", "true", "--reply-timeout", "-1"][..],
+            "--reply-timeout must be a positive number of seconds",
+        ),
+    ] {
+        let o = run(args);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains(says), "{args:?}: {err}");
+    }
+}
