@@ -339,9 +339,12 @@ impl Violation {
     }
 }
 
+/// The sentence traces and counterexample files give ([`Violation::explain`] with ballots
+/// as `round.proposer`): a violation printed in a test's assertion reads as the trace that
+/// shows it, not as raw ballot numbers.
 impl fmt::Display for Violation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.explain(|b| b.to_string(), |v| v.to_string()))
+        f.write_str(&self.explain(Ballot::sim_label, |v| v.to_string()))
     }
 }
 
