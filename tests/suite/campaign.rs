@@ -151,3 +151,59 @@ fn quorums_that_do_not_intersect_are_caught() {
     .run(&|_, _| {});
     assert!(report.first.is_some(), "q1 + q2 = A must be unsafe");
 }
+
+/// What `shortest_counterexample_watched` tells, step by step: scanned executions one by
+/// one, then each candidate in turn with replays adding up across candidates and the
+/// shortest list so far never growing, ending at the shortest it returns.
+#[test]
+fn shrinking_tells_where_it_is_and_the_figures_add_up() {
+    use paxos_safety::bug::Bug;
+    use paxos_safety::protocol::Builtin;
+    use paxos_safety::shrink::{shortest_counterexample_watched, ShrinkProgress};
+    use std::cell::RefCell;
+    let campaign = Campaign {
+        config: Config {
+            bug: Some(Bug::AcceptBelowPromise),
+            ..Config::default()
+        },
+        seed: 2,
+        runs: Some(2_000),
+        time_limit: None,
+        jobs: 1,
+        shard: (1, 1),
+        stop_on_violation: false,
+        shape: ShapeSwarm::FIXED,
+    };
+    let first = campaign.run(&|_, _| {}).first.expect("the bug is caught");
+    let told = RefCell::new(Vec::<ShrinkProgress>::new());
+    let best = shortest_counterexample_watched(&Builtin, &campaign, &first, 3, &|p| {
+        told.borrow_mut().push(*p)
+    })
+    .expect("it shrinks");
+    let told = told.into_inner();
+    let scanning: Vec<&ShrinkProgress> = told.iter().filter(|p| p.candidate == 0).collect();
+    for (k, p) in scanning.iter().enumerate() {
+        assert_eq!(p.scanned, k as u64 + 1, "{p:?}");
+        assert_eq!((p.replays, p.shortest), (0, None), "{p:?}");
+    }
+    let shrinking: Vec<&ShrinkProgress> = told.iter().filter(|p| p.candidate > 0).collect();
+    assert_eq!(best.candidates, 4);
+    assert!(shrinking
+        .iter()
+        .all(|p| p.candidates == 4 && p.scanned == scanning.len() as u64));
+    for pair in shrinking.windows(2) {
+        let (a, b) = (pair[0], pair[1]);
+        assert!(b.candidate >= a.candidate, "{a:?} {b:?}");
+        assert!(
+            b.replays == a.replays + 1,
+            "one replay at a time: {a:?} {b:?}"
+        );
+        assert!(b.shortest.unwrap() <= a.shortest.unwrap(), "{a:?} {b:?}");
+    }
+    let last = shrinking.last().unwrap();
+    assert_eq!(last.candidate, 4);
+    assert_eq!(last.shortest, Some(best.shrunk.events.len()));
+    // Every candidate's first replay is its whole failing execution, longer than the
+    // shortest found before it: the shortest so far still does not grow.
+    assert_eq!(shrinking.first().unwrap().replays, 1);
+}

@@ -1222,6 +1222,44 @@ fn a_vacuous_campaign_exits_3_and_says_what_never_happened() {
         out.contains("these runs prove no safety, but the violation below stands"),
         "{out}"
     );
+    // Shrinking scans past where that campaign stopped for more starting points, and the
+    // shrink line says how many it took from there; a campaign that ran on says nothing.
+    let shrunk = |runs: &str, stop: bool| {
+        let mut args = vec![
+            "fuzz",
+            "--runs",
+            runs,
+            "--seed",
+            "2",
+            "--jobs",
+            "1",
+            "--bug",
+            "accept-below-promise",
+            "--out-dir",
+            env!("CARGO_TARGET_TMPDIR"),
+        ];
+        if stop {
+            args.push("--stop-on-violation");
+        }
+        let o = run(&args);
+        assert_eq!(o.status.code(), Some(1));
+        stdout(&o)
+            .lines()
+            .find(|l| l.trim_start().starts_with("shrunk: "))
+            .unwrap_or_default()
+            .to_string()
+    };
+    let line = shrunk("10", true);
+    assert!(
+        line.contains("(the shortest of 4 failing executions shrunk, 3 of them run past where the campaign stopped;"),
+        "{line}"
+    );
+    let line = shrunk("2000", false);
+    assert!(
+        line.contains("(the shortest of 16 failing executions shrunk;")
+            && !line.contains("run past"),
+        "{line}"
+    );
 }
 
 /// Unless fixed, `fuzz` draws each execution's shape; the JSON says what was drawn, and the

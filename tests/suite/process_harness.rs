@@ -1200,6 +1200,12 @@ fn shrinking_on_processes_logs_where_it_is() {
             .any(|l| l.contains(" of 3: ") && l.contains(" replays, shortest ")),
         "{stderr}"
     );
+    // `--quiet` asks for the violation and the verdict only, in a log too.
+    let quiet = [&args[..], &["--quiet"]].concat();
+    let out = fuzz_command(&quiet, &dir, &cmd).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(!stderr.contains("shrink ["), "{stderr}");
     let _ = std::fs::remove_dir_all(&dir);
 }
 
