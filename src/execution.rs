@@ -559,7 +559,8 @@ impl<I: Implementation> Simulator<I> {
             };
             let in_flight = self.world.network.len();
             let (event, applied, step) = if self.catch_panics {
-                match crate::role_panic::catch(|| self.step(event, index, &limits, strict)) {
+                match crate::role_panic::catch(|| self.step::<true>(event, index, &limits, strict))
+                {
                     Ok(taken) => taken,
                     // The event the role was handling: a lenient replay may have taken
                     // another message than the one asked for.
@@ -569,7 +570,7 @@ impl<I: Implementation> Simulator<I> {
                     }
                 }
             } else {
-                self.step(event, index, &limits, strict)
+                self.step::<false>(event, index, &limits, strict)
             };
             let mut step = step;
             match applied {
@@ -692,9 +693,10 @@ impl<I: Implementation> Simulator<I> {
     }
 
     /// Applies one event, with the lenient replay's fallback, feeding the checker. Inlined:
-    /// it is the hot loop's body, split out only for reading.
+    /// it is the hot loop's body, split out only for reading. `RECORD`: keep the event
+    /// being applied in `attempted`, for a role that panics (only your roles' steps pay).
     #[inline(always)]
-    fn step(
+    fn step<const RECORD: bool>(
         &mut self,
         event: Event,
         index: Option<usize>,
@@ -717,7 +719,9 @@ impl<I: Implementation> Simulator<I> {
             }
         };
         let mut event = event;
-        self.attempted = event;
+        if RECORD {
+            self.attempted = event;
+        }
         let mut applied = match index {
             Some(i) => self
                 .world
@@ -733,7 +737,9 @@ impl<I: Implementation> Simulator<I> {
                     Event::Drop(_) => Event::Drop(env),
                     _ => Event::Duplicate(env),
                 };
-                self.attempted = event;
+                if RECORD {
+                    self.attempted = event;
+                }
                 applied = self
                     .world
                     .apply_at(&self.proto, limits, &event, i, &mut sink);
