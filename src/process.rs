@@ -295,8 +295,6 @@ struct StderrTail {
     /// Node's ends with a footer ("Node.js v20.1.0") below its frames and the error above
     /// them; Python's traceback ends with it.
     headline: Mutex<Option<String>>,
-    /// The headline so far names an error, an exception or a panic.
-    headline_named: std::sync::atomic::AtomicBool,
     /// The stream ended: every line it had is in `lines`.
     done: std::sync::atomic::AtomicBool,
 }
@@ -320,14 +318,10 @@ impl StderrTail {
                     }
                     let line: String = text.chars().take(Self::LINE_CHARS).collect();
                     if !text.starts_with(char::is_whitespace) {
-                        let lower = line.to_ascii_lowercase();
-                        let named = ["error", "exception", "panic"]
-                            .iter()
-                            .any(|w| lower.contains(w));
-                        if named || !self.headline_named.load(Ordering::Relaxed) {
-                            *self.headline.lock().unwrap_or_else(|e| e.into_inner()) =
-                                Some(line.clone());
-                            self.headline_named.store(named, Ordering::Relaxed);
+                        let mut headline = self.headline.lock().unwrap_or_else(|e| e.into_inner());
+                        if names_an_error(&line) || !headline.as_deref().is_some_and(names_an_error)
+                        {
+                            *headline = Some(line.clone());
                         }
                     }
                     let mut lines = self.lines.lock().unwrap_or_else(|e| e.into_inner());
@@ -361,6 +355,15 @@ impl StderrTail {
         }
         format!("; its stderr ended with: {}", joined.join(" | "))
     }
+}
+
+/// Whether a stderr line names an error, an exception or a panic: the headline a quote
+/// leads with (see [`StderrTail`]).
+fn names_an_error(line: &str) -> bool {
+    let lower = line.to_ascii_lowercase();
+    ["error", "exception", "panic"]
+        .iter()
+        .any(|w| lower.contains(w))
 }
 
 impl std::fmt::Debug for Line {
