@@ -161,6 +161,7 @@ fn evidence<I: Implementation>(
     campaign: &Campaign,
     found: &Found,
     args: &FuzzArgs,
+    shown: Shown,
 ) -> Evidence {
     let mut sim = Simulator::with(imp.clone(), found.config);
     let mut events = Vec::new();
@@ -183,11 +184,6 @@ fn evidence<I: Implementation>(
         };
         // Minutes with processes: said as the campaign's progress is (on a terminal, a
         // line redrawn; in a log, a line every --log-every seconds).
-        let shown = match super::status::log_every(args.log_every) {
-            Ok(_) if args.quiet => Shown::Hidden,
-            Ok(every) => Shown::for_stderr(args.json, every),
-            Err(_) => Shown::Hidden,
-        };
         let status = StatusLine::new("shrink", shown);
         let best = shortest_counterexample_watched(imp, campaign, found, more, &|p| {
             status.show(|_| shrink_status(p))
@@ -475,8 +471,8 @@ pub fn run(args: FuzzArgs) -> ExitCode {
     }
     let before_shrink = crate::interrupt::count();
     let mut evidence = report.first.map(|f| match &harness {
-        Some(h) => evidence(h, Some(h), &campaign, &f, &args),
-        None => evidence(&Builtin, None, &campaign, &f, &args),
+        Some(h) => evidence(h, Some(h), &campaign, &f, &args, shown),
+        None => evidence(&Builtin, None, &campaign, &f, &args, shown),
     });
     // A Ctrl-C while shrinking cuts it short; the shortest list by then is still written.
     let interrupted = crate::interrupt::requested();

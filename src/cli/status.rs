@@ -18,6 +18,7 @@ use std::time::{Duration, Instant};
 pub const DEFAULT_LOG_EVERY: f64 = 60.0;
 
 /// How a command tells where it is, from what stderr is and what the user asked.
+#[derive(Clone, Copy, Debug)]
 pub enum Shown {
     /// Redrawn in place on a terminal.
     Terminal,
