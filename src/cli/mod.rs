@@ -369,6 +369,18 @@ fn reply_timeout_ok(secs: f64) -> bool {
 pub const DEFAULT_REPLY_TIMEOUT: f64 = 2.0;
 
 impl AcceptorArgs {
+    /// The flags given, by name, in the order of `--help`.
+    pub fn given(&self) -> Vec<&'static str> {
+        [
+            (self.acceptor_cmd.is_some(), "--acceptor-cmd"),
+            (self.acceptor_crash.is_some(), "--acceptor-crash"),
+            (self.reply_timeout.is_some(), "--reply-timeout"),
+        ]
+        .into_iter()
+        .filter_map(|(given, flag)| given.then_some(flag))
+        .collect()
+    }
+
     /// The process harness, when a command is given here or by the config file (`file`),
     /// checked to start and answer one prepare.
     pub fn harness(&self, file: Option<String>) -> Result<Option<ProcessAcceptors>, String> {
@@ -387,15 +399,16 @@ impl AcceptorArgs {
         let Some(cmd) = self.acceptor_cmd.clone().or(file) else {
             // Settings of a process with no process would be dropped without a word, and
             // the run taken for a test of the acceptor they were meant for.
-            let set: Vec<&str> = [
-                (self.acceptor_crash.is_some(), "--acceptor-crash"),
-                (self.reply_timeout.is_some(), "--reply-timeout"),
-                (file_crash.is_some(), "the config key acceptor_crash"),
-                (file_timeout_ms.is_some(), "the config key reply_timeout"),
-            ]
-            .into_iter()
-            .filter_map(|(given, name)| given.then_some(name))
-            .collect();
+            // No `--acceptor-cmd` here, so the flags given are the settings alone.
+            let mut set = self.given();
+            set.extend(
+                [
+                    (file_crash.is_some(), "the config key acceptor_crash"),
+                    (file_timeout_ms.is_some(), "the config key reply_timeout"),
+                ]
+                .into_iter()
+                .filter_map(|(given, key)| given.then_some(key)),
+            );
             if !set.is_empty() {
                 return Err(format!(
                     "{} {} acceptor processes, and there are none: give --acceptor-cmd \

@@ -276,14 +276,7 @@ fn from_file(path: &Path, acceptor: &AcceptorArgs, shrink: bool) -> Result<Trace
             path.display()
         ));
     }
-    let overrides: Vec<&str> = [
-        (acceptor.acceptor_cmd.is_some(), "--acceptor-cmd"),
-        (acceptor.acceptor_crash.is_some(), "--acceptor-crash"),
-        (acceptor.reply_timeout.is_some(), "--reply-timeout"),
-    ]
-    .into_iter()
-    .filter_map(|(given, flag)| given.then_some(flag))
-    .collect();
+    let overrides = acceptor.given();
     match acceptor.harness_with(
         cx.acceptor_cmd.clone(),
         cx.acceptor_crash,
