@@ -93,7 +93,8 @@ pub fn shrink_with<I: Implementation>(
 /// [`shrink_with`], stopping when `stop_asked` says so: a caller that shrinks several
 /// executions passes one predicate for all, so that a Ctrl-C that comes before this one
 /// starts (while the caller looked for more failing executions) still stops it. `tell`
-/// hears the replays so far and the shortest failing list's length after each replay.
+/// hears the replays so far and the shortest failing list's length (none before one
+/// replayed) after each replay.
 fn shrink_until<I: Implementation>(
     imp: &I,
     config: &Config,
@@ -101,13 +102,13 @@ fn shrink_until<I: Implementation>(
     events: &[Event],
     target: Option<Invariant>,
     max_replays: u64,
-    (stop_asked, tell): (&dyn Fn() -> bool, &dyn Fn(u64, usize)),
+    (stop_asked, tell): (&dyn Fn() -> bool, &Tell<'_>),
 ) -> Option<Shrunk> {
     let mut sim = Simulator::with(imp.clone(), *config);
     // A Cell, so the budget can be read between attempts while the closure holds it.
     let replays = std::cell::Cell::new(0u64);
     // The shortest failing list met so far, which is what `best` holds, for `tell`.
-    let shortest = std::cell::Cell::new(usize::MAX);
+    let shortest = std::cell::Cell::new(None);
     // The replay budget is used up, or a Ctrl-C asks to stop: keep what is shrunk so far.
     let spent = || replays.get() >= max_replays || stop_asked();
     let mut taken = Vec::with_capacity(events.len());
@@ -121,7 +122,7 @@ fn shrink_until<I: Implementation>(
             _ => None,
         };
         if kept.is_some() {
-            shortest.set(shortest.get().min(taken.len()));
+            shortest.set(shorter(shortest.get(), Some(taken.len())));
         }
         tell(replays.get(), shortest.get());
         kept
@@ -282,6 +283,15 @@ impl std::fmt::Debug for NotReproduced {
 
 impl std::error::Error for NotReproduced {}
 
+/// What [`shrink_until`] tells after each replay: the replays so far and the shortest
+/// failing list's length.
+type Tell<'a> = dyn Fn(u64, Option<usize>) + 'a;
+
+/// The shorter of two lengths, either of which may not be known yet.
+fn shorter(a: Option<usize>, b: Option<usize>) -> Option<usize> {
+    a.into_iter().chain(b).min()
+}
+
 /// Executions scanned after the first violation for more of the same kind to shrink.
 pub const SCAN_AFTER_FIRST: u64 = 20_000;
 
@@ -386,13 +396,9 @@ pub fn shortest_counterexample_watched<I: Implementation>(
             None,
             MAX_REPLAYS,
             (&stop_asked, &|replays, shortest| {
-                let here = (shortest < usize::MAX).then_some(shortest);
                 watch(&ShrinkProgress {
                     replays: progress.replays + replays,
-                    shortest: match (progress.shortest, here) {
-                        (Some(a), Some(b)) => Some(a.min(b)),
-                        (a, b) => a.or(b),
-                    },
+                    shortest: shorter(progress.shortest, shortest),
                     ..progress
                 });
             }),
@@ -400,11 +406,7 @@ pub fn shortest_counterexample_watched<I: Implementation>(
             continue;
         };
         progress.replays += shrunk.replays;
-        progress.shortest = Some(
-            progress
-                .shortest
-                .map_or(shrunk.events.len(), |s| s.min(shrunk.events.len())),
-        );
+        progress.shortest = shorter(progress.shortest, Some(shrunk.events.len()));
         if best
             .as_ref()
             .is_none_or(|b| shrunk.events.len() < b.shrunk.events.len())
