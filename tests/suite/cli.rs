@@ -1198,23 +1198,24 @@ fn a_vacuous_campaign_exits_3_and_says_what_never_happened() {
     assert_eq!(o.status.code(), Some(0));
     assert_eq!(last_json(&o)["vacuous"], serde_json::json!([]));
 
+    // The accept-below-promise bug at campaign seed 2, one thread, with `extra` flags.
+    let buggy = |extra: &[&str]| {
+        let base = [
+            "fuzz",
+            "--seed",
+            "2",
+            "--jobs",
+            "1",
+            "--bug",
+            "accept-below-promise",
+            "--out-dir",
+            env!("CARGO_TARGET_TMPDIR"),
+        ];
+        run(&[&base[..], extra].concat())
+    };
     // A violation is a verdict however little ran: a campaign that stops on it before any
     // execution chose a value does not call itself proof of nothing beside it.
-    let o = run(&[
-        "fuzz",
-        "--runs",
-        "10",
-        "--seed",
-        "2",
-        "--jobs",
-        "1",
-        "--bug",
-        "accept-below-promise",
-        "--stop-on-violation",
-        "--no-shrink",
-        "--out-dir",
-        env!("CARGO_TARGET_TMPDIR"),
-    ]);
+    let o = buggy(&["--runs", "10", "--stop-on-violation", "--no-shrink"]);
     let out = stdout(&o);
     assert_eq!(o.status.code(), Some(1), "{out}");
     assert!(!out.contains("proven nothing"), "{out}");
@@ -1225,23 +1226,10 @@ fn a_vacuous_campaign_exits_3_and_says_what_never_happened() {
     // Shrinking scans past where that campaign stopped for more starting points, and the
     // shrink line says how many it took from there; a campaign that ran on says nothing.
     let shrunk = |runs: &str, stop: bool| {
-        let mut args = vec![
-            "fuzz",
-            "--runs",
-            runs,
-            "--seed",
-            "2",
-            "--jobs",
-            "1",
-            "--bug",
-            "accept-below-promise",
-            "--out-dir",
-            env!("CARGO_TARGET_TMPDIR"),
-        ];
-        if stop {
-            args.push("--stop-on-violation");
-        }
-        let o = run(&args);
+        let o = match stop {
+            true => buggy(&["--runs", runs, "--stop-on-violation"]),
+            false => buggy(&["--runs", runs]),
+        };
         assert_eq!(o.status.code(), Some(1));
         stdout(&o)
             .lines()
