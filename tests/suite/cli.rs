@@ -216,6 +216,7 @@ fn the_same_seed_gives_the_same_output() {
 
 #[test]
 fn jobs_do_not_change_the_summary() {
+    let dir = std::env::temp_dir().join(format!("paxos-safety-cli-jobs-{}", std::process::id()));
     let one = last_json(&run(&[
         "fuzz",
         "--runs",
@@ -229,7 +230,7 @@ fn jobs_do_not_change_the_summary() {
         "adopt-lowest",
         "--no-shrink",
         "--out-dir",
-        "/tmp/paxos-safety-cli-jobs",
+        dir.to_str().unwrap(),
     ]));
     let three = last_json(&run(&[
         "fuzz",
@@ -244,7 +245,7 @@ fn jobs_do_not_change_the_summary() {
         "adopt-lowest",
         "--no-shrink",
         "--out-dir",
-        "/tmp/paxos-safety-cli-jobs",
+        dir.to_str().unwrap(),
     ]));
     let strip = |mut j: Json| {
         let o = j.as_object_mut().unwrap();
@@ -252,6 +253,7 @@ fn jobs_do_not_change_the_summary() {
         o.remove("jobs");
         j
     };
+    std::fs::remove_dir_all(&dir).ok();
     assert_eq!(strip(one), strip(three));
 }
 
@@ -417,6 +419,7 @@ fn a_config_file_is_read_and_flags_override_it() {
 fn a_toml_config_is_printed_back_as_toml() {
     let path =
         std::env::temp_dir().join(format!("paxos-safety-config-{}.toml", std::process::id()));
+    let dir = std::env::temp_dir().join(format!("paxos-safety-cli-toml-{}", std::process::id()));
     std::fs::write(
         &path,
         "acceptors = 5\nbug = \"no-adopt\"\n\n[faults]\nmax_crashes = 0\n",
@@ -431,8 +434,9 @@ fn a_toml_config_is_printed_back_as_toml() {
         "--seed",
         "1",
         "--out-dir",
-        "/tmp/paxos-safety-cli-toml",
+        dir.to_str().unwrap(),
     ]);
+    std::fs::remove_dir_all(&dir).ok();
     assert_eq!(o.status.code(), Some(1), "no-adopt is caught");
     let out = stdout(&o);
     assert!(
