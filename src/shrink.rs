@@ -20,6 +20,8 @@
 //! O(n^2 · log n) replays in the worst case: milliseconds for the tens of events a Paxos
 //! counterexample has. `max_replays` bounds it anyway, and the result says if it was hit.
 
+use std::ops::ControlFlow;
+
 use crate::checker::Invariant;
 use crate::config::Config;
 use crate::event::Event;
@@ -331,17 +333,20 @@ pub fn shortest_counterexample_with<I: Implementation>(
     first: &crate::campaign::Found,
     more: usize,
 ) -> Result<Best, NotReproduced> {
-    shortest_counterexample_watched(imp, campaign, first, more, &|_| {})
+    shortest_counterexample_watched(imp, campaign, first, more, &|_| ControlFlow::Continue(()))
 }
 
 /// [`shortest_counterexample_with`], telling `watch` where it is after every execution it
-/// scans and every replay.
+/// scans and every replay. `watch` answers whether to go on: on `Break` the scan and the
+/// shrinks stop as on a Ctrl-C, and the shortest list found by then is the result (the
+/// first failing execution, replayed, when none shrank yet). That is how a caller bounds
+/// the shrink in time (`fuzz --shrink-time-limit`) without this module reading a clock.
 pub fn shortest_counterexample_watched<I: Implementation>(
     imp: &I,
     campaign: &crate::campaign::Campaign,
     first: &crate::campaign::Found,
     more: usize,
-    watch: &dyn Fn(&ShrinkProgress),
+    watch: &dyn Fn(&ShrinkProgress) -> ControlFlow<()>,
 ) -> Result<Best, NotReproduced> {
     let mut progress = ShrinkProgress {
         scanned: 0,
@@ -351,7 +356,14 @@ pub fn shortest_counterexample_watched<I: Implementation>(
         shortest: None,
     };
     let mut sim = Simulator::with(imp.clone(), first.config);
-    let stop_asked = interrupted_from_now();
+    let interrupted = interrupted_from_now();
+    let told_to_stop = std::cell::Cell::new(false);
+    let stop_asked = || interrupted() || told_to_stop.get();
+    let watch = |p: &ShrinkProgress| {
+        if watch(p).is_break() {
+            told_to_stop.set(true);
+        }
+    };
     let mut seeds = vec![first.seed];
     let (_, n) = campaign.shard;
     let mut index = first.index;
@@ -375,10 +387,12 @@ pub fn shortest_counterexample_watched<I: Implementation>(
     let mut best: Option<Best> = None;
     let candidates = seeds.len();
     progress.candidates = candidates;
+    let mut tried = 0;
     for (k, seed) in seeds.into_iter().enumerate() {
         if best.is_some() && stop_asked() {
             break;
         }
+        tried = k + 1;
         progress.candidate = k + 1;
         let config = campaign.config_for(seed);
         sim.set_config(config);
@@ -419,6 +433,10 @@ pub fn shortest_counterexample_watched<I: Implementation>(
                 shrunk,
             });
         }
+    }
+    // A stop leaves the later candidates unshrunk: they were not chosen from.
+    if let Some(b) = best.as_mut() {
+        b.candidates = tried;
     }
     best.ok_or_else(|| NotReproduced {
         seed: first.seed,

@@ -173,7 +173,7 @@ impl ExploreArgs {
             symmetry: !self.no_symmetry,
             por: !self.no_por && !self.shortest,
             collect_dead: !self.no_por,
-            time_limit: super::time_limit(self.time_limit)?,
+            time_limit: super::time_limit("--time-limit", self.time_limit)?,
         };
         options.validate()?;
         Ok((config, options))

@@ -25,6 +25,7 @@ use crate::protocol::Builtin;
 use crate::render::{explain_in_context, Format, Trace};
 use crate::roles::Implementation;
 use crate::shrink::{shortest_counterexample_watched, ShrinkProgress};
+use std::ops::ControlFlow;
 
 #[derive(Args, Debug)]
 #[command(after_help = "Examples:\n  \
@@ -67,6 +68,10 @@ pub struct FuzzArgs {
     /// Report the first violation as found, without shrinking it
     #[arg(long)]
     pub no_shrink: bool,
+    /// Stop shrinking after this many seconds and keep the shortest counterexample found
+    /// by then (--time-limit bounds the campaign only) [default: no limit]
+    #[arg(long, value_name = "SECONDS", allow_negative_numbers = true)]
+    pub shrink_time_limit: Option<f64>,
     /// Directory for the shrunk counterexample file
     #[arg(long, value_name = "DIR", default_value = "counterexamples")]
     pub out_dir: PathBuf,
@@ -127,6 +132,9 @@ struct Evidence {
     invariant: Invariant,
     /// Ctrl-C came while shrinking: the counterexample is the shortest found by then.
     shrink_interrupted: bool,
+    /// `--shrink-time-limit` stopped the shrinking: the counterexample is the shortest
+    /// found by then.
+    shrink_timed_out: bool,
     /// The first violation's explanation with what the wire adds (an acceptor process's
     /// reply line); `None` for in-process roles, which have no wire.
     first_explanation: Option<String>,
@@ -162,7 +170,9 @@ fn evidence<I: Implementation>(
     found: &Found,
     args: &FuzzArgs,
     shown: Shown,
+    shrink_time_limit: Option<Duration>,
 ) -> Evidence {
+    let timed_out = std::cell::Cell::new(false);
     let mut sim = Simulator::with(imp.clone(), found.config);
     let mut events = Vec::new();
     let outcome = sim.run_seed(found.seed, Some(&mut events));
@@ -185,8 +195,19 @@ fn evidence<I: Implementation>(
         // Minutes with processes: said as the campaign's progress is (on a terminal, a
         // line redrawn; in a log, a line every --log-every seconds).
         let status = StatusLine::new("shrink", shown);
+        // The clock only decides when to stop shrinking, as --time-limit decides when to
+        // stop the campaign; the file written replays by its events either way.
+        #[allow(clippy::disallowed_methods)] // a time limit, as the campaign's is
+        let start = std::time::Instant::now();
         let best = shortest_counterexample_watched(imp, campaign, found, more, &|p| {
-            status.show(|_| shrink_status(p))
+            status.show(|_| shrink_status(p));
+            match shrink_time_limit {
+                Some(limit) if start.elapsed() >= limit => {
+                    timed_out.set(true);
+                    ControlFlow::Break(())
+                }
+                _ => ControlFlow::Continue(()),
+            }
         });
         status.clear();
         match best {
@@ -250,6 +271,7 @@ fn evidence<I: Implementation>(
         seed,
         candidates,
         shrink_interrupted: false,
+        shrink_timed_out: timed_out.get(),
         first_explanation,
         events_before: before,
         shrunk_from,
@@ -333,7 +355,11 @@ pub fn run(args: FuzzArgs) -> ExitCode {
         Ok(c) => c,
         Err(e) => return usage_error(&e),
     };
-    let time_limit = match super::time_limit(args.time_limit) {
+    let time_limit = match super::time_limit("--time-limit", args.time_limit) {
+        Ok(t) => t,
+        Err(e) => return usage_error(&e),
+    };
+    let shrink_time_limit = match super::time_limit("--shrink-time-limit", args.shrink_time_limit) {
         Ok(t) => t,
         Err(e) => return usage_error(&e),
     };
@@ -465,14 +491,22 @@ pub fn run(args: FuzzArgs) -> ExitCode {
     // Shrinking with processes starts fresh ones per candidate, which takes a while.
     if report.first.is_some() && harness.is_some() && !args.no_shrink && !args.quiet {
         crate::warn!(
-            "shrinking the first violation on fresh acceptor processes (Ctrl-C stops it and \
-             keeps the shortest list found)"
+            "shrinking the first violation on fresh acceptor processes (Ctrl-C or \
+             --shrink-time-limit stops it and keeps the shortest list found)"
         );
     }
     let before_shrink = crate::interrupt::count();
     let mut evidence = report.first.map(|f| match &harness {
-        Some(h) => evidence(h, Some(h), &campaign, &f, &args, shown),
-        None => evidence(&Builtin, None, &campaign, &f, &args, shown),
+        Some(h) => evidence(h, Some(h), &campaign, &f, &args, shown, shrink_time_limit),
+        None => evidence(
+            &Builtin,
+            None,
+            &campaign,
+            &f,
+            &args,
+            shown,
+            shrink_time_limit,
+        ),
     });
     // A Ctrl-C while shrinking cuts it short; the shortest list by then is still written.
     let interrupted = crate::interrupt::requested();
@@ -771,6 +805,10 @@ fn print_text(
                 crate::say!(
                     "  interrupted by Ctrl-C while shrinking: the counterexample is the shortest found by then"
                 );
+            } else if ev.shrink_timed_out {
+                crate::say!(
+                    "  shrinking stopped at --shrink-time-limit: the counterexample is the shortest found by then"
+                );
             }
             if ev.invariant != found.violation.invariant {
                 crate::say!(
@@ -948,6 +986,7 @@ fn summary_json(
             "shrunk_from_events": ev.shrunk_from,
             "shrink_candidates": ev.candidates,
             "shrink_interrupted": ev.shrink_interrupted,
+            "shrink_timed_out": ev.shrink_timed_out,
             "counterexample": ev.file.as_ref().map(|p| p.display().to_string()),
             "diagram": ev.diagram.as_ref().and_then(|d| d.as_ref().ok()).map(|p| p.display().to_string()),
         }),

@@ -703,13 +703,16 @@ pub fn mib(bytes: u64) -> f64 {
     bytes as f64 / f64::from(1 << 20)
 }
 
-/// `--time-limit`'s seconds as a duration, for `fuzz` and `explore` alike: positive and at
+/// `--time-limit`'s seconds (or another such flag's, named by `flag`) as a duration, for
+/// `fuzz` and `explore` alike: positive and at
 /// most a year, or the error that says so.
-pub fn time_limit(seconds: Option<f64>) -> Result<Option<std::time::Duration>, String> {
+pub fn time_limit(flag: &str, seconds: Option<f64>) -> Result<Option<std::time::Duration>, String> {
     match seconds {
         None => Ok(None),
         Some(t) if t > 0.0 && t <= 31_536_000.0 => Ok(Some(std::time::Duration::from_secs_f64(t))),
-        Some(_) => Err("--time-limit must be a positive number of seconds (at most a year)".into()),
+        Some(_) => Err(format!(
+            "{flag} must be a positive number of seconds (at most a year)"
+        )),
     }
 }
 

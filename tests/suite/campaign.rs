@@ -12,6 +12,7 @@ use paxos_safety::execution::{Coverage, Simulator};
 use paxos_safety::strategy;
 use proptest::prelude::*;
 use proptest::test_runner::{Config as RunnerConfig, FileFailurePersistence, TestRunner};
+use std::ops::ControlFlow;
 
 /// The case count: `PROPTEST_CASES` when set (to scale a campaign up), else `default`.
 fn cases(default: u32) -> u32 {
@@ -177,7 +178,8 @@ fn shrinking_tells_where_it_is_and_the_figures_add_up() {
     let first = campaign.run(&|_, _| {}).first.expect("the bug is caught");
     let told = RefCell::new(Vec::<ShrinkProgress>::new());
     let best = shortest_counterexample_watched(&Builtin, &campaign, &first, 3, &|p| {
-        told.borrow_mut().push(*p)
+        told.borrow_mut().push(*p);
+        ControlFlow::Continue(())
     })
     .expect("it shrinks");
     let told = told.into_inner();
@@ -206,4 +208,68 @@ fn shrinking_tells_where_it_is_and_the_figures_add_up() {
     // Every candidate's first replay is its whole failing execution, longer than the
     // shortest found before it: the shortest so far still does not grow.
     assert_eq!(shrinking.first().unwrap().replays, 1);
+}
+
+/// A watcher that says stop (as `fuzz --shrink-time-limit` does when its time is up) ends
+/// the scan and the shrinks where they stand, and the shortest list by then is returned:
+/// told at once, the first failing execution, replayed whole; told after ten replays, a
+/// list no longer than it, from no more replays than that.
+#[test]
+fn a_watcher_that_says_stop_ends_the_shrink_with_what_it_has() {
+    use paxos_safety::bug::Bug;
+    use paxos_safety::protocol::Builtin;
+    use paxos_safety::shrink::shortest_counterexample_watched;
+    use std::cell::Cell;
+    let campaign = Campaign {
+        config: Config {
+            bug: Some(Bug::AcceptBelowPromise),
+            ..Config::default()
+        },
+        seed: 2,
+        runs: Some(2_000),
+        time_limit: None,
+        jobs: 1,
+        shard: (1, 1),
+        stop_on_violation: false,
+        shape: ShapeSwarm::FIXED,
+    };
+    let first = campaign.run(&|_, _| {}).first.expect("the bug is caught");
+    let whole = shortest_counterexample_watched(&Builtin, &campaign, &first, 3, &|_| {
+        ControlFlow::Continue(())
+    })
+    .expect("it shrinks");
+    let at_once =
+        shortest_counterexample_watched(
+            &Builtin,
+            &campaign,
+            &first,
+            3,
+            &|_| ControlFlow::Break(()),
+        )
+        .expect("the first violation still replays");
+    assert_eq!(at_once.seed, first.seed);
+    assert_eq!(
+        at_once.candidates, 1,
+        "only the first failing execution shrunk"
+    );
+    assert_eq!(at_once.shrunk.replays, 1);
+    assert_eq!(at_once.shrunk.events.len(), at_once.events_before);
+    let last = Cell::new(0);
+    let after_ten = shortest_counterexample_watched(&Builtin, &campaign, &first, 3, &|p| {
+        last.set(p.replays);
+        if p.replays >= 10 {
+            ControlFlow::Break(())
+        } else {
+            ControlFlow::Continue(())
+        }
+    })
+    .expect("it shrinks");
+    assert_eq!(last.get(), 10, "not one replay after the stop");
+    assert!(after_ten.shrunk.events.len() < after_ten.events_before);
+    assert!(
+        whole.shrunk.events.len() < after_ten.shrunk.events.len(),
+        "ten replays are not the whole shrink: {} against {}",
+        whole.shrunk.events.len(),
+        after_ten.shrunk.events.len()
+    );
 }

@@ -96,6 +96,7 @@ fn a_buggy_campaign_exits_1_with_a_shrunk_counterexample_that_replays() {
     );
     let after = fv["events_after_shrink"].as_u64().unwrap();
     assert!(after <= 16 && after <= fv["events_before_shrink"].as_u64().unwrap());
+    assert_eq!(fv["shrink_timed_out"], false);
     let file = fv["counterexample"].as_str().unwrap();
     let cx = paxos_safety::counterexample::Counterexample::load(file.as_ref()).unwrap();
     assert_eq!(cx.events.len() as u64, after);
@@ -116,6 +117,75 @@ fn a_buggy_campaign_exits_1_with_a_shrunk_counterexample_that_replays() {
     assert_eq!(r.status.code(), Some(1), "{}", stdout(&r));
     assert!(stdout(&r).contains("immutability"));
     std::fs::remove_dir_all(dir).ok();
+}
+
+/// `--shrink-time-limit` bounds the shrinking, which `--time-limit` does not: once its
+/// time is up the shortest list by then is written (here, with a limit that is up at the
+/// first look, the first violation replayed whole), it replays, and both outputs say so.
+#[test]
+fn a_shrink_time_limit_keeps_what_was_shrunk_by_then() {
+    let dir =
+        std::env::temp_dir().join(format!("paxos-safety-shrink-limit-{}", std::process::id()));
+    let args = |json: bool| {
+        let mut a = vec![
+            "fuzz",
+            "--bug",
+            "accept-below-promise",
+            "--runs",
+            "2000",
+            "--seed",
+            "2",
+            "--shrink-time-limit",
+            "0.000001",
+            "--out-dir",
+            dir.to_str().unwrap(),
+        ];
+        if json {
+            a.push("--json");
+        }
+        a
+    };
+    let o = run(&args(true));
+    assert_eq!(o.status.code(), Some(1));
+    let fv = &last_json(&o)["first_violation"];
+    assert_eq!(fv["shrink_timed_out"], true, "{fv}");
+    assert_eq!(fv["shrink_candidates"], 1, "{fv}");
+    assert_eq!(
+        fv["events_after_shrink"], fv["events_before_shrink"],
+        "{fv}"
+    );
+    let r = run(&["replay", fv["counterexample"].as_str().unwrap()]);
+    assert_eq!(r.status.code(), Some(1), "{}", stdout(&r));
+    let text = run(&args(false));
+    assert!(
+        stdout(&text).contains(
+            "shrinking stopped at --shrink-time-limit: the counterexample is the shortest found by then"
+        ),
+        "{}",
+        stdout(&text)
+    );
+    let whole = run(&[
+        "fuzz",
+        "--bug",
+        "accept-below-promise",
+        "--runs",
+        "2000",
+        "--seed",
+        "2",
+        "--json",
+        "--out-dir",
+        dir.to_str().unwrap(),
+    ]);
+    let whole = &last_json(&whole)["first_violation"];
+    assert!(
+        whole["events_after_shrink"].as_u64() < fv["events_after_shrink"].as_u64(),
+        "{whole}"
+    );
+    let bad = run(&["fuzz", "--shrink-time-limit", "-1"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr)
+        .contains("--shrink-time-limit must be a positive number of seconds"));
+    std::fs::remove_dir_all(&dir).ok();
 }
 
 /// Runs `command` with `sh -c`, in `cwd` and with `path` as the PATH when given.
