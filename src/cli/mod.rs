@@ -315,22 +315,32 @@ pub fn load_config(path: Option<&PathBuf>) -> Result<(Config, ConfigForm), Strin
                 .map(|c| (c, ConfigForm::Toml))
                 .map_err(|e| bad(e.to_string()))
         } else {
-            serde_json::from_str(&text)
+            config_from_json(&text)
                 .map(|c| (c, ConfigForm::Json))
-                .map_err(|e| bad(e.to_string()))
+                .map_err(bad)
         };
     }
-    if ext.as_deref() == Some("toml") {
+    let (v, form) = if ext.as_deref() == Some("toml") {
         let v: serde_json::Value = toml::from_str(&text).map_err(|e| bad(e.to_string()))?;
-        serde_json::from_value(strip(v))
-            .map(|c| (c, ConfigForm::Toml))
-            .map_err(|e| bad(e.to_string()))
+        (v, ConfigForm::Toml)
     } else {
         let v: serde_json::Value = serde_json::from_str(&text).map_err(|e| bad(e.to_string()))?;
-        serde_json::from_value(strip(v))
-            .map(|c| (c, ConfigForm::Json))
-            .map_err(|e| bad(e.to_string()))
-    }
+        (v, ConfigForm::Json)
+    };
+    // Through a Value the parsers' positions are gone: the key's path says where instead.
+    serde_path_to_error::deserialize(strip(v))
+        .map(|c| (c, form))
+        .map_err(|e| bad(e.to_string()))
+}
+
+/// A configuration from JSON text, an error naming the key of a bad value
+/// (`faults.max_crashes: invalid value: integer `-1`, expected u16 at line 1 column 29`):
+/// serde_json alone gives the position only.
+fn config_from_json(text: &str) -> Result<Config, String> {
+    let mut de = serde_json::Deserializer::from_str(text);
+    let c = serde_path_to_error::deserialize(&mut de).map_err(|e| e.to_string())?;
+    de.end().map_err(|e| e.to_string())?;
+    Ok(c)
 }
 
 /// The user's acceptor process, shared by `fuzz` and `replay`.

@@ -485,6 +485,39 @@ fn a_config_file_is_read_and_flags_override_it() {
     std::fs::remove_file(path).ok();
 }
 
+/// A value of the wrong type names its key, nested keys by their path, with an acceptor
+/// key in the file (which takes another way through the parser) as without.
+#[test]
+fn a_bad_value_in_a_config_file_names_its_key() {
+    let path =
+        std::env::temp_dir().join(format!("paxos-safety-badkey-{}.json", std::process::id()));
+    for (text, said) in [
+        (
+            r#"{"acceptors": "three"}"#,
+            r#"acceptors: invalid type: string "three", expected u16 at line 1 column 21"#,
+        ),
+        (
+            r#"{"faults": {"max_crashes": -1}}"#,
+            "faults.max_crashes: invalid value: integer `-1`, expected u16",
+        ),
+        (
+            r#"{"acceptor_cmd": "python3 a.py", "acceptors": "three"}"#,
+            r#"acceptors: invalid type: string "three", expected u16"#,
+        ),
+        (
+            r#"{"acceptors": 3} x"#,
+            "trailing characters at line 1 column 18",
+        ),
+    ] {
+        std::fs::write(&path, text).unwrap();
+        let o = run(&["fuzz", "--config", path.to_str().unwrap()]);
+        assert_eq!(o.status.code(), Some(2), "{text}");
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(err.contains(said), "{text}: {err}");
+    }
+    std::fs::remove_file(path).ok();
+}
+
 #[test]
 fn a_toml_config_is_printed_back_as_toml() {
     let path =

@@ -320,6 +320,19 @@ fn bad_files_exit_2_with_a_clear_message() {
         &["not-json.json", "not a counterexample file"],
     );
 
+    // A value edited by hand to the wrong type: the error names its key and line.
+    let bad_value = write(
+        "bad-value.json",
+        &good.replacen("\"acceptors\": 3", "\"acceptors\": \"three\"", 1),
+    );
+    assert_usage_error(
+        &[&bad_value],
+        &[
+            "not a counterexample file: config.acceptors: invalid type: string \"three\"",
+            "line 4",
+        ],
+    );
+
     let unknown = write(
         "unknown-event.json",
         &good.replacen("\"timeout p1\"", "\"teleport p1\"", 1),
