@@ -29,9 +29,23 @@ impl Ballot {
     /// traces call `p{id+1}`) makes `Ballot::new(round, id + 1)`, shown as `round.id+1`
     /// (`1.2` is round 1 of `p2`). Traces label every ballot this way; roles that number
     /// their ballots otherwise are checked all the same, but read oddly in traces.
+    ///
+    /// # Panics
+    ///
+    /// When `round` is [`Ballot::MAX_ROUND`] or more, or `proposer` is 16 or more: the
+    /// packed number would lose bits and alias another ballot silently. (In your own roles
+    /// such a panic is a `no-panic` finding naming the line that made the ballot.)
     pub fn new(round: u64, proposer: u8) -> Ballot {
+        assert!(
+            round < Ballot::MAX_ROUND && u32::from(proposer) < 1 << PROPOSER_BITS,
+            "Ballot::new({round}, {proposer}): rounds must be below 2^60 and proposer slots \
+             below 16, or the packed ballot would alias another"
+        );
         Ballot((round << PROPOSER_BITS) | u64::from(proposer))
     }
+
+    /// Rounds are below this (2^60): the four low bits of the 64 hold the proposer slot.
+    pub const MAX_ROUND: u64 = 1 << (64 - PROPOSER_BITS);
 
     /// The round of a simulator ballot.
     pub fn round(self) -> u64 {
@@ -191,6 +205,25 @@ mod tests {
         assert_eq!(Ballot::new(5, 3).proposer(), 3);
         assert_eq!(Ballot::new(5, 3).sim_label(), "5.3");
         assert!(None < Some(Ballot(0)));
+        let top = Ballot::new(Ballot::MAX_ROUND - 1, 15);
+        assert_eq!(
+            (top.round(), top.proposer(), top.0),
+            (Ballot::MAX_ROUND - 1, 15, u64::MAX)
+        );
+    }
+
+    /// A round or slot too big for the packed number panics rather than aliasing another
+    /// ballot (round 2^60 of p1 was ballot 0.1).
+    #[test]
+    #[should_panic(expected = "rounds must be below 2^60")]
+    fn a_round_past_the_packing_panics() {
+        let _ = Ballot::new(Ballot::MAX_ROUND, 1);
+    }
+
+    #[test]
+    #[should_panic(expected = "proposer slots below 16")]
+    fn a_slot_past_the_packing_panics() {
+        let _ = Ballot::new(1, 16);
     }
 
     #[test]

@@ -343,7 +343,9 @@ impl Proposer {
 
     /// The ballot the next [`Proposer::start_next`] will use.
     pub fn next_ballot(&self, proto: &Protocol) -> Ballot {
-        let round = self.s.round.max(self.s.round_seen) + 1;
+        // A nack from your own acceptor can claim any promise, up to the last round a
+        // ballot holds: stay a valid ballot there (and be refused again), not a panic.
+        let round = (self.s.round.max(self.s.round_seen) + 1).min(Ballot::MAX_ROUND - 1);
         if proto.has(Bug::BallotCollision) {
             // Bug: the proposer id is left out, so two proposers can pick the same ballot.
             Ballot::new(round, 0)
@@ -767,6 +769,19 @@ mod tests {
             },
         );
         assert_eq!(pr.next_ballot(&p), Ballot::new(8, 2));
+        // A refusal claiming the highest ballot there is: the next ballot is the last round
+        // a ballot holds, not a panic in Ballot::new.
+        pr.on_msg(
+            &p,
+            0,
+            &Msg::Nack {
+                ballot: b,
+                promised: Ballot(u64::MAX),
+            },
+        );
+        assert_eq!(pr.next_ballot(&p), Ballot::new(Ballot::MAX_ROUND - 1, 2));
+        pr.start_next(&p);
+        assert_eq!(pr.next_ballot(&p), Ballot::new(Ballot::MAX_ROUND - 1, 2));
     }
 
     #[test]
