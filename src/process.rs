@@ -697,6 +697,9 @@ pub struct ProcessAcceptor {
     last_reply: Option<String>,
     /// What its replies said it holds: the traces' view.
     seen: AcceptorView,
+    /// Every ballot sent to it in this execution (across restarts), in the order first
+    /// sent: a promise it claims in a refusal must be one of them.
+    ballots_sent: Vec<Ballot>,
 }
 
 impl ProcessAcceptor {
@@ -715,6 +718,7 @@ impl ProcessAcceptor {
             next_msg_id: 1,
             last_reply: None,
             seen: AcceptorView::default(),
+            ballots_sent: Vec::new(),
         }
     }
 
@@ -762,6 +766,9 @@ impl ProcessAcceptor {
             }
             Err(TryRecvError::Empty) => {}
         }
+        if !self.ballots_sent.contains(&msg.ballot()) {
+            self.ballots_sent.push(msg.ballot());
+        }
         let request = json!({"src": "c1", "dest": node_name(id), "body": body});
         let sent = match proc.stdin.as_mut() {
             Some(s) => writeln!(s, "{request}").and_then(|_| s.flush()),
@@ -788,6 +795,31 @@ impl ProcessAcceptor {
         }
         let reply = self.parse_reply(msg, msg_id, &line)?;
         Ok(reply)
+    }
+
+    /// An acceptor sets `highest_promised` only from a request's `proposal_n`, so the one a
+    /// refusal claims was sent to it. One that was not (a number it made up, a field read
+    /// from elsewhere) would send the proposer above a promise nobody made: a finding.
+    fn promise_was_sent(
+        &self,
+        refused: Ballot,
+        promised: Ballot,
+        line: &str,
+    ) -> Result<(), RoleFault> {
+        if self.ballots_sent.contains(&promised) {
+            return Ok(());
+        }
+        let sent: Vec<String> = self.ballots_sent.iter().map(|b| b.0.to_string()).collect();
+        Err(self.fault(
+            format!(
+                "it refused proposal_n {} with highest_promised {}, which it was never sent (it \
+                 was sent proposal_n {}): an acceptor promises only ballots it receives",
+                refused.0,
+                promised.0,
+                sent.join(", ")
+            ),
+            line,
+        ))
     }
 
     fn parse_reply(&mut self, msg: &Msg, msg_id: u64, line: &str) -> Result<Msg, RoleFault> {
@@ -866,6 +898,7 @@ impl ProcessAcceptor {
                                 line,
                             ));
                         }
+                        self.promise_was_sent(ballot, promised, line)?;
                         Ok(Msg::Nack { ballot, promised })
                     }
                     None => Err(self.fault("its paxos_promise has no boolean promised", line)),
@@ -896,6 +929,7 @@ impl ProcessAcceptor {
                                 line,
                             ));
                         }
+                        self.promise_was_sent(ballot, promised, line)?;
                         Ok(Msg::Nack { ballot, promised })
                     }
                     None => Err(self.fault("its paxos_accepted has no boolean accepted", line)),

@@ -9,6 +9,7 @@ findings can be tested.
   stray-late      a debug line 0.1 s after each reply, read as the next request's answer
   refuse-low      refuses every prepare, naming a highest_promised below it
   refuse-accept   promises as the table says, refuses every accept naming its own proposal_n
+  refuse-unsent   refuses every prepare, naming a highest_promised nobody sent (2^64 - 1)
   silent          no reply at all
   exit            exits with status 3 at the first request
 """
@@ -41,6 +42,9 @@ for line in sys.stdin:
         if mode == "refuse-low" and body["type"] == "paxos_prepare":
             reply = {"type": "paxos_promise", "promised": False,
                      "highest_promised": body["proposal_n"] - 1, "in_reply_to": body["msg_id"]}
+        if mode == "refuse-unsent" and body["type"] == "paxos_prepare":
+            reply = {"type": "paxos_promise", "promised": False,
+                     "highest_promised": 2**64 - 1, "in_reply_to": body["msg_id"]}
         if mode == "refuse-accept" and body["type"] == "paxos_prepare":
             if highest is not None and body["proposal_n"] <= highest:
                 reply = {"type": "paxos_promise", "promised": False,

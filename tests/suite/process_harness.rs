@@ -311,6 +311,13 @@ fn protocol_faults_are_findings_never_hangs() {
         // Refusals that contradict themselves: they would have to be promises or votes.
         ("refuse-low", "with a highest_promised below it"),
         ("refuse-accept", "with a highest_promised not above it"),
+        // A promise it was never asked for: the proposer would go above it (and, at the
+        // largest ballot, could go no higher).
+        (
+            "refuse-unsent",
+            "with highest_promised 18446744073709551615, which it was never sent (it was sent \
+             proposal_n 17): an acceptor promises only ballots it receives",
+        ),
         ("silent", "reply timeout"),
         ("exit", "exited"),
     ] {
