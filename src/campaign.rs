@@ -284,11 +284,22 @@ impl Campaign {
     }
 
     /// Runs the campaign against `imp`: each worker thread drives its own clone.
+    ///
+    /// # Panics
+    ///
+    /// When [`Campaign::config`] is one [`crate::config::Config::validate`] refuses, with
+    /// its message.
     pub fn run_with<I: Implementation>(
         &self,
         imp: &I,
         progress: &(dyn Fn(u64, u64) + Sync),
     ) -> Report {
+        // Here, on the caller's thread, rather than as "a scoped thread panicked" below.
+        if let Err(e) = self.config.validate() {
+            panic!(
+                "invalid paxos_safety::config::Config in the Campaign (see Config::validate): {e}"
+            );
+        }
         // The clock only decides when --time-limit stops handing out chunks, and elapsed_s;
         // never what an execution does.
         #[allow(clippy::disallowed_methods)]

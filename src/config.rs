@@ -13,10 +13,18 @@ pub const MAX_ACCEPTORS: u16 = 15;
 pub const MAX_PROPOSERS: u8 = 8;
 
 /// A simulated cluster and the faults it runs under.
+///
+/// [`Config::validate`] says what is allowed; a [`crate::execution::Simulator`] or a
+/// [`crate::campaign::Campaign`] given a configuration it refuses panics with its message.
+/// Quorums are not refused when they do not intersect (the bug zoo's `small-quorum` is
+/// that): with `q1 + q2 <= acceptors` ([`Config::quorums_intersect`] is false) two values
+/// can be chosen by correct roles, and a campaign says so.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Config {
+    /// Acceptors, 1..=[`MAX_ACCEPTORS`].
     pub acceptors: u16,
+    /// Proposers, 1..=[`MAX_PROPOSERS`].
     pub proposers: u8,
     /// Phase-1 quorum; a majority when absent.
     pub q1: Option<u16>,

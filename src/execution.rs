@@ -332,9 +332,24 @@ impl Simulator {
     }
 }
 
+/// Panics with [`Config::validate`]'s message on a configuration it refuses: a user of the
+/// library who builds a `Config` by hand otherwise met "attempt to shift left with
+/// overflow" deep in the world, or a campaign that ran a cluster it cannot represent.
+fn valid(config: &Config) {
+    if let Err(e) = config.validate() {
+        panic!("invalid paxos_safety::config::Config (see Config::validate): {e}");
+    }
+}
+
 impl<I: Implementation> Simulator<I> {
     /// A simulator of `imp` for `config`, which must be valid ([`Config::validate`]).
+    ///
+    /// # Panics
+    ///
+    /// When `config` is one [`Config::validate`] refuses (20 acceptors, say), with its
+    /// message: the world's sets and counters are sized by those limits.
     pub fn with(imp: I, config: Config) -> Simulator<I> {
+        valid(&config);
         let proto = config.protocol();
         // Every execution starts by resetting the world with fresh roles.
         let world = World::unpopulated(&proto, config.proposers);
@@ -369,6 +384,7 @@ impl<I: Implementation> Simulator<I> {
     /// simulator across shapes. Every execution rebuilds the world and the checker from the
     /// configuration anyway, so nothing of the old shape survives.
     pub fn set_config(&mut self, config: Config) {
+        valid(&config);
         self.config = config;
         self.proto = config.protocol();
     }

@@ -210,6 +210,41 @@ fn shrinking_tells_where_it_is_and_the_figures_add_up() {
     assert_eq!(shrinking.first().unwrap().replays, 1);
 }
 
+/// A configuration the library cannot run (more acceptors than a world holds) is refused
+/// with `Config::validate`'s message, by the simulator and by a campaign before its
+/// threads start, not met as an overflow deep in a step or a campaign that runs anyway.
+#[test]
+#[should_panic(
+    expected = "invalid paxos_safety::config::Config (see Config::validate): --acceptors must be 1..=15, got 20"
+)]
+fn a_simulator_refuses_a_config_it_cannot_run() {
+    let _ = Simulator::new(Config {
+        acceptors: 20,
+        ..Config::default()
+    });
+}
+
+#[test]
+#[should_panic(
+    expected = "in the Campaign (see Config::validate): --proposers must be 1..=8, got 9"
+)]
+fn a_campaign_refuses_a_config_it_cannot_run() {
+    Campaign {
+        config: Config {
+            proposers: 9,
+            ..Config::default()
+        },
+        seed: 1,
+        runs: Some(10),
+        time_limit: None,
+        jobs: 2,
+        shard: (1, 1),
+        stop_on_violation: false,
+        shape: ShapeSwarm::FIXED,
+    }
+    .run(&|_, _| {});
+}
+
 /// A watcher that says stop (as `fuzz --shrink-time-limit` does when its time is up) ends
 /// the scan and the shrinks where they stand, and the shortest list by then is returned:
 /// told at once, the first failing execution, replayed whole; told after ten replays, a
