@@ -25,7 +25,7 @@
 //! name of your own roles ([`Implementation::name`]), which `replay` refuses, since only
 //! your code can replay them ([`Counterexample::replay_with`]).
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
@@ -255,4 +255,48 @@ impl Counterexample {
         }
         std::fs::write(path, self.to_json()).map_err(|e| format!("{}: {e}", path.display()))
     }
+
+    /// Writes the file as `dir/STEM.json`, or, when a file of other content has that name
+    /// (another acceptor command's finding with the same seed, in a grader's shared
+    /// directory), as `dir/STEM-2.json`, `-3`, ...: a finding never overwrites another.
+    /// The same content is the same file, so a rerun writes no copies. The name is taken
+    /// with `create_new`, so two campaigns writing at once cannot take the same one.
+    pub fn save_new(&self, dir: &Path, stem: &str) -> Result<PathBuf, String> {
+        use std::io::Write;
+        if !dir.as_os_str().is_empty() {
+            std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        }
+        let text = self.to_json();
+        for k in 1..=MAX_SAME_STEM {
+            let name = match k {
+                1 => format!("{stem}.json"),
+                _ => format!("{stem}-{k}.json"),
+            };
+            let path = dir.join(name);
+            let err = |e: std::io::Error| format!("{}: {e}", path.display());
+            match std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&path)
+            {
+                Ok(mut f) => {
+                    f.write_all(text.as_bytes()).map_err(err)?;
+                    return Ok(path);
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                    if std::fs::read_to_string(&path).is_ok_and(|old| old == text) {
+                        return Ok(path);
+                    }
+                }
+                Err(e) => return Err(err(e)),
+            }
+        }
+        Err(format!(
+            "{}: {MAX_SAME_STEM} other files are named {stem}[-N].json already",
+            dir.display()
+        ))
+    }
 }
+
+/// Files of one name stem `save_new` tries before giving up.
+const MAX_SAME_STEM: u32 = 1000;

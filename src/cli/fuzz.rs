@@ -239,9 +239,8 @@ fn evidence<I: Implementation>(
         Some(_) => "acceptor".to_string(),
         None => super::cause_name(config),
     };
-    let path = args.out_dir.join(format!("{cause}-seed-{seed}.json"));
-    let (file, file_error) = match cx.save(&path) {
-        Ok(()) => (Some(path), None),
+    let (file, file_error) = match cx.save_new(&args.out_dir, &format!("{cause}-seed-{seed}")) {
+        Ok(path) => (Some(path), None),
         Err(e) => (None, Some(e)),
     };
     let diagram = args.diagram.as_ref().map(|path| {

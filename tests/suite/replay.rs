@@ -22,6 +22,7 @@ use std::process::{Command, Output};
 
 use paxos_safety::bug::Bug;
 use paxos_safety::config::Config;
+use paxos_safety::counterexample::Counterexample;
 use paxos_safety::execution::Simulator;
 use paxos_safety::render::{Format, Trace};
 
@@ -865,4 +866,29 @@ fn the_readme_diagram_is_the_golden_one() {
         .0;
     let golden = std::fs::read_to_string(golden_path("zoo-no-adopt.mmd")).unwrap();
     assert_eq!(block, golden);
+}
+
+/// Two findings with one name (another acceptor command's, same seed, in a grader's shared
+/// --out-dir) are both kept: the second gets `-2`. The same finding again is the same file.
+#[test]
+fn a_finding_never_overwrites_another_of_the_same_name() {
+    let dir = scratch("same-stem");
+    let load = |name: &str| {
+        Counterexample::load(&Path::new(ROOT).join("tests/counterexamples").join(name)).unwrap()
+    };
+    let (a, b) = (load("no-adopt.json"), load("adopt-lowest.json"));
+    let first = a.save_new(&dir, "acceptor-seed-7").unwrap();
+    let second = b.save_new(&dir, "acceptor-seed-7").unwrap();
+    assert_eq!(first, dir.join("acceptor-seed-7.json"));
+    assert_eq!(second, dir.join("acceptor-seed-7-2.json"));
+    assert_eq!(
+        a.save_new(&dir, "acceptor-seed-7").unwrap(),
+        first,
+        "a rerun writes no copy"
+    );
+    assert_eq!(b.save_new(&dir, "acceptor-seed-7").unwrap(), second);
+    assert_eq!(Counterexample::load(&first).unwrap().events, a.events);
+    assert_eq!(Counterexample::load(&second).unwrap().events, b.events);
+    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 2);
+    std::fs::remove_dir_all(&dir).ok();
 }
