@@ -12,7 +12,8 @@ use serde_json::{json, Value as Json};
 use super::status::{Log, Shown, StatusLine};
 use super::{
     build_live_config, config_acceptor, shape_swarm, usage_error, AcceptorArgs, ClusterArgs,
-    ConfigForm, FaultArgs, LivenessArgs, EXIT_SAFE, EXIT_VACUOUS, EXIT_VIOLATION,
+    ConfigForm, Failure, FaultArgs, LivenessArgs, EXIT_ACCEPTOR_STARTUP, EXIT_SAFE, EXIT_VACUOUS,
+    EXIT_VIOLATION,
 };
 use crate::campaign::{parse_shard, Campaign, Found, Report, Settling};
 use crate::checker::Invariant;
@@ -40,7 +41,7 @@ use std::ops::ControlFlow;
     the violation found (the shortest list by then is written); one more exits at once.\n\
     Exit status: 0 no violation, 1 a violation, 2 bad usage, 3 vacuous: no violation, but no\n\
     execution chose a value or no proposer ever learned one (--allow-vacuous: a warning, 0),\n\
-    130 stopped by Ctrl-C with nothing found.")]
+    4 the --acceptor-cmd failed the start-up check, 130 stopped by Ctrl-C with nothing found.")]
 pub struct FuzzArgs {
     /// Executions in the campaign [default: 10000, or unbounded with --time-limit]
     #[arg(long, value_name = "N")]
@@ -380,12 +381,21 @@ pub fn run(args: FuzzArgs) -> ExitCode {
         Some(j) => j,
         None => std::thread::available_parallelism().map_or(1, |n| n.get()),
     };
-    let harness = match config_acceptor(args.config.as_ref()).and_then(|file| {
-        args.acceptor
-            .harness_with(file.cmd, file.crash, file.reply_timeout_ms)
-    }) {
+    let harness = match config_acceptor(args.config.as_ref())
+        .map_err(Failure::from)
+        .and_then(|file| {
+            args.acceptor
+                .harness_with(file.cmd, file.crash, file.reply_timeout_ms)
+        }) {
         Ok(h) => h,
-        Err(e) => return usage_error(&e),
+        Err(failure) => {
+            // A grader reads the verdict from the JSON: a submission that cannot start is
+            // one, where a bad flag of the grader's own is not.
+            if args.json && failure.status == EXIT_ACCEPTOR_STARTUP {
+                crate::say!("{}", json!({ "acceptor_startup_failure": failure.msg }));
+            }
+            return failure.exit();
+        }
     };
     // An acceptor-side bug changes the built-in acceptor, which the processes replace: it
     // would change nothing, and a campaign that quietly ignores a switched-on bug reads as

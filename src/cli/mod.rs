@@ -31,6 +31,35 @@ pub const EXIT_USAGE: u8 = 2;
 /// reach to prove anything (a chosen value; for `fuzz`, also a proposer that learned one).
 /// `--allow-vacuous` turns it into a warning and exit status 0.
 pub const EXIT_VACUOUS: u8 = 3;
+/// Exit status when the `--acceptor-cmd` fails the start-up check (it does not start,
+/// answer `init`, or promise a fresh acceptor's first prepare): the acceptor's fault, not
+/// the command line's, so a grader tells a broken submission from its own typo.
+pub const EXIT_ACCEPTOR_STARTUP: u8 = 4;
+
+/// An error that ends a command, with its exit status: bad usage unless it says otherwise.
+/// A `String` error converts to a usage error, so `?` works on the many checks that are.
+#[derive(Debug)]
+pub struct Failure {
+    pub status: u8,
+    pub msg: String,
+}
+
+impl From<String> for Failure {
+    fn from(msg: String) -> Failure {
+        Failure {
+            status: EXIT_USAGE,
+            msg,
+        }
+    }
+}
+
+impl Failure {
+    /// Prints the error the way every subcommand does, and returns its exit status.
+    pub fn exit(&self) -> ExitCode {
+        crate::warn!("error: {}", self.msg);
+        ExitCode::from(self.status)
+    }
+}
 
 #[derive(Parser, Debug)]
 #[command(
@@ -393,7 +422,7 @@ impl AcceptorArgs {
 
     /// The process harness, when a command is given here or by the config file (`file`),
     /// checked to start and answer one prepare.
-    pub fn harness(&self, file: Option<String>) -> Result<Option<ProcessAcceptors>, String> {
+    pub fn harness(&self, file: Option<String>) -> Result<Option<ProcessAcceptors>, Failure> {
         self.harness_with(file, None, None)
     }
 
@@ -404,7 +433,7 @@ impl AcceptorArgs {
         file: Option<String>,
         file_crash: Option<CrashMode>,
         file_timeout_ms: Option<u64>,
-    ) -> Result<Option<ProcessAcceptors>, String> {
+    ) -> Result<Option<ProcessAcceptors>, Failure> {
         let from_file = self.acceptor_cmd.is_none();
         let Some(cmd) = self.acceptor_cmd.clone().or(file) else {
             // Settings of a process with no process would be dropped without a word, and
@@ -420,18 +449,18 @@ impl AcceptorArgs {
                 .filter_map(|(given, key)| given.then_some(key)),
             );
             if !set.is_empty() {
-                return Err(format!(
+                return Err(Failure::from(format!(
                     "{} {} acceptor processes, and there are none: give --acceptor-cmd \
                      (or the config key acceptor_cmd) too, or leave {} out",
                     set.join(" and "),
                     if set.len() == 1 { "sets up" } else { "set up" },
                     if set.len() == 1 { "it" } else { "them" }
-                ));
+                )));
             }
             return Ok(None);
         };
         if cmd.trim().is_empty() {
-            return Err("--acceptor-cmd is empty".into());
+            return Err(Failure::from("--acceptor-cmd is empty".to_string()));
         }
         let timeout = match (self.reply_timeout, file_timeout_ms) {
             (Some(secs), _) => secs,
@@ -439,9 +468,9 @@ impl AcceptorArgs {
             (None, None) => DEFAULT_REPLY_TIMEOUT,
         };
         if !reply_timeout_ok(timeout) {
-            return Err(format!(
+            return Err(Failure::from(format!(
                 "--reply-timeout must be a positive number of seconds (at most {MAX_REPLY_TIMEOUT})"
-            ));
+            )));
         }
         let h = ProcessAcceptors::new(
             &cmd,
@@ -452,12 +481,15 @@ impl AcceptorArgs {
         );
         // A file's command runs from here, wherever the file was written: a relative path
         // in it is the likeliest reason it does not start.
-        h.probe().map_err(|e| match from_file {
-            true => format!(
-                "{e}\n  (the command comes from the file and runs from this directory: a \
-                 relative path in it must be relative to here; or give --acceptor-cmd)"
-            ),
-            false => e,
+        h.probe().map_err(|e| Failure {
+            status: EXIT_ACCEPTOR_STARTUP,
+            msg: match from_file {
+                true => format!(
+                    "{e}\n  (the command comes from the file and runs from this directory: a \
+                     relative path in it must be relative to here; or give --acceptor-cmd)"
+                ),
+                false => e,
+            },
         })?;
         Ok(Some(h))
     }

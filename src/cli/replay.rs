@@ -18,7 +18,7 @@ use std::process::ExitCode;
 use clap::{ArgGroup, Args};
 
 use super::{
-    build_live_config, AcceptorArgs, ClusterArgs, FaultArgs, LivenessArgs, EXIT_SAFE,
+    build_live_config, AcceptorArgs, ClusterArgs, Failure, FaultArgs, LivenessArgs, EXIT_SAFE,
     EXIT_VIOLATION,
 };
 use crate::config::Config;
@@ -45,7 +45,8 @@ Examples:
   Pick out the violating step with jq:
     paxos-safety replay no-adopt.json --format json | jq 'select(.violation != null)'
 
-Exit status: 0 every invariant held, 1 an invariant broke, 2 bad usage or a bad file.";
+Exit status: 0 every invariant held, 1 an invariant broke, 2 bad usage or a bad file, 4 the\n\
+--acceptor-cmd failed the start-up check.";
 
 #[derive(Args, Debug)]
 #[command(
@@ -91,11 +92,11 @@ pub struct ReplayArgs {
 pub fn run(args: ReplayArgs) -> ExitCode {
     match replay(&args) {
         Ok(status) => ExitCode::from(status),
-        Err(msg) => super::usage_error(&msg),
+        Err(failure) => failure.exit(),
     }
 }
 
-fn replay(args: &ReplayArgs) -> Result<u8, String> {
+fn replay(args: &ReplayArgs) -> Result<u8, Failure> {
     if args.shrink {
         // The first Ctrl-C stops shrinking where it stands; the list by then is shown.
         crate::interrupt::install();
@@ -104,7 +105,11 @@ fn replay(args: &ReplayArgs) -> Result<u8, String> {
         (Some(path), _) => from_file(path, &args.acceptor, args.shrink)?,
         (None, Some(seed)) => from_seed(seed, args)?,
         // clap requires one of the two; this keeps a direct caller from a panic.
-        (None, None) => return Err("replay needs a counterexample FILE or --seed S".into()),
+        (None, None) => {
+            return Err(Failure::from(
+                "replay needs a counterexample FILE or --seed S".to_string(),
+            ))
+        }
     };
     let rendered = trace.render(args.format);
     match &args.out {
@@ -160,7 +165,7 @@ fn replay(args: &ReplayArgs) -> Result<u8, String> {
     })
 }
 
-fn from_seed(seed: u64, args: &ReplayArgs) -> Result<Trace, String> {
+fn from_seed(seed: u64, args: &ReplayArgs) -> Result<Trace, Failure> {
     if let Err(e) = crate::rng::check_seed("--seed", seed) {
         // Not refused: versions before 0.1 derived 64-bit execution seeds, and those are
         // still the executions they were. But this one cannot go through a JSON reader.
@@ -171,6 +176,7 @@ fn from_seed(seed: u64, args: &ReplayArgs) -> Result<Trace, String> {
         Some(h) => seed_trace(one_or_many(h, args.shrink), config, seed, args.shrink),
         None => seed_trace(Builtin, config, seed, args.shrink),
     }
+    .map_err(Failure::from)
 }
 
 /// Acceptor processes for one execution, or with spares started ahead of need for the
@@ -265,7 +271,7 @@ fn shrunk_trace<I: Implementation>(
     recorder.finish(sim, trace.seed, &rerun)
 }
 
-fn from_file(path: &Path, acceptor: &AcceptorArgs, shrink: bool) -> Result<Trace, String> {
+fn from_file(path: &Path, acceptor: &AcceptorArgs, shrink: bool) -> Result<Trace, Failure> {
     let cx = Counterexample::load(path)?;
     if let Some(name) = &cx.implementation {
         return Err(format!(
@@ -274,7 +280,8 @@ fn from_file(path: &Path, acceptor: &AcceptorArgs, shrink: bool) -> Result<Trace
              are: Counterexample::load(path)?.replay_with(&your_implementation), and \
              Trace::new_with to print it",
             path.display()
-        ));
+        )
+        .into());
     }
     let overrides = acceptor.given();
     match acceptor.harness_with(
@@ -285,6 +292,7 @@ fn from_file(path: &Path, acceptor: &AcceptorArgs, shrink: bool) -> Result<Trace
         Some(h) => file_trace(one_or_many(h, shrink), path, &cx, &overrides, shrink),
         None => file_trace(Builtin, path, &cx, &overrides, shrink),
     }
+    .map_err(Failure::from)
 }
 
 /// `overrides`: the flags that replaced what the file records of its acceptor processes.

@@ -584,7 +584,7 @@ fn fuzz_writes_a_file_that_replay_reruns_on_fresh_processes() {
         .output()
         .unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert_eq!(out.status.code(), Some(4), "{err}");
     assert!(err.contains("the acceptor command does not work"), "{err}");
     assert!(
         err.contains("a relative path in it must be relative to here"),
@@ -683,15 +683,44 @@ fn a_file_found_under_restart_replays_under_restart() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// An acceptor command that fails the start-up check exits 4, not 2: a grader tells a
+/// submission that cannot start from a slip in its own flags (which stays 2), and with
+/// `--json` reads why from the last line.
 #[test]
-fn a_command_that_cannot_start_is_a_usage_error() {
+fn a_command_that_cannot_start_exits_4_and_says_why_in_json() {
     let out = std::process::Command::new(NODE)
         .args(["fuzz", "--runs", "10", "--acceptor-cmd", "exit 7"])
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(out.status.code(), Some(4));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("the acceptor command does not work"), "{err}");
+    let out = std::process::Command::new(NODE)
+        .args(["fuzz", "--runs", "10", "--json", "--acceptor-cmd", "exit 7"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(4));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let j: serde_json::Value = serde_json::from_str(stdout.lines().last().unwrap()).unwrap();
+    let why = j["acceptor_startup_failure"].as_str().unwrap();
+    assert!(
+        why.starts_with("the acceptor command does not work"),
+        "{why}"
+    );
+    // The grader's own slip is still bad usage, with no JSON.
+    let out = std::process::Command::new(NODE)
+        .args([
+            "fuzz",
+            "--json",
+            "--acceptor-cmd",
+            "exit 7",
+            "--acceptor-crash",
+            "restrat",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty());
 }
 
 /// A config file sets up the acceptor processes as the flags do (`reply_timeout` in seconds,
@@ -777,13 +806,13 @@ fn a_config_file_sets_the_acceptor_command_crash_mode_and_reply_timeout() {
 /// An acceptor that refuses the first prepare of its life is refused before a campaign,
 /// and the message quotes its line and names the likeliest cause.
 #[test]
-fn a_command_that_refuses_a_fresh_prepare_is_a_usage_error_quoting_its_line() {
+fn a_command_that_refuses_a_fresh_prepare_fails_the_start_up_check_quoting_its_line() {
     let nack = r#"while read l; do id=$(echo "$l" | sed -n 's/.*"msg_id": *\([0-9]*\).*/\1/p'); case "$l" in *'"init"'*) echo "{\"src\": \"a1\", \"dest\": \"c\", \"body\": {\"type\": \"init_ok\", \"in_reply_to\": $id}}";; *) echo "{\"src\": \"a1\", \"dest\": \"c\", \"body\": {\"type\": \"paxos_promise\", \"in_reply_to\": $id, \"promised\": false, \"highest_promised\": 1000}}";; esac; done"#;
     let out = std::process::Command::new(NODE)
         .args(["fuzz", "--runs", "10", "--acceptor-cmd", nack])
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(out.status.code(), Some(4));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
         err.contains("refused the first prepare of a fresh acceptor (ballot 1.1, proposal_n 17)")
