@@ -72,7 +72,8 @@ pub enum Invariant {
     /// A vote once cast is never forgotten: a later promise never reports "no vote".
     VoteDurable,
     /// An acceptor process answered a request with something other than exactly one
-    /// well-formed reply (garbage, the wrong `in_reply_to`, silence, or it exited). Never
+    /// well-formed reply consistent with what it said before (garbage, the wrong
+    /// `in_reply_to`, silence, an exit, a refusal that contradicts itself). Never
     /// found by [`Checker::observe`]: the harness that drives the process reports it.
     AcceptorProtocol,
     /// After the network heals, a value is chosen and every live proposer learns it within
@@ -150,7 +151,8 @@ impl Invariant {
             Invariant::PromiseReportsVote => "an acceptor's promise must report its latest vote",
             Invariant::VoteDurable => "an acceptor must never forget a vote it cast",
             Invariant::AcceptorProtocol => {
-                "an acceptor must answer every request with exactly one well-formed reply"
+                "an acceptor must answer every request with exactly one well-formed reply, \
+                 consistent with its earlier ones"
             }
             Invariant::Liveness => {
                 "after the network heals, a value must be chosen and learned by every live \
@@ -316,7 +318,7 @@ impl Violation {
                 format!("{who}broke the wire protocol")
             }
             (Invariant::AcceptorProtocol, _) => {
-                format!("{who}gave no single well-formed reply to its request at ballot {b}")
+                format!("{who}gave no single valid reply to its request at ballot {b}")
             }
             // `earlier` carries the highest ballot the proposer had used.
             (Invariant::BallotFresh, Some((ub, _))) => format!(

@@ -706,6 +706,9 @@ pub struct ProcessAcceptor {
     /// Whether a refusal's claimed promise is checked against `ballots_sent`: not in the
     /// start-up probe, which says more about a refusal of its one prepare.
     check_claims: bool,
+    /// Whether its process was restarted in this execution (for the hint of a lowered
+    /// promise: lost state).
+    restarted: bool,
 }
 
 impl ProcessAcceptor {
@@ -726,6 +729,7 @@ impl ProcessAcceptor {
             seen: AcceptorView::default(),
             ballots_sent: Vec::new(),
             check_claims: true,
+            restarted: false,
         }
     }
 
@@ -806,14 +810,37 @@ impl ProcessAcceptor {
 
     /// An acceptor sets `highest_promised` only from a request's `proposal_n`, so the one a
     /// refusal claims was sent to it. One that was not (a number it made up, a field read
-    /// from elsewhere) would send the proposer above a promise nobody made: a finding.
+    /// from elsewhere) would send the proposer above a promise nobody made: a finding. Nor
+    /// does a promise go down: one below what its earlier replies showed (a promise, or a
+    /// vote, which promises its ballot) is a finding too, whether it echoes the request's
+    /// `proposal_n` or lost its state on a restart.
     fn promise_was_sent(
         &self,
         refused: Ballot,
         promised: Ballot,
         line: &str,
     ) -> Result<(), RoleFault> {
-        if !self.check_claims || self.ballots_sent.contains(&promised) {
+        if !self.check_claims {
+            return Ok(());
+        }
+        if let Some(shown) = self.seen.promised.filter(|&shown| promised < shown) {
+            return Err(self.fault(
+                format!(
+                    "it refused proposal_n {} with highest_promised {}, below the promise its \
+                     earlier replies showed ({}{}): a promise never goes down",
+                    refused.0,
+                    promised.0,
+                    shown.0,
+                    if self.restarted {
+                        "; it restarted since: did it keep its promise in PAXOS_DATA_DIR?"
+                    } else {
+                        ""
+                    }
+                ),
+                line,
+            ));
+        }
+        if self.ballots_sent.contains(&promised) {
             return Ok(());
         }
         let sent: Vec<String> = self.ballots_sent.iter().map(|b| b.0.to_string()).collect();
@@ -976,6 +1003,7 @@ impl AcceptorRole for ProcessAcceptor {
             p.finish_init(self.id, self.settings.reply_timeout)?;
             self.proc = Some(p);
             self.next_msg_id = 1;
+            self.restarted = true;
         }
         Ok(())
     }

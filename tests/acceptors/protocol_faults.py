@@ -10,6 +10,8 @@ findings can be tested.
   refuse-low      refuses every prepare, naming a highest_promised below it
   refuse-accept   promises as the table says, refuses every accept naming its own proposal_n
   refuse-unsent   refuses every prepare, naming a highest_promised nobody sent (2^64 - 1)
+  refuse-echo     a correct acceptor, except that a refusal names the request's proposal_n
+                  as its highest_promised (below the promise it made)
   silent          no reply at all
   exit            exits with status 3 at the first request
 """
@@ -45,6 +47,16 @@ for line in sys.stdin:
         if mode == "refuse-unsent" and body["type"] == "paxos_prepare":
             reply = {"type": "paxos_promise", "promised": False,
                      "highest_promised": 2**64 - 1, "in_reply_to": body["msg_id"]}
+        if mode == "refuse-echo":
+            n = body["proposal_n"]
+            if body["type"] == "paxos_prepare" and highest is not None and n <= highest:
+                reply = {"type": "paxos_promise", "promised": False,
+                         "highest_promised": n, "in_reply_to": body["msg_id"]}
+            elif body["type"] == "paxos_accept" and highest is not None and n < highest:
+                reply = {"type": "paxos_accepted", "accepted": False,
+                         "highest_promised": highest, "in_reply_to": body["msg_id"]}
+            else:
+                highest = n
         if mode == "refuse-accept" and body["type"] == "paxos_prepare":
             if highest is not None and body["proposal_n"] <= highest:
                 reply = {"type": "paxos_promise", "promised": False,

@@ -329,15 +329,44 @@ fn protocol_faults_are_findings_never_hangs() {
         // The headline says what kind of thing went wrong, not a value nobody sent.
         let headline = v.to_string();
         assert!(
-            headline.contains("gave no single well-formed reply to its request at ballot")
+            headline.contains("gave no single valid reply to its request at ballot")
                 && !headline.contains(" v0"),
             "{mode}: {headline}"
         );
     }
 }
 
+/// A refusal that names a promise below one the acceptor's replies showed (here, the
+/// refused request's own proposal_n) is a finding, though each such line alone looks fine.
+#[test]
+fn a_refusal_below_a_promise_shown_is_a_finding() {
+    if !python() {
+        return;
+    }
+    let script = format!("{}/tests/acceptors/protocol_faults.py", root());
+    let h = ProcessAcceptors::new(
+        &format!("python3 {script} refuse-echo"),
+        CrashMode::Pause,
+        Duration::from_secs(2),
+    );
+    let mut sim = Simulator::with(h, Config::default());
+    let found = (1..=40).find_map(|seed| {
+        let o = sim.run_seed(seed, None);
+        let detail = sim.detail().unwrap_or_default().to_string();
+        (o.violation
+            .is_some_and(|(_, v)| v.invariant == Invariant::AcceptorProtocol)
+            && detail.contains("below the promise its earlier replies showed"))
+        .then_some(detail)
+    });
+    let detail = found.expect("a refusal below a shown promise within 40 executions");
+    assert!(
+        detail.contains("): a promise never goes down") && !detail.contains("restarted"),
+        "{detail}"
+    );
+}
+
 /// A diagram of a process that broke the wire protocol says how, in the violation's note:
-/// the sentence alone ("gave no single well-formed reply") does not.
+/// the sentence alone ("gave no single valid reply") does not.
 #[test]
 fn a_diagram_of_a_protocol_finding_says_what_the_process_did() {
     if !python() {
@@ -357,7 +386,7 @@ fn a_diagram_of_a_protocol_finding_says_what_the_process_did() {
     let diagram = trace.render(Format::Mermaid);
     assert!(
         diagram.contains("acceptor-protocol violated")
-            && diagram.contains("well-formed reply)#59; a1: no reply to paxos_prepare"),
+            && diagram.contains("earlier ones)#59; a1: no reply to<br/>paxos_prepare"),
         "{diagram}"
     );
 }
