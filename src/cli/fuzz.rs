@@ -824,8 +824,9 @@ fn print_text(
                     "  the shortest counterexample breaks another invariant: {}",
                     ev.explanation
                 );
-            } else if harness.is_some() {
+            } else if harness.is_some() && ev.candidates > 0 {
                 // What the acceptor process wrote, quoted: the finding in its own words.
+                // Unshrunk, the counterexample is the first violation, said above.
                 crate::say!("  the shrunk counterexample: {}", ev.explanation);
             }
             match (&ev.file, &ev.file_error) {

@@ -1483,3 +1483,22 @@ fn ctrl_c_stops_replay_shrink_and_shows_the_list_by_then() {
     assert!(String::from_utf8_lossy(&out.stdout).contains("\n!! "));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// With `--no-shrink` the counterexample is the first violation, already said: the text
+/// does not go on to quote a "shrunk counterexample" that was never shrunk.
+#[test]
+fn an_unshrunk_process_finding_is_not_called_shrunk() {
+    let dir = std::env::temp_dir().join(format!("paxos-no-shrink-{}", std::process::id()));
+    let bad = format!("{NODE} node --bug accept-below-promise");
+    let out = std::process::Command::new(NODE)
+        .args(["fuzz", "--runs", "50", "--seed", "3", "--jobs", "1", "--no-shrink"])
+        .args(["--acceptor-cmd", &bad, "--out-dir"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(text.contains("  not shrunk: "), "{text}");
+    assert!(!text.contains("shrunk counterexample"), "{text}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
