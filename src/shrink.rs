@@ -230,6 +230,10 @@ pub struct Best {
     /// How many failing executions were shrunk to choose from.
     pub candidates: usize,
     pub shrunk: Shrunk,
+    /// Whether the shrunk list, replayed once more, broke the same invariant again. False
+    /// means the implementation does not repeat itself ([`Roles::why`] says what that
+    /// means for the roles that ran): a file of the list may not replay.
+    pub repeats: bool,
 }
 
 /// No failing execution failed again when its seed was rerun, so there is nothing to
@@ -244,11 +248,43 @@ pub struct NotReproduced {
     roles: Roles,
 }
 
+/// What ran, as far as repeating itself goes: your roles, acceptor processes, or the
+/// built-in protocol.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Roles {
+pub enum Roles {
     Yours,
     Processes,
     Builtin,
+}
+
+impl Roles {
+    pub fn of<I: Implementation>(imp: &I) -> Roles {
+        match (imp.acceptor_processes(), imp.name()) {
+            (Some(_), _) => Roles::Processes,
+            (None, Some(_)) => Roles::Yours,
+            (None, None) => Roles::Builtin,
+        }
+    }
+
+    /// Why an execution did not repeat itself, for these roles.
+    pub fn why(self) -> &'static str {
+        match self {
+            Roles::Yours => {
+                "your roles are not deterministic: what they do must depend only on the \
+                 messages they get and their own state, never on a clock, an RNG, a global, \
+                 a HashMap's iteration order or a counter shared across executions (see \
+                 roles::Implementation)"
+            }
+            Roles::Processes => {
+                "the acceptor processes answered otherwise this time: they are not \
+                 deterministic, or a reply timeout fired under load (raise --reply-timeout)"
+            }
+            Roles::Builtin => {
+                "the built-in protocol always repeats itself: this is a bug of \
+                 paxos-safety, please report it with the command line"
+            }
+        }
+    }
 }
 
 impl std::fmt::Display for NotReproduced {
@@ -259,21 +295,7 @@ impl std::fmt::Display for NotReproduced {
              its seed was rerun, so there is nothing to shrink or replay; ",
             self.seed, self.step
         )?;
-        f.write_str(match self.roles {
-            Roles::Yours => {
-                "your roles are not deterministic: what they do must depend only on the \
-                 messages they get and their own state, never on a clock, an RNG, a global \
-                 or a counter shared across executions (see roles::Implementation)"
-            }
-            Roles::Processes => {
-                "the acceptor processes answered otherwise this time: they are not \
-                 deterministic, or a reply timeout fired under load (raise --reply-timeout)"
-            }
-            Roles::Builtin => {
-                "the built-in protocol always repeats itself: this is a bug of \
-                 paxos-safety, please report it with the command line"
-            }
-        })
+        f.write_str(self.roles.why())
     }
 }
 
@@ -388,6 +410,8 @@ pub fn shortest_counterexample_watched<I: Implementation>(
     let candidates = seeds.len();
     progress.candidates = candidates;
     let mut tried = 0;
+    // The configuration the best list replays under: its own, stabilisation pinned.
+    let mut best_config = None;
     for (k, seed) in seeds.into_iter().enumerate() {
         if best.is_some() && stop_asked() {
             break;
@@ -431,20 +455,26 @@ pub fn shortest_counterexample_watched<I: Implementation>(
                 events_before: events.len(),
                 candidates,
                 shrunk,
+                repeats: true,
             });
+            best_config = Some(pinned);
         }
     }
     // A stop leaves the later candidates unshrunk: they were not chosen from.
     if let Some(b) = best.as_mut() {
         b.candidates = tried;
     }
+    // Once more, as a file of it will be replayed: roles that do not repeat themselves
+    // can shrink to a list that failed only once.
+    if let Some((b, config)) = best.as_mut().zip(best_config) {
+        sim.set_config(config);
+        let again = sim.run_events(&b.shrunk.events, b.shrunk.outcome.profile, false, None);
+        let broke = b.shrunk.outcome.violation.map(|(_, v)| v.invariant);
+        b.repeats = again.violation.map(|(_, v)| v.invariant) == broke;
+    }
     best.ok_or_else(|| NotReproduced {
         seed: first.seed,
         step: first.step,
-        roles: match (imp.acceptor_processes(), imp.name()) {
-            (Some(_), _) => Roles::Processes,
-            (None, Some(_)) => Roles::Yours,
-            (None, None) => Roles::Builtin,
-        },
+        roles: Roles::of(imp),
     })
 }

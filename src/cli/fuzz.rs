@@ -212,6 +212,23 @@ fn evidence<I: Implementation>(
         });
         status.clear();
         match best {
+            Ok(b) if !b.repeats => {
+                crate::warn!(
+                    "warning: the shrunk counterexample ({} events) did not break {} again when \
+                     replayed once more, so its file may not replay; {}",
+                    b.shrunk.events.len(),
+                    found.violation.invariant,
+                    crate::shrink::Roles::of(imp).why()
+                );
+                (
+                    b.seed,
+                    b.config,
+                    b.shrunk.events,
+                    b.shrunk.outcome,
+                    b.candidates,
+                    b.events_before,
+                )
+            }
             Ok(b) => (
                 b.seed,
                 b.config,

@@ -241,14 +241,21 @@ impl Trace {
         }
         // A seeded execution drew its stabilisation point; the events need it pinned.
         let config = &config.at_stabilisation(outcome.stabilised_at);
+        let roles = crate::shrink::Roles::of(&imp);
         let trace =
             Trace::restep_with(imp, config, &outcome.profile, seed, events, outcome.ending)?;
         if trace.steps.len() != outcome.steps as usize
             || trace.violation != outcome.violation
             || trace.chosen != outcome.chosen
         {
+            // Your roles or processes that do not repeat themselves, most likely; only for
+            // the built-in protocol is it this module's or the simulator's bug.
+            let whose = match roles {
+                crate::shrink::Roles::Builtin => "internal error".to_string(),
+                other => format!("the execution did not repeat itself ({})", other.why()),
+            };
             return Err(format!(
-                "internal error: re-stepping the trace found {} steps, violation {:?} and \
+                "{whose}: re-stepping the trace found {} steps, violation {:?} and \
                  chosen {:?}, but the simulator reported {} steps, violation {:?} and chosen {:?}",
                 trace.steps.len(),
                 trace.violation,

@@ -1491,7 +1491,16 @@ fn an_unshrunk_process_finding_is_not_called_shrunk() {
     let dir = std::env::temp_dir().join(format!("paxos-no-shrink-{}", std::process::id()));
     let bad = format!("{NODE} node --bug accept-below-promise");
     let out = std::process::Command::new(NODE)
-        .args(["fuzz", "--runs", "50", "--seed", "3", "--jobs", "1", "--no-shrink"])
+        .args([
+            "fuzz",
+            "--runs",
+            "50",
+            "--seed",
+            "3",
+            "--jobs",
+            "1",
+            "--no-shrink",
+        ])
         .args(["--acceptor-cmd", &bad, "--out-dir"])
         .arg(&dir)
         .output()

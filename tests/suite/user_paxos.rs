@@ -590,6 +590,105 @@ fn a_violation_that_does_not_happen_again_is_called_not_reproducible() {
     );
 }
 
+/// How many more times a `Fading` acceptor may break its promise: a global, set by the
+/// test, so that its flakes run out part way through a shrink.
+static FLAKES_LEFT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+
+/// An acceptor that promises below its promise while `FLAKES_LEFT` lasts.
+#[derive(Clone)]
+struct Fading;
+
+struct FadingAcceptor(textbook::TextbookAcceptor);
+
+impl paxos_safety::roles::AcceptorRole for FadingAcceptor {
+    fn on_message(
+        &mut self,
+        cluster: &Protocol,
+        msg: &Msg,
+    ) -> Result<Option<Msg>, paxos_safety::roles::RoleFault> {
+        use std::sync::atomic::Ordering::Relaxed;
+        let reply = self.0.on_message(cluster, msg)?;
+        if let (Msg::Prepare { ballot }, Some(Msg::Nack { .. })) = (*msg, reply) {
+            if FLAKES_LEFT
+                .fetch_update(Relaxed, Relaxed, |n| n.checked_sub(1))
+                .is_ok()
+            {
+                let accepted = self.0.view().accepted;
+                return Ok(Some(Msg::Promise { ballot, accepted }));
+            }
+        }
+        Ok(reply)
+    }
+    fn view(&self) -> paxos_safety::roles::AcceptorView {
+        self.0.view()
+    }
+}
+
+impl Implementation for Fading {
+    type Acceptor = FadingAcceptor;
+    type Proposer = TextbookProposer;
+    fn acceptor(&mut self, cluster: &Protocol, id: AcceptorId) -> FadingAcceptor {
+        FadingAcceptor(Textbook::correct().acceptor(cluster, id))
+    }
+    fn proposer(&mut self, cluster: &Protocol, id: u8, value: Value) -> TextbookProposer {
+        Textbook::correct().proposer(cluster, id, value)
+    }
+}
+
+/// Roles whose bug fades part way through the shrink: the rerun of the seed fails, so
+/// shrinking runs, but the list it ends with does not fail when replayed once more. The
+/// result says so (`repeats`), and a trace of it blames the roles, not paxos-safety.
+#[test]
+fn a_shrunk_list_that_does_not_fail_again_is_flagged_and_blamed_on_the_roles() {
+    use std::sync::atomic::Ordering::Relaxed;
+    let c = campaign(Config::default());
+    FLAKES_LEFT.store(1, Relaxed);
+    let report = c.run_with(&Fading, &|_, _| {});
+    let first = report.first.expect("the one flake is caught");
+    assert_eq!(first.violation.invariant, Invariant::PromiseMonotonic);
+    // Enough for the rerun and a few shrinking replays, not for the replay after them.
+    FLAKES_LEFT.store(4, Relaxed);
+    let best = shortest_counterexample_with(&Fading, &c, &first, 0)
+        .expect("the rerun of the seed fails again");
+    assert!(!best.repeats, "the list shrunk to does not fail again");
+    assert_eq!(FLAKES_LEFT.load(Relaxed), 0);
+    let mut sim = Simulator::with(Fading, best.config);
+    let outcome = sim.run_events(
+        &best.shrunk.events,
+        best.shrunk.outcome.profile,
+        false,
+        None,
+    );
+    assert_eq!(outcome.violation, None);
+    let e = Trace::new_with(
+        Fading,
+        &best.config,
+        Some(best.seed),
+        &best.shrunk.outcome,
+        &best.shrunk.events,
+    )
+    .unwrap_err();
+    assert!(
+        e.starts_with("the execution did not repeat itself (your roles are not deterministic")
+            && !e.contains("internal error"),
+        "{e}"
+    );
+    // The built-in roles' best always repeats.
+    let built_in = Campaign {
+        config: Config {
+            bug: Some(paxos_safety::bug::Bug::NoAdopt),
+            ..Config::default()
+        },
+        ..c
+    };
+    let first = built_in.run(&|_, _| {}).first.expect("no-adopt is caught");
+    assert!(
+        paxos_safety::shrink::shortest_counterexample(&built_in, &first, 3)
+            .unwrap()
+            .repeats
+    );
+}
+
 /// An acceptor that panics on the first accept it gets.
 #[derive(Clone)]
 struct PanickyAcceptors;
