@@ -32,7 +32,7 @@
 //! |---|---|
 //! | `promised` | `node`, `ballot`, `previous` (ballot or null) |
 //! | `voted` | `node`, `ballot`, `value`, `previous` (vote or null), `promised` (the promise before the vote, or null), `kept` (the promise after it, or null) |
-//! | `started` | `node`, `ballot`, `collides` (another proposer whose current ballot is the same, or null) |
+//! | `started` | `node`, `ballot`, `collides` (another proposer whose current ballot is the same, or null), `timeout` (true when a timeout started it; false when the proposer started it on a message it got, as your own roles may on a nack) |
 //! | `promise-counted` | `node`, `ballot`, `count`, `quorum`, `from` (the acceptor), `promise` (the ballot the promise was for), `again` (its promise was counted before) |
 //! | `proposed` | `node`, `ballot`, `value`, `adopted` (`{"node", "ballot"}` or null), `reported` (`{"node", "ballot", "value"}` or null: the highest vote the counted promises carried), and `skipped_phase_1: true` only when the proposer sent it from its timer with no phase 1 |
 //! | `vote-counted` | `node`, `ballot`, `count`, `quorum`, `from` (the acceptor), `vote` (the ballot of its vote) |
@@ -192,8 +192,9 @@ fn change_object(change: &Change) -> Json {
             proposer: p,
             ballot: b,
             collides,
+            timeout,
         } => json!({"kind": "started", "node": proposer(p), "ballot": ballot(b),
-                    "collides": collides.map_or(Json::Null, proposer)}),
+                    "collides": collides.map_or(Json::Null, proposer), "timeout": timeout}),
         Change::PromiseCounted {
             proposer: p,
             ballot: b,

@@ -83,12 +83,15 @@ pub enum Change {
         promised: Option<Ballot>,
         kept: Option<Ballot>,
     },
-    /// A proposer timed out and started phase 1 of a fresh ballot (only a timeout does).
-    /// `collides` names another proposer whose current ballot is the same one.
+    /// A proposer started phase 1 of a fresh ballot: on a timeout (the built-in roles
+    /// start ballots only there), or, with `timeout` false, on a message it got (your own
+    /// roles may retry on a nack): the prepare it sent says so. `collides` names another
+    /// proposer whose current ballot is the same one.
     Started {
         proposer: u8,
         ballot: Ballot,
         collides: Option<u8>,
+        timeout: bool,
     },
     /// A proposer counted a promise from `from` toward its phase-1 quorum. `promise` is
     /// the ballot the promise was for (not `ballot` only under a bug), and `again` says
@@ -599,12 +602,23 @@ impl<A: AcceptorRole, P: ProposerRole> Visitor<A, P> for TraceRecorder {
         let mut after = Snapshot::default();
         after.take(&self.proto, world);
         let mut changes = Vec::new();
+        // A delivery takes its message and appends what the node sent at the end: a
+        // prepare among those is a ballot started on that message.
+        let sent = (world.network.len() + 1).saturating_sub(self.before.in_flight);
+        let prepared = match step.event {
+            Event::Deliver(env) if matches!(env.dst, NodeId::Proposer(_)) => world.network
+                [world.network.len() - sent.min(world.network.len())..]
+                .iter()
+                .find(|e| e.src == env.dst && matches!(e.msg, Msg::Prepare { .. }))
+                .map(|e| e.msg.ballot()),
+            _ => None,
+        };
         describe(
             &self.proto,
             self.process,
             step,
-            &self.before,
-            &after,
+            (&self.before, &after),
+            prepared,
             &mut self.reported,
             &mut changes,
         );
@@ -650,8 +664,8 @@ fn describe(
     proto: &Protocol,
     process: Option<CrashMode>,
     step: &execution::Step,
-    before: &Snapshot,
-    after: &Snapshot,
+    (before, after): (&Snapshot, &Snapshot),
+    prepared: Option<Ballot>,
     reported: &mut [Reported],
     out: &mut Vec<Change>,
 ) {
@@ -702,16 +716,11 @@ fn describe(
             // decided did not start phase 1, whatever its view says.
             let prepared = step.proposal.is_none() && step.decided.is_none();
             if let (Some(ballot), true) = (after.proposers[p as usize].ballot, prepared) {
-                let collides = after
-                    .proposers
-                    .iter()
-                    .enumerate()
-                    .find(|&(q, other)| q != p as usize && other.ballot == Some(ballot))
-                    .map(|(q, _)| q as u8);
                 out.push(Change::Started {
                     proposer: p,
                     ballot,
-                    collides,
+                    collides: collision(after, p, ballot),
+                    timeout: true,
                 });
             }
             reported[p as usize] = None;
@@ -749,10 +758,31 @@ fn describe(
                 NodeId::Acceptor(_) => None,
             };
             proposer_changes(proto, before, after, reported, reply, wire, out);
+            // A proposer that started a ballot on this message (a retry on a nack): the
+            // prepare it sent says so, whatever its view shows.
+            if let (NodeId::Proposer(p), Some(ballot)) = (env.dst, prepared) {
+                out.push(Change::Started {
+                    proposer: p,
+                    ballot,
+                    collides: collision(after, p, ballot),
+                    timeout: false,
+                });
+                reported[p as usize] = None;
+            }
         }
         // The network's faults change no node; the event's text says all there is.
         Event::Drop(_) | Event::Duplicate(_) => {}
     }
+}
+
+/// Another proposer whose current ballot is `ballot` too, if one is.
+fn collision(after: &Snapshot, p: u8, ballot: Ballot) -> Option<u8> {
+    after
+        .proposers
+        .iter()
+        .enumerate()
+        .find(|&(q, other)| q != p as usize && other.ballot == Some(ballot))
+        .map(|(q, _)| q as u8)
 }
 
 /// Folds the vote a delivered promise carried into what its proposer has been told, when
@@ -966,10 +996,16 @@ impl Change {
                 proposer,
                 ballot,
                 collides,
+                timeout,
             } => {
                 let mut s = format!(
-                    "{} times out, starts ballot {} and sends prepare",
+                    "{}{} ballot {} and sends prepare",
                     pr(proposer),
+                    if timeout {
+                        " times out, starts"
+                    } else {
+                        " starts"
+                    },
                     ballot.sim_label()
                 );
                 if let Some(q) = collides {

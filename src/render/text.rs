@@ -52,6 +52,9 @@ pub fn render(trace: &Trace) -> String {
         "ballot r.s is round r of proposer ps where the roles make ballots with Ballot::new"
     } else if trace.config.bug == Some(Bug::BallotCollision) {
         "ballot r.0 is round r of any proposer (the bug leaves the proposer out)"
+    } else if trace.processes.is_some() {
+        // The process's own logs and quoted replies speak proposal_n.
+        "ballot r.s is round r of proposer ps, proposal_n 16r+s on the wire (1.1 is 17, 2.1 is 33)"
     } else {
         "ballot r.s is round r of proposer ps"
     };

@@ -701,6 +701,11 @@ fn a_file_found_under_restart_replays_under_restart() {
         text.lines().next().unwrap().contains("(crash mode pause)"),
         "{text}"
     );
+    // The process's logs speak proposal_n: the header says how a trace's ballot maps to it.
+    assert!(
+        text.contains("proposal_n 16r+s on the wire (1.1 is 17, 2.1 is 33)"),
+        "{text}"
+    );
     assert!(
         text.contains("crashes: its process is held, memory and all"),
         "{text}"

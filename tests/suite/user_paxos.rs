@@ -332,6 +332,87 @@ impl Implementation for Hasty {
     }
 }
 
+/// The textbook roles with a proposer that retries at once when refused: a nack for its
+/// ballot starts the next ballot, as its timer would.
+#[derive(Clone)]
+struct Retrying;
+
+struct RetryingProposer(TextbookProposer);
+
+impl ProposerRole for RetryingProposer {
+    fn on_timeout(&mut self, cluster: &Protocol) -> Action {
+        self.0.on_timeout(cluster)
+    }
+    fn on_message(&mut self, cluster: &Protocol, from: AcceptorId, msg: &Msg) -> Option<Action> {
+        let running = self.0.view(cluster).ballot;
+        let action = self.0.on_message(cluster, from, msg);
+        match msg {
+            Msg::Nack { ballot, .. } if action.is_none() && Some(*ballot) == running => {
+                Some(self.0.on_timeout(cluster))
+            }
+            _ => action,
+        }
+    }
+    fn on_crash(&mut self) {
+        self.0.on_crash();
+    }
+    fn view(&self, cluster: &Protocol) -> ProposerView {
+        self.0.view(cluster)
+    }
+}
+
+impl Implementation for Retrying {
+    type Acceptor = textbook::TextbookAcceptor;
+    type Proposer = RetryingProposer;
+    fn acceptor(&mut self, cluster: &Protocol, id: AcceptorId) -> Self::Acceptor {
+        Textbook::correct().acceptor(cluster, id)
+    }
+    fn proposer(&mut self, cluster: &Protocol, id: u8, value: Value) -> RetryingProposer {
+        RetryingProposer(Textbook::correct().proposer(cluster, id, value))
+    }
+}
+
+/// A ballot started on a nack is described by the prepare it sent, on the nack's own
+/// line: "p1 starts ballot 2.1 and sends prepare", not a blank line, and not "times out".
+#[test]
+fn a_ballot_started_on_a_nack_is_told_on_the_nack_s_line() {
+    let config = Config::default();
+    let mut sim = Simulator::with(Retrying, config);
+    let mut seen = 0;
+    for seed in 1..=200 {
+        let mut events = Vec::new();
+        let outcome = sim.run_seed(seed, Some(&mut events));
+        assert_eq!(outcome.violation, None, "retrying on a nack is safe");
+        let trace = Trace::new_with(Retrying, &config, Some(seed), &outcome, &events).unwrap();
+        let text = trace.render(Format::Text);
+        let json = trace.render(Format::Json);
+        for (line, step) in text
+            .lines()
+            .filter(|l| l.trim_start().starts_with(|c: char| c.is_ascii_digit()))
+            .zip(json.lines())
+        {
+            if !line.contains(" nack ") || !line.contains(" starts ballot ") {
+                continue;
+            }
+            seen += 1;
+            assert!(
+                line.contains(" and sends prepare") && !line.contains("times out"),
+                "{line}"
+            );
+            let step: serde_json::Value = serde_json::from_str(step).unwrap();
+            let started: Vec<&serde_json::Value> = step["changes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|c| c["kind"] == "started")
+                .collect();
+            assert_eq!(started.len(), 1, "{step}");
+            assert_eq!(started[0]["timeout"], false, "{step}");
+        }
+    }
+    assert!(seen > 0, "no nack started a ballot in 200 executions");
+}
+
 /// A timeout that proposed is described by what it sent: a proposal, not "sends prepare"
 /// (the proposer's view still says it is preparing). And skipping phase 1 is caught.
 #[test]
