@@ -19,6 +19,8 @@
 //!
 //! - **`ballot-fresh`**: every `Prepare` a proposer sends is above every ballot it sent
 //!   before, its crashes included, and every `Accept` is at the highest of them or above.
+//!   The one exception is a retransmission: phase 1 sent again at the ballot it is running,
+//!   with no crash and no `Accept` since (a timer that resends a lost prepare).
 //!   A proposer that forgets its round when it crashes reuses its ballots; that breaks
 //!   safety (`ballot-uniqueness`, then agreement) only when the reused ballot meets a vote
 //!   it did not meet the first time, a schedule a campaign seldom draws, while the reuse
@@ -106,7 +108,12 @@ impl Progress {
             broken = told.reply(proto, a, &env.msg, world.decided & (1 << p) != 0);
         }
         if let Some(sent) = world.network.get(sent_from) {
-            if let Some(v) = fresh(&mut self.used[p as usize], &sent.msg) {
+            // Phase 1 sent again at the ballot it runs, with no crash and no proposal since
+            // (a crash forgets `told`): a retransmission, which starts nothing new. After a
+            // proposal it is not: a second phase 1 at that ballot could adopt another value.
+            let again = matches!(sent.msg, Msg::Prepare { ballot }
+                if told.ballot == Some(ballot) && told.proposal.is_none());
+            if let Some(v) = fresh(&mut self.used[p as usize], &sent.msg).filter(|_| !again) {
                 broken.get_or_insert(v);
             }
             if let Some(v) = told.sent(&sent.msg) {

@@ -26,7 +26,9 @@ pub struct Limits {
     pub max_drops: u16,
     /// Messages the network may duplicate.
     pub max_duplicates: u16,
-    /// Ballots each proposer may start.
+    /// Ballots each proposer may start: its timeouts, each of which starts one. A ballot
+    /// your own proposer starts on a message (a retry on a nack) is not counted; only
+    /// `max_steps` bounds those.
     pub max_ballots: u16,
     /// Messages in flight at once; a broadcast that would exceed it ends the execution.
     pub max_in_flight: u16,

@@ -165,7 +165,8 @@ pub struct FaultArgs {
     /// Duplicated messages per execution
     #[arg(long, value_name = "N")]
     pub max_duplicates: Option<u16>,
-    /// Ballots each proposer may start
+    /// Ballots each proposer may start (its timeouts; your own proposer's ballots started on
+    /// a message, such as a retry on a nack, are bounded by --max-steps only)
     #[arg(long, value_name = "N")]
     pub max_ballots: Option<u16>,
     /// Messages in flight at once (16..=4096) [default: 256]

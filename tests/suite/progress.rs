@@ -9,6 +9,7 @@ use paxos_safety::campaign::Campaign;
 use paxos_safety::checker::Invariant;
 use paxos_safety::config::{Config, ShapeSwarm};
 use paxos_safety::counterexample::Counterexample;
+use paxos_safety::event::Event;
 use paxos_safety::execution::Ending;
 use paxos_safety::protocol::{Acceptor, Action, Msg, Proposer, Protocol};
 use paxos_safety::roles::{Implementation, ProposerRole, ProposerView};
@@ -26,6 +27,12 @@ enum Deaf {
     /// It does not hear its own past: a crash forgets its round too, so it starts again at
     /// round 1 and reuses its ballots (with another value, should it adopt one).
     OwnBallots,
+    /// Not a flaw: its timer resends the prepare of the ballot it is running while still
+    /// in phase 1 and not refused, and starts a new ballot otherwise.
+    Resends,
+    /// Its timer runs phase 1 again at the ballot it is running after it proposed, which
+    /// could adopt another value at that ballot.
+    ResendsAfterProposing,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -33,6 +40,8 @@ struct Slip(Deaf);
 
 struct SlipProposer {
     inner: Proposer,
+    /// A nack for the ballot it runs came: resending that prepare is doomed.
+    refused: bool,
     deaf: Deaf,
     id: u8,
     value: Value,
@@ -49,6 +58,7 @@ impl Implementation for Slip {
     fn proposer(&mut self, _cluster: &Protocol, id: u8, value: Value) -> SlipProposer {
         SlipProposer {
             inner: Proposer::new(id, value),
+            refused: false,
             deaf: self.0,
             id,
             value,
@@ -58,11 +68,27 @@ impl Implementation for Slip {
 
 impl ProposerRole for SlipProposer {
     fn on_timeout(&mut self, cluster: &Protocol) -> Action {
-        self.inner.start_next(cluster)
+        use paxos_safety::protocol::Phase;
+        let view = self.inner.view(cluster);
+        let again = match self.deaf {
+            Deaf::Resends => view.phase == Phase::Preparing && !self.refused,
+            Deaf::ResendsAfterProposing => view.phase == Phase::Accepting,
+            _ => false,
+        };
+        match view.ballot {
+            Some(ballot) if again => Action::Broadcast(Msg::Prepare { ballot }),
+            _ => {
+                self.refused = false;
+                self.inner.start_next(cluster)
+            }
+        }
     }
 
     fn on_message(&mut self, cluster: &Protocol, from: AcceptorId, msg: &Msg) -> Option<Action> {
         let current = self.inner.view(cluster).ballot;
+        if matches!(*msg, Msg::Nack { ballot, .. } if Some(ballot) == current) {
+            self.refused = true;
+        }
         let withheld = match (self.deaf, *msg) {
             (Deaf::Votes, Msg::Accepted { ballot, .. }) => Some(ballot) == current,
             (Deaf::Refusals, Msg::Nack { ballot, .. }) => Some(ballot) == current,
@@ -76,6 +102,7 @@ impl ProposerRole for SlipProposer {
     }
 
     fn on_crash(&mut self) {
+        self.refused = false;
         if self.deaf == Deaf::OwnBallots {
             self.inner = Proposer::new(self.id, self.value);
         } else {
@@ -152,6 +179,42 @@ fn a_proposer_that_forgets_its_ballots_in_a_crash_breaks_ballot_fresh() {
         Deaf::OwnBallots,
         Invariant::BallotFresh,
         4,
+        "ballot-fresh violated: the proposer sent ballot ",
+        "(a proposer must start each ballot above every ballot it used before, crashes \
+         included)",
+    );
+}
+
+/// A timer that resends the prepare of the ballot it runs, in phase 1, starts nothing new:
+/// not a `ballot-fresh` finding, nor any other, over a campaign in which it resends often.
+#[test]
+fn a_prepare_resent_in_phase_1_is_not_a_reused_ballot() {
+    let report = campaign().run_with(&Slip(Deaf::Resends), &|_, _| {});
+    assert_eq!(report.first.map(|f| f.violation), None);
+    // It did resend: the same ballot's prepare twice from one proposer in one execution.
+    let mut sim = paxos_safety::execution::Simulator::with(Slip(Deaf::Resends), Config::default());
+    let resent = (0..200)
+        .filter(|&seed| {
+            let mut events = Vec::new();
+            sim.run_seed(seed, Some(&mut events));
+            let timeouts_in_phase_1 = events
+                .windows(2)
+                .any(|w| matches!(w, [Event::Timeout(p), Event::Timeout(q)] if p == q));
+            timeouts_in_phase_1
+        })
+        .count();
+    assert!(
+        resent > 0,
+        "no proposer timed out twice in a row in 200 executions"
+    );
+}
+
+#[test]
+fn phase_1_run_again_after_proposing_breaks_ballot_fresh() {
+    caught(
+        Deaf::ResendsAfterProposing,
+        Invariant::BallotFresh,
+        12,
         "ballot-fresh violated: the proposer sent ballot ",
         "(a proposer must start each ballot above every ballot it used before, crashes \
          included)",
