@@ -1441,7 +1441,7 @@ mod tests {
             ("deliver p2->a2 prepare 1.2", None),
             (
                 "deliver p2->a2 prepare 1.2",
-                Some("a2 has promised 1.2 already"),
+                Some("a2 promises 1.2 again, as it had already"),
             ),
             ("deliver a2->p2 promise 1.2", None),
             (
@@ -1458,7 +1458,7 @@ mod tests {
             ("deliver p2->a1 accept 1.2 v2", None),
             (
                 "deliver p2->a1 accept 1.2 v2",
-                Some("a1 has voted (1.2, v2) already"),
+                Some("a1 votes (1.2, v2) again, as it had already"),
             ),
             ("deliver a1->p2 accepted 1.2 v2", None),
             (

@@ -157,12 +157,16 @@ impl NoEffect {
                     promised.sim_label()
                 )
             }
+            // It did reply: the promise or vote went out again, and changed nothing.
             NoEffect::PromisedAlready { ballot } => {
-                format!("{node} has promised {} already", ballot.sim_label())
+                format!(
+                    "{node} promises {} again, as it had already",
+                    ballot.sim_label()
+                )
             }
             NoEffect::VotedAlready { ballot, value } => {
                 format!(
-                    "{node} has voted {} already",
+                    "{node} votes {} again, as it had already",
                     super::vote_label((ballot, value))
                 )
             }
