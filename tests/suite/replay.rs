@@ -890,5 +890,9 @@ fn a_finding_never_overwrites_another_of_the_same_name() {
     assert_eq!(Counterexample::load(&first).unwrap().events, a.events);
     assert_eq!(Counterexample::load(&second).unwrap().events, b.events);
     assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 2);
+    // A name the file system refuses is that error at once, not a search for a free one.
+    let e = a.save_new(&dir, &"x".repeat(300)).unwrap_err();
+    assert!(!e.contains("other files are named"), "{e}");
+    assert!(e.contains(&"x".repeat(300)), "{e}");
     std::fs::remove_dir_all(&dir).ok();
 }
