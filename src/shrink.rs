@@ -81,6 +81,31 @@ pub fn shrink_with<I: Implementation>(
     target: Option<Invariant>,
     max_replays: u64,
 ) -> Option<Shrunk> {
+    shrink_watched(
+        imp,
+        config,
+        profile,
+        events,
+        target,
+        max_replays,
+        &|_, _| ControlFlow::Continue(()),
+    )
+}
+
+/// [`shrink_with`], telling `watch` the replays so far and the shortest failing list's
+/// length after each replay; on `Break` it stops as on a Ctrl-C, with the shortest list
+/// by then (`budget_hit` set). That is how `replay --shrink-time-limit` bounds it.
+pub fn shrink_watched<I: Implementation>(
+    imp: &I,
+    config: &Config,
+    profile: Profile,
+    events: &[Event],
+    target: Option<Invariant>,
+    max_replays: u64,
+    watch: &dyn Fn(u64, Option<usize>) -> ControlFlow<()>,
+) -> Option<Shrunk> {
+    let interrupted = interrupted_from_now();
+    let told_to_stop = std::cell::Cell::new(false);
     shrink_until(
         imp,
         config,
@@ -88,7 +113,14 @@ pub fn shrink_with<I: Implementation>(
         events,
         target,
         max_replays,
-        (&interrupted_from_now(), &|_, _| {}),
+        (
+            &|| interrupted() || told_to_stop.get(),
+            &|replays, shortest| {
+                if watch(replays, shortest).is_break() {
+                    told_to_stop.set(true);
+                }
+            },
+        ),
     )
 }
 

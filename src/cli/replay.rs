@@ -12,8 +12,10 @@
 //! an acceptor process is started, and waited on, for one run only.
 
 use std::io::{ErrorKind, Write as _};
+use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::time::Duration;
 
 use clap::{ArgGroup, Args};
 
@@ -29,7 +31,7 @@ use crate::process::ProcessAcceptors;
 use crate::protocol::Builtin;
 use crate::render::{not_enabled, text, Format, Trace, TraceRecorder};
 use crate::roles::Implementation;
-use crate::shrink::{shrink_with, MAX_REPLAYS};
+use crate::shrink::{shrink_watched, MAX_REPLAYS};
 
 const EXAMPLES: &str = "\
 Examples:
@@ -85,6 +87,16 @@ pub struct ReplayArgs {
     /// keeps the shortest found by then
     #[arg(long, help_heading = "Output")]
     pub shrink: bool,
+    /// Stop shrinking after this many seconds and show the shortest list found by then
+    /// [default: no limit]
+    #[arg(
+        long,
+        value_name = "SECONDS",
+        allow_negative_numbers = true,
+        requires = "shrink",
+        help_heading = "Output"
+    )]
+    pub shrink_time_limit: Option<f64>,
     #[command(flatten)]
     pub acceptor: AcceptorArgs,
 }
@@ -96,14 +108,26 @@ pub fn run(args: ReplayArgs) -> ExitCode {
     }
 }
 
+/// `--shrink`, with `--shrink-time-limit` if given.
+#[derive(Clone, Copy, Debug)]
+struct Shrink {
+    limit: Option<Duration>,
+}
+
 fn replay(args: &ReplayArgs) -> Result<u8, Failure> {
+    let shrink = match args.shrink {
+        true => Some(Shrink {
+            limit: super::time_limit("--shrink-time-limit", args.shrink_time_limit)?,
+        }),
+        false => None,
+    };
     if args.shrink {
         // The first Ctrl-C stops shrinking where it stands; the list by then is shown.
         crate::interrupt::install();
     }
     let trace = match (&args.file, args.seed) {
-        (Some(path), _) => from_file(path, &args.acceptor, args.shrink)?,
-        (None, Some(seed)) => from_seed(seed, args)?,
+        (Some(path), _) => from_file(path, &args.acceptor, shrink)?,
+        (None, Some(seed)) => from_seed(seed, args, shrink)?,
         // clap requires one of the two; this keeps a direct caller from a panic.
         (None, None) => {
             return Err(Failure::from(
@@ -165,7 +189,7 @@ fn replay(args: &ReplayArgs) -> Result<u8, Failure> {
     })
 }
 
-fn from_seed(seed: u64, args: &ReplayArgs) -> Result<Trace, Failure> {
+fn from_seed(seed: u64, args: &ReplayArgs, shrink: Option<Shrink>) -> Result<Trace, Failure> {
     if let Err(e) = crate::rng::check_seed("--seed", seed) {
         // Not refused: versions before 0.1 derived 64-bit execution seeds, and those are
         // still the executions they were. But this one cannot go through a JSON reader.
@@ -173,8 +197,8 @@ fn from_seed(seed: u64, args: &ReplayArgs) -> Result<Trace, Failure> {
     }
     let (config, _) = build_live_config(None, &args.cluster, &args.faults, &args.live)?;
     match args.acceptor.harness(None)? {
-        Some(h) => seed_trace(one_or_many(h, args.shrink), config, seed, args.shrink),
-        None => seed_trace(Builtin, config, seed, args.shrink),
+        Some(h) => seed_trace(one_or_many(h, shrink.is_some()), config, seed, shrink),
+        None => seed_trace(Builtin, config, seed, shrink),
     }
     .map_err(Failure::from)
 }
@@ -193,7 +217,7 @@ fn seed_trace<I: Implementation>(
     imp: I,
     config: Config,
     seed: u64,
-    shrink: bool,
+    shrink: Option<Shrink>,
 ) -> Result<Trace, String> {
     let mut sim = Simulator::with(imp, config);
     let mut recorder = TraceRecorder::new(&sim);
@@ -212,37 +236,49 @@ fn shrunk_trace<I: Implementation>(
     sim: &mut Simulator<I>,
     trace: Trace,
     outcome: &Outcome,
-    shrink: bool,
+    shrink: Option<Shrink>,
 ) -> Result<Trace, String> {
     if outcome.violation.is_some() {
         // A Ctrl-C that ends the process at once still exits 1.
         crate::interrupt::found_violation();
     }
-    if !shrink || outcome.violation.is_none() {
-        if shrink {
+    let Some(Shrink { limit }) = shrink.filter(|_| outcome.violation.is_some()) else {
+        if shrink.is_some() {
             crate::warn!("nothing to shrink: no invariant broke");
         }
         return Ok(trace);
-    }
+    };
     // The drawn stabilisation point is pinned in the trace's config: the events alone do
     // not carry it.
     let events: Vec<Event> = trace.steps.iter().map(|s| s.event).collect();
     let imp = sim.implementation().clone();
-    let Some(s) = shrink_with(
+    // The clock only decides when to stop shrinking; the list shown replays by its events.
+    #[allow(clippy::disallowed_methods)] // a time limit, as fuzz's is
+    let start = std::time::Instant::now();
+    let timed_out = std::cell::Cell::new(false);
+    let Some(s) = shrink_watched(
         &imp,
         &trace.config,
         trace.profile,
         &events,
         None,
         MAX_REPLAYS,
+        &|_, _| match limit {
+            Some(l) if start.elapsed() >= l => {
+                timed_out.set(true);
+                ControlFlow::Break(())
+            }
+            _ => ControlFlow::Continue(()),
+        },
     ) else {
         // It broke an invariant a moment ago; a replay that does not is nondeterminism.
         crate::warn!("not shrunk: the execution did not fail again when replayed");
         return Ok(trace);
     };
-    let cut = match (s.budget_hit, crate::interrupt::requested()) {
-        (true, true) => "; interrupted by Ctrl-C: the shortest found by then",
-        (true, false) => "; the replay budget ran out: the shortest found by then",
+    let cut = match (s.budget_hit, crate::interrupt::requested(), timed_out.get()) {
+        (true, true, _) => "; interrupted by Ctrl-C: the shortest found by then",
+        (true, false, true) => "; stopped at --shrink-time-limit: the shortest found by then",
+        (true, false, false) => "; the replay budget ran out: the shortest found by then",
         _ => "",
     };
     crate::warn!(
@@ -271,7 +307,11 @@ fn shrunk_trace<I: Implementation>(
     recorder.finish(sim, trace.seed, &rerun)
 }
 
-fn from_file(path: &Path, acceptor: &AcceptorArgs, shrink: bool) -> Result<Trace, Failure> {
+fn from_file(
+    path: &Path,
+    acceptor: &AcceptorArgs,
+    shrink: Option<Shrink>,
+) -> Result<Trace, Failure> {
     let cx = Counterexample::load(path)?;
     if let Some(name) = &cx.implementation {
         return Err(format!(
@@ -289,7 +329,13 @@ fn from_file(path: &Path, acceptor: &AcceptorArgs, shrink: bool) -> Result<Trace
         cx.acceptor_crash,
         cx.reply_timeout_ms,
     )? {
-        Some(h) => file_trace(one_or_many(h, shrink), path, &cx, &overrides, shrink),
+        Some(h) => file_trace(
+            one_or_many(h, shrink.is_some()),
+            path,
+            &cx,
+            &overrides,
+            shrink,
+        ),
         None => file_trace(Builtin, path, &cx, &overrides, shrink),
     }
     .map_err(Failure::from)
@@ -301,7 +347,7 @@ fn file_trace<I: Implementation>(
     path: &Path,
     cx: &Counterexample,
     overrides: &[&str],
-    shrink: bool,
+    shrink: Option<Shrink>,
 ) -> Result<Trace, String> {
     let recorded = cx
         .parse_events()

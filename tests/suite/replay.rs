@@ -896,3 +896,23 @@ fn a_finding_never_overwrites_another_of_the_same_name() {
     assert!(e.contains(&"x".repeat(300)), "{e}");
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// `replay --shrink --shrink-time-limit` stops shrinking when its time is up and shows the
+/// shortest list by then, saying why it stopped; without `--shrink` the flag is refused.
+#[test]
+fn a_shrink_time_limit_stops_replay_s_shrink() {
+    let file = "tests/counterexamples/adopt-lowest.json";
+    let (code, out, err) = replay(&[file, "--shrink", "--shrink-time-limit", "0.000001"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("shrunk: 18 -> 18 events (1 replays; stopped at --shrink-time-limit: the shortest found by then)"),
+        "{err}"
+    );
+    assert!(out.contains("\n!! "), "{out}");
+    let (code, _, err) = replay(&[file, "--shrink", "--shrink-time-limit", "60"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(!err.contains("--shrink-time-limit"), "{err}");
+    let (code, _, err) = replay(&[file, "--shrink-time-limit", "1"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("--shrink"), "{err}");
+}
