@@ -283,6 +283,8 @@ pub struct Simulator<I: Implementation = Builtin> {
     /// What the last execution's violation looked like on the wire, when the
     /// implementation speaks one: the acceptor's reply line, or why it could not answer.
     detail: Option<String>,
+    /// The kind of the acceptor fault that ended the last execution, if one did.
+    fault_kind: Option<crate::roles::FaultKind>,
     /// The stabilisation point drawn for the next execution (liveness mode, seeded runs);
     /// other runs take the configuration's, or 0.
     stabilise_next: Option<u32>,
@@ -365,6 +367,7 @@ impl<I: Implementation> Simulator<I> {
             catch_panics,
             attempted: Event::Timeout(0),
             detail: None,
+            fault_kind: None,
             stabilise_next: None,
         }
     }
@@ -404,6 +407,12 @@ impl<I: Implementation> Simulator<I> {
     /// roles, which have no wire.
     pub fn detail(&self) -> Option<&str> {
         self.detail.as_deref()
+    }
+
+    /// The kind of the acceptor fault that ended the last execution (an
+    /// `acceptor-protocol` finding), for scripts: `None` when none did.
+    pub fn fault_kind(&self) -> Option<crate::roles::FaultKind> {
+        self.fault_kind
     }
 
     /// The profile the execution with `seed` runs under: drawn from the seed, with the
@@ -521,6 +530,7 @@ impl<I: Implementation> Simulator<I> {
         reset_checker(&mut self.checker, &proto, self.config.proposers);
         self.progress.reset(self.config.proposers as usize);
         self.detail = None;
+        self.fault_kind = None;
         let mut outcome = Outcome {
             profile,
             steps: 0,
@@ -618,6 +628,7 @@ impl<I: Implementation> Simulator<I> {
                     // The acceptor could not answer: the step happened (the message was
                     // taken), and the execution ends on a protocol finding.
                     self.detail = Some(format!("a{}: {fault}", u32::from(acceptor) + 1));
+                    self.fault_kind = Some(fault.kind());
                     let ballot = match event {
                         Event::Deliver(env) => env.msg.ballot(),
                         _ => Ballot::default(),

@@ -37,7 +37,9 @@ use serde_json::{json, Value as Json};
 
 use crate::ballot::{AcceptorId, Ballot, Value};
 use crate::protocol::{Msg, Proposer, Protocol};
-use crate::roles::{AcceptorProcesses, AcceptorRole, AcceptorView, Implementation, RoleFault};
+use crate::roles::{
+    AcceptorProcesses, AcceptorRole, AcceptorView, FaultKind, Implementation, RoleFault,
+};
 
 /// How long a process may take to start and answer `init` (at least; the reply timeout
 /// when that is longer).
@@ -537,20 +539,23 @@ impl Proc {
     fn read(&mut self, timeout: Duration, what: &str) -> Result<String, RoleFault> {
         match self.lines.recv_timeout(timeout) {
             Ok(Line::Text(t)) => Ok(t),
-            Ok(Line::TooLong) => Err(RoleFault::new(
+            Ok(Line::TooLong) => Err(RoleFault::of(
+                FaultKind::TooLong,
                 format!("its reply to {what} is longer than {MAX_REPLY_BYTES} bytes"),
                 None,
             )),
             Ok(Line::Eof) | Err(RecvTimeoutError::Disconnected) => {
                 let why = self.exit_status();
-                Err(RoleFault::new(
+                Err(RoleFault::of(
+                    FaultKind::Exited,
                     format!("it {why} instead of answering {what}"),
                     None,
                 ))
             }
             // Start-up has its own, longer limit, and a process that never answers init
             // most likely does not know it must.
-            Err(RecvTimeoutError::Timeout) if what == "init" => Err(RoleFault::new(
+            Err(RecvTimeoutError::Timeout) if what == "init" => Err(RoleFault::of(
+                FaultKind::Start,
                 format!(
                     "no reply to init within {:.1} s of starting (the first line it reads is \
                      init, msg_id 0; it must answer init_ok with in_reply_to 0 before any \
@@ -560,7 +565,8 @@ impl Proc {
                 ),
                 None,
             )),
-            Err(RecvTimeoutError::Timeout) => Err(RoleFault::new(
+            Err(RecvTimeoutError::Timeout) => Err(RoleFault::of(
+                FaultKind::NoReply,
                 format!(
                     "no reply to {what} within the reply timeout of {:.1} s",
                     timeout.as_secs_f64()
@@ -572,7 +578,7 @@ impl Proc {
 
     fn finish_init(&mut self, id: AcceptorId, timeout: Duration) -> Result<(), RoleFault> {
         if let Some(e) = &self.spawn_error {
-            return Err(RoleFault::new(e.clone(), None));
+            return Err(RoleFault::of(FaultKind::Start, e.clone(), None));
         }
         if !self.init_pending {
             return Ok(());
@@ -584,7 +590,8 @@ impl Proc {
         let ok = body.get("type").and_then(Json::as_str) == Some("init_ok")
             && body.get("in_reply_to").and_then(Json::as_u64) == Some(0);
         if !ok {
-            return Err(RoleFault::new(
+            return Err(RoleFault::of(
+                FaultKind::Start,
                 format!(
                     "{} answered init with something other than init_ok in reply to 0",
                     node_name(id)
@@ -672,7 +679,8 @@ fn forward_lines(stdout: impl Read, tx: mpsc::Sender<Line>) {
 
 fn parse_body(line: &str) -> Result<serde_json::Map<String, Json>, RoleFault> {
     let v: Json = serde_json::from_str(line).map_err(|e| {
-        RoleFault::new(
+        RoleFault::of(
+            FaultKind::NotJson,
             // Most often a log line: the one place a user's print goes wrong.
             format!("its reply is not JSON ({e}); stdout carries replies only, logs go to stderr"),
             Some(line.to_string()),
@@ -680,7 +688,8 @@ fn parse_body(line: &str) -> Result<serde_json::Map<String, Json>, RoleFault> {
     })?;
     match v.get("body").and_then(Json::as_object) {
         Some(b) => Ok(b.clone()),
-        None => Err(RoleFault::new(
+        None => Err(RoleFault::of(
+            FaultKind::WrongReply,
             "its reply has no body object",
             Some(line.to_string()),
         )),
@@ -733,8 +742,8 @@ impl ProcessAcceptor {
         }
     }
 
-    fn fault(&self, problem: impl std::fmt::Display, line: &str) -> RoleFault {
-        RoleFault::new(problem.to_string(), Some(line.to_string()))
+    fn fault(&self, kind: FaultKind, problem: impl std::fmt::Display, line: &str) -> RoleFault {
+        RoleFault::of(kind, problem.to_string(), Some(line.to_string()))
     }
 
     /// Sends `msg` and turns the one reply line into the message it means.
@@ -755,25 +764,33 @@ impl ProcessAcceptor {
             ),
             _ => unreachable!("only prepares and accepts are sent to acceptors"),
         };
-        let proc = self
-            .proc
-            .as_mut()
-            .ok_or_else(|| RoleFault::new("it was sent a message while killed", None))?;
+        let proc = self.proc.as_mut().ok_or_else(|| {
+            RoleFault::of(FaultKind::Other, "it was sent a message while killed", None)
+        })?;
         proc.finish_init(id, timeout)?;
         // A line waiting now answered nothing we asked: a second reply to the last request.
         match proc.lines.try_recv() {
             Ok(Line::Text(extra)) => {
-                return Err(RoleFault::new(
+                return Err(RoleFault::of(
+                    FaultKind::ExtraLine,
                     "it wrote a second line after its reply to the previous request",
                     Some(extra),
                 ))
             }
             Ok(Line::TooLong) => {
-                return Err(RoleFault::new("it wrote an over-long extra line", None))
+                return Err(RoleFault::of(
+                    FaultKind::TooLong,
+                    "it wrote an over-long extra line",
+                    None,
+                ))
             }
             Ok(Line::Eof) | Err(TryRecvError::Disconnected) => {
                 let why = proc.exit_status();
-                return Err(RoleFault::new(format!("it {why} before {what}"), None));
+                return Err(RoleFault::of(
+                    FaultKind::Exited,
+                    format!("it {why} before {what}"),
+                    None,
+                ));
             }
             Err(TryRecvError::Empty) => {}
         }
@@ -787,7 +804,11 @@ impl ProcessAcceptor {
         };
         if sent.is_err() {
             let why = proc.exit_status();
-            return Err(RoleFault::new(format!("it {why} before {what}"), None));
+            return Err(RoleFault::of(
+                FaultKind::Exited,
+                format!("it {why} before {what}"),
+                None,
+            ));
         }
         let line = proc.read(timeout, what)?;
         // A reply written twice is caught above when its copy is already waiting, but the
@@ -799,6 +820,7 @@ impl ProcessAcceptor {
         self.last_reply = Some(line.clone());
         if repeated {
             return Err(self.fault(
+                FaultKind::ExtraLine,
                 "it wrote a second line for one request (its previous reply again, read as the \
                  answer to the next request)",
                 &line,
@@ -825,6 +847,7 @@ impl ProcessAcceptor {
         }
         if let Some(shown) = self.seen.promised.filter(|&shown| promised < shown) {
             return Err(self.fault(
+                FaultKind::Contradiction,
                 format!(
                     "it refused proposal_n {} with highest_promised {}, below the promise its \
                      earlier replies showed ({}{}): a promise never goes down",
@@ -845,6 +868,7 @@ impl ProcessAcceptor {
         }
         let sent: Vec<String> = self.ballots_sent.iter().map(|b| b.0.to_string()).collect();
         Err(self.fault(
+            FaultKind::Contradiction,
             format!(
                 "it refused proposal_n {} with highest_promised {}, which it was never sent (it \
                  was sent proposal_n {}): an acceptor promises only ballots it receives",
@@ -864,6 +888,7 @@ impl ProcessAcceptor {
             // A stray line after the last reply can arrive just after this request went
             // out; it answers the request before, so name that, not this one.
             return Err(self.fault(
+                FaultKind::ExtraLine,
                 format!(
                     "it wrote a second line for its previous request (in_reply_to {}), read \
                      as the answer to this one",
@@ -874,6 +899,7 @@ impl ProcessAcceptor {
         }
         if in_reply_to != Some(msg_id) {
             return Err(self.fault(
+                FaultKind::WrongReply,
                 format!("its reply is not in_reply_to {msg_id}, the request's msg_id"),
                 line,
             ));
@@ -882,7 +908,13 @@ impl ProcessAcceptor {
             body.get(name)
                 .and_then(Json::as_u64)
                 .map(Ballot)
-                .ok_or_else(|| self.fault(format!("its reply has no integer {name}"), line))
+                .ok_or_else(|| {
+                    self.fault(
+                        FaultKind::WrongReply,
+                        format!("its reply has no integer {name}"),
+                        line,
+                    )
+                })
         };
         let field_value = |name: &str| -> Result<Value, RoleFault> {
             body.get(name)
@@ -892,6 +924,7 @@ impl ProcessAcceptor {
                 .map(Value)
                 .ok_or_else(|| {
                     self.fault(
+                        FaultKind::WrongReply,
                         format!("its {name} is not a value a proposer sent (\"v1\"..)"),
                         line,
                     )
@@ -910,6 +943,7 @@ impl ProcessAcceptor {
                             }
                             _ => {
                                 return Err(self.fault(
+                                    FaultKind::WrongReply,
                                     "its promise has only one of accepted_n and accepted_value",
                                     line,
                                 ))
@@ -924,6 +958,7 @@ impl ProcessAcceptor {
                         // one says the acceptor refused what it should have promised.
                         if promised < ballot {
                             return Err(self.fault(
+                                FaultKind::Contradiction,
                                 format!(
                                     "it refused proposal_n {} with a highest_promised below it \
                                      (a prepare is refused only at or below the promise)",
@@ -935,7 +970,11 @@ impl ProcessAcceptor {
                         self.promise_was_sent(ballot, promised, line)?;
                         Ok(Msg::Nack { ballot, promised })
                     }
-                    None => Err(self.fault("its paxos_promise has no boolean promised", line)),
+                    None => Err(self.fault(
+                        FaultKind::WrongReply,
+                        "its paxos_promise has no boolean promised",
+                        line,
+                    )),
                 }
             }
             (Msg::Accept { ballot, .. }, "paxos_accepted") => {
@@ -955,6 +994,7 @@ impl ProcessAcceptor {
                         // An accept is refused only below the promise.
                         if promised <= ballot {
                             return Err(self.fault(
+                                FaultKind::Contradiction,
                                 format!(
                                     "it refused proposal_n {} with a highest_promised not above \
                                      it (an accept is refused only below the promise)",
@@ -966,14 +1006,20 @@ impl ProcessAcceptor {
                         self.promise_was_sent(ballot, promised, line)?;
                         Ok(Msg::Nack { ballot, promised })
                     }
-                    None => Err(self.fault("its paxos_accepted has no boolean accepted", line)),
+                    None => Err(self.fault(
+                        FaultKind::WrongReply,
+                        "its paxos_accepted has no boolean accepted",
+                        line,
+                    )),
                 }
             }
             (Msg::Prepare { .. }, _) => Err(self.fault(
+                FaultKind::WrongReply,
                 "it answered paxos_prepare with another type than paxos_promise",
                 line,
             )),
             _ => Err(self.fault(
+                FaultKind::WrongReply,
                 "it answered paxos_accept with another type than paxos_accepted",
                 line,
             )),

@@ -166,16 +166,72 @@ pub struct RoleFault(Box<FaultDetail>);
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 struct FaultDetail {
+    kind: FaultKind,
     problem: String,
     line: Option<String>,
 }
 
+/// What kind of fault a step was, for scripts that sort findings (`acceptor_fault` in
+/// `fuzz --json` and in `replay --format json`'s summary): the acceptor-process harness
+/// names each; a fault your own roles return with [`RoleFault::new`] is `Other`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum FaultKind {
+    /// No reply within the reply timeout.
+    NoReply,
+    /// The process exited, or closed its stdin, instead of answering.
+    Exited,
+    /// A reply line that is not JSON (most often a log line on stdout).
+    NotJson,
+    /// A second line for one request.
+    ExtraLine,
+    /// JSON of the wrong shape: another type, the wrong `in_reply_to`, a field missing or
+    /// of the wrong type, no `body`.
+    WrongReply,
+    /// A well-formed refusal that contradicts itself or what the acceptor said before.
+    Contradiction,
+    /// A reply line over the length limit.
+    TooLong,
+    /// A restarted process that did not start or answer `init`.
+    Start,
+    #[default]
+    Other,
+}
+
+impl FaultKind {
+    /// The kind's name in JSON.
+    pub fn name(self) -> &'static str {
+        match self {
+            FaultKind::NoReply => "no-reply",
+            FaultKind::Exited => "exited",
+            FaultKind::NotJson => "not-json",
+            FaultKind::ExtraLine => "extra-line",
+            FaultKind::WrongReply => "wrong-reply",
+            FaultKind::Contradiction => "contradiction",
+            FaultKind::TooLong => "too-long",
+            FaultKind::Start => "start",
+            FaultKind::Other => "other",
+        }
+    }
+}
+
 impl RoleFault {
     pub fn new(problem: impl Into<String>, line: Option<String>) -> RoleFault {
+        RoleFault::of(FaultKind::Other, problem, line)
+    }
+
+    /// A fault of a named kind.
+    pub fn of(kind: FaultKind, problem: impl Into<String>, line: Option<String>) -> RoleFault {
         RoleFault(Box::new(FaultDetail {
+            kind,
             problem: problem.into(),
             line,
         }))
+    }
+
+    /// Its kind ([`FaultKind::Other`] unless made with [`RoleFault::of`]).
+    pub fn kind(&self) -> FaultKind {
+        self.0.kind
     }
 
     /// What went wrong, in a few words.

@@ -139,6 +139,8 @@ struct Evidence {
     /// The first violation's explanation with what the wire adds (an acceptor process's
     /// reply line); `None` for in-process roles, which have no wire.
     first_explanation: Option<String>,
+    /// The kind of acceptor fault the first violation was, if it was one.
+    first_fault: Option<crate::roles::FaultKind>,
 }
 
 /// Failing executions shrunk to pick the shortest counterexample from (the first, and
@@ -182,6 +184,7 @@ fn evidence<I: Implementation>(
         let (v, step) = (&found.violation, found.step);
         explain_in_context(imp, &found.config, v, &events, step, Some(detail))
     });
+    let first_fault = harness.and(sim.fault_kind());
     let before = events.len();
     let (seed, config, events, outcome, candidates, shrunk_from) = if args.no_shrink {
         (found.seed, found.config, events, outcome, 0, before)
@@ -290,6 +293,7 @@ fn evidence<I: Implementation>(
         shrink_interrupted: false,
         shrink_timed_out: timed_out.get(),
         first_explanation,
+        first_fault,
         events_before: before,
         shrunk_from,
         events_after: events.len(),
@@ -1002,6 +1006,7 @@ fn summary_json(
             "index": f.index,
             "config": serde_json::to_value(ran_config(&f)).expect("a config serialises"),
             "invariant": f.violation.invariant.name(),
+            "acceptor_fault": ev.first_fault.map(|k| k.name()),
             "step": f.step,
             "explanation": first_explanation(&f, Some(ev)),
             "counterexample_invariant": ev.invariant.name(),

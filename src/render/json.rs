@@ -53,7 +53,9 @@
 //! own roles; absent for the built-in protocol, as in a counterexample file), and for
 //! acceptor processes `acceptor_cmd` and `acceptor_crash`, as a counterexample file
 //! records them, with `detail` (string or null): the acceptor's reply line that broke the
-//! rule, which `explanation` also quotes.
+//! rule, which `explanation` also quotes, and `acceptor_fault` (string or null): for an
+//! `acceptor-protocol` finding, its kind (`no-reply`, `exited`, `not-json`, `extra-line`,
+//! `wrong-reply`, `contradiction`, `too-long`, `start`, `other`).
 
 use serde_json::{json, Value as Json};
 
@@ -362,6 +364,10 @@ fn summary_object(trace: &Trace, explanation: Option<String>) -> Json {
             fields.insert("acceptor_cmd".into(), Json::String(p.command.clone()));
             fields.insert("acceptor_crash".into(), p.crash.name().into());
             fields.insert("detail".into(), trace.detail.clone().into());
+            fields.insert(
+                "acceptor_fault".into(),
+                trace.fault_kind.map(|k| k.name()).into(),
+            );
         }
     }
     summary

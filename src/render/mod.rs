@@ -212,6 +212,9 @@ pub struct Trace {
     /// What the wire said about the violation, when acceptors are processes: the reply
     /// line that broke the rule ([`Simulator::detail`]), read from the run shown.
     pub detail: Option<String>,
+    /// The kind of the acceptor fault the violation was, when it was one
+    /// ([`Simulator::fault_kind`]).
+    pub fault_kind: Option<crate::roles::FaultKind>,
 }
 
 impl Trace {
@@ -588,6 +591,7 @@ impl TraceRecorder {
             chosen: outcome.chosen,
             violation: outcome.violation,
             detail: outcome.violation.and(sim.detail()).map(str::to_string),
+            fault_kind: outcome.violation.and(sim.fault_kind()),
         })
     }
 }

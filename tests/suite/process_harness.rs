@@ -284,14 +284,15 @@ fn every_python_example_survives_and_every_buggy_one_is_caught_and_shrunk() {
 
 /// Runs one execution (seed 5, the default cluster) of acceptor processes of `cmd`, which
 /// must end on an `acceptor-protocol` finding: the violation and the harness's detail.
-fn protocol_fault(cmd: &str, reply_timeout: Duration) -> (Violation, String) {
+fn protocol_fault(cmd: &str, reply_timeout: Duration) -> (Violation, String, &'static str) {
     let h = ProcessAcceptors::new(cmd, CrashMode::Pause, reply_timeout);
     let mut sim = Simulator::with(h, Config::default());
     let o = sim.run_seed(5, None);
     assert_eq!(o.ending, Ending::Violation, "{cmd}");
     let (_, v) = o.violation.unwrap();
     assert_eq!(v.invariant, Invariant::AcceptorProtocol, "{cmd}");
-    (v, sim.detail().unwrap_or_default().to_string())
+    let kind = sim.fault_kind().expect("a fault has a kind").name();
+    (v, sim.detail().unwrap_or_default().to_string(), kind)
 }
 
 #[test]
@@ -300,32 +301,34 @@ fn protocol_faults_are_findings_never_hangs() {
         return;
     }
     let script = format!("{}/tests/acceptors/protocol_faults.py", root());
-    for (mode, says) in [
-        ("garbage", "not JSON (expected ident at line 1 column 2); stdout carries replies only, logs go to stderr: this is not json"),
-        ("wrong-reply-to", "in_reply_to"),
-        ("two-lines", "second line"),
+    for (mode, says, kind) in [
+        ("garbage", "not JSON (expected ident at line 1 column 2); stdout carries replies only, logs go to stderr: this is not json", "not-json"),
+        ("wrong-reply-to", "in_reply_to", "wrong-reply"),
+        ("two-lines", "second line", "extra-line"),
         // Most often it arrives after the next request went out and is read as its
         // answer; on a loaded machine it can come before that request is sent. Either
         // way it is blamed on the request before.
-        ("stray-late", "previous request"),
+        ("stray-late", "previous request", "extra-line"),
         // Refusals that contradict themselves: they would have to be promises or votes.
-        ("refuse-low", "with a highest_promised below it"),
-        ("refuse-accept", "with a highest_promised not above it"),
+        ("refuse-low", "with a highest_promised below it", "contradiction"),
+        ("refuse-accept", "with a highest_promised not above it", "contradiction"),
         // A promise it was never asked for: the proposer would go above it (and, at the
         // largest ballot, could go no higher).
         (
             "refuse-unsent",
             "with highest_promised 18446744073709551615, which it was never sent (it was sent \
              proposal_n 17): an acceptor promises only ballots it receives",
+            "contradiction",
         ),
-        ("silent", "reply timeout"),
-        ("exit", "exited"),
+        ("silent", "reply timeout", "no-reply"),
+        ("exit", "exited", "exited"),
     ] {
-        let (v, detail) = protocol_fault(
+        let (v, detail, fault) = protocol_fault(
             &format!("python3 {script} {mode}"),
             Duration::from_millis(300),
         );
         assert!(detail.contains(says), "{mode}: {detail}");
+        assert_eq!(fault, kind, "{mode}: {detail}");
         // The headline says what kind of thing went wrong, not a value nobody sent.
         let headline = v.to_string();
         assert!(
@@ -395,7 +398,7 @@ fn a_diagram_of_a_protocol_finding_says_what_the_process_did() {
 /// exception) come with the fault, since nothing else of its stderr is shown.
 #[test]
 fn a_process_that_exits_is_reported_with_its_last_stderr_lines() {
-    let (_, detail) = protocol_fault(
+    let (_, detail, _) = protocol_fault(
         "echo first >&2; echo 'RuntimeError: boom' >&2; exit 3",
         Duration::from_secs(5),
     );
@@ -405,7 +408,7 @@ fn a_process_that_exits_is_reported_with_its_last_stderr_lines() {
         "{detail}"
     );
     // A Java stack trace ends with its frames: the exception line above them comes first.
-    let (_, detail) = protocol_fault(
+    let (_, detail, _) = protocol_fault(
         "echo 'Exception in thread \"main\" java.lang.IllegalStateException: boom' >&2; \
          printf '\\tat A.deep(A.java:3)\\n\\tat A.deep(A.java:3)\\n\\tat A.main(A.java:9)\\n' >&2; \
          exit 1",
@@ -421,7 +424,7 @@ fn a_process_that_exits_is_reported_with_its_last_stderr_lines() {
     );
     // With no line naming an error, the last unindented one leads; with several, the
     // last (a root cause) does.
-    let (_, detail) = protocol_fault(
+    let (_, detail, _) = protocol_fault(
         "echo 'state: 3 promises' >&2; printf '  a\\n  b\\n  c\\n' >&2; exit 1",
         Duration::from_secs(5),
     );
@@ -429,7 +432,7 @@ fn a_process_that_exits_is_reported_with_its_last_stderr_lines() {
         detail.contains("its stderr ended with: state: 3 promises | ... |   a |   b |   c)"),
         "{detail}"
     );
-    let (_, detail) = protocol_fault(
+    let (_, detail, _) = protocol_fault(
         "echo 'Error: outer' >&2; echo 'Caused by: IOError: disk' >&2; echo 'done' >&2; \
          printf '  a\\n  b\\n  c\\n' >&2; exit 1",
         Duration::from_secs(5),
@@ -439,7 +442,7 @@ fn a_process_that_exits_is_reported_with_its_last_stderr_lines() {
         "{detail}"
     );
     // Node ends its trace with a footer below the frames; the error above them leads.
-    let (_, detail) = protocol_fault(
+    let (_, detail, _) = protocol_fault(
         "printf '/tmp/acceptor.js:9\\n  throw new Error(\"boom\")\\n\\n' >&2; \
          echo 'Error: boom: accept not implemented' >&2; \
          printf '    at onLine (/tmp/acceptor.js:9:9)\\n    at emit (node:events:519:28)\\n' >&2; \
@@ -491,7 +494,7 @@ fn a_process_that_will_not_restart_is_a_finding_of_the_restart() {
 #[cfg(feature = "heavy")]
 #[test]
 fn a_process_that_never_answers_init_is_told_what_init_needs() {
-    let (_, detail) = protocol_fault("cat > /dev/null", Duration::from_millis(300));
+    let (_, detail, _) = protocol_fault("cat > /dev/null", Duration::from_millis(300));
     assert!(
         detail.contains("no reply to init within 10.0 s of starting")
             && detail.contains("answer init_ok with in_reply_to 0"),
@@ -1514,5 +1517,82 @@ fn an_unshrunk_process_finding_is_not_called_shrunk() {
     assert_eq!(out.status.code(), Some(1), "{text}");
     assert!(text.contains("  not shrunk: "), "{text}");
     assert!(!text.contains("shrunk counterexample"), "{text}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A script sorting findings reads the kind of an acceptor fault from the JSON, in fuzz's
+/// summary and in replay's, rather than from the sentence.
+#[test]
+fn the_kind_of_an_acceptor_fault_is_in_the_json() {
+    if !python() {
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("paxos-fault-kind-{}", std::process::id()));
+    let cmd = format!(
+        "python3 {}/tests/acceptors/protocol_faults.py two-lines",
+        root()
+    );
+    let out = std::process::Command::new(NODE)
+        .args([
+            "fuzz",
+            "--runs",
+            "3",
+            "--seed",
+            "1",
+            "--jobs",
+            "1",
+            "--json",
+            "--no-shrink",
+        ])
+        .args(["--acceptor-cmd", &cmd, "--out-dir"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let j: serde_json::Value = serde_json::from_str(stdout.lines().last().unwrap()).unwrap();
+    let fv = &j["first_violation"];
+    assert_eq!(fv["invariant"], "acceptor-protocol", "{fv}");
+    assert_eq!(fv["acceptor_fault"], "extra-line", "{fv}");
+    let replayed = std::process::Command::new(NODE)
+        .args([
+            "replay",
+            fv["counterexample"].as_str().unwrap(),
+            "--format",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&replayed.stdout);
+    let summary: serde_json::Value = serde_json::from_str(text.lines().last().unwrap()).unwrap();
+    assert_eq!(summary["acceptor_fault"], "extra-line", "{summary}");
+    // A finding that is not a fault has none.
+    let out = std::process::Command::new(NODE)
+        .args([
+            "fuzz",
+            "--runs",
+            "50",
+            "--seed",
+            "3",
+            "--jobs",
+            "1",
+            "--json",
+            "--no-shrink",
+        ])
+        .args([
+            "--acceptor-cmd",
+            &format!("{NODE} node --bug accept-below-promise"),
+        ])
+        .arg("--out-dir")
+        .arg(&dir)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let j: serde_json::Value = serde_json::from_str(stdout.lines().last().unwrap()).unwrap();
+    assert_ne!(j["first_violation"]["invariant"], "acceptor-protocol");
+    assert_eq!(
+        j["first_violation"]["acceptor_fault"],
+        serde_json::Value::Null
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
