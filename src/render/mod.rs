@@ -628,7 +628,12 @@ impl<A: AcceptorRole, P: ProposerRole> Visitor<A, P> for TraceRecorder {
         );
         note_voters(&changes, &mut self.voters);
         note_votes_counted(&changes, &mut self.votes_counted);
-        if let (true, Event::Deliver(env)) = (changes.is_empty(), step.event) {
+        // An acceptor that gave no valid reply changed nothing that a reason could explain:
+        // the finding on this step says what it did instead.
+        let faulted = step
+            .violation
+            .is_some_and(|v| v.invariant == crate::checker::Invariant::AcceptorProtocol);
+        if let (true, false, Event::Deliver(env)) = (changes.is_empty(), faulted, step.event) {
             // A delivery takes its message and appends what the node sends.
             let reply = (world.network.len() == self.before.in_flight)
                 .then(|| world.network.last().map(|e| e.msg))

@@ -1566,6 +1566,18 @@ fn the_kind_of_an_acceptor_fault_is_in_the_json() {
     let text = String::from_utf8_lossy(&replayed.stdout);
     let summary: serde_json::Value = serde_json::from_str(text.lines().last().unwrap()).unwrap();
     assert_eq!(summary["acceptor_fault"], "extra-line", "{summary}");
+    // The faulty step's line does not say the acceptor "changes nothing": the finding
+    // below it says what it did.
+    let text = std::process::Command::new(NODE)
+        .args(["replay", fv["counterexample"].as_str().unwrap()])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&text.stdout);
+    let faulty = text
+        .lines()
+        .find(|l| l.starts_with("!!"))
+        .expect("the faulty step");
+    assert!(!faulty.contains("changes nothing"), "{text}");
     // A finding that is not a fault has none.
     let out = std::process::Command::new(NODE)
         .args([
