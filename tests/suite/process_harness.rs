@@ -494,7 +494,8 @@ fn a_process_that_will_not_restart_is_a_finding_of_the_restart() {
 #[cfg(feature = "heavy")]
 #[test]
 fn a_process_that_never_answers_init_is_told_what_init_needs() {
-    let (_, detail, _) = protocol_fault("cat > /dev/null", Duration::from_millis(300));
+    let (_, detail, kind) = protocol_fault("cat > /dev/null", Duration::from_millis(300));
+    assert_eq!(kind, "start", "{detail}");
     assert!(
         detail.contains("no reply to init within 10.0 s of starting")
             && detail.contains("answer init_ok with in_reply_to 0"),
