@@ -12,6 +12,7 @@ findings can be tested.
   refuse-unsent   refuses every prepare, naming a highest_promised nobody sent (2^64 - 1)
   refuse-echo     a correct acceptor, except that a refusal names the request's proposal_n
                   as its highest_promised (below the promise it made)
+  wrong-type      answers a prepare with a paxos_accepted
   silent          no reply at all
   exit            exits with status 3 at the first request
 """
@@ -39,6 +40,8 @@ for line in sys.stdin:
             reply = {"type": "paxos_accepted", "accepted": True,
                      "proposal_n": body["proposal_n"], "value": body["value"],
                      "in_reply_to": body["msg_id"]}
+        if mode == "wrong-type" and body["type"] == "paxos_prepare":
+            reply["type"] = "paxos_accepted"
         if mode == "wrong-reply-to":
             reply["in_reply_to"] = body["msg_id"] + 100
         if mode == "refuse-low" and body["type"] == "paxos_prepare":

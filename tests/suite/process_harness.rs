@@ -304,6 +304,11 @@ fn protocol_faults_are_findings_never_hangs() {
     for (mode, says, kind) in [
         ("garbage", "not JSON (expected ident at line 1 column 2); stdout carries replies only, logs go to stderr: this is not json", "not-json"),
         ("wrong-reply-to", "in_reply_to", "wrong-reply"),
+        (
+            "wrong-type",
+            "it answered paxos_prepare with another type than paxos_promise",
+            "wrong-reply",
+        ),
         ("two-lines", "second line", "extra-line"),
         // Most often it arrives after the next request went out and is read as its
         // answer; on a loaded machine it can come before that request is sent. Either
