@@ -607,14 +607,16 @@ impl<A: AcceptorRole, P: ProposerRole> Visitor<A, P> for TraceRecorder {
         after.take(&self.proto, world);
         let mut changes = Vec::new();
         // A delivery takes its message and appends what the node sent at the end: a
-        // prepare among those is a ballot started on that message.
-        let sent = (world.network.len() + 1).saturating_sub(self.before.in_flight);
-        let prepared = match step.event {
-            Event::Deliver(env) if matches!(env.dst, NodeId::Proposer(_)) => world.network
-                [world.network.len() - sent.min(world.network.len())..]
-                .iter()
-                .find(|e| e.src == env.dst && matches!(e.msg, Msg::Prepare { .. }))
-                .map(|e| e.msg.ballot()),
+        // prepare from the node that got it is a ballot started on that message (only
+        // proposers send prepares, and a broadcast's last message is as good as any).
+        let prepared = match (step.event, world.network.last()) {
+            (Event::Deliver(env), Some(last))
+                if world.network.len() >= self.before.in_flight
+                    && last.src == env.dst
+                    && matches!(last.msg, Msg::Prepare { .. }) =>
+            {
+                Some(last.msg.ballot())
+            }
             _ => None,
         };
         describe(

@@ -376,7 +376,16 @@ impl Implementation for Retrying {
 /// line: "p1 starts ballot 2.1 and sends prepare", not a blank line, and not "times out".
 #[test]
 fn a_ballot_started_on_a_nack_is_told_on_the_nack_s_line() {
-    let config = Config::default();
+    // One acceptor too: the retry's broadcast is then a single message.
+    for acceptors in [3, 1] {
+        told_on_the_nack_s_line(Config {
+            acceptors,
+            ..Config::default()
+        });
+    }
+}
+
+fn told_on_the_nack_s_line(config: Config) {
     let mut sim = Simulator::with(Retrying, config);
     let mut seen = 0;
     for seed in 1..=200 {
@@ -410,7 +419,10 @@ fn a_ballot_started_on_a_nack_is_told_on_the_nack_s_line() {
             assert_eq!(started[0]["timeout"], false, "{step}");
         }
     }
-    assert!(seen > 0, "no nack started a ballot in 200 executions");
+    assert!(
+        seen > 0,
+        "{config:?}: no nack started a ballot in 200 executions"
+    );
 }
 
 /// A timeout that proposed is described by what it sent: a proposal, not "sends prepare"
