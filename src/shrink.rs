@@ -30,14 +30,36 @@ use crate::profile::Profile;
 use crate::protocol::Builtin;
 use crate::roles::Implementation;
 
-/// Whether a Ctrl-C ([`crate::interrupt`]) has come since this call: shrinking stops on
-/// one that comes while it runs. One that came before (it stopped the campaign) is spent:
-/// the campaign's report still shrinks its first violation as usual, and the next Ctrl-C
-/// stops that shrinking instead of ending the process.
-fn interrupted_from_now() -> impl Fn() -> bool {
-    let at = crate::interrupt::count();
-    crate::interrupt::heed_another();
-    move || crate::interrupt::count() > at
+/// When a shrink stops: on a Ctrl-C ([`crate::interrupt`]) that comes after
+/// [`Stop::from_now`], or once a caller's watcher answered `Break`. A Ctrl-C that came
+/// before (it stopped the campaign) is spent: the campaign's report still shrinks its first
+/// violation as usual, and the next Ctrl-C stops that shrinking instead of ending the
+/// process.
+struct Stop {
+    interrupts_at: u32,
+    told: std::cell::Cell<bool>,
+}
+
+impl Stop {
+    fn from_now() -> Stop {
+        let interrupts_at = crate::interrupt::count();
+        crate::interrupt::heed_another();
+        Stop {
+            interrupts_at,
+            told: std::cell::Cell::new(false),
+        }
+    }
+
+    fn asked(&self) -> bool {
+        crate::interrupt::count() > self.interrupts_at || self.told.get()
+    }
+
+    /// Takes a watcher's answer: a `Break` stops what follows.
+    fn heed(&self, answer: ControlFlow<()>) {
+        if answer.is_break() {
+            self.told.set(true);
+        }
+    }
 }
 
 /// The result of shrinking.
@@ -104,8 +126,7 @@ pub fn shrink_watched<I: Implementation>(
     max_replays: u64,
     watch: &dyn Fn(u64, Option<usize>) -> ControlFlow<()>,
 ) -> Option<Shrunk> {
-    let interrupted = interrupted_from_now();
-    let told_to_stop = std::cell::Cell::new(false);
+    let stop = Stop::from_now();
     shrink_until(
         imp,
         config,
@@ -113,14 +134,9 @@ pub fn shrink_watched<I: Implementation>(
         events,
         target,
         max_replays,
-        (
-            &|| interrupted() || told_to_stop.get(),
-            &|replays, shortest| {
-                if watch(replays, shortest).is_break() {
-                    told_to_stop.set(true);
-                }
-            },
-        ),
+        (&|| stop.asked(), &|replays, shortest| {
+            stop.heed(watch(replays, shortest))
+        }),
     )
 }
 
@@ -410,14 +426,9 @@ pub fn shortest_counterexample_watched<I: Implementation>(
         shortest: None,
     };
     let mut sim = Simulator::with(imp.clone(), first.config);
-    let interrupted = interrupted_from_now();
-    let told_to_stop = std::cell::Cell::new(false);
-    let stop_asked = || interrupted() || told_to_stop.get();
-    let watch = |p: &ShrinkProgress| {
-        if watch(p).is_break() {
-            told_to_stop.set(true);
-        }
-    };
+    let stop = Stop::from_now();
+    let stop_asked = || stop.asked();
+    let watch = |p: &ShrinkProgress| stop.heed(watch(p));
     let mut seeds = vec![first.seed];
     let (_, n) = campaign.shard;
     let mut index = first.index;

@@ -215,14 +215,16 @@ fn evidence<I: Implementation>(
         });
         status.clear();
         match best {
-            Ok(b) if !b.repeats => {
-                crate::warn!(
-                    "warning: the shrunk counterexample ({} events) did not break {} again when \
-                     replayed once more, so its file may not replay; {}",
-                    b.shrunk.events.len(),
-                    found.violation.invariant,
-                    crate::shrink::Roles::of(imp).why()
-                );
+            Ok(b) => {
+                if !b.repeats {
+                    crate::warn!(
+                        "warning: the shrunk counterexample ({} events) did not break {} again \
+                         when replayed once more, so its file may not replay; {}",
+                        b.shrunk.events.len(),
+                        found.violation.invariant,
+                        crate::shrink::Roles::of(imp).why()
+                    );
+                }
                 (
                     b.seed,
                     b.config,
@@ -232,14 +234,6 @@ fn evidence<I: Implementation>(
                     b.events_before,
                 )
             }
-            Ok(b) => (
-                b.seed,
-                b.config,
-                b.shrunk.events,
-                b.shrunk.outcome,
-                b.candidates,
-                b.events_before,
-            ),
             Err(e) => {
                 crate::warn!("{e}");
                 (found.seed, found.config, events, outcome, 0, before)
