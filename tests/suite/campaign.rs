@@ -153,18 +153,12 @@ fn quorums_that_do_not_intersect_are_caught() {
     assert!(report.first.is_some(), "q1 + q2 = A must be unsafe");
 }
 
-/// What `shortest_counterexample_watched` tells, step by step: scanned executions one by
-/// one, then each candidate in turn with replays adding up across candidates and the
-/// shortest list so far never growing, ending at the shortest it returns.
-#[test]
-fn shrinking_tells_where_it_is_and_the_figures_add_up() {
-    use paxos_safety::bug::Bug;
-    use paxos_safety::protocol::Builtin;
-    use paxos_safety::shrink::{shortest_counterexample_watched, ShrinkProgress};
-    use std::cell::RefCell;
+/// The campaign the shrinking tests start from (`accept-below-promise`, seed 2, one thread),
+/// and its first violation.
+fn accept_below_promise_found() -> (Campaign, paxos_safety::campaign::Found) {
     let campaign = Campaign {
         config: Config {
-            bug: Some(Bug::AcceptBelowPromise),
+            bug: Some(paxos_safety::bug::Bug::AcceptBelowPromise),
             ..Config::default()
         },
         seed: 2,
@@ -176,6 +170,18 @@ fn shrinking_tells_where_it_is_and_the_figures_add_up() {
         shape: ShapeSwarm::FIXED,
     };
     let first = campaign.run(&|_, _| {}).first.expect("the bug is caught");
+    (campaign, first)
+}
+
+/// What `shortest_counterexample_watched` tells, step by step: scanned executions one by
+/// one, then each candidate in turn with replays adding up across candidates and the
+/// shortest list so far never growing, ending at the shortest it returns.
+#[test]
+fn shrinking_tells_where_it_is_and_the_figures_add_up() {
+    use paxos_safety::protocol::Builtin;
+    use paxos_safety::shrink::{shortest_counterexample_watched, ShrinkProgress};
+    use std::cell::RefCell;
+    let (campaign, first) = accept_below_promise_found();
     let told = RefCell::new(Vec::<ShrinkProgress>::new());
     let best = shortest_counterexample_watched(&Builtin, &campaign, &first, 3, &|p| {
         told.borrow_mut().push(*p);
@@ -251,24 +257,10 @@ fn a_campaign_refuses_a_config_it_cannot_run() {
 /// list no longer than it, from no more replays than that.
 #[test]
 fn a_watcher_that_says_stop_ends_the_shrink_with_what_it_has() {
-    use paxos_safety::bug::Bug;
     use paxos_safety::protocol::Builtin;
     use paxos_safety::shrink::shortest_counterexample_watched;
     use std::cell::Cell;
-    let campaign = Campaign {
-        config: Config {
-            bug: Some(Bug::AcceptBelowPromise),
-            ..Config::default()
-        },
-        seed: 2,
-        runs: Some(2_000),
-        time_limit: None,
-        jobs: 1,
-        shard: (1, 1),
-        stop_on_violation: false,
-        shape: ShapeSwarm::FIXED,
-    };
-    let first = campaign.run(&|_, _| {}).first.expect("the bug is caught");
+    let (campaign, first) = accept_below_promise_found();
     let whole = shortest_counterexample_watched(&Builtin, &campaign, &first, 3, &|_| {
         ControlFlow::Continue(())
     })

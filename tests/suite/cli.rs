@@ -126,7 +126,8 @@ fn a_buggy_campaign_exits_1_with_a_shrunk_counterexample_that_replays() {
 fn a_shrink_time_limit_keeps_what_was_shrunk_by_then() {
     let dir =
         std::env::temp_dir().join(format!("paxos-safety-shrink-limit-{}", std::process::id()));
-    let args = |json: bool| {
+    // The campaign, with the flags each run adds.
+    let args = |more: &[&'static str]| {
         let mut a = vec![
             "fuzz",
             "--bug",
@@ -135,17 +136,14 @@ fn a_shrink_time_limit_keeps_what_was_shrunk_by_then() {
             "2000",
             "--seed",
             "2",
-            "--shrink-time-limit",
-            "0.000001",
             "--out-dir",
             dir.to_str().unwrap(),
         ];
-        if json {
-            a.push("--json");
-        }
+        a.extend_from_slice(more);
         a
     };
-    let o = run(&args(true));
+    let limited = ["--shrink-time-limit", "0.000001"];
+    let o = run(&args(&[&limited[..], &["--json"]].concat()));
     assert_eq!(o.status.code(), Some(1));
     let fv = &last_json(&o)["first_violation"];
     assert_eq!(fv["shrink_timed_out"], true, "{fv}");
@@ -156,7 +154,7 @@ fn a_shrink_time_limit_keeps_what_was_shrunk_by_then() {
     );
     let r = run(&["replay", fv["counterexample"].as_str().unwrap()]);
     assert_eq!(r.status.code(), Some(1), "{}", stdout(&r));
-    let text = run(&args(false));
+    let text = run(&args(&limited));
     assert!(
         stdout(&text).contains(
             "shrinking stopped at --shrink-time-limit: the counterexample is the shortest found by then"
@@ -164,18 +162,7 @@ fn a_shrink_time_limit_keeps_what_was_shrunk_by_then() {
         "{}",
         stdout(&text)
     );
-    let whole = run(&[
-        "fuzz",
-        "--bug",
-        "accept-below-promise",
-        "--runs",
-        "2000",
-        "--seed",
-        "2",
-        "--json",
-        "--out-dir",
-        dir.to_str().unwrap(),
-    ]);
+    let whole = run(&args(&["--json"]));
     let whole = &last_json(&whole)["first_violation"];
     assert!(
         whole["events_after_shrink"].as_u64() < fv["events_after_shrink"].as_u64(),

@@ -282,11 +282,17 @@ fn every_python_example_survives_and_every_buggy_one_is_caught_and_shrunk() {
     }
 }
 
+/// A simulator of the default cluster whose acceptors are processes of `cmd`, paused on a
+/// crash.
+fn paused(cmd: &str, reply_timeout: Duration) -> Simulator<ProcessAcceptors> {
+    let h = ProcessAcceptors::new(cmd, CrashMode::Pause, reply_timeout);
+    Simulator::with(h, Config::default())
+}
+
 /// Runs one execution (seed 5, the default cluster) of acceptor processes of `cmd`, which
 /// must end on an `acceptor-protocol` finding: the violation and the harness's detail.
 fn protocol_fault(cmd: &str, reply_timeout: Duration) -> (Violation, String, &'static str) {
-    let h = ProcessAcceptors::new(cmd, CrashMode::Pause, reply_timeout);
-    let mut sim = Simulator::with(h, Config::default());
+    let mut sim = paused(cmd, reply_timeout);
     let o = sim.run_seed(5, None);
     assert_eq!(o.ending, Ending::Violation, "{cmd}");
     let (_, v) = o.violation.unwrap();
@@ -352,12 +358,10 @@ fn a_refusal_below_a_promise_shown_is_a_finding() {
         return;
     }
     let script = format!("{}/tests/acceptors/protocol_faults.py", root());
-    let h = ProcessAcceptors::new(
+    let mut sim = paused(
         &format!("python3 {script} refuse-echo"),
-        CrashMode::Pause,
         Duration::from_secs(2),
     );
-    let mut sim = Simulator::with(h, Config::default());
     let found = (1..=40).find_map(|seed| {
         let o = sim.run_seed(seed, None);
         let detail = sim.detail().unwrap_or_default().to_string();
@@ -382,12 +386,10 @@ fn a_diagram_of_a_protocol_finding_says_what_the_process_did() {
     }
     use paxos_safety::render::{Format, TraceRecorder};
     let script = format!("{}/tests/acceptors/protocol_faults.py", root());
-    let h = ProcessAcceptors::new(
+    let mut sim = paused(
         &format!("python3 {script} silent"),
-        CrashMode::Pause,
         Duration::from_millis(300),
     );
-    let mut sim = Simulator::with(h, Config::default());
     let mut recorder = TraceRecorder::new(&sim);
     let outcome = sim.run_seed_with(5, &mut recorder);
     let trace = recorder.finish(&sim, Some(5), &outcome).unwrap();

@@ -5,6 +5,8 @@
 #[path = "../../examples/user_paxos/textbook.rs"]
 mod textbook;
 
+use std::sync::atomic::AtomicU32;
+
 use paxos_safety::ballot::{AcceptorId, Value};
 use paxos_safety::campaign::Campaign;
 use paxos_safety::checker::Invariant;
@@ -620,16 +622,19 @@ fn a_panic_in_your_roles_is_a_finding_shrunk_and_replayed() {
     assert_eq!(correct.violation, None);
 }
 
-/// Set the first time any `Flaky` acceptor breaks its promise: a global, which is exactly
-/// what roles must not consult.
-static FLAKED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+/// Flakes left to the `Flaky(&ONE_FLAKE)` acceptors: one in the life of the process, the
+/// first time any is asked to; a campaign catches it, a rerun never does. Globals, which
+/// is exactly what roles must not consult; one per test, as tests run side by side.
+static ONE_FLAKE: AtomicU32 = AtomicU32::new(1);
+/// Flakes left to the `Flaky(&FADING)` acceptors, set by their test so that they run out
+/// part way through a shrink.
+static FADING: AtomicU32 = AtomicU32::new(0);
 
-/// An acceptor that promises below its promise once in the life of the process, the first
-/// time it is asked to, and never again: a campaign catches it, a rerun never does.
-#[derive(Clone)]
-struct Flaky;
+/// An acceptor that promises below its promise while its global count of flakes lasts.
+#[derive(Clone, Copy)]
+struct Flaky(&'static AtomicU32);
 
-struct FlakyAcceptor(textbook::TextbookAcceptor);
+struct FlakyAcceptor(textbook::TextbookAcceptor, &'static AtomicU32);
 
 impl paxos_safety::roles::AcceptorRole for FlakyAcceptor {
     fn on_message(
@@ -637,9 +642,14 @@ impl paxos_safety::roles::AcceptorRole for FlakyAcceptor {
         cluster: &Protocol,
         msg: &Msg,
     ) -> Result<Option<Msg>, paxos_safety::roles::RoleFault> {
+        use std::sync::atomic::Ordering::Relaxed;
         let reply = self.0.on_message(cluster, msg)?;
         if let (Msg::Prepare { ballot }, Some(Msg::Nack { .. })) = (*msg, reply) {
-            if !FLAKED.swap(true, std::sync::atomic::Ordering::Relaxed) {
+            if self
+                .1
+                .fetch_update(Relaxed, Relaxed, |n| n.checked_sub(1))
+                .is_ok()
+            {
                 let accepted = self.0.view().accepted;
                 return Ok(Some(Msg::Promise { ballot, accepted }));
             }
@@ -655,7 +665,7 @@ impl Implementation for Flaky {
     type Acceptor = FlakyAcceptor;
     type Proposer = TextbookProposer;
     fn acceptor(&mut self, cluster: &Protocol, id: AcceptorId) -> FlakyAcceptor {
-        FlakyAcceptor(Textbook::correct().acceptor(cluster, id))
+        FlakyAcceptor(Textbook::correct().acceptor(cluster, id), self.0)
     }
     fn proposer(&mut self, cluster: &Protocol, id: u8, value: Value) -> TextbookProposer {
         Textbook::correct().proposer(cluster, id, value)
@@ -667,11 +677,11 @@ impl Implementation for Flaky {
 #[test]
 fn a_violation_that_does_not_happen_again_is_called_not_reproducible() {
     let c = campaign(Config::default());
-    let report = c.run_with(&Flaky, &|_, _| {});
+    let report = c.run_with(&Flaky(&ONE_FLAKE), &|_, _| {});
     let first = report.first.expect("the one flake is caught");
     assert_eq!(first.violation.invariant, Invariant::PromiseMonotonic);
     assert_eq!(report.counts.violations, 1);
-    let e = shortest_counterexample_with(&Flaky, &c, &first, 3).unwrap_err();
+    let e = shortest_counterexample_with(&Flaky(&ONE_FLAKE), &c, &first, 3).unwrap_err();
     let said = format!("{e:?}");
     assert_eq!(said, e.to_string());
     assert!(
@@ -683,51 +693,6 @@ fn a_violation_that_does_not_happen_again_is_called_not_reproducible() {
     );
 }
 
-/// How many more times a `Fading` acceptor may break its promise: a global, set by the
-/// test, so that its flakes run out part way through a shrink.
-static FLAKES_LEFT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
-
-/// An acceptor that promises below its promise while `FLAKES_LEFT` lasts.
-#[derive(Clone)]
-struct Fading;
-
-struct FadingAcceptor(textbook::TextbookAcceptor);
-
-impl paxos_safety::roles::AcceptorRole for FadingAcceptor {
-    fn on_message(
-        &mut self,
-        cluster: &Protocol,
-        msg: &Msg,
-    ) -> Result<Option<Msg>, paxos_safety::roles::RoleFault> {
-        use std::sync::atomic::Ordering::Relaxed;
-        let reply = self.0.on_message(cluster, msg)?;
-        if let (Msg::Prepare { ballot }, Some(Msg::Nack { .. })) = (*msg, reply) {
-            if FLAKES_LEFT
-                .fetch_update(Relaxed, Relaxed, |n| n.checked_sub(1))
-                .is_ok()
-            {
-                let accepted = self.0.view().accepted;
-                return Ok(Some(Msg::Promise { ballot, accepted }));
-            }
-        }
-        Ok(reply)
-    }
-    fn view(&self) -> paxos_safety::roles::AcceptorView {
-        self.0.view()
-    }
-}
-
-impl Implementation for Fading {
-    type Acceptor = FadingAcceptor;
-    type Proposer = TextbookProposer;
-    fn acceptor(&mut self, cluster: &Protocol, id: AcceptorId) -> FadingAcceptor {
-        FadingAcceptor(Textbook::correct().acceptor(cluster, id))
-    }
-    fn proposer(&mut self, cluster: &Protocol, id: u8, value: Value) -> TextbookProposer {
-        Textbook::correct().proposer(cluster, id, value)
-    }
-}
-
 /// Roles whose bug fades part way through the shrink: the rerun of the seed fails, so
 /// shrinking runs, but the list it ends with does not fail when replayed once more. The
 /// result says so (`repeats`), and a trace of it blames the roles, not paxos-safety.
@@ -735,17 +700,17 @@ impl Implementation for Fading {
 fn a_shrunk_list_that_does_not_fail_again_is_flagged_and_blamed_on_the_roles() {
     use std::sync::atomic::Ordering::Relaxed;
     let c = campaign(Config::default());
-    FLAKES_LEFT.store(1, Relaxed);
-    let report = c.run_with(&Fading, &|_, _| {});
+    FADING.store(1, Relaxed);
+    let report = c.run_with(&Flaky(&FADING), &|_, _| {});
     let first = report.first.expect("the one flake is caught");
     assert_eq!(first.violation.invariant, Invariant::PromiseMonotonic);
     // Enough for the rerun and a few shrinking replays, not for the replay after them.
-    FLAKES_LEFT.store(4, Relaxed);
-    let best = shortest_counterexample_with(&Fading, &c, &first, 0)
+    FADING.store(4, Relaxed);
+    let best = shortest_counterexample_with(&Flaky(&FADING), &c, &first, 0)
         .expect("the rerun of the seed fails again");
     assert!(!best.repeats, "the list shrunk to does not fail again");
-    assert_eq!(FLAKES_LEFT.load(Relaxed), 0);
-    let mut sim = Simulator::with(Fading, best.config);
+    assert_eq!(FADING.load(Relaxed), 0);
+    let mut sim = Simulator::with(Flaky(&FADING), best.config);
     let outcome = sim.run_events(
         &best.shrunk.events,
         best.shrunk.outcome.profile,
@@ -754,7 +719,7 @@ fn a_shrunk_list_that_does_not_fail_again_is_flagged_and_blamed_on_the_roles() {
     );
     assert_eq!(outcome.violation, None);
     let e = Trace::new_with(
-        Fading,
+        Flaky(&FADING),
         &best.config,
         Some(best.seed),
         &best.shrunk.outcome,
