@@ -9,6 +9,17 @@ use crate::profile::ProfileSpec;
 use crate::protocol::Protocol;
 use crate::rng::{execution_seed, Prng};
 
+/// `T` from JSON text, an error naming the key of a bad value
+/// ("faults.max_crashes: invalid value: integer -1, expected u16 at line 1 column 29"):
+/// serde_json alone gives the position only. For the files users write or edit by hand,
+/// `--config` and counterexample files.
+pub fn from_json_naming_keys<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, String> {
+    let mut de = serde_json::Deserializer::from_str(text);
+    let value = serde_path_to_error::deserialize(&mut de).map_err(|e| e.to_string())?;
+    de.end().map_err(|e| e.to_string())?;
+    Ok(value)
+}
+
 pub const MAX_ACCEPTORS: u16 = 15;
 pub const MAX_PROPOSERS: u8 = 8;
 

@@ -219,12 +219,9 @@ impl Counterexample {
     }
 
     pub fn from_json(text: &str) -> Result<Counterexample, String> {
-        // The key's path in the error ("config.faults.max_crashes: invalid value ..."), for
-        // a file edited by hand: serde_json alone gives the position only.
-        let bad = |e: &dyn std::fmt::Display| format!("not a counterexample file: {e}");
-        let mut de = serde_json::Deserializer::from_str(text);
-        let cx: Counterexample = serde_path_to_error::deserialize(&mut de).map_err(|e| bad(&e))?;
-        de.end().map_err(|e| bad(&e))?;
+        // The key's path in the error ("config.faults.max_crashes: invalid value ...").
+        let cx: Counterexample = crate::config::from_json_naming_keys(text)
+            .map_err(|e| format!("not a counterexample file: {e}"))?;
         if cx.format != FORMAT {
             return Err(format!(
                 "unknown format '{}' (this version reads '{FORMAT}')",

@@ -345,7 +345,7 @@ pub fn load_config(path: Option<&PathBuf>) -> Result<(Config, ConfigForm), Strin
                 .map(|c| (c, ConfigForm::Toml))
                 .map_err(|e| bad(e.to_string()))
         } else {
-            config_from_json(&text)
+            crate::config::from_json_naming_keys(&text)
                 .map(|c| (c, ConfigForm::Json))
                 .map_err(bad)
         };
@@ -361,16 +361,6 @@ pub fn load_config(path: Option<&PathBuf>) -> Result<(Config, ConfigForm), Strin
     serde_path_to_error::deserialize(strip(v))
         .map(|c| (c, form))
         .map_err(|e| bad(e.to_string()))
-}
-
-/// A configuration from JSON text, an error naming the key of a bad value
-/// (`faults.max_crashes: invalid value: integer `-1`, expected u16 at line 1 column 29`):
-/// serde_json alone gives the position only.
-fn config_from_json(text: &str) -> Result<Config, String> {
-    let mut de = serde_json::Deserializer::from_str(text);
-    let c = serde_path_to_error::deserialize(&mut de).map_err(|e| e.to_string())?;
-    de.end().map_err(|e| e.to_string())?;
-    Ok(c)
 }
 
 /// The user's acceptor process, shared by `fuzz` and `replay`.
@@ -761,8 +751,7 @@ pub fn time_limit(flag: &str, seconds: Option<f64>) -> Result<Option<std::time::
 
 /// Prints a usage error the way every subcommand does, and returns exit status 2.
 pub fn usage_error(msg: &str) -> ExitCode {
-    crate::warn!("error: {msg}");
-    ExitCode::from(EXIT_USAGE)
+    Failure::from(msg.to_string()).exit()
 }
 
 /// `node [--bug B]`: refuses a bug the node's acceptor cannot have, then serves.
