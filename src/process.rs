@@ -836,7 +836,7 @@ impl ProcessAcceptor {
     /// does a promise go down: one below what its earlier replies showed (a promise, or a
     /// vote, which promises its ballot) is a finding too, whether it echoes the request's
     /// `proposal_n` or lost its state on a restart.
-    fn promise_was_sent(
+    fn check_claimed_promise(
         &self,
         refused: Ballot,
         promised: Ballot,
@@ -967,7 +967,7 @@ impl ProcessAcceptor {
                                 line,
                             ));
                         }
-                        self.promise_was_sent(ballot, promised, line)?;
+                        self.check_claimed_promise(ballot, promised, line)?;
                         Ok(Msg::Nack { ballot, promised })
                     }
                     None => Err(self.fault(
@@ -1003,7 +1003,7 @@ impl ProcessAcceptor {
                                 line,
                             ));
                         }
-                        self.promise_was_sent(ballot, promised, line)?;
+                        self.check_claimed_promise(ballot, promised, line)?;
                         Ok(Msg::Nack { ballot, promised })
                     }
                     None => Err(self.fault(
