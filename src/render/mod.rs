@@ -606,14 +606,17 @@ impl<A: AcceptorRole, P: ProposerRole> Visitor<A, P> for TraceRecorder {
         let mut after = Snapshot::default();
         after.take(&self.proto, world);
         let mut changes = Vec::new();
-        // A delivery takes its message and appends what the node sent at the end: a
-        // prepare from the node that got it is a ballot started on that message (only
+        // A delivery takes its message and appends what the node sent at the end: the
+        // last message, when the network is no shorter than before, is one it sent.
+        let appended = world
+            .network
+            .last()
+            .filter(|_| world.network.len() >= self.before.in_flight);
+        // A prepare from the node that got the message is a ballot started on it (only
         // proposers send prepares, and a broadcast's last message is as good as any).
-        let prepared = match (step.event, world.network.last()) {
+        let prepared = match (step.event, appended) {
             (Event::Deliver(env), Some(last))
-                if world.network.len() >= self.before.in_flight
-                    && last.src == env.dst
-                    && matches!(last.msg, Msg::Prepare { .. }) =>
+                if last.src == env.dst && matches!(last.msg, Msg::Prepare { .. }) =>
             {
                 Some(last.msg.ballot())
             }
@@ -636,10 +639,10 @@ impl<A: AcceptorRole, P: ProposerRole> Visitor<A, P> for TraceRecorder {
             .violation
             .is_some_and(|v| v.invariant == crate::checker::Invariant::AcceptorProtocol);
         if let (true, false, Event::Deliver(env)) = (changes.is_empty(), faulted, step.event) {
-            // A delivery takes its message and appends what the node sends.
-            let reply = (world.network.len() == self.before.in_flight)
-                .then(|| world.network.last().map(|e| e.msg))
-                .flatten();
+            // One message appended: the node's reply.
+            let reply = appended
+                .filter(|_| world.network.len() == self.before.in_flight)
+                .map(|e| e.msg);
             let reason =
                 no_effect::of_delivery(&env, &self.before, &after, &self.votes_counted, reply);
             changes.extend(reason.map(|reason| Change::NoEffect {
